@@ -1,0 +1,70 @@
+"""numtorch: PyTorch's API on NumPy. ``import numtorch as torch`` and write PyTorch code.
+
+>>> import numtorch as torch
+>>> x = torch.ones(2, 2, requires_grad=True)
+>>> (x * 3).sum().backward()
+>>> x.grad
+tensor([[3., 3.],
+        [3., 3.]])
+"""
+from ._dtype import (dtype, bool_ as bool, uint8, int8, int16, int32, int64, uint16, uint32,
+                     uint64, float16, float32, float64, complex64, complex128,
+                     get_default_dtype, set_default_dtype, promote_types)
+from ._dtype import result_type as _result_type
+from ._device import device
+from ._size import Size
+from ._tensor import Tensor
+from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
+from . import autograd
+from ._ops import *  # noqa: F401,F403  (every op function: add, exp, sum, matmul, ...)
+from ._ops import MODULES as _OP_MODULES
+from ._creation import *  # noqa: F401,F403
+from . import _creation
+
+float = float32
+double = float64
+half = float16
+long = int64
+int = int32
+short = int16
+cfloat = complex64
+cdouble = complex128
+
+
+def result_type(tensor1, tensor2):
+    """The dtype torch's promotion gives ``tensor1 op tensor2``."""
+    return _result_type(tensor1, tensor2)
+
+
+def _export_ops():
+    g = globals()
+    for mod in _OP_MODULES:
+        for name in mod.__all__:
+            if name not in ('getitem', 'setitem'):
+                g[name] = getattr(mod, name)
+
+
+_export_ops()
+
+
+class _LegacyTensor(Tensor):
+    pass
+
+
+def _legacy(name, dt):
+    cls = type(name, (Tensor,), {'_legacy_dtype': dt, '__module__': __name__,
+                                 '__doc__': f'Legacy constructor: ``{name}([1, 2])`` is a {dt} tensor.'})
+    return cls
+
+
+FloatTensor = _legacy('FloatTensor', float32)
+DoubleTensor = _legacy('DoubleTensor', float64)
+HalfTensor = _legacy('HalfTensor', float16)
+LongTensor = _legacy('LongTensor', int64)
+IntTensor = _legacy('IntTensor', int32)
+ShortTensor = _legacy('ShortTensor', int16)
+CharTensor = _legacy('CharTensor', int8)
+ByteTensor = _legacy('ByteTensor', uint8)
+BoolTensor = _legacy('BoolTensor', bool)
+
+__version__ = '0.1.0'

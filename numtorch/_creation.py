@@ -1,0 +1,166 @@
+"""Creation ops: ``tensor``, ``zeros``, ``ones``, ``arange``, ... with torch's signatures."""
+from ._backend import xp
+from ._dtype import get_default_dtype, to_dtype
+from ._device import check_device
+from ._tensor import Tensor, _from_any
+from ._ops._apply import wrap
+
+
+def _finish(data, requires_grad, device=None):
+    check_device(device)
+    t = wrap(data)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _size(size, kwargs):
+    if 'size' in kwargs:
+        size = (kwargs.pop('size'),)
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    return tuple(int(s) for s in size)
+
+
+def _dt(dtype):
+    return (get_default_dtype() if dtype is None else to_dtype(dtype)).np
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor copying ``data`` (nested lists, numbers, NumPy arrays, tensors).
+
+    >>> import numtorch
+    >>> numtorch.tensor([[1, 2], [3, 4]])
+    tensor([[1, 2],
+            [3, 4]])
+    """
+    return _finish(_from_any(data, dtype), requires_grad, device)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like ``tensor`` but shares memory with a NumPy array or tensor when no cast is needed."""
+    if isinstance(data, Tensor):
+        return data if dtype is None or to_dtype(dtype).np == data._data.dtype else data.to(dtype)
+    if isinstance(data, xp.ndarray) and (dtype is None or to_dtype(dtype).np == data.dtype):
+        return from_numpy(data)
+    return tensor(data, dtype=dtype, device=device)
+
+
+asarray = as_tensor
+
+
+def from_numpy(ndarray):
+    """A tensor sharing memory with ``ndarray``.
+
+    >>> import numpy as np, numtorch
+    >>> a = np.zeros(2); t = numtorch.from_numpy(a); a[0] = 5; t
+    tensor([5., 0.], dtype=torch.float64)
+    """
+    if not isinstance(ndarray, xp.ndarray):
+        raise TypeError(f'expected np.ndarray (got {type(ndarray).__name__})')
+    from ._dtype import from_numpy_dtype
+    from_numpy_dtype(ndarray.dtype)
+    return wrap(ndarray)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, **kwargs):
+    """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))`` or ``zeros(size=(2, 3))``."""
+    return _finish(xp.zeros(_size(size, kwargs), _dt(dtype)), requires_grad, device)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, **kwargs):
+    """A tensor of ones."""
+    return _finish(xp.ones(_size(size, kwargs), _dt(dtype)), requires_grad, device)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, **kwargs):
+    """An uninitialized tensor (zeros here: NumPy's empty would leak old memory into prints)."""
+    return _finish(xp.zeros(_size(size, kwargs), _dt(dtype)), requires_grad, device)
+
+
+def _infer_fill(value):
+    if isinstance(value, bool):
+        return xp.bool_
+    if isinstance(value, int):
+        return xp.int64
+    if isinstance(value, complex):
+        return xp.complex64
+    return get_default_dtype().np
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """A tensor filled with ``fill_value``; its dtype follows the value as in torch."""
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    dt = _infer_fill(fill_value) if dtype is None else to_dtype(dtype).np
+    return _finish(xp.full(_size((size,), {}), fill_value, dt), requires_grad, device)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    """An identity matrix."""
+    return _finish(xp.eye(n, m, dtype=_dt(dtype)), requires_grad, device)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """``arange(end)``, ``arange(start, end, step)``; int64 unless a bound is a float.
+
+    >>> import numtorch
+    >>> numtorch.arange(4)
+    tensor([0, 1, 2, 3])
+    """
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if dtype is None:
+        dt = xp.dtype(xp.int64) if all(isinstance(v, int) for v in vals) else get_default_dtype().np
+    else:
+        dt = to_dtype(dtype).np
+    if vals[2] == 0:
+        raise RuntimeError('step must be nonzero')
+    # torch computes the length as ceil((end - start) / step) in double precision
+    n = int(xp.ceil((vals[1] - vals[0]) / vals[2]))
+    data = (vals[0] + xp.arange(max(n, 0), dtype=xp.float64 if dt.kind == 'f' else xp.int64) * vals[2]).astype(dt)
+    return _finish(data, requires_grad, device)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    return _finish(xp.linspace(start, end, int(steps)).astype(_dt(dtype)), requires_grad, device)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    return _finish(xp.logspace(start, end, int(steps), base=base).astype(_dt(dtype)), requires_grad, device)
+
+
+def _like(input, dtype):
+    return input._data.dtype if dtype is None else to_dtype(dtype).np
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return _finish(xp.zeros(input._data.shape, _like(input, dtype)), requires_grad, device)
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return _finish(xp.ones(input._data.shape, _like(input, dtype)), requires_grad, device)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return _finish(xp.full(input._data.shape, fill_value, _like(input, dtype)), requires_grad, device)
+
+
+def is_tensor(obj):
+    """True for numtorch tensors (and Parameters)."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    return input._data.size
+
+
+__all__ = ['tensor', 'as_tensor', 'asarray', 'from_numpy', 'zeros', 'ones', 'empty', 'full', 'eye',
+           'arange', 'linspace', 'logspace', 'zeros_like', 'ones_like', 'empty_like', 'full_like',
+           'is_tensor', 'numel']

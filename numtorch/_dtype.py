@@ -1,0 +1,175 @@
+"""dtypes with torch's names, and torch's type-promotion rules.
+
+A ``dtype`` wraps a NumPy dtype. Tensors store plain NumPy arrays, so ``tensor.dtype`` is a dict
+lookup from the array's NumPy dtype. Promotion follows torch, not NumPy: a float beats any
+integer (``float16 + int64 -> float16``), Python scalars are "weak" (``int32 + 2 -> int32``,
+``int64 + 2.5 -> get_default_dtype()``), and a 0-dim tensor only wins if it is of a higher
+category than the dimensioned ones (see ``result_type``).
+"""
+import numpy as np
+
+
+class dtype:
+    """A tensor element type, e.g. ``numtorch.float32``.
+
+    >>> import numtorch
+    >>> numtorch.float32.is_floating_point, numtorch.float32.itemsize
+    (True, 4)
+    """
+    __slots__ = ('name', 'np', 'is_floating_point', 'is_signed', 'itemsize', '_category')
+
+    def __init__(self, name, np_dtype, category):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self._category = category  # 0 bool, 1 integer, 2 floating, 3 complex
+        self.is_floating_point = category == 2
+        self.is_signed = self.np.kind in 'fic'
+        self.itemsize = self.np.itemsize
+
+    @property
+    def is_complex(self):
+        return self._category == 3
+
+    def to_real(self):
+        return self
+
+    def __repr__(self):
+        # Tensors print "dtype=torch.float64" in torch; we print the same so repr output matches.
+        return 'torch.' + self.name
+
+    def __reduce__(self):
+        # Pickling a dtype names the module attribute, as torch does (checkpoints store these).
+        return (_lookup, (self.name,))
+
+
+def _lookup(name):
+    return _BY_NAME[name]
+
+
+bool_ = dtype('bool', np.bool_, 0)
+uint8 = dtype('uint8', np.uint8, 1)
+int8 = dtype('int8', np.int8, 1)
+int16 = dtype('int16', np.int16, 1)
+int32 = dtype('int32', np.int32, 1)
+int64 = dtype('int64', np.int64, 1)
+uint16 = dtype('uint16', np.uint16, 1)
+uint32 = dtype('uint32', np.uint32, 1)
+uint64 = dtype('uint64', np.uint64, 1)
+float16 = dtype('float16', np.float16, 2)
+float32 = dtype('float32', np.float32, 2)
+float64 = dtype('float64', np.float64, 2)
+complex64 = dtype('complex64', np.complex64, 3)
+complex128 = dtype('complex128', np.complex128, 3)
+
+ALL = (bool_, uint8, int8, int16, int32, int64, uint16, uint32, uint64,
+       float16, float32, float64, complex64, complex128)
+_BY_NAME = {d.name: d for d in ALL}
+_BY_NP = {d.np: d for d in ALL}
+
+# torch's aliases: torch.float is float32, torch.long is int64, ...
+ALIASES = {'float': float32, 'double': float64, 'half': float16, 'long': int64, 'int': int32,
+           'short': int16, 'bool': bool_, 'cfloat': complex64, 'cdouble': complex128}
+
+_default = [float32]
+
+
+def get_default_dtype():
+    """The dtype of floats created from Python numbers (``float32`` unless changed).
+
+    >>> import numtorch
+    >>> numtorch.get_default_dtype()
+    torch.float32
+    """
+    return _default[0]
+
+
+def set_default_dtype(d):
+    """Set the default floating dtype (``float32`` or ``float64``, as torch allows)."""
+    d = to_dtype(d)
+    if d not in (float16, float32, float64):
+        raise TypeError('only floating-point types are supported as the default type')
+    _default[0] = d
+
+
+def from_numpy_dtype(npd):
+    """The numtorch dtype of a NumPy dtype; TypeError for dtypes torch has no name for."""
+    try:
+        return _BY_NP[npd]
+    except KeyError:
+        pass
+    try:
+        return _BY_NP[np.dtype(npd)]
+    except (KeyError, TypeError):
+        raise TypeError(f"can't convert np.ndarray of type {np.dtype(npd)}. The only supported "
+                        "types are: float64, float32, float16, complex64, complex128, int64, "
+                        "int32, int16, int8, uint64, uint32, uint16, uint8, and bool.") from None
+
+
+def to_dtype(d):
+    """Accept a numtorch dtype, a NumPy dtype, or Python's ``float``/``int``/``bool``."""
+    if d.__class__ is dtype:
+        return d
+    if d is float:
+        return float64
+    if d is int:
+        return int64
+    if d is bool:
+        return bool_
+    return from_numpy_dtype(d)
+
+
+def promote_types(a, b):
+    """torch.promote_types: the smallest dtype both can be cast to, floats beating integers."""
+    if a is b:
+        return a
+    if a._category != b._category:
+        hi, lo = (a, b) if a._category > b._category else (b, a)
+        if hi._category >= 2:
+            if lo._category == 3 or hi._category == 3:
+                return from_numpy_dtype(np.promote_types(hi.np, lo.np if lo._category >= 2 else hi.np))
+            return hi
+        return hi  # integer beats bool
+    return _BY_NP[np.promote_types(a.np, b.np)]
+
+
+def _scalar_dtype(x):
+    if isinstance(x, bool):
+        return bool_
+    if isinstance(x, int):
+        return int64
+    if isinstance(x, complex):
+        return complex64 if _default[0] is float32 else complex128
+    return _default[0]
+
+
+def _combine(higher, lower):
+    # torch's combine_categories (aten/src/ATen/native/TypeProperties.cpp)
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    if higher._category >= 2 and higher._category >= lower._category:
+        return higher
+    if higher is bool_ or lower._category >= 2:
+        return promote_types(higher, lower)
+    return higher
+
+
+def result_type(*operands):
+    """torch.result_type over tensors and Python scalars.
+
+    Dimensioned tensors decide the dtype unless a 0-dim tensor or a scalar is of a higher
+    category (bool < integer < float < complex); within a group dtypes promote normally.
+    """
+    dim = zero = wrapped = None
+    for x in operands:
+        if isinstance(x, (bool, int, float, complex)):
+            d = _scalar_dtype(x)
+            wrapped = d if wrapped is None else promote_types(wrapped, d)
+        else:
+            d = x.dtype
+            if x._data.ndim:
+                dim = d if dim is None else promote_types(dim, d)
+            else:
+                zero = d if zero is None else promote_types(zero, d)
+    return _combine(dim, _combine(zero, wrapped))

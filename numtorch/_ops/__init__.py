@@ -1,0 +1,34 @@
+"""All tensor ops, as plain functions over tensors.
+
+Each module lists its public functions in ``__all__``; they become ``numtorch.<name>`` and,
+except those in ``FUNCTION_ONLY``, ``Tensor.<name>`` (a function whose first parameter is
+``input`` works as a method unchanged). Adding an op is: write its Node and function in the right
+module, add the name to ``__all__``.
+"""
+from . import _apply, elementwise, reduce, linalg, shape, index
+
+MODULES = [elementwise, reduce, linalg, shape, index]
+
+# Functions that are torch-level only (no Tensor method of that name in torch).
+FUNCTION_ONLY = {'cat', 'concat', 'concatenate', 'stack', 'hstack', 'vstack', 'dstack', 'einsum',
+                 'where_', 'meshgrid', 'broadcast_tensors', 'cartesian_prod', 'block_diag',
+                 'cdist', 'tensordot', 'getitem', 'setitem', 'atleast_1d', 'atleast_2d',
+                 'atleast_3d', 'column_stack', 'row_stack', 'result_type', 'can_cast',
+                 'promote_types', 'is_nonzero', 'chain_matmul', 'broadcast_shapes'}
+
+
+def _install():
+    from .._tensor import Tensor
+    g = globals()
+    for mod in MODULES:
+        for name in mod.__all__:
+            fn = getattr(mod, name)
+            g[name] = fn
+            if name not in FUNCTION_ONLY and name not in Tensor.__dict__:
+                setattr(Tensor, name, fn)
+
+
+def register(mod):
+    """Add an ops module (used by modules that must import after Tensor exists)."""
+    MODULES.append(mod)
+    _install()

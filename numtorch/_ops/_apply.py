@@ -1,0 +1,114 @@
+"""How an op runs: unwrap tensors to arrays, call ``Node.forward``, wrap, maybe record.
+
+These three helpers are the whole per-op hot path. A node object is made for every call (it is
+cheap) so ``forward`` can stash what backward needs on ``self``; it is attached to the result
+only when grad mode is on and some input requires grad.
+"""
+from .._backend import xp
+from .._dtype import result_type, get_default_dtype
+from ..autograd.grad_mode import _enabled
+from ..autograd.graph import connect
+
+ndarray = xp.ndarray
+Tensor = None   # set by numtorch._tensor (avoids an import cycle)
+_new = object.__new__
+
+
+def wrap(data):
+    """A fresh Tensor around an array (no copy). NumPy returns scalars for 0-dim results."""
+    if data.__class__ is not ndarray:
+        data = xp.asarray(data)
+    t = _new(Tensor)
+    t._data = data
+    t._rg = False
+    t.grad_fn = None
+    t._vc = [0]
+    return t
+
+
+def unary(cls, x, *args):
+    node = cls()
+    out = wrap(node.forward(x._data, *args))
+    if x._rg and _enabled[0]:
+        connect(node, out, (x,))
+    return out
+
+
+def binary(cls, a, b, *args):
+    """``a`` is a Tensor; ``b`` a Tensor or a Python scalar. Dtypes promote as torch's do."""
+    ad = a._data
+    if isinstance(b, Tensor):
+        bd = b._data
+        if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:
+            dt = result_type(a, b).np
+            ad = ad.astype(dt, copy=False)
+            bd = bd.astype(dt, copy=False)
+        node = cls()
+        out = wrap(node.forward(ad, bd, *args))
+        if (a._rg or b._rg) and _enabled[0]:
+            connect(node, out, (a, b))
+        return out
+    # A Python scalar is "weak": it keeps the tensor's dtype unless it is of a higher category.
+    if ad.dtype.kind in 'biu' and (b.__class__ is float or (ad.dtype.kind == 'b' and b.__class__ is int)):
+        ad = ad.astype(result_type(a, b).np)
+    elif b.__class__ not in (int, float, bool, complex):
+        if b.__class__ is ndarray or hasattr(b, '__array__') or isinstance(b, (list, tuple)):
+            return binary(cls, a, Tensor._from_any(b), *args)
+        b = b.item() if hasattr(b, 'item') else b
+    node = cls()
+    out = wrap(node.forward(ad, b, *args))
+    if a._rg and _enabled[0]:
+        connect(node, out, (a, None))
+    return out
+
+
+def view(cls, x, *args):
+    """Like ``unary`` for ops whose result may share memory with ``x`` (reshape, slicing...):
+    a view shares its base's version counter, so in-place changes through either are seen."""
+    node = cls()
+    d = node.forward(x._data, *args)
+    out = wrap(d)
+    if d.base is not None and xp.may_share_memory(d, x._data):
+        out._vc = x._vc
+        out._base = x._base if x._base is not None else x
+    if x._rg and _enabled[0]:
+        connect(node, out, (x,))
+    return out
+
+
+def nary(cls, tensors, *args):
+    """An op over a sequence of tensors (cat, stack, einsum, ...)."""
+    node = cls()
+    out = node.forward([t._data for t in tensors], *args)
+    out = tuple(wrap(o) for o in out) if out.__class__ is tuple else wrap(out)
+    if _enabled[0]:
+        for t in tensors:
+            if t._rg:
+                connect(node, out, tensors)
+                break
+    return out
+
+
+def multi(cls, x, *args):
+    """A one-input op with several outputs (split, unbind, max with indices...)."""
+    node = cls()
+    outs = tuple(wrap(o) for o in node.forward(x._data, *args))
+    if x._rg and _enabled[0]:
+        connect(node, outs, (x,))
+    return outs
+
+
+def unbroadcast(g, shape):
+    """Sum ``g`` down to ``shape``: the backward of broadcasting (one helper for every op)."""
+    if g.shape == shape:
+        return g
+    nd = g.ndim - len(shape)
+    axes = tuple(range(nd)) + tuple(i + nd for i, s in enumerate(shape) if s == 1 and g.shape[i + nd] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def float_dtype(d):
+    """The floating dtype an integer input computes in (torch: int -> default float)."""
+    return d if d.kind in 'fc' else get_default_dtype().np

@@ -1,0 +1,745 @@
+"""``numtorch.Tensor``: a NumPy array plus the autograd bookkeeping torch keeps per tensor.
+
+Fields (``__slots__`` for the ones every op touches):
+- ``_data``: the ndarray. Views share memory with their base, as torch's views do.
+- ``_rg``: requires_grad. ``grad_fn``: the Node that made it (None for leaves).
+- ``_vc``: a one-element list, the version counter, shared by a tensor and its views; in-place ops
+  bump it, and backward compares it against the version saved at forward time.
+Rarely-set fields (``grad``, ``_base``, ``_acc``, ...) default to class attributes and live in
+``__dict__`` only once set, which keeps creating a tensor to four stores.
+
+Ops live in ``numtorch/_ops/`` as plain functions; ``_ops/__init__.py`` also installs them as
+methods here, so ``x.exp()`` and ``numtorch.exp(x)`` are the same function.
+"""
+import numbers
+
+import numpy as np
+
+from ._backend import xp
+from . import _dtype
+from ._dtype import get_default_dtype, to_dtype, from_numpy_dtype
+from ._device import CPU, check_device
+from ._size import Size
+from .autograd import graph
+from .autograd.grad_mode import _enabled, no_grad
+from ._ops import _apply
+
+_new = object.__new__
+_BY_NP = _dtype._BY_NP
+
+
+class Tensor:
+    """A multi-dimensional array that can record operations for automatic differentiation.
+
+    >>> import numtorch
+    >>> x = numtorch.tensor([[1., 2.], [3., 4.]], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    tensor([[2., 4.],
+            [6., 8.]])
+    """
+    __slots__ = ('_data', '_rg', 'grad_fn', '_vc', '__dict__', '__weakref__')
+    __array_priority__ = 1000   # `ndarray + Tensor` defers to Tensor.__radd__
+    grad = None
+    _base = None
+    _acc = None
+    _output_nr = 0
+    _retains_grad = False
+
+    def __new__(cls, *args, **kwargs):
+        # Legacy constructors: Tensor(2, 3) is uninitialized float32 (zeros here),
+        # Tensor([1, 2]) copies data as float32.
+        if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+            data = _from_any(args[0], getattr(cls, '_legacy_dtype', None) or get_default_dtype())
+        else:
+            shape = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+            data = xp.zeros(tuple(int(s) for s in shape),
+                            (getattr(cls, '_legacy_dtype', None) or get_default_dtype()).np)
+        t = _new(Tensor)
+        t._data = data
+        t._rg = False
+        t.grad_fn = None
+        t._vc = [0]
+        return t
+
+    # ----------------------------------------------------------------- construction helpers
+    @staticmethod
+    def _wrap(data):
+        return _apply.wrap(data)
+
+    @staticmethod
+    def _from_any(data):
+        return _apply.wrap(_from_any(data))
+
+    @staticmethod
+    def _scalar_like(scalar, other):
+        """A Python number as a 0-dim tensor, for ``scalar - tensor`` and friends."""
+        return _apply.wrap(_from_any(scalar))
+
+    # ----------------------------------------------------------------- metadata
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        """The shape, or the length of one dimension.
+
+        >>> import numtorch
+        >>> numtorch.zeros(2, 3).size(), numtorch.zeros(2, 3).size(-1)
+        (numtorch.Size([2, 3]), 3)
+        """
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self):
+        return _BY_NP[self._data.dtype]
+
+    @property
+    def device(self):
+        return CPU
+
+    @property
+    def is_cuda(self):
+        return False
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        """Number of dimensions."""
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self):
+        """Number of elements."""
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        return self._data.itemsize
+
+    def stride(self, dim=None):
+        """Strides in elements, as torch counts them (NumPy counts bytes)."""
+        st = tuple(s // self._data.itemsize for s in self._data.strides) if self._data.itemsize else self._data.strides
+        return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
+
+    def storage_offset(self):
+        base = self._data
+        while isinstance(base.base, np.ndarray):
+            base = base.base
+        if not self._data.itemsize:
+            return 0
+        return (self._data.__array_interface__['data'][0] - base.__array_interface__['data'][0]) // self._data.itemsize
+
+    def data_ptr(self):
+        return self._data.__array_interface__['data'][0]
+
+    def is_contiguous(self, memory_format=None):
+        return self._data.flags.c_contiguous
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == 'f'
+
+    def is_complex(self):
+        return self._data.dtype.kind == 'c'
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def requires_grad(self):
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        value = bool(value)
+        if self.grad_fn is not None and not value:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you "
+                               "want to use a computed variable in a subgraph that doesn't require "
+                               "differentiation use var_no_grad = var.detach().")
+        if value and self._data.dtype.kind not in 'fc':
+            raise RuntimeError('only Tensors of floating point and complex dtype can require gradients')
+        self._rg = value
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place and return self.
+
+        >>> import numtorch
+        >>> numtorch.ones(2).requires_grad_().requires_grad
+        True
+        """
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def _version(self):
+        return self._vc[0]
+
+    @property
+    def data(self):
+        """The same storage, detached from autograd (with its own version counter, as torch)."""
+        return _apply.wrap(self._data)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f'data must be a Tensor, not {type(value).__name__}')
+        self._data = value._data
+
+    @property
+    def T(self):
+        return self.permute(*range(self._data.ndim - 1, -1, -1))
+
+    @property
+    def mT(self):
+        return self.transpose(-2, -1)
+
+    # ----------------------------------------------------------------- autograd
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        >>> import numtorch
+        >>> w = numtorch.tensor([2., 3.], requires_grad=True)
+        >>> (w * w).sum().backward()
+        >>> w.grad
+        tensor([4., 6.])
+        """
+        from .autograd import backward
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self):
+        """A tensor sharing storage (and version counter) that is not part of the graph."""
+        t = _apply.wrap(self._data)
+        t._vc = self._vc
+        return t
+
+    def detach_(self):
+        self.grad_fn = None
+        self._rg = False
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        import weakref
+        fn = self.grad_fn
+        if fn._retain is None:
+            fn._retain = {}
+        fn._retain[self._output_nr] = weakref.ref(self)
+        self._retains_grad = True
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new grad.
+
+        >>> import numtorch
+        >>> x = numtorch.ones(2, requires_grad=True)
+        >>> h = x.register_hook(lambda g: g * 10)
+        >>> x.sum().backward(); x.grad
+        tensor([10., 10.])
+        """
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        node, nr = graph.edge(self)
+        if node._pre_hooks is None:
+            node._pre_hooks = {}
+        fns = node._pre_hooks.setdefault(nr, [])
+        fns.append(hook)
+        return _RemovableHandle(fns, hook)
+
+    # ----------------------------------------------------------------- conversion
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(f'a Tensor with {self._data.size} elements cannot be converted to Scalar')
+        return self._data.item() if self._data.ndim == 0 else self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, *, force=False):
+        """The underlying NumPy array (shared memory, as torch's ``.numpy()``)."""
+        if self._rg and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def cpu(self, memory_format=None):
+        return self
+
+    def cuda(self, device=None, non_blocking=False):
+        check_device('cuda')
+
+    def to(self, *args, **kwargs):
+        """Cast and/or move: ``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``.
+
+        >>> import numtorch
+        >>> numtorch.tensor([1, 2]).to(numtorch.float64)
+        tensor([1., 2.], dtype=torch.float64)
+        """
+        dtype = kwargs.get('dtype')
+        dev = kwargs.get('device')
+        copy = kwargs.get('copy', False)
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, _dtype.dtype) or a in (float, int, bool):
+                dtype = a
+            elif a is not None:
+                dev = a
+        check_device(dev)
+        if dtype is None or to_dtype(dtype).np == self._data.dtype:
+            return self.clone() if copy else self
+        return self._to_dtype(to_dtype(dtype))
+
+    def type(self, dtype=None, non_blocking=False):
+        """``type()`` names the tensor type (``'torch.FloatTensor'``); ``type(dtype)`` casts."""
+        if dtype is None:
+            return graph._type_name(self._data)
+        if isinstance(dtype, str):
+            names = {v: k for k, v in _LEGACY_NAMES.items()}
+            key = dtype.split('.')[-1]
+            if key not in names:
+                raise ValueError(f'invalid type: {dtype!r}')
+            dtype = names[key]
+        return self.to(dtype)
+
+    def _to_dtype(self, dt):
+        if dt.np == self._data.dtype:
+            return self
+        return _apply.unary(_ToCopy, self, dt.np)
+
+    def float(self):
+        return self._to_dtype(_dtype.float32)
+
+    def double(self):
+        return self._to_dtype(_dtype.float64)
+
+    def half(self):
+        return self._to_dtype(_dtype.float16)
+
+    def long(self):
+        return self._to_dtype(_dtype.int64)
+
+    def int(self):
+        return self._to_dtype(_dtype.int32)
+
+    def short(self):
+        return self._to_dtype(_dtype.int16)
+
+    def char(self):
+        return self._to_dtype(_dtype.int8)
+
+    def byte(self):
+        return self._to_dtype(_dtype.uint8)
+
+    def bool(self):
+        return self._to_dtype(_dtype.bool_)
+
+    def type_as(self, other):
+        return self._to_dtype(other.dtype)
+
+    # ----------------------------------------------------------------- Python protocol
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError('len() of a 0-d tensor')
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError('iteration over a 0-d tensor')
+        return iter(self.unbind(0))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f'Boolean value of Tensor with more than one value is ambiguous')
+        return bool(self._data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in 'iub' or self._data.size != 1:
+            raise TypeError('only integer tensors of a single element can be converted to an index')
+        return int(self.item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self, *, tensor_contents=None):
+        from . import _tensor_str
+        return _tensor_str._str(self)
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        t = type(self).__new__(type(self), _apply.wrap(self._data.copy())) if type(self) is not Tensor \
+            else _apply.wrap(self._data.copy())
+        t._rg = self._rg
+        if self.grad is not None:
+            t.grad = self.grad.__deepcopy__(memo)
+        memo[id(self)] = t
+        return t
+
+    def __reduce_ex__(self, protocol):
+        # Pickling goes through numtorch.save's format; plain pickle gets a NumPy round trip.
+        return (_rebuild_plain, (self._data, self._rg))
+
+    # ----------------------------------------------------------------- in-place machinery
+    def _check_inplace(self):
+        """torch's refusals for in-place ops that would corrupt autograd."""
+        if self._rg and self.grad_fn is None:
+            raise RuntimeError('a leaf Variable that requires grad is being used in an in-place '
+                               'operation.')
+        base = self._base
+        if base is not None and base._rg:
+            if base.grad_fn is None:
+                raise RuntimeError('a view of a leaf Variable that requires grad is being used in '
+                                   'an in-place operation.')
+            raise RuntimeError('numtorch does not support in-place changes to a view of a tensor '
+                               'that requires grad; call .clone() on the view first.')
+
+    def _inplace(self, fn, *args, **kwargs):
+        """Run out-of-place ``fn(self, ...)``, write the result into self, take its history."""
+        if _enabled[0]:
+            grad = self._rg or any(isinstance(a, Tensor) and a._rg for a in args)
+            if grad:
+                self._check_inplace()
+            out = fn(self, *args, **kwargs)
+        else:
+            grad = False
+            out = fn(self, *args, **kwargs)
+        od = out._data
+        if od.dtype != self._data.dtype and not np.can_cast(od.dtype, self._data.dtype, 'same_kind'):
+            raise RuntimeError(f"result type {_cap(od.dtype)} can't be cast to the desired output "
+                               f"type {_cap(self._data.dtype)}")
+        if od.shape != self._data.shape:
+            raise RuntimeError(f"output with shape [{', '.join(map(str, self._data.shape))}] doesn't "
+                               f"match the broadcast shape [{', '.join(map(str, od.shape))}]")
+        self._data[...] = od
+        self._vc[0] += 1
+        if grad and out._rg:
+            self.grad_fn = out.grad_fn
+            self._rg = True
+            self.__dict__.pop('_output_nr', None)
+        return self
+
+    def add_(self, other, *, alpha=1):
+        return self._inplace(_ops.add, other, alpha=alpha)
+
+    def sub_(self, other, *, alpha=1):
+        return self._inplace(_ops.sub, other, alpha=alpha)
+
+    def mul_(self, other):
+        return self._inplace(_ops.mul, other)
+
+    def div_(self, other, *, rounding_mode=None):
+        return self._inplace(_ops.div, other, rounding_mode=rounding_mode)
+
+    def pow_(self, exponent):
+        return self._inplace(_ops.pow, exponent)
+
+    def neg_(self):
+        return self._inplace(_ops.neg)
+
+    def zero_(self):
+        """Fill with zeros in place."""
+        return self.fill_(0)
+
+    def fill_(self, value):
+        """Fill with ``value`` in place."""
+        if isinstance(value, Tensor):
+            value = value.item()
+        if _enabled[0] and self._rg:
+            self._check_inplace()
+            self._data.fill(value)
+            self._vc[0] += 1
+            self.grad_fn = connect_const(self)
+            return self
+        self._data.fill(value)
+        self._vc[0] += 1
+        return self
+
+    def copy_(self, src, non_blocking=False):
+        """Copy ``src`` (broadcast, cast) into self in place; differentiable w.r.t. ``src``."""
+        if not isinstance(src, Tensor):
+            src = Tensor._from_any(src)
+        return self._inplace(_copy_from, src)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    def __ifloordiv__(self, other):
+        return self._inplace(_ops.div, other, rounding_mode='floor')
+
+    def __ipow__(self, other):
+        return self._inplace(_ops.pow, other)
+
+    # ----------------------------------------------------------------- operators
+    def __add__(self, other):
+        return _apply.binary(_ew.Add, self, other)
+
+    def __radd__(self, other):
+        return _apply.binary(_ew.Add, self, other)
+
+    def __sub__(self, other):
+        return _apply.binary(_ew.Sub, self, other)
+
+    def __rsub__(self, other):
+        return _apply.binary(_ew.Sub, Tensor._scalar_like(other, self), self)
+
+    def __mul__(self, other):
+        return _apply.binary(_ew.Mul, self, other)
+
+    def __rmul__(self, other):
+        return _apply.binary(_ew.Mul, self, other)
+
+    def __truediv__(self, other):
+        return _apply.binary(_ew.Div, self, other)
+
+    def __rtruediv__(self, other):
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return _apply.unary(_ew.RDiv, self, other)
+        return _apply.binary(_ew.Div, Tensor._scalar_like(other, self), self)
+
+    def __floordiv__(self, other):
+        return _ops.div(self, other, rounding_mode='floor')
+
+    def __rfloordiv__(self, other):
+        return _ops.div(Tensor._scalar_like(other, self), self, rounding_mode='floor')
+
+    def __mod__(self, other):
+        return _ops.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _ops.remainder(Tensor._scalar_like(other, self), self)
+
+    def __pow__(self, other):
+        return _apply.binary(_ew.Pow, self, other)
+
+    def __rpow__(self, other):
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return _apply.unary(_ew.RPow, self, other)
+        return _apply.binary(_ew.Pow, Tensor._scalar_like(other, self), self)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(Tensor._from_any(other), self)
+
+    def __neg__(self):
+        return _apply.unary(_ew.Neg, self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __invert__(self):
+        return _ops.bitwise_not(self)
+
+    def __and__(self, other):
+        return _ops.bitwise_and(self, other)
+
+    __rand__ = __and__
+
+    def __or__(self, other):
+        return _ops.bitwise_or(self, other)
+
+    __ror__ = __or__
+
+    def __xor__(self, other):
+        return _ops.bitwise_xor(self, other)
+
+    __rxor__ = __xor__
+
+    def __eq__(self, other):
+        return _ops.eq(self, other)
+
+    def __ne__(self, other):
+        return _ops.ne(self, other)
+
+    def __lt__(self, other):
+        return _ops.lt(self, other)
+
+    def __le__(self, other):
+        return _ops.le(self, other)
+
+    def __gt__(self, other):
+        return _ops.gt(self, other)
+
+    def __ge__(self, other):
+        return _ops.ge(self, other)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        _ops.setitem(self, index, value)
+
+
+class _ToCopy(graph.Node):
+    def forward(self, a, np_dtype):
+        self.src = a.dtype
+        return a.astype(np_dtype)
+
+    def backward(self, g):
+        return g.astype(self.src) if self.src.kind in 'fc' else None
+
+
+class _CopyFrom(graph.Node):
+    _name = 'CopyBackwards'
+
+    def forward(self, dst, src):
+        self.shapes = dst.shape, src.shape
+        self.src_dtype = src.dtype
+        return np.broadcast_to(src, dst.shape).astype(dst.dtype)
+
+    def backward(self, g):
+        return np.zeros_like(g), _apply.unbroadcast(g, self.shapes[1]).astype(self.src_dtype)
+
+
+def _copy_from(dst, src):
+    node = _CopyFrom()
+    out = _apply.wrap(node.forward(dst._data, src._data))
+    if _enabled[0] and (dst._rg or src._rg):
+        graph.connect(node, out, (dst, src))
+    return out
+
+
+class _Fill(graph.Node):
+    _name = 'FillBackward0'
+
+    def backward(self, g):
+        return (np.zeros_like(g),)
+
+
+def connect_const(t):
+    """After an in-place fill, ``t`` no longer depends on its past: its grad to that is zero."""
+    node = _Fill()
+    node.next_functions = (graph.edge(t),)
+    return node
+
+
+class _RemovableHandle:
+    def __init__(self, container, item):
+        self._container, self._item = container, item
+
+    def remove(self):
+        if self._item in self._container:
+            self._container.remove(self._item)
+
+
+def _rebuild_plain(data, requires_grad):
+    t = _apply.wrap(data)
+    t._rg = requires_grad
+    return t
+
+
+def _cap(npd):
+    return {'f': 'Float', 'i': 'Long', 'b': 'Bool', 'u': 'Byte', 'c': 'ComplexFloat'}[npd.kind] \
+        if npd.name not in ('float64', 'int32', 'float16') else \
+        {'float64': 'Double', 'int32': 'Int', 'float16': 'Half'}[npd.name]
+
+
+_LEGACY_NAMES = {_dtype.float32: 'FloatTensor', _dtype.float64: 'DoubleTensor',
+                 _dtype.float16: 'HalfTensor', _dtype.int64: 'LongTensor',
+                 _dtype.int32: 'IntTensor', _dtype.int16: 'ShortTensor', _dtype.int8: 'CharTensor',
+                 _dtype.uint8: 'ByteTensor', _dtype.bool_: 'BoolTensor'}
+
+
+def _wrap_dim(dim, ndim):
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f'Dimension out of range (expected to be in range of [{-n}, {n - 1}], '
+                         f'but got {dim})')
+    return dim + n if dim < 0 else dim
+
+
+def _from_any(data, dtype=None):
+    """An ndarray (always a new one) from Python data, NumPy data, or tensors, with torch's
+    dtype inference: Python floats become the default dtype, ints int64, bools bool."""
+    if isinstance(data, Tensor):
+        arr = data._data.copy()
+    elif isinstance(data, np.ndarray):
+        arr = data.copy()
+    elif isinstance(data, np.generic):
+        arr = np.array(data)
+    else:
+        if isinstance(data, (list, tuple)) and data and _has_tensor(data):
+            data = _tensors_to_lists(data)
+        try:
+            arr = np.array(data)
+        except ValueError as e:
+            raise ValueError(f'expected sequence of equal-length lists: {e}') from None
+        if arr.dtype.kind == 'f':
+            if arr.dtype != get_default_dtype().np:
+                arr = arr.astype(get_default_dtype().np)
+        elif arr.dtype.kind in 'iu':
+            arr = arr.astype(np.int64)
+        elif arr.dtype.kind == 'c':
+            arr = arr.astype(np.complex64 if get_default_dtype() is _dtype.float32 else np.complex128)
+        elif arr.dtype.kind not in 'b':
+            raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    if dtype is not None:
+        arr = arr.astype(to_dtype(dtype).np, copy=False)
+    else:
+        from_numpy_dtype(arr.dtype)
+    return arr
+
+
+def _has_tensor(seq):
+    for x in seq:
+        if isinstance(x, Tensor):
+            return True
+        if isinstance(x, (list, tuple)) and x and _has_tensor(x):
+            return True
+    return False
+
+
+def _tensors_to_lists(seq):
+    out = []
+    for x in seq:
+        if isinstance(x, Tensor):
+            out.append(x._data)
+        elif isinstance(x, (list, tuple)):
+            out.append(_tensors_to_lists(x))
+        else:
+            out.append(x)
+    return out
+
+
+_apply.Tensor = Tensor
+from . import _ops  # noqa: E402
+_ops._install()   # the op functions become Tensor methods
+from ._ops import elementwise as _ew  # noqa: E402

@@ -1,0 +1,110 @@
+"""``numtorch.autograd``: ``backward``, ``grad`` and user-defined ``Function``s.
+
+The graph and engine are in ``graph.py``; this file turns tensors into edges and gradients into
+arrays and back.
+"""
+import numpy as np
+
+from . import graph
+from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
+from .function import Function, FunctionCtx
+
+
+def _roots(tensors, grad_tensors, what):
+    edges, grads = [], []
+    for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        if not t._rg:
+            raise RuntimeError(f'element {i} of tensors does not require grad and does not have a '
+                               'grad_fn')
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError('grad can be implicitly created only for scalar outputs')
+            g = np.ones_like(t._data)
+        else:
+            g = g._data if hasattr(g, '_data') else np.asarray(g, dtype=t._data.dtype)
+            if g.shape != t._data.shape:
+                raise RuntimeError(f'Mismatch in shape: grad_output[{i}] has a shape of '
+                                   f'{_torch_size(g.shape)} and output[{i}] has a shape of '
+                                   f'{_torch_size(t._data.shape)}.')
+        edges.append(graph.edge(t))
+        grads.append(g)
+    return edges, grads
+
+
+def _torch_size(shape):
+    return f'torch.Size([{", ".join(map(str, shape))}])'
+
+
+def _as_list(x):
+    if x is None:
+        return None
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves they depend on.
+
+    >>> import numtorch
+    >>> x = numtorch.tensor([1., 2.], requires_grad=True)
+    >>> numtorch.autograd.backward((x * 3).sum())
+    >>> x.grad
+    tensor([3., 3.])
+    """
+    if create_graph:
+        raise NotImplementedError('numtorch computes gradients with NumPy and cannot record them '
+                                  '(create_graph=True / higher-order gradients are not supported)')
+    tensors = _as_list(tensors)
+    grad_tensors = _as_list(grad_tensors) or [None] * len(tensors)
+    edges, grads = _roots(tensors, grad_tensors, 'backward')
+    if inputs is not None:
+        inputs = _as_list(inputs)
+        captured = graph.run_backward(edges, grads, bool(retain_graph),
+                                      capture={graph.edge(t): i for i, t in enumerate(inputs)},
+                                      wrap=_wrap)
+        for t, g in zip(inputs, captured):
+            if g is not None:
+                graph.AccumulateGrad(t).backward(g)
+        return
+    graph.run_backward(edges, grads, bool(retain_graph), wrap=_wrap)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Return d(outputs)/d(inputs) as a tuple, without touching any ``.grad``.
+
+    >>> import numtorch
+    >>> x = numtorch.tensor([1., 2.], requires_grad=True)
+    >>> numtorch.autograd.grad((x ** 2).sum(), x)
+    (tensor([2., 4.]),)
+    """
+    if create_graph:
+        raise NotImplementedError('numtorch computes gradients with NumPy and cannot record them '
+                                  '(create_graph=True / higher-order gradients are not supported)')
+    outputs = _as_list(outputs)
+    inputs_l = _as_list(inputs)
+    grad_outputs = _as_list(grad_outputs) or [None] * len(outputs)
+    for t in inputs_l:
+        if not t._rg:
+            raise RuntimeError('One of the differentiated Tensors does not require grad')
+    edges, grads = _roots(outputs, grad_outputs, 'grad')
+    capture = {}
+    for i, t in enumerate(inputs_l):
+        capture.setdefault(graph.edge(t), i)
+    captured = graph.run_backward(edges, grads, bool(retain_graph), capture=capture, wrap=_wrap)
+    result = []
+    for i, t in enumerate(inputs_l):
+        g = captured[capture[graph.edge(t)]]
+        if g is None:
+            if materialize_grads:
+                g = np.zeros_like(t._data)
+            elif not allow_unused:
+                raise RuntimeError('One of the differentiated Tensors appears to not have been used '
+                                   'in the graph. Set allow_unused=True if this is the desired '
+                                   'behavior.')
+        result.append(None if g is None else _wrap(np.array(g, dtype=t._data.dtype)))
+    return tuple(result)
+
+
+def _wrap(a):
+    from .._ops._apply import wrap
+    return wrap(a)

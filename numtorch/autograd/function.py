@@ -1,0 +1,129 @@
+"""User-defined differentiable operations, with torch's ``autograd.Function`` API.
+
+A subclass writes ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)`` as static methods
+over Tensors; ``apply`` runs forward without recording, then records one graph node whose
+backward calls the user's. The engine treats it like any built-in node.
+"""
+from . import graph
+from .grad_mode import _enabled
+
+
+class FunctionCtx(graph.Node):
+    """The ``ctx`` passed to ``forward``/``backward``; it is also the graph node itself."""
+
+    def save_for_backward(self, *tensors):
+        self.to_save = tensors
+        self.saved = tuple(t._data for t in tensors if t is not None) or ((),)
+
+    @property
+    def saved_tensors(self):
+        if self.saved is None:
+            raise RuntimeError(graph._FREED)
+        if self._versions:
+            graph._check_versions(self)
+        return self.to_save
+
+    def mark_dirty(self, *tensors):
+        self.dirty = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        self.non_differentiable = tensors
+
+    def set_materialize_grads(self, value):
+        self.materialize_grads = value
+
+    def name(self):
+        return self._name
+
+
+class Function:
+    """Define a new op with its own backward.
+
+    >>> import numtorch
+    >>> class Cube(numtorch.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x ** 3
+    ...     @staticmethod
+    ...     def backward(ctx, grad):
+    ...         x, = ctx.saved_tensors
+    ...         return grad * 3 * x ** 2
+    >>> x = numtorch.tensor([2.], requires_grad=True)
+    >>> Cube.apply(x).backward(); x.grad
+    tensor([12.])
+    """
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError('You must implement the forward function for custom '
+                                  'autograd.Function.')
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError('You must implement either the backward or vjp method for your '
+                                  'custom autograd.Function to use it with backward mode AD.')
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .._tensor import Tensor
+        node_cls = cls.__dict__.get('_node_cls')
+        if node_cls is None:
+            node_cls = type(cls.__name__ + 'Backward', (_UserNode,),
+                            {'_fn': cls, '_name': cls.__name__ + 'Backward'})
+            cls._node_cls = node_cls
+        ctx = node_cls()
+        tensor_pos = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
+        ctx.n_args = len(args)
+        ctx.tensor_pos = tensor_pos
+        prev = _enabled[0]
+        _enabled[0] = False
+        try:
+            out = cls.forward(ctx, *args, **kwargs)
+        finally:
+            _enabled[0] = prev
+        if not (prev and any(ctx.needs_input_grad)):
+            return out
+        outs = out if isinstance(out, tuple) else (out,)
+        fresh = []
+        for o in outs:
+            if isinstance(o, Tensor):
+                # An output that is an input returned as is gets a new tensor object, as torch.
+                if any(o is a for a in args) and o not in getattr(ctx, 'dirty', ()):
+                    o = o.detach()
+                fresh.append(o)
+        nondiff = getattr(ctx, 'non_differentiable', ())
+        tensor_outs = tuple(o for o in fresh if not any(o is n for n in nondiff))
+        ctx.n_tensor_outs = len(tensor_outs)
+        inputs = tuple(args[i] for i in tensor_pos)
+        if len(tensor_outs) == 1 and not isinstance(out, tuple):
+            graph.connect(ctx, tensor_outs[0], inputs)
+        elif tensor_outs:
+            graph.connect(ctx, tensor_outs, inputs)
+        it = iter(fresh)
+        result = tuple(next(it) if isinstance(o, Tensor) else o for o in outs)
+        return result if isinstance(out, tuple) else result[0]
+
+
+class _UserNode(FunctionCtx):
+    materialize_grads = True
+
+    def backward(self, *grads):
+        from .._ops._apply import wrap
+        res = self._fn.backward(self, *[wrap(g) for g in grads])
+        if not isinstance(res, tuple):
+            res = (res,)
+        if len(res) != self.n_args:
+            # torch allows extra trailing Nones; fewer is an error
+            if len(res) < self.n_args:
+                raise RuntimeError(f'function {self._name} returned an incorrect number of '
+                                   f'gradients (expected {self.n_args}, got {len(res)})')
+        out = []
+        for i in self.tensor_pos:
+            g = res[i]
+            out.append(None if g is None else g._data)
+        return tuple(out)

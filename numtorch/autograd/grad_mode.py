@@ -1,0 +1,91 @@
+"""Switches for gradient recording: ``no_grad``, ``enable_grad``, ``set_grad_enabled``.
+
+The flag is one module-level list cell that every op reads (``_enabled[0]``); a list cell keeps
+the read to one index on the hot path. Like torch, each is both a context manager and a
+decorator.
+"""
+import functools
+
+_enabled = [True]
+
+
+def is_grad_enabled():
+    """True when ops record their history for backward.
+
+    >>> import numtorch
+    >>> numtorch.is_grad_enabled()
+    True
+    """
+    return _enabled[0]
+
+
+class _Mode:
+    mode = True
+
+    def __enter__(self):
+        self.prev = _enabled[0]
+        _enabled[0] = self.mode
+
+    def __exit__(self, *exc):
+        _enabled[0] = self.prev
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_Mode):
+    """Context manager / decorator: ops inside record no graph.
+
+    >>> import numtorch
+    >>> x = numtorch.ones(2, requires_grad=True)
+    >>> with numtorch.no_grad():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+    mode = False
+
+
+class enable_grad(_Mode):
+    """Context manager / decorator: turn recording back on inside ``no_grad``."""
+    mode = True
+
+
+class set_grad_enabled(_Mode):
+    """``set_grad_enabled(False)`` turns recording off now, and as a context manager restores it.
+
+    >>> import numtorch
+    >>> with numtorch.set_grad_enabled(False):
+    ...     numtorch.is_grad_enabled()
+    False
+    """
+
+    def __init__(self, mode):
+        self.prev = _enabled[0]
+        self.mode = bool(mode)
+        _enabled[0] = self.mode
+
+    def __enter__(self):
+        pass
+
+    def __call__(self, fn):
+        _enabled[0] = self.prev
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class inference_mode(no_grad):
+    """Same as ``no_grad`` here (numtorch has no separate inference tensors)."""
+
+    def __init__(self, mode=True):
+        self.mode = not mode

@@ -1,0 +1,246 @@
+"""The autograd graph and the engine that walks it backwards.
+
+A ``Node`` is one recorded op. Its ``forward`` maps NumPy arrays to an array (or a tuple of
+arrays, for multi-output ops) and keeps in ``self.saved`` what its ``backward`` will need;
+``backward`` maps the gradient(s) of its output(s) to one gradient per input (``None`` where an
+input gets none). ``next_functions`` holds one edge ``(node, output_nr)`` per input, pointing at
+the node that produced it (``AccumulateGrad`` for a leaf), or ``None``.
+
+The engine below knows no op by name: it counts how many edges lead into each node, runs a node
+once all of its gradients have arrived, and hands each input gradient along its edge.
+"""
+import numpy as np
+
+from .grad_mode import _enabled
+
+_FREED = ('Trying to backward through the graph a second time (or directly access saved tensors '
+          'after they have already been freed). Saved intermediate values of the graph are freed '
+          'when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to '
+          'backward through the graph a second time or if you need to access saved tensors after '
+          'calling backward.')
+
+
+class Node:
+    """One recorded operation (``tensor.grad_fn``).
+
+    Subclasses define ``forward(*arrays, *params) -> array`` and ``backward(grad) -> grads``.
+    ``name()`` is torch's node name, ``<OpName>Backward0`` unless the class sets ``_name``.
+    """
+    saved = ()            # arrays kept for backward; None once freed by a backward pass
+    next_functions = ()   # one (node, output_nr) edge or None per input
+    n_outputs = 1
+    _versions = None      # [(version_cell, version_at_save, array)] checked before backward
+    _pre_hooks = None     # {output_nr: [fn(grad Tensor) -> Tensor or None]}
+    _retain = None        # {output_nr: weakref to a tensor that retains its grad}
+    _out_meta = None      # [(shape, np dtype)] per output, for zero-filling unused outputs
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if '_name' not in cls.__dict__:
+            cls._name = cls.__name__ + 'Backward0'
+
+    def name(self):
+        return self._name
+
+    def __repr__(self):
+        return f'<{self._name} object at {hex(id(self))}>'
+
+    def register_hook(self, fn):
+        raise NotImplementedError('Node.register_hook: use Tensor.register_hook instead')
+
+    def register_prehook(self, fn):
+        raise NotImplementedError('Node.register_prehook: use Tensor.register_hook instead')
+
+
+class AccumulateGrad(Node):
+    """The sink for a leaf tensor: adds the incoming gradient to ``leaf.grad``."""
+    _name = 'AccumulateGrad'
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def backward(self, grad):
+        leaf = self.variable
+        if grad.shape != leaf._data.shape:
+            raise RuntimeError(f'Function AccumulateGrad returned an invalid gradient - got '
+                               f'[{", ".join(map(str, grad.shape))}] but expected shape compatible '
+                               f'with [{", ".join(map(str, leaf._data.shape))}]')
+        if grad.dtype != leaf._data.dtype:
+            grad = grad.astype(leaf._data.dtype)
+        g = leaf.grad
+        if g is None:
+            # Copy: the incoming array may be shared with other edges (Add passes one array on).
+            leaf.grad = leaf._wrap(np.array(grad, copy=True))
+        else:
+            g._data += grad   # in place, as torch: `p.grad` keeps its identity across steps
+            g._vc[0] += 1
+        return ()
+
+
+def edge(t):
+    """The edge an op records for input tensor ``t``: its grad_fn, or its leaf accumulator."""
+    if not t._rg:
+        return None
+    fn = t.grad_fn
+    if fn is None:
+        acc = t._acc
+        if acc is None:
+            acc = t._acc = AccumulateGrad(t)
+        return (acc, 0)
+    return (fn, t._output_nr)
+
+
+def connect(node, out, inputs):
+    """Make ``node`` the grad_fn of ``out`` (one tensor or a tuple) with ``inputs`` as its edges.
+
+    Also records the version of every input or output whose array ``node.saved`` holds, so a
+    later in-place change to one of them is caught before backward uses stale values.
+    """
+    node.next_functions = tuple([edge(t) if t is not None else None for t in inputs])
+    saved = node.saved
+    if saved:
+        vs = []
+        for t in inputs:
+            if t is not None:
+                d = t._data
+                for s in saved:
+                    if s is d:
+                        vs.append((t._vc, t._vc[0], d))
+                        break
+        outs = out if out.__class__ is tuple else (out,)
+        for o in outs:
+            d = o._data
+            for s in saved:
+                if s is d:
+                    vs.append((o._vc, 0, d))
+                    break
+        if vs:
+            node._versions = vs
+    if out.__class__ is tuple:
+        node.n_outputs = len(out)
+        node._out_meta = [(o._data.shape, o._data.dtype) for o in out]
+        for i, o in enumerate(out):
+            o._rg = True
+            o.grad_fn = node
+            o._output_nr = i
+    else:
+        out._rg = True
+        out.grad_fn = node
+    return out
+
+
+def _type_name(arr):
+    names = {'float32': 'FloatTensor', 'float64': 'DoubleTensor', 'float16': 'HalfTensor',
+             'int64': 'LongTensor', 'int32': 'IntTensor', 'bool': 'BoolTensor'}
+    return 'torch.' + names.get(arr.dtype.name, arr.dtype.name)
+
+
+def _check_versions(node):
+    for cell, version, arr in node._versions:
+        if cell[0] != version:
+            shape = ', '.join(map(str, arr.shape))
+            raise RuntimeError(
+                'one of the variables needed for gradient computation has been modified by an '
+                f'inplace operation: [{_type_name(arr)} [{shape}]], which is output 0 of '
+                f'{node._name}, is at version {cell[0]}; expected version {version} instead. '
+                'Hint: the backtrace further above can show the operation that failed to compute '
+                'its gradient.')
+
+
+def _apply_hooks(node, grads, wrap):
+    if node._pre_hooks:
+        for nr, fns in node._pre_hooks.items():
+            for fn in fns:
+                if grads[nr] is not None:
+                    res = fn(wrap(grads[nr]))
+                    if res is not None:
+                        grads[nr] = res._data
+    if node._retain:
+        for nr, ref in node._retain.items():
+            t = ref()
+            if t is not None and grads[nr] is not None:
+                if t.grad is None:
+                    t.grad = wrap(np.array(grads[nr], copy=True))
+                else:
+                    t.grad._data = t.grad._data + grads[nr]
+
+
+def run_backward(roots, root_grads, retain_graph=False, capture=None, wrap=None):
+    """Propagate ``root_grads`` (arrays) from the edges ``roots`` down the graph.
+
+    With ``capture`` (a dict edge -> slot), gradients arriving at those edges are collected and
+    returned in a list instead of being accumulated into leaves (``autograd.grad``).
+    """
+    # 1. Count, for every node reachable from the roots, how many edges lead into it.
+    deps = {}
+    stack = [r[0] for r in roots]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for e in node.next_functions:
+            if e is not None:
+                nxt = e[0]
+                deps[nxt] = deps.get(nxt, 0) + 1
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+
+    # 2. Seed the roots' gradients.
+    grads = {}
+    for (node, nr), g in zip(roots, root_grads):
+        buf = grads.get(node)
+        if buf is None:
+            buf = grads[node] = [None] * node.n_outputs
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+    captured = [None] * len(capture) if capture else None
+    ready = [node for node in dict.fromkeys(r[0] for r in roots) if deps.get(node, 0) == 0]
+
+    # 3. Run each node once all the gradients flowing into it have arrived.
+    prev = _enabled[0]
+    _enabled[0] = False   # backward math is not itself recorded (no create_graph)
+    try:
+        while ready:
+            node = ready.pop()
+            gs = grads.pop(node, None)
+            if gs is not None and (node._pre_hooks or node._retain):
+                _apply_hooks(node, gs, wrap)
+            if capture:
+                for nr in range(node.n_outputs):
+                    slot = capture.get((node, nr))
+                    if slot is not None and gs is not None and gs[nr] is not None:
+                        captured[slot] = gs[nr]
+            if gs is None or all(g is None for g in gs):
+                in_grads = (None,) * len(node.next_functions)
+            elif capture is not None and node.__class__ is AccumulateGrad:
+                in_grads = ()
+            else:
+                if node.saved is None:
+                    raise RuntimeError(_FREED)
+                if node._versions:
+                    _check_versions(node)
+                if node.n_outputs == 1:
+                    in_grads = node.backward(gs[0])
+                else:
+                    in_grads = node.backward(*[
+                        g if g is not None else np.zeros(shape, dtype)
+                        for g, (shape, dtype) in zip(gs, node._out_meta)])
+                if in_grads.__class__ is not tuple:
+                    in_grads = (in_grads,)
+                if not retain_graph and node.saved:
+                    node.saved = None
+            for e, g in zip(node.next_functions, in_grads):
+                if e is None:
+                    continue
+                nxt, nr = e
+                if g is not None:
+                    buf = grads.get(nxt)
+                    if buf is None:
+                        buf = grads[nxt] = [None] * nxt.n_outputs
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                left = deps[nxt] - 1
+                deps[nxt] = left
+                if left == 0:
+                    ready.append(nxt)
+    finally:
+        _enabled[0] = prev
+    return captured
