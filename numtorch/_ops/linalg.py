@@ -49,17 +49,13 @@ class Matmul(Node):
 
     def backward(self, g):
         a, b = self.saved
+        # Promote 1-D operands to matrices as forward did, then reduce broadcast batch dims.
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        g2 = g
-        if a.ndim == 1:
-            g2 = xp.expand_dims(g2, -2)
-        if b.ndim == 1:
-            g2 = xp.expand_dims(g2, -1)
-        ga = xp.matmul(g2, xp.swapaxes(b2, -1, -2))
-        gb = xp.matmul(xp.swapaxes(a2, -1, -2), g2)
-        ga = unbroadcast(ga, a2.shape)
-        gb = unbroadcast(gb, b2.shape)
+        batch = xp.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+        g2 = g.reshape(batch + (a2.shape[-2], b2.shape[-1]))
+        ga = unbroadcast(xp.matmul(g2, xp.swapaxes(b2, -1, -2)), a2.shape)
+        gb = unbroadcast(xp.matmul(xp.swapaxes(a2, -1, -2), g2), b2.shape)
         return ga.reshape(a.shape), gb.reshape(b.shape)
 
 

@@ -8,6 +8,7 @@ import numpy as np
 from . import graph
 from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
 from .function import Function, FunctionCtx
+from .gradcheck import gradcheck, GradcheckError
 
 
 def _roots(tensors, grad_tensors, what):

@@ -1,0 +1,69 @@
+"""Finite-difference gradient checks (``numtorch.autograd.gradcheck``).
+
+Compares the analytic vector-Jacobian product from backward against central differences of
+``<v, f(x)>`` for a random ``v``, one input element at a time. Use float64 inputs.
+"""
+import numpy as np
+
+from .grad_mode import no_grad
+
+
+class GradcheckError(RuntimeError):
+    """Raised by ``gradcheck`` when analytic and numerical gradients disagree."""
+
+
+def _outputs(fn, inputs):
+    out = fn(*inputs)
+    return out if isinstance(out, (tuple, list)) else (out,)
+
+
+def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0, **_):
+    """Check ``func``'s gradients w.r.t. every input that requires grad.
+
+    >>> import numtorch
+    >>> x = numtorch.rand(3, dtype=numtorch.float64, requires_grad=True)
+    >>> numtorch.autograd.gradcheck(lambda t: (t * t).sin(), (x,))
+    True
+    """
+    from .._tensor import Tensor
+    from . import grad as autograd_grad
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    diff = [t for t in inputs if isinstance(t, Tensor) and t._rg]
+    if not diff:
+        raise ValueError('gradcheck expects at least one input tensor to require gradient')
+    rng = np.random.default_rng(seed)
+    outs = [o for o in _outputs(func, inputs) if isinstance(o, Tensor) and o._rg]
+    if not outs:
+        raise GradcheckError('gradcheck: no output requires grad')
+    vs = [rng.standard_normal(o._data.shape).astype(o._data.dtype) for o in outs]
+    analytic = autograd_grad(outs, diff, grad_outputs=[Tensor._wrap(v) for v in vs],
+                             allow_unused=True)
+
+    def inner():
+        with no_grad():
+            res = _outputs(func, inputs)
+        res = [o for o in res if isinstance(o, Tensor)][:len(vs)]
+        return sum(float(np.sum(o._data * v)) for o, v in zip(res, vs))
+
+    for t, a in zip(diff, analytic):
+        a = np.zeros_like(t._data) if a is None else a._data
+        num = np.zeros(t._data.shape, dtype=np.float64)
+        flat = t._data.reshape(-1) if t._data.flags.c_contiguous else None
+        if flat is None:
+            raise ValueError('gradcheck needs contiguous inputs')
+        for i in range(flat.size):
+            orig = flat[i]
+            flat[i] = orig + eps
+            hi = inner()
+            flat[i] = orig - eps
+            lo = inner()
+            flat[i] = orig
+            num.reshape(-1)[i] = (hi - lo) / (2 * eps)
+        if not np.allclose(a, num, atol=atol, rtol=rtol, equal_nan=True):
+            if raise_exception:
+                worst = np.abs(a - num).max()
+                raise GradcheckError(f'Jacobian mismatch for an input of shape {tuple(t.shape)}: '
+                                     f'max |analytic - numerical| = {worst:.3g}\n'
+                                     f'analytic:  {a.ravel()[:8]}\nnumerical: {num.ravel()[:8]}')
+            return False
+    return True
