@@ -10,14 +10,16 @@ from ._apply import unary, binary, unbroadcast, float_dtype
 from . import _apply
 
 
-def _shape(x):
-    return x.shape if x.__class__ is xp.ndarray else None
+ndarray = xp.ndarray
 
 
 class Add(Node):
+    alpha = 1
+
     def forward(self, a, b, alpha=1):
-        self.shapes = _shape(a), _shape(b)
-        self.alpha = alpha
+        self.shapes = a.shape, (b.shape if b.__class__ is ndarray else None)
+        if alpha != 1:
+            self.alpha = alpha
         return a + b if alpha == 1 else a + alpha * b
 
     def backward(self, g):
@@ -27,9 +29,12 @@ class Add(Node):
 
 
 class Sub(Node):
+    alpha = 1
+
     def forward(self, a, b, alpha=1):
-        self.shapes = _shape(a), _shape(b)
-        self.alpha = alpha
+        self.shapes = a.shape, (b.shape if b.__class__ is ndarray else None)
+        if alpha != 1:
+            self.alpha = alpha
         return a - b if alpha == 1 else a - alpha * b
 
     def backward(self, g):

@@ -23,6 +23,10 @@ class Mm(Node):
         return g @ b.T, a.T @ g
 
 
+# torch records matmul as the op it dispatches to: dot, mv, mm, or (batched) bmm via views.
+_NAMES = {(1, 1): 'DotBackward0', (2, 1): 'MvBackward0', (2, 2): 'MmBackward0', (1, 2): 'SqueezeBackward4'}
+
+
 class Matmul(Node):
     """General ``matmul``: 1-D operands are promoted and the added dim removed after, batch
     dims broadcast. torch records the 1-D/2-D cases as Dot/Mv/Mm; this node covers them all."""
@@ -42,8 +46,7 @@ class Matmul(Node):
             raise RuntimeError(f'mat1 and mat2 shapes cannot be multiplied '
                                f'({_shape_str((-1 if a.ndim > 2 else sa[0],) + sa[-1:]) if a.ndim <= 2 else _shape_str((int(xp.prod(sa[:-1])), sa[-1]))} '
                                f'and {_shape_str(b.shape if b.ndim > 1 else (b.shape[0], 1))})')
-        self._name = {(1, 1): 'DotBackward0', (2, 1): 'MvBackward0',
-                      (2, 2): 'MmBackward0'}.get((a.ndim, b.ndim), 'MatmulBackward0' if a.ndim > 2 or b.ndim > 2 else 'MmBackward0')
+        self._name = _NAMES.get((a.ndim, b.ndim), 'UnsafeViewBackward0')
         self.saved = (a, b)
         return xp.matmul(a, b)
 

@@ -96,26 +96,21 @@ def connect(node, out, inputs):
     Also records the version of every input or output whose array ``node.saved`` holds, so a
     later in-place change to one of them is caught before backward uses stale values.
     """
-    node.next_functions = tuple([edge(t) if t is not None else None for t in inputs])
+    edges = []
+    for t in inputs:   # inlined `edge(t)`: this loop runs for every recorded op
+        if t is None or not t._rg:
+            edges.append(None)
+        elif t.grad_fn is None:
+            acc = t._acc
+            if acc is None:
+                acc = t._acc = AccumulateGrad(t)
+            edges.append((acc, 0))
+        else:
+            edges.append((t.grad_fn, t._output_nr))
+    node.next_functions = edges
     saved = node.saved
     if saved:
-        vs = []
-        for t in inputs:
-            if t is not None:
-                d = t._data
-                for s in saved:
-                    if s is d:
-                        vs.append((t._vc, t._vc[0], d))
-                        break
-        outs = out if out.__class__ is tuple else (out,)
-        for o in outs:
-            d = o._data
-            for s in saved:
-                if s is d:
-                    vs.append((o._vc, 0, d))
-                    break
-        if vs:
-            node._versions = vs
+        _record_versions(node, saved, out, inputs)
     if out.__class__ is tuple:
         node.n_outputs = len(out)
         node._out_meta = [(o._data.shape, o._data.dtype) for o in out]
@@ -127,6 +122,25 @@ def connect(node, out, inputs):
         out._rg = True
         out.grad_fn = node
     return out
+
+
+def _record_versions(node, saved, out, inputs):
+    vs = []
+    for t in inputs:
+        if t is not None:
+            d = t._data
+            for s in saved:
+                if s is d:
+                    vs.append((t._vc, t._vc[0], d))
+                    break
+    for o in (out if out.__class__ is tuple else (out,)):
+        d = o._data
+        for s in saved:
+            if s is d:
+                vs.append((o._vc, 0, d))
+                break
+    if vs:
+        node._versions = vs
 
 
 def _type_name(arr):
