@@ -68,4 +68,6 @@ CharTensor = _legacy('CharTensor', int8)
 ByteTensor = _legacy('ByteTensor', uint8)
 BoolTensor = _legacy('BoolTensor', bool)
 
+from . import utils  # noqa: E402  (numtorch.utils.data after a bare `import numtorch`, as torch)
+
 __version__ = '0.1.0'
