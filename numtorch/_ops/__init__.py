@@ -5,9 +5,9 @@ except those in ``FUNCTION_ONLY``, ``Tensor.<name>`` (a function whose first par
 ``input`` works as a method unchanged). Adding an op is: write its Node and function in the right
 module, add the name to ``__all__``.
 """
-from . import _apply, elementwise, reduce, linalg, shape, index
+from . import _apply, elementwise, reduce, linalg, shape, index, rearrange, gather
 
-MODULES = [elementwise, reduce, linalg, shape, index]
+MODULES = [elementwise, reduce, linalg, shape, index, rearrange, gather]
 
 # Functions that are torch-level only (no Tensor method of that name in torch).
 FUNCTION_ONLY = {'cat', 'concat', 'concatenate', 'stack', 'hstack', 'vstack', 'dstack', 'einsum',

@@ -74,11 +74,34 @@ class Index(Node):
 
 
 def _torch_msg(e, shape, index):
+    """NumPy's IndexError text in torch's words (only on the error path)."""
     msg = str(e)
-    for i, (d, ix) in enumerate(zip(range(len(shape)), index)):
-        if isinstance(ix, int) and not -shape[i] <= ix < shape[i]:
-            return f'index {ix} is out of bounds for dimension {i} with size {shape[i]}'
+    if msg.startswith('too many indices'):
+        return f'too many indices for tensor of dimension {len(shape)}'
+    if 'out of bounds for axis' in msg:
+        return msg.replace('for axis', 'for dimension')
+    if msg.startswith('boolean index did not match'):
+        pos = 0
+        for k, ix in enumerate(index):
+            if ix is Ellipsis:
+                pos += len(shape) - sum(_width(j) for j in index if j is not Ellipsis)
+                continue
+            if isinstance(ix, xp.ndarray) and ix.dtype == bool and \
+                    ix.shape != shape[pos:pos + ix.ndim]:
+                return (f'The shape of the mask [{", ".join(map(str, ix.shape))}] at index {k} '
+                        f'does not match the shape of the indexed tensor '
+                        f'[{", ".join(map(str, shape))}] at index {pos}')
+            pos += _width(ix)
     return msg
+
+
+def _width(ix):
+    """How many dims of the indexed tensor one index item consumes."""
+    if ix is None:
+        return 0
+    if isinstance(ix, xp.ndarray) and ix.dtype == bool:
+        return ix.ndim
+    return 1
 
 
 def getitem(input, index):
@@ -88,42 +111,71 @@ def getitem(input, index):
     return view_op(Index, input, index, False)
 
 
+def _sum_to(g, shape):
+    """Reduce ``g`` to a ``shape`` that broadcasts to it (leading size-1 dims allowed)."""
+    core = shape
+    while len(core) > g.ndim and core[0] == 1:
+        core = core[1:]
+    return unbroadcast(g, tuple(core)).reshape(shape)
+
+
 class IndexPut(Node):
     """``x[idx] = v`` recorded on ``x``'s history: torch calls this node CopySlices."""
     _name = 'CopySlices'
 
     def forward(self, a, v, index, accumulate=False):
         self.index, self.vshape = index, (v.shape if v.__class__ is xp.ndarray else None)
-        if accumulate:
-            xp.add.at(a, index, v)
-        else:
-            a[index] = v
+        _assign(a, index, v, accumulate)
         return a
 
     def backward(self, g):
-        gv = None
-        if self.vshape is not None:
-            sel = g[self.index]
-            gv = unbroadcast(sel, self.vshape) if sel.ndim >= len(self.vshape) else \
-                xp.broadcast_to(sel, self.vshape).copy()
+        gv = None if self.vshape is None else _sum_to(g[self.index], self.vshape)
         ga = g.copy()
         ga[self.index] = 0
         return ga, gv
 
 
+def _assign(a, index, v, accumulate=False):
+    """``a[index] = v`` (or ``+=`` with repeats accumulating) with torch's error texts."""
+    try:
+        if accumulate:
+            xp.add.at(a, index, v)
+        else:
+            a[index] = v
+    except IndexError as e:
+        raise IndexError(_torch_msg(e, a.shape, index)) from None
+    except ValueError:
+        target = a[index].shape
+        vs = xp.shape(v)
+        if len(vs) > len(target):
+            raise RuntimeError(f'expand(torch.{_cap(a.dtype)}Tensor{{[{", ".join(map(str, vs))}]}}, '
+                               f'size=[{", ".join(map(str, target))}]): the number of sizes provided '
+                               f'({len(target)}) must be greater or equal to the number of '
+                               f'dimensions in the tensor ({len(vs)})') from None
+        for i in range(1, len(vs) + 1):
+            if vs[-i] != 1 and vs[-i] != target[-i]:
+                raise RuntimeError(f'The expanded size of the tensor ({target[-i]}) must match the '
+                                   f'existing size ({vs[-i]}) at non-singleton dimension '
+                                   f'{len(target) - i}.  Target sizes: '
+                                   f'[{", ".join(map(str, target))}].  Tensor sizes: '
+                                   f'[{", ".join(map(str, vs))}]') from None
+        raise
+
+
+def _cap(npd):
+    return {'float32': 'Float', 'float64': 'Double', 'float16': 'Half', 'int64': 'Long',
+            'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte',
+            'bool': 'Bool'}.get(npd.name, npd.name)
+
+
 def setitem(input, index, value):
+    """``input[index] = value``: in place, bumping the version; differentiable (CopySlices)."""
     index, _ = _convert(index)
     Tensor = _apply.Tensor
-    if isinstance(value, Tensor):
-        vd = value._data
-    else:
-        vd = value
+    vd = value._data if isinstance(value, Tensor) else value
     grad = _enabled[0] and (input._rg or (isinstance(value, Tensor) and value._rg))
     if not grad:
-        try:
-            input._data[index] = vd
-        except ValueError as e:
-            raise RuntimeError(str(e)) from None
+        _assign(input._data, index, vd)
         input._vc[0] += 1
         return
     input._check_inplace()
@@ -143,4 +195,147 @@ def _edge_of(v):
     return edge(v) if isinstance(v, _apply.Tensor) else None
 
 
-__all__ = ['getitem', 'setitem']
+# --------------------------------------------------------------------------- index_put
+class IndexPutOp(Node):
+    _name = 'IndexPutBackward0'
+
+    def forward(self, arrays, index, accumulate):
+        a, v = arrays
+        self.index, self.vshape, self.acc = index, v.shape, accumulate
+        out = a.copy()
+        _assign(out, index, v.astype(a.dtype, copy=False), accumulate)
+        return out
+
+    def backward(self, g):
+        gv = _sum_to(g[self.index], self.vshape)
+        if not self.acc:
+            g = g.copy()
+            g[self.index] = 0
+        return g, gv
+
+
+def index_put(input, indices, values, accumulate=False):
+    """A copy of ``input`` with ``out[indices] = values`` (``+=`` with ``accumulate=True``,
+    where repeated indices add up). ``indices`` is a tuple of index tensors.
+
+    >>> import numtorch
+    >>> numtorch.zeros(3).index_put((numtorch.tensor([0, 0]),), numtorch.tensor(1.), True)
+    tensor([2., 0., 0.])
+    """
+    index, _ = _convert(tuple(indices))
+    if not isinstance(values, _apply.Tensor):
+        values = _apply.Tensor._from_any(values)
+    return _apply.nary(IndexPutOp, (input, values), index, accumulate)
+
+
+def index_put_(input, indices, values, accumulate=False):
+    """In-place ``index_put``."""
+    return input._inplace(index_put, indices, values, accumulate)
+
+
+# --------------------------------------------------------------------------- masks
+def _mask(mask, fname):
+    md = mask._data if isinstance(mask, _apply.Tensor) else xp.asarray(mask)
+    if md.dtype != bool:
+        raise RuntimeError(f'{fname} only supports boolean masks, but got mask with dtype '
+                           f'{str(_apply.wrap(md).dtype).replace("torch.", "")}')
+    return md
+
+
+class MaskedFill(Node):
+    def forward(self, a, mask, value):
+        self.shape, self.mask = a.shape, mask
+        return xp.where(mask, xp.asarray(value).astype(a.dtype), a)
+
+    def backward(self, g):
+        return unbroadcast(xp.where(self.mask, 0, g), self.shape)
+
+
+class MaskedFillT(Node):
+    """The value is a 0-dim tensor: it gets the sum of the grads where the mask is set."""
+    _name = 'MaskedFillBackward1'
+
+    def forward(self, arrays, mask):
+        a, v = arrays
+        self.shape, self.vdt, self.mask = a.shape, v.dtype, mask
+        return xp.where(mask, v.astype(a.dtype), a)
+
+    def backward(self, g):
+        gv = xp.asarray(xp.where(self.mask, g, 0).sum()).astype(self.vdt)
+        return unbroadcast(xp.where(self.mask, 0, g), self.shape), gv
+
+
+def masked_fill(input, mask, value):
+    """``value`` where the bool ``mask`` (broadcast against ``input``) is True.
+
+    >>> import numtorch
+    >>> x = numtorch.tensor([1., 2., 3.])
+    >>> x.masked_fill(x > 1, 0.)
+    tensor([1., 0., 0.])
+    """
+    md = _mask(mask, 'masked_fill_')
+    if isinstance(value, _apply.Tensor):
+        if value._data.ndim:
+            raise RuntimeError(f'masked_fill_ only supports a 0-dimensional value tensor, but got '
+                               f'tensor with {value._data.ndim} dimension(s).')
+        if value._rg:
+            return _apply.nary(MaskedFillT, (input, value), md)
+        value = value._data[()]
+    return unary(MaskedFill, input, md, value)
+
+
+def masked_fill_(input, mask, value):
+    """In-place ``masked_fill`` (the mask must broadcast to ``input``'s shape)."""
+    return input._inplace(masked_fill, mask, value)
+
+
+class MaskedSelect(Node):
+    def forward(self, a, mask):
+        shape = xp.broadcast_shapes(a.shape, mask.shape)
+        self.shape, self.bshape = a.shape, shape
+        self.mask = xp.broadcast_to(mask, shape)
+        return xp.broadcast_to(a, shape)[self.mask]
+
+    def backward(self, g):
+        z = xp.zeros(self.bshape, g.dtype)
+        z[self.mask] = g
+        return unbroadcast(z, self.shape)
+
+
+def masked_select(input, mask):
+    """The elements where ``mask`` is True, as a 1-D tensor (mask and input broadcast).
+
+    >>> import numtorch
+    >>> x = numtorch.tensor([[1, 2], [3, 4]])
+    >>> x.masked_select(x > 2)
+    tensor([3, 4])
+    """
+    md = mask._data if isinstance(mask, _apply.Tensor) else xp.asarray(mask)
+    if md.dtype != bool:
+        raise RuntimeError('masked_select: expected BoolTensor for mask')
+    return unary(MaskedSelect, input, md)
+
+
+def nonzero(input, *, as_tuple=False):
+    """Indices of the non-zero elements: an ``(n, dim)`` int64 tensor, or with ``as_tuple=True``
+    one 1-D tensor per dim (what ``x[...]`` accepts).
+
+    >>> import numtorch
+    >>> numtorch.tensor([[0, 1], [2, 0]]).nonzero()
+    tensor([[0, 1],
+            [1, 0]])
+    """
+    d = input._data
+    wrap = _apply.wrap
+    if as_tuple:
+        return tuple(wrap(i.astype(xp.int64, copy=False)) for i in xp.nonzero(xp.atleast_1d(d)))
+    return wrap(xp.argwhere(d).astype(xp.int64, copy=False))
+
+
+def argwhere(input):
+    """Same as ``nonzero(input)``: an ``(n, dim)`` tensor of indices."""
+    return nonzero(input)
+
+
+__all__ = ['getitem', 'setitem', 'index_put', 'index_put_', 'masked_fill', 'masked_fill_',
+           'masked_select', 'nonzero', 'argwhere']

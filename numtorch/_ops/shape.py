@@ -1,7 +1,8 @@
 """Shape ops. Most return views that share memory with their input, as torch's do."""
 from .._backend import xp
 from ..autograd.graph import Node
-from ._apply import view as view_op, unary
+from .._size import Size
+from ._apply import view as view_op, unary, multi
 from .reduce import _one
 
 
@@ -269,3 +270,271 @@ def clone(input, *, memory_format=None):
 __all__ = ['reshape', 'view', 'view_as', 'reshape_as', 'flatten', 'permute', 'transpose',
            'swapaxes', 'swapdims', 't', 'expand', 'expand_as', 'broadcast_to', 'squeeze',
            'unsqueeze', 'contiguous', 'clone']
+
+
+# --------------------------------------------------------------------------- more views
+def _dims_str(shape):
+    return f'[{", ".join(map(str, shape))}]'
+
+
+def _multi_views(cls, x, *args):
+    """A multi-output op whose outputs are views of ``x`` (split, chunk, unbind): like
+    ``_apply.view``, each output shares ``x``'s version counter and base."""
+    outs = multi(cls, x, *args)
+    base = x._base if x._base is not None else x
+    for o in outs:
+        o._vc = x._vc
+        o._base = base
+    return outs
+
+
+class Split(Node):
+    """Pieces of one dim; backward concatenates the pieces' grads (zeros for unused ones)."""
+
+    def forward(self, a, sizes, dim):
+        self.dim = dim
+        cuts, acc = [], 0
+        for s in sizes[:-1]:
+            acc += s
+            cuts.append(acc)
+        return tuple(xp.split(a, cuts, axis=dim))
+
+    def backward(self, *gs):
+        return xp.concatenate(gs, axis=self.dim)
+
+
+class SplitWithSizes(Split):
+    pass
+
+
+class Unbind(Node):
+    def forward(self, a, dim):
+        self.dim = dim
+        idx = (slice(None),) * dim
+        return tuple(a[idx + (i,)] for i in range(a.shape[dim]))
+
+    def backward(self, *gs):
+        return xp.stack(gs, axis=self.dim)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Split into pieces of ``split_size`` along ``dim`` (the last may be smaller), or into
+    pieces of the given sizes. The pieces are views.
+
+    >>> import numtorch
+    >>> [t.tolist() for t in numtorch.arange(5).split(2)]
+    [[0, 1], [2, 3], [4]]
+    >>> [t.tolist() for t in numtorch.arange(5).split([1, 4])]
+    [[0], [1, 2, 3, 4]]
+    """
+    nd = tensor._data.ndim
+    d = _one(dim, nd)
+    n = tensor._data.shape[d] if nd else 1
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sizes = [int(s) for s in split_size_or_sections]
+        if any(s < 0 for s in sizes):
+            raise RuntimeError(f'split_with_sizes expects split_sizes have only non-negative '
+                               f'entries, but got split_sizes={_dims_str(sizes)}')
+        if sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input "
+                               f"tensor's size at dimension {d}), but got "
+                               f"split_sizes={_dims_str(sizes)}")
+        return _multi_views(SplitWithSizes, tensor, sizes, d)
+    size = int(split_size_or_sections)
+    if size < 0:
+        raise RuntimeError(f'split expects split_size be non-negative, but got split_size={size}')
+    if size == 0:
+        if n != 0:
+            raise RuntimeError(f'split_size can only be 0 if dimension size is 0, but got '
+                               f'dimension size of {n}')
+        sizes = [0]
+    else:
+        sizes = [size] * (n // size) + ([n % size] if n % size or n == 0 else [])
+    return _multi_views(Split, tensor, sizes, d)
+
+
+def chunk(input, chunks, dim=0):
+    """Split into ``chunks`` pieces of equal size (the last may be smaller, and there may be
+    fewer pieces), as views.
+
+    >>> import numtorch
+    >>> [t.tolist() for t in numtorch.arange(5).chunk(3)]
+    [[0, 1], [2, 3], [4]]
+    """
+    chunks = int(chunks)
+    if chunks <= 0:
+        raise RuntimeError(f'chunk expects `chunks` to be greater than 0, got: {chunks}')
+    nd = input._data.ndim
+    d = _one(dim, nd)
+    n = input._data.shape[d] if nd else 1
+    if n == 0:
+        return _multi_views(Split, input, [0] * chunks, d)
+    return split(input, -(-n // chunks), d)
+
+
+def unbind(input, dim=0):
+    """The slices along ``dim``, as a tuple of views.
+
+    >>> import numtorch
+    >>> numtorch.tensor([[1, 2], [3, 4]]).unbind(1)
+    (tensor([1, 3]), tensor([2, 4]))
+    """
+    nd = input._data.ndim
+    if nd == 0:
+        raise IndexError('Dimension specified as 0 but tensor has no dimensions')
+    return _multi_views(Unbind, input, _one(dim, nd))
+
+
+def narrow(input, dim, start, length):
+    """The view ``input[..., start:start + length, ...]`` along ``dim``.
+
+    >>> import numtorch
+    >>> numtorch.arange(6).reshape(2, 3).narrow(1, 1, 2)
+    tensor([[1, 2],
+            [4, 5]])
+    """
+    nd = input._data.ndim
+    d = _one(dim, nd)
+    n = input._data.shape[d]
+    start, length = int(start), int(length)
+    if not -n <= start <= n:
+        raise IndexError(f'start out of range (expected to be in range of [{-n}, {n}], but got '
+                         f'{start})')
+    if start < 0:
+        start += n
+    if length < 0:
+        raise RuntimeError('narrow(): length must be non-negative.')
+    if start + length > n:
+        raise RuntimeError(f'start ({start}) + length ({length}) exceeds dimension size ({n}).')
+    from .index import getitem
+    return getitem(input, (slice(None),) * d + (slice(start, start + length),))
+
+
+def select(input, dim, index):
+    """The view ``input[..., index, ...]`` along ``dim`` (one dim fewer).
+
+    >>> import numtorch
+    >>> numtorch.arange(6).reshape(2, 3).select(1, -1)
+    tensor([2, 5])
+    """
+    nd = input._data.ndim
+    if nd == 0:
+        raise IndexError('select() cannot be applied to a 0-dim tensor.')
+    d = _one(dim, nd)
+    n = input._data.shape[d]
+    index = int(index)
+    if not -n <= index < n:
+        raise IndexError(f'select(): index {index} out of range for tensor of size '
+                         f'{_dims_str(input._data.shape)} at dimension {d}')
+    from .index import getitem
+    return getitem(input, (slice(None),) * d + (index,))
+
+
+def movedim(input, source, destination):
+    """Move dims ``source`` to positions ``destination`` (ints or sequences); a view.
+
+    >>> import numtorch
+    >>> numtorch.zeros(2, 3, 4).movedim(0, -1).shape
+    numtorch.Size([3, 4, 2])
+    """
+    nd = input._data.ndim
+    src = list(source) if isinstance(source, (tuple, list)) else [source]
+    dst = list(destination) if isinstance(destination, (tuple, list)) else [destination]
+    if len(src) != len(dst):
+        raise RuntimeError(f'movedim: Invalid source or destination dims: source ({_dims_str(src)} '
+                           f'dims) should contain the same number of dims as destination '
+                           f'({_dims_str(dst)} dims)')
+    src = [_one(s, nd) for s in src]
+    dst = [_one(s, nd) for s in dst]
+    if len(set(src)) != len(src):
+        raise RuntimeError(f'movedim: repeated dim in `source` ({_dims_str(src)})')
+    if len(set(dst)) != len(dst):
+        raise RuntimeError(f'movedim: repeated dim in `destination` ({_dims_str(dst)})')
+    order = [i for i in range(nd) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return view_op(Permute, input, tuple(order))
+
+
+moveaxis = movedim
+
+
+def unflatten(input, dim, sizes):
+    """Expand one dim into several: ``x.unflatten(1, (2, -1))``.
+
+    >>> import numtorch
+    >>> numtorch.zeros(2, 6).unflatten(1, (2, 3)).shape
+    numtorch.Size([2, 2, 3])
+    """
+    shp = input._data.shape
+    d = _one(dim, len(shp))
+    sizes = [int(s) for s in sizes]
+    known = 1
+    for s in sizes:
+        if s != -1:
+            known *= s
+    n = shp[d] if shp else 1
+    if (-1 in sizes and (known == 0 or n % known)) or (-1 not in sizes and known != n):
+        raise RuntimeError(f"unflatten: Provided sizes {_dims_str(sizes)} don't multiply up to the "
+                           f'size of dim {d} ({n}) in the input tensor')
+    return view_op(View, input, shp[:d] + tuple(sizes) + shp[d + 1:])
+
+
+def ravel(input):
+    """The elements as one dim (a view when possible).
+
+    >>> import numtorch
+    >>> numtorch.zeros(2, 3).ravel().shape
+    numtorch.Size([6])
+    """
+    return view_op(View, input, (-1,))
+
+
+def _diag_view(a, offset, d1, d2):
+    """A writable strided view of a diagonal (NumPy's ``diagonal`` is read-only; torch's is a
+    view you can write through)."""
+    n1, n2 = a.shape[d1], a.shape[d2]
+    if offset >= 0:
+        length = max(min(n1, n2 - offset), 0)
+        start = offset * a.strides[d2] if length else 0
+    else:
+        length = max(min(n1 + offset, n2), 0)
+        start = -offset * a.strides[d1] if length else 0
+    rest = [i for i in range(a.ndim) if i != d1 and i != d2]
+    shape = tuple(a.shape[i] for i in rest) + (length,)
+    strides = tuple(a.strides[i] for i in rest) + (a.strides[d1] + a.strides[d2],)
+    if start:
+        # Shift the origin with a slice first, so the strided view starts inside ``a``.
+        idx = [slice(None)] * a.ndim
+        idx[d2 if offset >= 0 else d1] = slice(abs(offset), None)
+        a = a[tuple(idx)]
+    return xp.lib.stride_tricks.as_strided(a, shape, strides, writeable=True)
+
+
+class Diagonal(Node):
+    def forward(self, a, offset, d1, d2):
+        self.shape, self.dtype, self.args = a.shape, a.dtype, (offset, d1, d2)
+        return _diag_view(a, offset, d1, d2)
+
+    def backward(self, g):
+        z = xp.zeros(self.shape, g.dtype)
+        _diag_view(z, *self.args)[...] = g
+        return z
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal of the ``dim1``/``dim2`` planes as the last dim (a view you can write to).
+
+    >>> import numtorch
+    >>> numtorch.arange(9).reshape(3, 3).diagonal(1)
+    tensor([1, 5])
+    """
+    nd = input._data.ndim
+    d1, d2 = _one(dim1, nd), _one(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f'diagonal dimensions cannot be identical {dim1}, {dim2}')
+    return view_op(Diagonal, input, int(offset), d1, d2)
+
+
+__all__ += ['split', 'chunk', 'unbind', 'narrow', 'select', 'movedim', 'moveaxis', 'unflatten',
+            'ravel', 'diagonal']
