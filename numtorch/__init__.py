@@ -21,6 +21,10 @@ from ._ops import *  # noqa: F401,F403  (every op function: add, exp, sum, matmu
 from ._ops import MODULES as _OP_MODULES
 from ._creation import *  # noqa: F401,F403
 from . import _creation
+from . import random
+from .random import *  # noqa: F401,F403  (Generator, manual_seed, seed, get_rng_state, ...)
+from ._random_ops import *  # noqa: F401,F403  (rand, randn, randint, normal, ...; Tensor.uniform_, ...)
+from ._tensor_str import set_printoptions, get_printoptions, printoptions
 
 float = float32
 double = float64
