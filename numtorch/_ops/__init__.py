@@ -6,8 +6,10 @@ except those in ``FUNCTION_ONLY``, ``Tensor.<name>`` (a function whose first par
 module, add the name to ``__all__``.
 """
 from . import _apply, elementwise, reduce, linalg, shape, index, rearrange, gather
+from . import pointwise, blend, compare, reduce_stats
 
-MODULES = [elementwise, reduce, linalg, shape, index, rearrange, gather]
+MODULES = [elementwise, reduce, linalg, shape, index, rearrange, gather,
+           pointwise, blend, compare, reduce_stats]
 
 # Functions that are torch-level only (no Tensor method of that name in torch).
 FUNCTION_ONLY = {'cat', 'concat', 'concatenate', 'stack', 'hstack', 'vstack', 'dstack', 'einsum',
@@ -26,6 +28,9 @@ def _install():
             g[name] = fn
             if name not in FUNCTION_ONLY and name not in Tensor.__dict__:
                 setattr(Tensor, name, fn)
+        # Methods whose signature differs from the function's (``x.where(cond, y)``).
+        for name, fn in getattr(mod, 'METHODS', {}).items():
+            setattr(Tensor, name, fn)
 
 
 def register(mod):

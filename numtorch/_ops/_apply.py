@@ -44,7 +44,12 @@ def binary(cls, a, b, *args):
             ad = ad.astype(dt, copy=False)
             bd = bd.astype(dt, copy=False)
         node = cls()
-        out = wrap(node.forward(ad, bd, *args))
+        try:
+            out = wrap(node.forward(ad, bd, *args))
+        except ValueError:
+            # Only here (never on the hot path): say it in torch's words when shapes clash.
+            raise_if_unbroadcastable(ad.shape, bd.shape)
+            raise
         if (a._rg or b._rg) and _enabled[0]:
             connect(node, out, (a, b))
         return out
@@ -96,6 +101,25 @@ def multi(cls, x, *args):
     if x._rg and _enabled[0]:
         connect(node, outs, (x,))
     return outs
+
+
+def raise_if_unbroadcastable(*shapes):
+    """Raise torch's RuntimeError if ``shapes`` do not broadcast together (else do nothing).
+
+    Like torch, folds the shapes left to right and scans dimensions from the last one, so the
+    message names the first clash found: "The size of tensor a (3) must match the size of
+    tensor b (4) at non-singleton dimension 1".
+    """
+    acc = shapes[0]
+    for s in shapes[1:]:
+        n = max(len(acc), len(s))
+        a = (1,) * (n - len(acc)) + tuple(acc)
+        b = (1,) * (n - len(s)) + tuple(s)
+        for i in range(n - 1, -1, -1):
+            if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+                raise RuntimeError(f'The size of tensor a ({a[i]}) must match the size of tensor '
+                                   f'b ({b[i]}) at non-singleton dimension {i}')
+        acc = tuple(y if x == 1 else x for x, y in zip(a, b))
 
 
 def unbroadcast(g, shape):

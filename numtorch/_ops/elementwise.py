@@ -4,6 +4,8 @@ Each op is one Node: ``forward`` is the NumPy call, ``backward`` the derivative,
 input (the rule in torch's derivatives.yaml). Broadcast inputs get their gradient summed back to
 their shape by ``unbroadcast``. Python scalars arrive as plain numbers and get no gradient.
 """
+import math
+
 from .._backend import xp
 from ..autograd.graph import Node
 from ._apply import unary, binary, unbroadcast, float_dtype
@@ -70,30 +72,52 @@ class Mul(Node):
 
 class Div(Node):
     def forward(self, a, b, rounding_mode=None):
-        if a.dtype.kind in 'biu' and (b.__class__ is not xp.ndarray or b.dtype.kind in 'biu'):
-            if rounding_mode is None:      # true division of integers gives the default float
-                a = a.astype(float_dtype(a.dtype))
-        if b.__class__ is xp.ndarray:
+        if rounding_mode is not None:
+            return _div_rounded(self, a, b, rounding_mode)
+        if a.dtype.kind in 'biu':          # true division of integers gives the default float
+            a = a.astype(float_dtype(a.dtype))
+            if b.__class__ is ndarray and b.dtype.kind in 'biu':
+                b = b.astype(a.dtype)
+        if b.__class__ is ndarray:
             self.saved = (a, b)
         else:
             self.scalar = b
-        if rounding_mode == 'floor':
-            return xp.floor_divide(a, b)
-        if rounding_mode == 'trunc':
-            q = a / b
-            return xp.trunc(q).astype(q.dtype if a.dtype.kind == 'f' else a.dtype)
         return a / b
 
     def backward(self, g):
+        if self._name == 'DivBackward2':   # floor / trunc division: piecewise constant
+            sa, sb = self.shapes
+            return xp.zeros(sa, g.dtype), None if sb is None else xp.zeros(sb, g.dtype)
         if self.saved:
             a, b = self.saved
             return unbroadcast(g / b, a.shape), unbroadcast(-g * a / (b * b), b.shape)
         return g / self.scalar, None
 
 
+def _div_rounded(node, a, b, mode):
+    node._name = 'DivBackward2'
+    node.shapes = a.shape, (b.shape if b.__class__ is ndarray else None)
+    if mode not in ('floor', 'trunc'):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                           f"found '{mode}'")
+    if a.dtype.kind in 'biu':
+        _check_int_divisor(a, b)
+        if mode == 'floor':
+            return xp.floor_divide(a, b)
+        q = xp.floor_divide(a, b)   # integer trunc: floor, then step toward zero where inexact
+        return q + ((q < 0) & (q * b != a))
+    q = a / b
+    return xp.floor(q) if mode == 'floor' else xp.trunc(q)
+
+
+def _check_int_divisor(a, b):
+    if (b.__class__ is ndarray and b.dtype.kind in 'biu' and not b.all()) or (b.__class__ is not ndarray and b == 0):
+        raise RuntimeError('ZeroDivisionError')
+
+
 class RDiv(Node):
-    """``scalar / tensor``."""
-    _name = 'DivBackward0'
+    """``scalar / tensor``; torch computes it as ``tensor.reciprocal() * scalar``."""
+    _name = 'MulBackward0'
 
     def forward(self, a, b):
         if a.dtype.kind in 'biu':
@@ -143,7 +167,7 @@ class Pow(Node):
 
 class RPow(Node):
     """``scalar ** tensor``."""
-    _name = 'PowBackward1'
+    _name = 'PowBackward2'
 
     def forward(self, a, b):
         if a.dtype.kind in 'biu' and b.__class__ is float:
@@ -157,7 +181,7 @@ class RPow(Node):
         out, = self.saved
         if self.scalar == 0:
             return xp.zeros_like(g), None
-        return g * out * xp.log(self.scalar), None
+        return g * out * math.log(self.scalar), None
 
 
 class Exp(Node):
@@ -256,6 +280,125 @@ def relu(input):
     return unary(Relu, input)
 
 
+# --------------------------------------------------------------------------- more arithmetic
+class Remainder(Node):
+    """Python-style modulus (the result takes the divisor's sign), as ``torch.remainder``."""
+    def forward(self, a, b):
+        if a.dtype.kind in 'biu':
+            _check_int_divisor(a, b)
+        if b.__class__ is ndarray:
+            self._name = 'RemainderBackward1'
+            self.saved = (a, b)
+        else:
+            self.shape = a.shape
+        return xp.remainder(a, b)
+
+    def backward(self, g):
+        if not self.saved:
+            return g, None
+        a, b = self.saved
+        return unbroadcast(g, a.shape), unbroadcast(-g * xp.floor(a / b), b.shape)
+
+
+class Fmod(Node):
+    """C-style modulus (the result takes the dividend's sign)."""
+    def forward(self, a, b):
+        if a.dtype.kind in 'biu':
+            _check_int_divisor(a, b)
+        if b.__class__ is ndarray:
+            self._name = 'FmodBackward1'
+            self.saved = (a, b)
+        return xp.fmod(a, b)
+
+    def backward(self, g):
+        if not self.saved:
+            return g, None
+        a, b = self.saved
+        return unbroadcast(g, a.shape), unbroadcast(-g * xp.trunc(a / b), b.shape)
+
+
+class FloorDivide(Node):
+    """torch defines no derivative for floor_divide: backward through it raises, as there."""
+    _name = 'torch::autograd::NotImplemented'
+
+    def forward(self, a, b):
+        if a.dtype.kind in 'biu':
+            _check_int_divisor(a, b)
+            return xp.floor_divide(a, b)
+        return xp.floor(a / b)
+
+    def backward(self, g):
+        raise RuntimeError('derivative for aten::floor_divide is not implemented')
+
+
+def remainder(input, other):
+    """Python-style remainder: the result has the sign of ``other``.
+
+    >>> import numtorch
+    >>> numtorch.remainder(numtorch.tensor([-3, 5]), 3)
+    tensor([0, 2])
+    """
+    if not isinstance(input, _apply.Tensor):
+        input = _apply.Tensor._scalar_like(input, other)
+    return binary(Remainder, input, other)
+
+
+def fmod(input, other):
+    """C-style remainder: the result has the sign of ``input``.
+
+    >>> import numtorch
+    >>> numtorch.fmod(numtorch.tensor([-3, 5]), 3)
+    tensor([0, 2])
+    """
+    return binary(Fmod, input, other)
+
+
+def floor_divide(input, other):
+    """``floor(input / other)``, kept in the integer dtype for integers.
+
+    >>> import numtorch
+    >>> numtorch.floor_divide(numtorch.tensor([7, -7]), 2)
+    tensor([ 3, -4])
+    """
+    if not isinstance(input, _apply.Tensor):
+        input = _apply.Tensor._scalar_like(input, other)
+    return binary(FloorDivide, input, other)
+
+
+def float_power(input, exponent):
+    """``input ** exponent`` computed in float64 (torch's float_power).
+
+    >>> import numtorch
+    >>> numtorch.float_power(numtorch.tensor([2]), 2)
+    tensor([4.], dtype=torch.float64)
+    """
+    T = _apply.Tensor
+    if not isinstance(input, T):
+        return pow(float(input), exponent.double())
+    if isinstance(exponent, T):
+        exponent = exponent.double()
+    elif exponent.__class__ in (int, bool):
+        exponent = float(exponent)
+    return pow(input.double(), exponent)
+
+
+def _inplace(fn, doc=None):
+    """The in-place method ``<fn>_`` (``Tensor._inplace`` writes the result back)."""
+    def method(input, *args, **kwargs):
+        return input._inplace(fn, *args, **kwargs)
+    method.__name__ = method.__qualname__ = fn.__name__ + '_'
+    method.__doc__ = doc or f'In-place ``{fn.__name__}``: writes the result into ``input``, returns it.'
+    return method
+
+
+remainder_ = _inplace(remainder)
+fmod_ = _inplace(fmod)
+floor_divide_ = _inplace(floor_divide)
+float_power_ = _inplace(float_power)
+relu_ = _inplace(relu)
+exp_ = _inplace(exp)
+log_ = _inplace(log)
+
 negative = neg
 multiply = mul
 divide = div
@@ -263,4 +406,6 @@ true_divide = div
 subtract = sub
 
 __all__ = ['add', 'sub', 'mul', 'div', 'neg', 'pow', 'exp', 'log', 'relu',
-           'negative', 'multiply', 'divide', 'true_divide', 'subtract']
+           'negative', 'multiply', 'divide', 'true_divide', 'subtract',
+           'remainder', 'fmod', 'floor_divide', 'float_power',
+           'remainder_', 'fmod_', 'floor_divide_', 'float_power_', 'relu_', 'exp_', 'log_']
