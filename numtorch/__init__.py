@@ -21,6 +21,8 @@ from ._ops import *  # noqa: F401,F403  (every op function: add, exp, sum, matmu
 from ._ops import MODULES as _OP_MODULES
 from ._creation import *  # noqa: F401,F403
 from . import _creation
+# By module path: `from ._ops import *` above also binds the name `linalg` (to _ops.linalg).
+linalg = __import__('importlib').import_module(__name__ + '.linalg')
 from . import random
 from .random import *  # noqa: F401,F403  (Generator, manual_seed, seed, get_rng_state, ...)
 from ._random_ops import *  # noqa: F401,F403  (rand, randn, randint, normal, ...; Tensor.uniform_, ...)
