@@ -75,5 +75,6 @@ ByteTensor = _legacy('ByteTensor', uint8)
 BoolTensor = _legacy('BoolTensor', bool)
 
 from . import utils  # noqa: E402  (numtorch.utils.data after a bare `import numtorch`, as torch)
+from . import nn  # noqa: E402  (numtorch.nn.Linear after a bare `import numtorch`, as torch)
 
 __version__ = '0.1.0'

@@ -18,6 +18,11 @@ FUNCTION_ONLY = {'cat', 'concat', 'concatenate', 'stack', 'hstack', 'vstack', 'd
                  'atleast_3d', 'column_stack', 'row_stack', 'result_type', 'can_cast',
                  'promote_types', 'is_nonzero', 'chain_matmul', 'broadcast_shapes'}
 
+# NN ops (linear/addmm, softmax family, activations, dropout); owned by the nn issue.
+from . import activation  # noqa: E402
+MODULES.append(activation)
+FUNCTION_ONLY |= activation.FUNCTION_ONLY
+
 
 def _install():
     from .._tensor import Tensor

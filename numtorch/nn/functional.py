@@ -1,0 +1,237 @@
+"""``numtorch.nn.functional``: the stateless forms of the layers (``F.relu``, ``F.linear``...).
+
+The differentiable ops themselves live in ``numtorch/_ops/activation.py`` (one Node each); this
+module gives them torch's functional signatures and adds the few composites (``normalize``,
+``one_hot``, ``pad``...). Losses, convolutions and pooling are added by their own modules and
+re-exported at the bottom when present.
+"""
+import math
+
+from .._backend import xp
+from .._tensor import Tensor
+from .._ops import activation as _act
+from .._ops import elementwise as _ew
+from .._ops._apply import wrap, unary
+from ..autograd.graph import Node
+from .._ops.activation import (linear, bilinear, softmax, log_softmax, softmin, gelu, silu,  # noqa: F401
+                               elu, selu, celu, leaky_relu, softplus, hardtanh, relu6, prelu,
+                               threshold, hardshrink, softshrink, hardsigmoid, hardswish, mish,
+                               logsigmoid, glu)
+
+
+def relu(input, inplace=False):
+    """``max(input, 0)``, recorded as ReluBackward0.
+
+    >>> import numtorch
+    >>> from numtorch.nn import functional as F
+    >>> F.relu(numtorch.tensor([-1., 2.]))
+    tensor([0., 2.])
+    """
+    if inplace:
+        return input._inplace(_ew.relu)
+    return unary(_ew.Relu, input)
+
+
+def relu_(input):
+    """In-place ``relu``."""
+    return relu(input, inplace=True)
+
+
+def sigmoid(input):
+    """Logistic function (same as ``numtorch.sigmoid``)."""
+    return input.sigmoid()
+
+
+def tanh(input):
+    """Hyperbolic tangent (same as ``numtorch.tanh``)."""
+    return input.tanh()
+
+
+def softsign(input):
+    """``x / (1 + |x|)``."""
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    """``x - tanh(x)``."""
+    return input - input.tanh()
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Randomly zero elements with probability ``p`` (scaling the rest by ``1/(1-p)``) when
+    ``training``; the identity otherwise.
+
+    >>> import numtorch
+    >>> from numtorch.nn import functional as F
+    >>> x = numtorch.ones(4)
+    >>> F.dropout(x, 0.5, training=False) is x
+    True
+    """
+    if not 0 <= p <= 1:
+        raise ValueError(f'dropout probability has to be between 0 and 1, but got {p}')
+    if inplace:
+        return input._inplace(_act.dropout, p, training) if training and p > 0 else input
+    return _act.dropout(input, p, training)
+
+
+def _feature_dropout(input, p, training, inplace, min_dim, name):
+    if not 0 <= p <= 1:
+        raise ValueError(f'dropout probability has to be between 0 and 1, but got {p}')
+    if not training or p == 0:
+        return input
+    a = input._data
+    if a.ndim < min_dim:
+        raise RuntimeError(f'{name}: Expected {min_dim}D or {min_dim + 1}D input, but received '
+                           f'a {a.ndim}D input.')
+    from ..random import default_generator
+    # One keep/drop decision per (sample, channel): the mask is broadcast over the rest.
+    shape = a.shape[:-(min_dim - 1)] + (1,) * (min_dim - 1)
+    keep = default_generator._np.random(shape) >= p
+    mask = keep.astype(a.dtype) * (1.0 / (1.0 - p)) if p < 1 else xp.zeros(shape, a.dtype)
+    out = input * wrap(mask)
+    if inplace:
+        input._data[...] = out._data
+        return input
+    return out
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of a (N, C, L) input."""
+    return _feature_dropout(input, p, training, inplace, 2, 'dropout1d')
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of a (N, C, H, W) input."""
+    return _feature_dropout(input, p, training, inplace, 3, 'dropout2d')
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of a (N, C, D, H, W) input."""
+    return _feature_dropout(input, p, training, inplace, 4, 'dropout3d')
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout that keeps SELU's self-normalizing mean and variance."""
+    if not 0 <= p <= 1:
+        raise ValueError(f'dropout probability has to be between 0 and 1, but got {p}')
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0
+    from ..random import default_generator
+    alpha_p = -_act._SELU_ALPHA * _act._SELU_SCALE
+    a = ((1 - p) * (1 + p * alpha_p ** 2)) ** -0.5
+    b = -a * alpha_p * p
+    keep = wrap((default_generator._np.random(input._data.shape) >= p).astype(input._data.dtype))
+    return (input * keep + alpha_p * (1 - keep)) * a + b
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """``input / max(||input||_p, eps)`` along ``dim``."""
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    return input / denom
+
+
+def one_hot(tensor, num_classes=-1):
+    """Integer class indices -> int64 one-hot rows (``num_classes=-1``: max + 1).
+
+    >>> import numtorch
+    >>> from numtorch.nn import functional as F
+    >>> F.one_hot(numtorch.tensor([0, 2]), 3)
+    tensor([[1, 0, 0],
+            [0, 0, 1]])
+    """
+    a = tensor._data
+    if a.dtype.kind not in 'iu':
+        raise RuntimeError('one_hot is only applicable to index tensor of type LongTensor.')
+    if a.size and a.min() < 0:
+        raise RuntimeError('Class values must be non-negative.')
+    if num_classes == -1:
+        if not a.size:
+            raise RuntimeError('Can not infer total number of classes from empty tensor.')
+        num_classes = int(a.max()) + 1
+    elif a.size and a.max() >= num_classes:
+        raise RuntimeError('Class values must be smaller than num_classes.')
+    out = xp.zeros(a.shape + (num_classes,), xp.int64)
+    xp.put_along_axis(out, a[..., None].astype(xp.int64), 1, axis=-1)
+    return wrap(out)
+
+
+class ConstantPadNd(Node):
+    def forward(self, a, pads, value):
+        if any(lo < 0 or hi < 0 for lo, hi in pads):
+            # Negative padding crops: pad the positive parts, then slice.
+            crop = tuple(slice(max(-lo, 0), a.shape[i] - max(-hi, 0)) for i, (lo, hi) in enumerate(pads))
+            a = a[crop]
+            pads = [(max(lo, 0), max(hi, 0)) for lo, hi in pads]
+            self.crop = crop
+        else:
+            self.crop = None
+        self.pads = pads
+        return xp.pad(a, pads, mode='constant', constant_values=value)
+
+    def backward(self, g):
+        inner = tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(self.pads))
+        g = g[inner]
+        if self.crop is not None:
+            full = xp.zeros(self._full_shape, g.dtype)
+            full[self.crop] = g
+            return full
+        return g
+
+
+class _Pad(Node):
+    """reflect / replicate / circular padding via ``np.pad``; backward by scatter-adding the
+    gradient of every output position into the input position it was copied from."""
+
+    def forward(self, a, pads, mode):
+        idx = xp.arange(a.size).reshape(a.shape)
+        src = xp.pad(idx, pads, mode={'reflect': 'reflect', 'replicate': 'edge',
+                                      'circular': 'wrap'}[mode])
+        self.src, self.shape = src, a.shape
+        return a.reshape(-1)[src]
+
+    def backward(self, g):
+        out = xp.zeros(int(math.prod(self.shape)), g.dtype)
+        xp.add.at(out, self.src.reshape(-1), g.reshape(-1))
+        return out.reshape(self.shape)
+
+
+def pad(input, pad, mode='constant', value=None):
+    """Pad the last ``len(pad) // 2`` dims: ``pad = (left, right, top, bottom, ...)``, last dim
+    first. Modes: constant (negative pads crop), reflect, replicate, circular.
+
+    >>> import numtorch
+    >>> from numtorch.nn import functional as F
+    >>> F.pad(numtorch.ones(1, 2), (1, 1))
+    tensor([[0., 1., 1., 0.]])
+    """
+    if len(pad) % 2:
+        raise RuntimeError('Padding length must be divisible by 2')
+    a = input._data
+    if len(pad) // 2 > a.ndim:
+        raise RuntimeError(f'Padding length should be less than or equal to two times the input '
+                           f'dimension but got padding length {len(pad)} and input of dimension '
+                           f'{a.ndim}')
+    pads = [(0, 0)] * a.ndim
+    for i in range(len(pad) // 2):
+        pads[a.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    if mode == 'constant':
+        node = ConstantPadNd()
+        node._full_shape = a.shape
+        out = wrap(node.forward(a, pads, 0 if value is None else value))
+        return _act._record(node, out, (input,))
+    if mode not in ('reflect', 'replicate', 'circular'):
+        raise NotImplementedError(f'Unsupported padding mode: {mode}')
+    node = _Pad()
+    node._name = {'reflect': 'ReflectionPad', 'replicate': 'ReplicationPad'}.get(mode, 'Copy') + \
+        (f'{len(pad) // 2}DBackward0' if mode != 'circular' else 'SlicesBackward0')
+    out = wrap(node.forward(a, pads, mode))
+    return _act._record(node, out, (input,))
+
+
+__all__ = ['relu', 'relu_', 'linear', 'bilinear', 'softmax', 'log_softmax', 'softmin', 'gelu',
+           'silu', 'elu', 'selu', 'celu', 'leaky_relu', 'softplus', 'hardtanh', 'relu6', 'prelu',
+           'threshold', 'hardshrink', 'softshrink', 'hardsigmoid', 'hardswish', 'mish',
+           'logsigmoid', 'glu', 'sigmoid', 'tanh', 'softsign', 'tanhshrink', 'dropout',
+           'dropout1d', 'dropout2d', 'dropout3d', 'alpha_dropout', 'normalize', 'one_hot', 'pad']

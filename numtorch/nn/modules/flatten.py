@@ -1,0 +1,51 @@
+"""``Flatten`` and ``Unflatten``: reshape layers (views of the input, as torch)."""
+from .module import Module
+
+
+class Flatten(Module):
+    """Flatten dims ``start_dim..end_dim`` into one (by default all but the batch dim).
+
+    >>> import numtorch
+    >>> from numtorch import nn
+    >>> nn.Flatten()(numtorch.zeros(32, 1, 5, 5)).shape
+    numtorch.Size([32, 25])
+    """
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, input):
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f'start_dim={self.start_dim}, end_dim={self.end_dim}'
+
+
+class Unflatten(Module):
+    """Split dim ``dim`` into ``unflattened_size``.
+
+    >>> import numtorch
+    >>> from numtorch import nn
+    >>> nn.Unflatten(1, (2, 5))(numtorch.zeros(2, 10)).shape
+    numtorch.Size([2, 2, 5])
+    """
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(f'unflattened_size must be a tuple of ints, but found type '
+                            f'{type(unflattened_size).__name__}')
+        for idx, elem in enumerate(unflattened_size):
+            if not isinstance(elem, int):
+                raise TypeError(f'unflattened_size must be tuple of ints, but found element of '
+                                f'type {type(elem).__name__} at pos {idx}')
+        self.dim = dim
+        self.unflattened_size = unflattened_size
+
+    def forward(self, input):
+        return input.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self):
+        return f'dim={self.dim}, unflattened_size={self.unflattened_size}'
