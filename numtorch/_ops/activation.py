@@ -1,4 +1,4 @@
-"""Neural-network ops: linear/addmm, softmax family, activations, dropout, bilinear.
+"""Neural-network ops: linear, softmax family, activations, dropout, bilinear.
 
 One Node per op, forward and backward side by side. ``linear`` and the softmax pair have a fused
 backward rather than being composed of smaller ops: composing would record 3-5 nodes per call
@@ -90,49 +90,6 @@ def linear(input, weight, bias=None):
     node = Linear()
     out = wrap(node.forward(input._data, weight._data, None if bias is None else bias._data))
     return _record(node, out, (input, weight) if bias is None else (input, weight, bias))
-
-
-class Addmm(Node):
-    def forward(self, c, a, b, beta, alpha):
-        if a.ndim != 2 or b.ndim != 2:
-            raise RuntimeError(f'{"mat1" if a.ndim != 2 else "mat2"} must be a matrix, got '
-                               f'{a.ndim if a.ndim != 2 else b.ndim}-D tensor')
-        if a.shape[1] != b.shape[0]:
-            raise RuntimeError(f'mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x'
-                               f'{a.shape[1]} and {b.shape[0]}x{b.shape[1]})')
-        self.saved = (a, b)
-        self.beta, self.alpha, self.cshape = beta, alpha, c.shape
-        ab = a @ b
-        out = (ab if alpha == 1 else alpha * ab) + (c if beta == 1 else beta * c)
-        if out.shape != ab.shape:
-            raise RuntimeError(f'The expanded size of the tensor ({ab.shape[1]}) must match the '
-                               f'existing size ({c.shape[-1]}) at non-singleton dimension 1.  '
-                               f'Target sizes: [{ab.shape[0]}, {ab.shape[1]}].  Tensor sizes: '
-                               f'[{", ".join(map(str, c.shape))}]')
-        return out
-
-    def backward(self, g):
-        a, b = self.saved
-        ga = g @ b.T
-        gb = a.T @ g
-        if self.alpha != 1:
-            ga, gb = ga * self.alpha, gb * self.alpha
-        gc = _apply.unbroadcast(g if self.beta == 1 else g * self.beta, self.cshape)
-        return gc, ga, gb
-
-
-def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
-    """``beta * input + alpha * (mat1 @ mat2)``; ``input`` broadcasts.
-
-    >>> import numtorch
-    >>> numtorch.addmm(numtorch.ones(2), numtorch.ones(3, 4), numtorch.ones(4, 2))
-    tensor([[5., 5.],
-            [5., 5.],
-            [5., 5.]])
-    """
-    node = Addmm()
-    res = wrap(node.forward(input._data, mat1._data, mat2._data, beta, alpha))
-    return _record(node, res, (input, mat1, mat2))
 
 
 class Bilinear(Node):
@@ -599,7 +556,7 @@ def dropout(input, p=0.5, train=True):
     return input * wrap(mask)
 
 
-__all__ = ['softmax', 'log_softmax', 'prelu', 'addmm', 'dropout', 'bilinear', 'selu', 'celu',
+__all__ = ['softmax', 'log_softmax', 'prelu', 'dropout', 'bilinear', 'selu', 'celu',
            'threshold', 'hardshrink']
 # torch has these as torch.<name> but not as Tensor methods.
 FUNCTION_ONLY = {'dropout', 'bilinear', 'selu', 'celu', 'threshold'}
