@@ -1,0 +1,75 @@
+"""``Adagrad`` with ``lr_decay``, ``initial_accumulator_value``, ``eps``, weight decay and
+``maximize`` (torch's single-tensor update, term for term)."""
+import numpy as np
+
+from .._ops._apply import wrap
+from .optimizer import Optimizer, new_step, bump_step, scalar
+
+__all__ = ['Adagrad']
+
+
+class Adagrad(Optimizer):
+    """Adagrad: ``s += g * g``; ``p -= lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps)``.
+    Its state (``step``, ``sum``) exists from construction, as in torch.
+
+    >>> import numtorch
+    >>> w = numtorch.tensor([1.], requires_grad=True)
+    >>> opt = numtorch.optim.Adagrad([w], lr=0.1)
+    >>> (3 * w).sum().backward(); opt.step()
+    >>> w
+    tensor([0.9000], requires_grad=True)
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                 eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
+        if not 0.0 <= scalar(lr):
+            raise ValueError(f'Invalid learning rate: {lr}')
+        if not 0.0 <= lr_decay:
+            raise ValueError(f'Invalid lr_decay value: {lr_decay}')
+        if not 0.0 <= weight_decay:
+            raise ValueError(f'Invalid weight_decay value: {weight_decay}')
+        if not 0.0 <= initial_accumulator_value:
+            raise ValueError(f'Invalid initial_accumulator_value value: '
+                             f'{initial_accumulator_value}')
+        if not 0.0 <= eps:
+            raise ValueError(f'Invalid epsilon value: {eps}')
+        defaults = {'lr': lr, 'lr_decay': lr_decay, 'eps': eps, 'weight_decay': weight_decay,
+                    'initial_accumulator_value': initial_accumulator_value, 'foreach': foreach,
+                    'maximize': maximize, 'differentiable': differentiable, 'fused': fused}
+        super().__init__(params, defaults)
+
+    def _init_state(self, group):
+        init = self.defaults['initial_accumulator_value']
+        for p in group['params']:
+            st = self.state[p]
+            if len(st) == 0:
+                st['step'] = new_step()
+                st['sum'] = wrap(np.full_like(p._data, init))
+
+    def _update(self, group):
+        lr = scalar(group['lr'])
+        wd, lr_decay, eps = group['weight_decay'], group['lr_decay'], group['eps']
+        maximize = group['maximize']
+        for p in group['params']:
+            gt = p.grad
+            if gt is None:
+                continue
+            d = p._data
+            g = gt._data
+            st = self.state[p]
+            if len(st) == 0:
+                self._init_state({'params': [p]})
+            step = bump_step(st)
+            if maximize:
+                g = -g
+            if wd != 0:
+                g = g + wd * d
+            clr = lr / (1 + (step - 1) * lr_decay)
+            s = st['sum']._data
+            s += g * g
+            std = np.sqrt(s)
+            std += eps
+            upd = -clr * g
+            upd /= std
+            d += upd
+            p._vc[0] += 1
