@@ -187,7 +187,9 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, wrap=None)
     """
     # 1. Count, for every node reachable from the roots, how many edges lead into it.
     deps = {}
-    stack = [r[0] for r in roots]
+    # Unique: several roots may be outputs of one node (split pieces); walking it twice would
+    # double-count the edges below it and its inputs would never run.
+    stack = list(dict.fromkeys(r[0] for r in roots))
     seen = set(stack)
     while stack:
         node = stack.pop()
