@@ -40,7 +40,7 @@ class Cat(Node):
         out, start, idx = [], 0, [slice(None)] * g.ndim
         for n, dt in self.meta:
             if n is None:   # a skipped legacy empty tensor
-                out.append(None)
+                out.append(xp.zeros((0,), dt))
                 continue
             idx[self.dim] = slice(start, start + n)
             out.append(g[tuple(idx)].astype(dt, copy=False))
@@ -267,11 +267,11 @@ def repeat(input, *sizes):
     if len(sizes) < input._data.ndim:
         raise RuntimeError('Number of dimensions of repeat dims can not be smaller than number of '
                            'dimensions of tensor')
-    for s in sizes:
-        if s < 0:
-            out = (1,) * (len(sizes) - input._data.ndim) + input._data.shape
-            raise RuntimeError(f'Trying to create tensor with negative dimension {s}: '
-                               f'{_dims_str([a * b for a, b in zip(out, sizes)])}')
+    if min(sizes, default=0) < 0:
+        out = [a * b for a, b in zip((1,) * (len(sizes) - input._data.ndim) + input._data.shape,
+                                     sizes)]
+        raise RuntimeError(f'Trying to create tensor with negative dimension {min(out)}: '
+                           f'{_dims_str(out)}')
     return unary(Repeat, input, sizes)
 
 

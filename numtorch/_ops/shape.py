@@ -93,9 +93,11 @@ class Expand(Node):
         try:
             return xp.broadcast_to(a, full)
         except ValueError:
-            raise RuntimeError(f'The expanded size of the tensor ({full[-1]}) must match the '
-                               f'existing size ({a.shape[-1]}) at non-singleton dimension '
-                               f'{len(full) - 1}.  Target sizes: [{", ".join(map(str, shape))}].  '
+            i = next(i for i in range(len(full) - 1, nd - 1, -1)
+                     if a.shape[i - nd] not in (1, full[i]))
+            raise RuntimeError(f'The expanded size of the tensor ({full[i]}) must match the '
+                               f'existing size ({a.shape[i - nd]}) at non-singleton dimension '
+                               f'{i}.  Target sizes: [{", ".join(map(str, shape))}].  '
                                f'Tensor sizes: [{", ".join(map(str, a.shape))}]') from None
 
     def backward(self, g):
