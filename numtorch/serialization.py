@@ -1,0 +1,151 @@
+"""Checkpoints: ``save``/``load`` in PyTorch's own file format, and safetensors.
+
+``numtorch.save`` writes the zip archive ``torch.save`` writes (``archive/data.pkl`` naming each
+storage by a persistent id, one 64-byte-aligned ``archive/data/<key>`` record per storage), so
+real ``torch.load(f, weights_only=True)`` reads it and views saved together still share storage.
+Saving to a path is atomic: a temporary file in the same folder, fsync, rename, fsync the folder.
+
+``numtorch.load`` reads numtorch's and torch's files (zip, and torch's legacy pre-1.6 format)
+without torch. It never runs code from the file: the unpickler admits only an allowlist of
+globals (tensor rebuild functions, storage types, dtypes, ``torch.Size``/``torch.device``,
+``collections.OrderedDict`` and plain containers) -- this allowlist is the security boundary.
+There is no unsafe mode: ``weights_only=False`` is accepted for compatibility and loads exactly
+the same way. Every problem with a file raises ``CheckpointError`` (a ``RuntimeError``) or its
+subclass ``UnpicklingError`` (also a ``pickle.UnpicklingError``).
+"""
+import io
+import os
+import secrets
+import sys
+import tempfile
+
+from ._serialization._errors import CheckpointError, UnpicklingError
+from ._serialization._load import load_file as _load_file
+from ._serialization._pickler import Pickler as _Pickler
+from ._serialization._safetensors import save_file, load_file, SafetensorError
+from ._serialization._storage import StorageTable as _StorageTable
+from ._serialization._zip import ZipWriter as _ZipWriter
+
+__all__ = ['save', 'load', 'save_file', 'load_file', 'CheckpointError', 'UnpicklingError',
+           'SafetensorError']
+
+
+def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False):
+    """Save tensors (and lists/tuples/dicts/OrderedDicts of them, with Python scalars, strings,
+    bytes, dtypes and None) to ``f``, a path or a binary file object, in torch's zip format.
+
+    Saving to a path never leaves a broken file behind: the old file stays until the new one is
+    complete on disk.
+
+    >>> import numtorch, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), 'x-file')
+    >>> numtorch.save({'x': numtorch.arange(4), 'y': numtorch.zeros(2)}, path)
+    >>> numtorch.load(path)
+    {'x': tensor([0, 1, 2, 3]), 'y': tensor([0., 0.])}
+    """
+    if not _use_new_zipfile_serialization:
+        raise ValueError('numtorch.save only writes the zip format (torch\'s default since 1.6)')
+    table = _StorageTable()
+    pkl = _Pickler(table).dump(obj)
+
+    def write(fh):
+        z = _ZipWriter(fh)
+        z.write_record('archive/data.pkl', pkl)
+        z.write_record('archive/.format_version', b'1')
+        z.write_record('archive/.storage_alignment', b'64')
+        if not _disable_byteorder_record:
+            z.write_record('archive/byteorder', sys.byteorder.encode())
+        for key, arr in enumerate(table.data):
+            z.write_record(f'archive/data/{key}', arr.view('u1') if arr.size else b'')
+        z.write_record('archive/version', b'3\n')
+        z.write_record('archive/.data/serialization_id',
+                       str(secrets.randbits(128)).zfill(40).encode())
+        z.close()
+
+    if isinstance(f, (str, bytes, os.PathLike)):
+        _atomic_write(os.fsdecode(f), write)
+    else:
+        write(f)
+
+
+def _atomic_write(path, write):
+    if os.path.islink(path):
+        path = os.path.realpath(path)   # replace the file the link points to, keep the link
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise RuntimeError(f'Parent directory {folder} does not exist.')
+    if os.path.isdir(path):
+        raise IsADirectoryError(f'{path} is a directory')
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(prefix=f'.{os.path.basename(path)}.', suffix='.tmp', dir=folder)
+    try:
+        with os.fdopen(fd, 'wb') as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:   # make the rename itself durable (a power cut after this returns keeps the new file)
+        dfd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass   # some platforms/filesystems cannot fsync a folder
+
+
+def _umask():
+    try:
+        with open('/proc/self/status') as st:
+            for line in st:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    m = os.umask(0o22)
+    os.umask(m)
+    return m
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None,
+         **pickle_load_args):
+    """Load what ``save`` (numtorch's or torch's) wrote to ``f`` (a path or binary file object).
+
+    ``map_location``: None, ``'cpu'``, a ``device``, a dict of location names, or a callable.
+    ``mmap=True`` maps tensor data from the file instead of reading it (zero copy; the records'
+    CRC-32 is then not checked, since that would read every byte). Nothing from the file is ever
+    executed; ``weights_only=False`` changes nothing (there is no unsafe mode).
+
+    >>> import numtorch, io
+    >>> buf = io.BytesIO()
+    >>> numtorch.save([numtorch.arange(4), numtorch.zeros(4)], buf)
+    >>> _ = buf.seek(0)
+    >>> x2, y2 = numtorch.load(buf)
+    >>> print(x2, y2)
+    tensor([0, 1, 2, 3]) tensor([0., 0., 0., 0.])
+    """
+    try:
+        if isinstance(f, (str, bytes, os.PathLike)):
+            with open(os.fsdecode(f), 'rb') as fh:
+                return _load_file(fh, map_location, bool(mmap))
+        if not hasattr(f, 'read'):
+            raise TypeError(f'load() expects a path or a binary file object, got '
+                            f'{type(f).__name__}')
+        if not (hasattr(f, 'seek') and f.seekable()):
+            f = io.BytesIO(f.read())
+        return _load_file(f, map_location, bool(mmap))
+    except MemoryError:
+        raise CheckpointError('the checkpoint needs more memory than is available') from None
+    except RecursionError:
+        raise UnpicklingError('the checkpoint nests too deeply') from None
