@@ -112,7 +112,8 @@ class Bilinear(Node):
         x1, x2, w = self.saved
         g1 = xp.einsum('...k,kij,...j->...i', g, w, x2)
         g2 = xp.einsum('...k,kij,...i->...j', g, w, x1)
-        gw = xp.einsum('...k,...i,...j->kij', g, x1, x2)
+        gw = xp.einsum('nk,ni,nj->kij', g.reshape(-1, g.shape[-1]), x1.reshape(-1, x1.shape[-1]),
+                       x2.reshape(-1, x2.shape[-1]))
         if self.has_bias:
             return g1, g2, gw, g.reshape(-1, g.shape[-1]).sum(0)
         return g1, g2, gw
@@ -229,8 +230,7 @@ class Gelu(Node):
         self.approx = approximate
         if approximate == 'tanh':
             return 0.5 * a * (1 + xp.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a ** 3)))
-        from .pointwise import _erf, _via_math   # NumPy has no erf (see pointwise)
-        return 0.5 * a * (1 + _via_math(_erf, a * a.dtype.type(_SQRT1_2)))
+        return 0.5 * a * (1 + _erf(a * a.dtype.type(_SQRT1_2)))
 
     def backward(self, g):
         a, = self.saved
@@ -239,9 +239,15 @@ class Gelu(Node):
             t = xp.tanh(inner)
             d = 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * a * a)
             return g * d
-        from .pointwise import _erf, _via_math
-        cdf = 0.5 * (1 + _via_math(_erf, a * a.dtype.type(_SQRT1_2)))
+        cdf = 0.5 * (1 + _erf(a * a.dtype.type(_SQRT1_2)))
         return g * (cdf + a * _INV_SQRT_2PI * xp.exp(-0.5 * a * a))
+
+
+def _erf(z):
+    """erf over an array of any rank (NumPy has none; pointwise maps math.erf)."""
+    from .pointwise import _erf as erf1
+    z = xp.asarray(z)
+    return erf1(z.reshape(-1)).astype(z.dtype).reshape(z.shape) if z.size else z.copy()
 
 
 def gelu(input, approximate='none'):
