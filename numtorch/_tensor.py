@@ -74,7 +74,15 @@ class Tensor:
 
     @staticmethod
     def _scalar_like(scalar, other):
-        """A Python number as a 0-dim tensor, for ``scalar - tensor`` and friends."""
+        """A Python number as a 0-dim tensor, for ``scalar - tensor`` and friends.
+
+        The number takes the dtype ``scalar op other`` computes in, so it stays "weak" as in
+        torch (``3 - int8_tensor`` is int8, not int64)."""
+        if isinstance(other, Tensor) and scalar.__class__ in (int, float, bool):
+            try:
+                return _apply.wrap(np.asarray(scalar, _dtype.result_type(other, scalar).np))
+            except OverflowError:
+                pass
         return _apply.wrap(_from_any(scalar))
 
     # ----------------------------------------------------------------- metadata
@@ -428,10 +436,20 @@ class Tensor:
     def _inplace(self, fn, *args, **kwargs):
         """Run out-of-place ``fn(self, ...)``, write the result into self, take its history."""
         if _enabled[0]:
-            grad = self._rg or any(isinstance(a, Tensor) and a._rg for a in args)
+            grad = self._rg or any(isinstance(a, Tensor) and a._rg for a in args) or \
+                any(isinstance(a, Tensor) and a._rg for a in kwargs.values())
             if grad:
                 self._check_inplace()
-            out = fn(self, *args, **kwargs)
+                # The op's node may save its input for backward (mul_, clamp_, sqrt_...), and
+                # self is about to be overwritten: hand it a copy standing in self's graph place
+                # (torch saves "original_self" for these ops the same way).
+                src = _apply.wrap(self._data.copy())
+                src._rg, src.grad_fn = self._rg, self.grad_fn
+                if self._output_nr:
+                    src._output_nr = self._output_nr
+                out = fn(src, *args, **kwargs)
+            else:
+                out = fn(self, *args, **kwargs)
         else:
             grad = False
             out = fn(self, *args, **kwargs)
@@ -703,7 +721,9 @@ def _from_any(data, dtype=None):
         except ValueError as e:
             raise ValueError(f'expected sequence of equal-length lists: {e}') from None
         if arr.dtype.kind == 'f':
-            if arr.dtype != get_default_dtype().np:
+            # Only without an explicit dtype: tensor([0.1], dtype=float64) must not pass
+            # through float32 on the way.
+            if dtype is None and arr.dtype != get_default_dtype().np:
                 arr = arr.astype(get_default_dtype().np)
         elif arr.dtype.kind in 'iu':
             arr = arr.astype(np.int64)

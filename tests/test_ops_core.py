@@ -42,6 +42,7 @@ OPS = [
     Op('unsqueeze', lambda m, a: a.unsqueeze(-1), [((2, 3),)]),
     Op('getitem_basic', lambda m, a: a[1:, 0], [((3, 4),)]),
     Op('getitem_adv', lambda m, a: a[[0, 2, 0]], [((3, 4),)]),
+    Op('getitem_mask', lambda m, a: a[a > 0], [((3, 4),)]),
     Op('clone', lambda m, a: a.clone(), [((3, 4),)]),
 ]
 

@@ -110,7 +110,9 @@ def _div_rounded(node, a, b, mode):
     return xp.floor(q) if mode == 'floor' else xp.trunc(q)
 
 
-def _check_int_divisor(a, b):
+def _check_int_divisor(a, b, kernel='div_floor_cpu'):
+    if a.dtype.kind == 'b':
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
     if (b.__class__ is ndarray and b.dtype.kind in 'biu' and not b.all()) or (b.__class__ is not ndarray and b == 0):
         raise RuntimeError('ZeroDivisionError')
 
@@ -124,7 +126,7 @@ class RDiv(Node):
             a = a.astype(float_dtype(a.dtype))
         self.saved = (a,)
         self.scalar = b
-        return b / a
+        return (1 / a) * b     # torch's order (reciprocal, then multiply): same rounding
 
     def backward(self, g):
         a, = self.saved
@@ -141,6 +143,8 @@ class Neg(Node):
 
 class Pow(Node):
     def forward(self, a, b):
+        if a.dtype.kind == 'b':
+            return _bool_pow(a, b)
         out = a ** b
         if b.__class__ is xp.ndarray:
             self._name = 'PowBackward1'
@@ -165,6 +169,13 @@ class Pow(Node):
         return g * p * a ** (p - 1), None
 
 
+def _bool_pow(a, b):
+    # torch has no bool pow kernel: only a bool tensor ** a bool number works (and stays bool)
+    if b.__class__ is not bool:
+        raise NotImplementedError('"pow" not implemented for \'Bool\'')
+    return a.copy() if b else xp.ones_like(a)
+
+
 class RPow(Node):
     """``scalar ** tensor``."""
     _name = 'PowBackward2'
@@ -172,6 +183,10 @@ class RPow(Node):
     def forward(self, a, b):
         if a.dtype.kind in 'biu' and b.__class__ is float:
             a = a.astype(float_dtype(a.dtype))
+        elif a.dtype.kind == 'b':
+            if b.__class__ is bool:
+                raise NotImplementedError('"pow" not implemented for \'Bool\'')
+            a = a.astype(xp.int64)
         out = xp.power(b, a)
         self.saved = (out,)
         self.scalar = b
@@ -285,7 +300,7 @@ class Remainder(Node):
     """Python-style modulus (the result takes the divisor's sign), as ``torch.remainder``."""
     def forward(self, a, b):
         if a.dtype.kind in 'biu':
-            _check_int_divisor(a, b)
+            _check_int_divisor(a, b, 'remainder_cpu')
         if b.__class__ is ndarray:
             self._name = 'RemainderBackward1'
             self.saved = (a, b)
@@ -304,7 +319,7 @@ class Fmod(Node):
     """C-style modulus (the result takes the dividend's sign)."""
     def forward(self, a, b):
         if a.dtype.kind in 'biu':
-            _check_int_divisor(a, b)
+            _check_int_divisor(a, b, 'fmod_cpu')
         if b.__class__ is ndarray:
             self._name = 'FmodBackward1'
             self.saved = (a, b)

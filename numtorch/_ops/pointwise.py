@@ -364,7 +364,7 @@ _lgamma = xp.frompyfunc(math.lgamma, 1, 1)
 
 
 def _via_math(fn, a):
-    return fn(a).astype(a.dtype) if a.size else a.copy()
+    return xp.asarray(fn(a), dtype=a.dtype) if a.size else a.copy()
 
 
 class Erf(Node):
@@ -407,7 +407,7 @@ def _erfinv64(y):
             q = c + q * wl
         x = xp.where(small, p, q) * y
         for _ in range(2):
-            err = _erf(x).astype(xp.float64) - y
+            err = xp.asarray(_erf(x), dtype=xp.float64) - y
             x = x - err / (_TWO_OVER_SQRT_PI * xp.exp(-x * x))
         x = xp.where(xp.abs(y) == 1, y * xp.inf, x)
         return xp.where(xp.abs(y) > 1, xp.nan, x)
