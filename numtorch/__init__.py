@@ -77,6 +77,7 @@ BoolTensor = _legacy('BoolTensor', bool)
 from . import utils  # noqa: E402  (numtorch.utils.data after a bare `import numtorch`, as torch)
 from . import nn  # noqa: E402  (numtorch.nn.Linear after a bare `import numtorch`, as torch)
 from . import optim  # noqa: E402  (numtorch.optim.SGD after a bare `import numtorch`, as torch)
+from . import distributions  # noqa: E402  (numtorch.distributions.Normal, as torch)
 from .serialization import save, load  # noqa: E402
 from . import serialization  # noqa: E402
 
