@@ -235,3 +235,17 @@ __all__ = ['relu', 'relu_', 'linear', 'bilinear', 'softmax', 'log_softmax', 'sof
            'threshold', 'hardshrink', 'softshrink', 'hardsigmoid', 'hardswish', 'mish',
            'logsigmoid', 'glu', 'sigmoid', 'tanh', 'softsign', 'tanhshrink', 'dropout',
            'dropout1d', 'dropout2d', 'dropout3d', 'alpha_dropout', 'normalize', 'one_hot', 'pad']
+
+# Convolution, pooling and normalization layers' ops (numtorch/_ops/{conv,pool,norm}.py).
+from .._ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: E402
+from .._ops.pool import (max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, adaptive_avg_pool2d,  # noqa: E402
+                         adaptive_max_pool2d, interpolate, upsample_nearest)
+from .._ops.norm import batch_norm, layer_norm, group_norm, embedding  # noqa: E402
+__all__ += ['conv1d', 'conv2d', 'conv_transpose2d', 'max_pool1d', 'max_pool2d', 'avg_pool1d',
+            'avg_pool2d', 'adaptive_avg_pool2d', 'adaptive_max_pool2d', 'interpolate',
+            'upsample_nearest', 'batch_norm', 'layer_norm', 'group_norm', 'embedding']
+from .._ops.loss import (cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_loss,  # noqa: E402
+                         huber_loss, binary_cross_entropy, binary_cross_entropy_with_logits,
+                         kl_div)
+__all__ += ['cross_entropy', 'nll_loss', 'mse_loss', 'l1_loss', 'smooth_l1_loss', 'huber_loss',
+            'binary_cross_entropy', 'binary_cross_entropy_with_logits', 'kl_div']

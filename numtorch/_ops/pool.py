@@ -1,0 +1,436 @@
+"""Pooling and nearest upsampling: max/avg pooling (1-D, 2-D), adaptive pooling, ``interpolate``.
+
+Windows are strided views (``as_strided``) of a padded copy of the input, reduced by a loop over
+the ``kh*kw`` kernel offsets: each step is one whole-array NumPy op on a strided slice, which is
+far faster than materializing ``(..., kh*kw)`` and reducing along a tiny last axis. Max pooling
+keeps the flat input index of each maximum (torch's ``indices``); its backward is one
+``bincount`` scatter-add, which also handles overlapping windows. Adaptive average pooling and
+nearest upsampling are linear maps separable along H and W, so they are two small matmuls with
+0/1 (or 1/count) matrices, forward and backward.
+"""
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .._backend import xp
+from ..autograd.graph import Node
+from ._apply import unary, multi
+
+
+def _pair(v, name='kernel_size'):
+    if isinstance(v, (tuple, list)):
+        if len(v) == 1:
+            return (int(v[0]),) * 2
+        if len(v) != 2:
+            raise RuntimeError(f'{name} must either be a single int, or a tuple of two ints')
+        return int(v[0]), int(v[1])
+    return int(v), int(v)
+
+
+def _out_size(size, k, s, p, d, ceil_mode):
+    """torch's pooling_output_shape: with ceil_mode the last window must start inside the input
+    or its left padding."""
+    num = size + 2 * p - d * (k - 1) - 1
+    o = (-(-num // s) if ceil_mode else num // s) + 1
+    if ceil_mode and (o - 1) * s >= size + p:
+        o -= 1
+    return o
+
+
+def _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, name):
+    if x.ndim not in (3, 4) or 0 in x.shape[-3:]:
+        raise RuntimeError('non-empty 3D or 4D (batch mode) tensor expected for input')
+    kh, kw = _pair(kernel_size)
+    sh, sw = (kh, kw) if stride is None or stride == [] or stride == () else _pair(stride, 'stride')
+    ph, pw = _pair(padding, 'padding')
+    dh, dw = _pair(dilation, 'dilation')
+    if kh <= 0 or kw <= 0:
+        raise RuntimeError(f'kernel size should be greater than zero, but got kH: {kh} kW: {kw}')
+    if sh <= 0 or sw <= 0:
+        raise RuntimeError('stride should not be zero')
+    if dh <= 0 or dw <= 0:
+        raise RuntimeError(f'dilation should be greater than zero, but got dilationH: {dh} '
+                           f'dilationW: {dw}')
+    if ph > (dh * (kh - 1) + 1) // 2 or pw > (dw * (kw - 1) + 1) // 2 or ph < 0 or pw < 0:
+        p, k, d = (ph, kh, dh) if ph > (dh * (kh - 1) + 1) // 2 or ph < 0 else (pw, kw, dw)
+        raise RuntimeError(f'pad should be at most half of effective kernel size, but got '
+                           f'pad={p}, kernel_size={k} and dilation={d}')
+    H, W = x.shape[-2:]
+    Ho = _out_size(H, kh, sh, ph, dh, ceil_mode)
+    Wo = _out_size(W, kw, sw, pw, dw, ceil_mode)
+    if Ho < 1 or Wo < 1:
+        C = x.shape[-3]
+        raise RuntimeError(f'Given input size: ({C}x{H}x{W}). Calculated output size: '
+                           f'({C}x{Ho}x{Wo}). Output size is too small')
+    return kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo
+
+
+def _padded(x, ph, pw, Hn, Wn, fill):
+    """``x`` (N, C, H, W) placed in a (N, C, Hn, Wn) array of ``fill`` at offset (ph, pw)."""
+    N, C, H, W = x.shape
+    if ph == 0 and pw == 0 and Hn <= H and Wn <= W:
+        return x
+    buf = xp.full((N, C, max(Hn, H + ph), max(Wn, W + pw)), fill, x.dtype)
+    buf[:, :, ph:ph + H, pw:pw + W] = x
+    return buf
+
+
+def _windows(buf, kh, kw, sh, sw, dh, dw, Ho, Wo):
+    """The pooling windows as a view (N, C, kh, kw, Ho, Wo) of ``buf``."""
+    sN, sC, sH, sW = buf.strides
+    return as_strided(buf, buf.shape[:2] + (kh, kw, Ho, Wo),
+                      (sN, sC, dh * sH, dw * sW, sh * sH, sw * sW), writeable=True)
+
+
+def _low(dtype):
+    return -xp.inf if dtype.kind == 'f' else xp.iinfo(dtype).min
+
+
+def _scatter_flat(idx, g, in_shape):
+    """Add ``g`` at flat spatial indices ``idx`` of each (n, c) plane: max pooling's backward."""
+    NC = int(np.prod(in_shape[:-2], dtype=np.int64))
+    HW = in_shape[-2] * in_shape[-1]
+    lin = idx.reshape(NC, -1) + (np.arange(NC, dtype=np.int64) * HW)[:, None]
+    out = np.bincount(lin.ravel(), weights=g.reshape(-1), minlength=NC * HW)
+    return out.astype(g.dtype, copy=False).reshape(in_shape)
+
+
+class MaxPool2DWithIndices(Node):
+    def forward(self, x, geo):
+        kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo = geo
+        N, C, H, W = x.shape
+        buf = _padded(x, ph, pw, (Ho - 1) * sh + dh * (kh - 1) + 1, (Wo - 1) * sw + dw * (kw - 1) + 1,
+                      _low(x.dtype))
+        win = _windows(buf, kh, kw, sh, sw, dh, dw, Ho, Wo)
+        best = win[:, :, 0, 0].copy()
+        arg = xp.zeros(best.shape, xp.int64)
+        isf = x.dtype.kind == 'f'
+        for i in range(kh):
+            for j in range(kw):
+                if i == 0 and j == 0:
+                    continue
+                v = win[:, :, i, j]
+                m = v > best
+                if isf:
+                    m |= v != v         # a NaN wins, as in torch: NaN propagates
+                xp.copyto(best, v, where=m)
+                arg[m] = i * kw + j
+        # Flat index into the unpadded input plane, as torch reports it.
+        rows = (xp.arange(Ho) * sh - ph)[:, None] + (arg // kw) * dh
+        cols = (xp.arange(Wo) * sw - pw)[None, :] + (arg % kw) * dw
+        idx = rows * W + cols
+        self.saved = (idx,)
+        self.shape = x.shape
+        return best, idx
+
+    def backward(self, g, _gidx):
+        return _scatter_flat(self.saved[0], g, self.shape)
+
+
+class AvgPool2D(Node):
+    def forward(self, x, geo, count_include_pad, divisor_override):
+        kh, kw, sh, sw, ph, pw, _, _, Ho, Wo = geo
+        N, C, H, W = x.shape
+        self.shape, self.geo = x.shape, geo
+        if ph == pw == 0 and sh == kh and sw == kw and H == Ho * kh and W == Wo * kw:
+            # LeNet's 2x2/2: a reshape, no padding, constant divisor.
+            s = x.reshape(N, C, Ho, kh, Wo, kw).sum((3, 5))
+            self.div = divisor_override or kh * kw
+            self.fast = True
+        else:
+            self.fast = False
+            buf = _padded(x, ph, pw, (Ho - 1) * sh + kh, (Wo - 1) * sw + kw, 0)
+            win = _windows(buf, kh, kw, sh, sw, 1, 1, Ho, Wo)
+            s = win[:, :, 0, 0].copy()
+            for i in range(kh):
+                for j in range(kw):
+                    if i or j:
+                        s += win[:, :, i, j]
+            self.div = divisor_override or _divisors(H, W, geo, count_include_pad)
+        if x.dtype.kind in 'iu':
+            return (s / self.div).astype(x.dtype)
+        return s / xp.asarray(self.div, x.dtype) if not isinstance(self.div, int) else s / self.div
+
+    def backward(self, g):
+        kh, kw, sh, sw, ph, pw, _, _, Ho, Wo = self.geo
+        N, C, H, W = self.shape
+        gd = g / (self.div if isinstance(self.div, int) else self.div.astype(g.dtype))
+        if self.fast:
+            return xp.broadcast_to(gd[:, :, :, None, :, None], (N, C, Ho, kh, Wo, kw)).reshape(self.shape)
+        buf = xp.zeros((N, C, max((Ho - 1) * sh + kh, H + ph), max((Wo - 1) * sw + kw, W + pw)), g.dtype)
+        win = _windows(buf, kh, kw, sh, sw, 1, 1, Ho, Wo)
+        for i in range(kh):
+            for j in range(kw):
+                w = win[:, :, i, j]
+                w += gd
+        return xp.ascontiguousarray(buf[:, :, ph:ph + H, pw:pw + W])
+
+
+def _divisors(H, W, geo, count_include_pad):
+    """Per-output-position divisor, torch's rule: windows clipped to the padded input count the
+    padding only with ``count_include_pad``; the part past the padding (ceil_mode) never counts."""
+    kh, kw, sh, sw, ph, pw, _, _, Ho, Wo = geo
+
+    def one(n, k, s, p, size):
+        start = np.arange(n) * s - p
+        end = np.minimum(start + k, size + p)
+        full = end - start
+        return full, np.minimum(end, size) - np.maximum(start, 0)
+    fh, ch = one(Ho, kh, sh, ph, H)
+    fw, cw = one(Wo, kw, sw, pw, W)
+    return (np.outer(fh, fw) if count_include_pad else np.outer(ch, cw))
+
+
+def _batched(x, fn):
+    """Run a 4-D op on a 3-D (unbatched) tensor by adding and removing the batch dim."""
+    if x._data.ndim == 3:
+        out = fn(x.unsqueeze(0))
+        if isinstance(out, tuple):
+            return tuple(o.squeeze(0) for o in out)
+        return out.squeeze(0)
+    return fn(x)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """2-D max pooling over ``(N, C, H, W)`` or ``(C, H, W)``; ``return_indices=True`` also
+    returns the flat index of each maximum within its input plane (for ``max_unpool2d``).
+
+    >>> import numtorch
+    >>> x = numtorch.arange(16.).reshape(1, 1, 4, 4)
+    >>> numtorch.nn.functional.max_pool2d(x, 2)
+    tensor([[[[ 5.,  7.],
+              [13., 15.]]]])
+    """
+    geo = _geometry(input._data, kernel_size, stride, padding, dilation, ceil_mode, 'max_pool2d')
+    out = _batched(input, lambda x: multi(MaxPool2DWithIndices, x, geo))
+    return out if return_indices else out[0]
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """2-D average pooling; ``count_include_pad`` counts zero padding in the divisor.
+
+    >>> import numtorch
+    >>> numtorch.nn.functional.avg_pool2d(numtorch.ones(1, 1, 4, 4), 2).shape
+    numtorch.Size([1, 1, 2, 2])
+    """
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError('divisor must be not zero')
+    geo = _geometry(input._data, kernel_size, stride, padding, 1, ceil_mode, 'avg_pool2d')
+    return _batched(input, lambda x: unary(AvgPool2D, x, geo, count_include_pad, divisor_override))
+
+
+def _pool1d(input, fn, name):
+    if input._data.ndim not in (2, 3):
+        raise RuntimeError(f'{name}() Expected 2D or 3D input tensor, but got {list(input.shape)}')
+    out = fn(input.unsqueeze(-2))
+    if isinstance(out, tuple):
+        return tuple(o.squeeze(-2) for o in out)
+    return out.squeeze(-2)
+
+
+def _single(v):
+    return v[0] if isinstance(v, (tuple, list)) else v
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """1-D max pooling over ``(N, C, L)`` or ``(C, L)``.
+
+    >>> import numtorch
+    >>> numtorch.nn.functional.max_pool1d(numtorch.tensor([[1., 3., 2., 0.]]), 2)
+    tensor([[3., 2.]])
+    """
+    stride = kernel_size if stride is None or stride == [] else stride
+    return _pool1d(input, lambda x: max_pool2d(
+        x, (1, _single(kernel_size)), (1, _single(stride)), (0, _single(padding)),
+        (1, _single(dilation)), ceil_mode, return_indices), 'max_pool1d')
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """1-D average pooling over ``(N, C, L)`` or ``(C, L)``.
+
+    >>> import numtorch
+    >>> numtorch.nn.functional.avg_pool1d(numtorch.tensor([[1., 3., 2., 0.]]), 2)
+    tensor([[2., 1.]])
+    """
+    stride = kernel_size if stride is None or stride == [] else stride
+    return _pool1d(input, lambda x: avg_pool2d(
+        x, (1, _single(kernel_size)), (1, _single(stride)), (0, _single(padding)), ceil_mode,
+        count_include_pad), 'avg_pool1d')
+
+
+# ---------------------------------------------------------------- adaptive pooling
+
+def _adaptive_bounds(n_in, n_out):
+    """torch's adaptive windows: [floor(i*in/out), ceil((i+1)*in/out))."""
+    i = np.arange(n_out)
+    return (i * n_in) // n_out, -((-(i + 1) * n_in) // n_out)
+
+
+def _avg_matrix(n_in, n_out, dtype):
+    start, end = _adaptive_bounds(n_in, n_out)
+    pos = np.arange(n_in)
+    m = ((pos >= start[:, None]) & (pos < end[:, None])).astype(dtype)
+    return m / (end - start)[:, None].astype(dtype)
+
+
+def _out_pair(output_size, H, W):
+    oh, ow = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    return (H if oh is None else int(oh)), (W if ow is None else int(ow))
+
+
+class AdaptiveAvgPool2D(Node):
+    def forward(self, x, oh, ow):
+        H, W = x.shape[-2:]
+        ah = _avg_matrix(H, oh, x.dtype)
+        aw = _avg_matrix(W, ow, x.dtype)
+        self.saved = (ah, aw)
+        return xp.matmul(xp.matmul(ah, x), aw.T)      # (oh, H) @ x @ (W, ow)
+
+    def backward(self, g):
+        ah, aw = self.saved
+        return xp.matmul(xp.matmul(ah.T, g), aw)
+
+
+class AdaptiveMaxPool2D(Node):
+    def forward(self, x, oh, ow):
+        N, C, H, W = x.shape
+        hs, he = _adaptive_bounds(H, oh)
+        ws, we = _adaptive_bounds(W, ow)
+        out = xp.empty((N, C, oh, ow), x.dtype)
+        idx = xp.empty((N, C, oh, ow), xp.int64)
+        for i in range(oh):          # one small reduction per output cell (windows differ in size)
+            for j in range(ow):
+                cell = x[:, :, hs[i]:he[i], ws[j]:we[j]].reshape(N, C, -1)
+                a = xp.argmax(cell, axis=2)      # NumPy's argmax picks a NaN, as torch does
+                out[:, :, i, j] = xp.take_along_axis(cell, a[..., None], 2)[..., 0]
+                cw = we[j] - ws[j]
+                idx[:, :, i, j] = (hs[i] + a // cw) * W + ws[j] + a % cw
+        self.saved = (idx,)
+        self.shape = x.shape
+        return out, idx
+
+    def backward(self, g, _gidx):
+        return _scatter_flat(self.saved[0], g, self.shape)
+
+
+def _check_adaptive(x, name):
+    if x._data.ndim not in (3, 4):
+        raise RuntimeError(f'{name}(): Expected 3D or 4D tensor, but got {list(x.shape)}')
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed ``output_size`` (an int, a pair, ``None`` keeps that dim).
+
+    >>> import numtorch
+    >>> numtorch.nn.functional.adaptive_avg_pool2d(numtorch.ones(2, 3, 7, 5), 1).shape
+    numtorch.Size([2, 3, 1, 1])
+    """
+    _check_adaptive(input, 'adaptive_avg_pool2d')
+    oh, ow = _out_pair(output_size, *input.shape[-2:])
+    return unary(AdaptiveAvgPool2D, input, oh, ow)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling to a fixed ``output_size``; ``return_indices`` as in ``max_pool2d``.
+
+    >>> import numtorch
+    >>> numtorch.nn.functional.adaptive_max_pool2d(numtorch.ones(2, 3, 7, 5), (2, 3)).shape
+    numtorch.Size([2, 3, 2, 3])
+    """
+    _check_adaptive(input, 'adaptive_max_pool2d')
+    oh, ow = _out_pair(output_size, *input.shape[-2:])
+    out = _batched(input, lambda x: multi(AdaptiveMaxPool2D, x, oh, ow))
+    return out if return_indices else out[0]
+
+
+# ---------------------------------------------------------------- nearest upsampling
+
+def _nearest_matrix(n_in, n_out, scale, dtype):
+    """0/1 matrix (n_out, n_in) picking torch's nearest source for each output position:
+    ``min(floor(dst * scale), n_in - 1)`` computed in float32, as torch's kernel does."""
+    if scale is None or scale <= 0:
+        scale = np.float32(n_in) / np.float32(n_out)
+    else:
+        scale = np.float32(1.0) / np.float32(scale)
+    src = np.minimum(np.floor(np.arange(n_out, dtype=np.float32) * np.float32(scale)).astype(np.int64),
+                     n_in - 1)
+    m = np.zeros((n_out, n_in), dtype)
+    m[np.arange(n_out), src] = 1
+    return m
+
+
+class UpsampleNearest(Node):
+    def forward(self, x, sizes, scales):
+        mats = [_nearest_matrix(n, o, s, x.dtype) for n, o, s in zip(x.shape[2:], sizes, scales)]
+        self.saved = tuple(mats)
+        self._name = f'UpsampleNearest{len(sizes)}DBackward0'
+        y = xp.matmul(x, mats[-1].T)
+        if len(mats) == 2:
+            y = xp.matmul(mats[0], y)
+        return y
+
+    def backward(self, g):
+        mats = self.saved
+        gx = xp.matmul(g, mats[-1])
+        if len(mats) == 2:
+            gx = xp.matmul(mats[0].T, gx)
+        return gx
+
+
+def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resize ``(N, C, L)`` or ``(N, C, H, W)`` by ``size`` or ``scale_factor``; mode
+    ``'nearest'`` (torch's default) is supported.
+
+    >>> import numtorch
+    >>> numtorch.nn.functional.interpolate(numtorch.tensor([[[1., 2.]]]), scale_factor=2)
+    tensor([[[1., 1., 2., 2.]]])
+    """
+    nd = input._data.ndim - 2
+    if mode != 'nearest':
+        raise NotImplementedError(f"interpolate: mode '{mode}' is not supported by numtorch "
+                                  f"(only 'nearest')")
+    if nd not in (1, 2):
+        raise NotImplementedError(f'Input Error: Only 3D and 4D input Tensors supported (got '
+                                  f'{input._data.ndim}D) for the modes: nearest')
+    if align_corners is not None:
+        raise ValueError('align_corners option can only be set with the interpolating modes: '
+                         'linear | bilinear | bicubic | trilinear')
+    if size is None and scale_factor is None:
+        raise ValueError('either size or scale_factor should be defined')
+    if size is not None and scale_factor is not None:
+        raise ValueError('only one of size or scale_factor should be defined')
+    spatial = input._data.shape[2:]
+    if size is not None:
+        sizes = tuple(size) if isinstance(size, (tuple, list)) else (size,) * nd
+        if len(sizes) != nd:
+            raise ValueError(f'Input and output must have the same number of spatial dimensions, '
+                             f'but got input with spatial dimensions of {list(spatial)} and output '
+                             f'size of {list(sizes)}. Please provide input tensor in (N, C, d1, d2, '
+                             f'...,dK) format and output size in (o1, o2, ...,oK) format.')
+        sizes = tuple(int(s) for s in sizes)
+        scales = (None,) * nd
+    else:
+        sf = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * nd
+        if len(sf) != nd:
+            raise ValueError(f'Input and scale_factor must have the same number of spatial '
+                             f'dimensions, but got input with spatial dimensions of '
+                             f'{list(spatial)} and scale_factor of shape {list(sf)}. Please provide '
+                             f'input tensor in (N, C, d1, d2, ...,dK) format and scale_factor in '
+                             f'(s1, s2, ...,sK) format.')
+        sizes = tuple(int(math.floor(float(n) * float(s))) for n, s in zip(spatial, sf))
+        scales = (None,) * nd if recompute_scale_factor else tuple(float(s) for s in sf)
+    return unary(UpsampleNearest, input, sizes, scales)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated alias of ``interpolate(..., mode='nearest')``."""
+    return interpolate(input, size, scale_factor, mode='nearest')
+
+
+# torch-level names with the same signature as the functional ones.
+__all__ = ['max_pool1d', 'max_pool2d', 'avg_pool1d']

@@ -1,0 +1,178 @@
+"""Convolution, pooling and nearest upsampling vs torch: forward, input/weight/bias gradients,
+float64 finite differences (small cases), and torch's error messages."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import numtorch
+from numtorch.nn import functional as F
+from errcheck import same_error
+from opcheck import Op, parametrize, check_op
+
+CONV_TOL = dict(rtol=1e-4, atol=1e-4)   # float32 sums of up to ~100 products
+
+
+def _f(name, **kw):
+    """The same functional call on numtorch (m is numtorch) and torch."""
+    return lambda m, *xs: (F if m is numtorch else TF).__dict__[name](*xs, **kw)
+
+
+def _conv(name, cases, **kw):
+    return Op(name, _f(name.split('-')[0], **kw), cases, tol=CONV_TOL)
+
+
+OPS = [
+    # conv2d: (input, weight[, bias]); the tiny float64 cases also run the finite-difference check
+    _conv('conv2d', [((2, 3, 7, 6), (4, 3, 3, 3), (4,)), ((1, 2, 4, 4), (2, 2, 2, 2), (2,)),
+                     ((3, 5, 5), (2, 3, 2, 2))]),
+    _conv('conv2d-nobias', [((2, 3, 7, 6), (4, 3, 3, 3))]),
+    _conv('conv2d-stride', [((2, 3, 9, 8), (4, 3, 3, 2), (4,)), ((1, 1, 5, 5), (2, 1, 2, 2), (2,))],
+          stride=2),
+    _conv('conv2d-stride-pad', [((2, 3, 9, 8), (4, 3, 3, 3), (4,))], stride=(2, 3), padding=(1, 2)),
+    _conv('conv2d-dilation', [((2, 2, 9, 10), (3, 2, 3, 2), (3,)), ((1, 1, 5, 5), (2, 1, 2, 2))],
+          dilation=(2, 1), padding=1),
+    _conv('conv2d-stride-dil', [((2, 2, 11, 10), (3, 2, 3, 3), (3,))], stride=2, dilation=2),
+    _conv('conv2d-groups', [((2, 4, 6, 6), (6, 2, 3, 3), (6,)), ((1, 2, 4, 4), (4, 1, 2, 2), (4,))],
+          groups=2),
+    _conv('conv2d-depthwise', [((2, 3, 6, 6), (3, 1, 3, 3), (3,))], groups=3, padding=1),
+    _conv('conv2d-same', [((2, 3, 7, 6), (4, 3, 3, 3), (4,)), ((2, 2, 5, 6), (3, 2, 4, 2), (3,))],
+          padding='same'),
+    _conv('conv2d-same-dil', [((1, 2, 7, 6), (3, 2, 2, 3), (3,))], padding='same', dilation=2),
+    _conv('conv2d-valid', [((2, 3, 7, 6), (4, 3, 3, 3), (4,))], padding='valid'),
+    _conv('conv2d-lenet', [((4, 1, 28, 28), (6, 1, 5, 5), (6,))], padding=2),
+    _conv('conv1d', [((2, 3, 10), (4, 3, 3), (4,)), ((2, 2, 6), (3, 2, 2), (3,)),
+                     ((3, 10), (4, 3, 3), (4,))]),
+    _conv('conv1d-args', [((2, 4, 17), (6, 2, 3), (6,))], stride=2, padding=2, dilation=2, groups=2),
+    _conv('conv1d-same', [((2, 3, 10), (4, 3, 4), (4,))], padding='same'),
+    _conv('conv_transpose2d', [((2, 4, 5, 6), (4, 3, 3, 3), (3,)), ((1, 2, 3, 3), (2, 2, 2, 2), (2,)),
+                               ((4, 5, 6), (4, 3, 3, 3), (3,))]),
+    _conv('conv_transpose2d-stride', [((2, 4, 5, 6), (4, 3, 3, 3), (3,)),
+                                      ((1, 2, 3, 3), (2, 2, 2, 2), (2,))],
+          stride=2, padding=1, output_padding=1),
+    _conv('conv_transpose2d-mixed', [((2, 4, 5, 6), (4, 3, 3, 2), (3,))],
+          stride=(2, 3), padding=(0, 1), dilation=(1, 2), output_padding=(1, 0)),
+    _conv('conv_transpose2d-groups', [((2, 4, 5, 6), (4, 3, 3, 3), (6,))], groups=2, stride=2),
+    _conv('conv_transpose2d-dil-op', [((2, 2, 4, 5), (2, 3, 3, 3))], dilation=2, output_padding=1),
+    # pooling
+    Op('max_pool2d', _f('max_pool2d', kernel_size=2), [((2, 3, 8, 6),), ((1, 2, 4, 4),), ((3, 5, 4),)]),
+    Op('max_pool2d-idx', _f('max_pool2d', kernel_size=3, stride=2, padding=1, return_indices=True),
+       [((2, 3, 9, 8),), ((1, 1, 5, 5),)]),
+    Op('max_pool2d-dil-ceil', _f('max_pool2d', kernel_size=(2, 3), stride=(2, 1), dilation=(2, 1),
+                                 ceil_mode=True, return_indices=True), [((2, 2, 9, 7),)]),
+    Op('max_pool2d-ceil-pad', _f('max_pool2d', kernel_size=2, stride=2, padding=1, ceil_mode=True),
+       [((2, 2, 7, 7),), ((1, 1, 4, 5),)]),
+    Op('avg_pool2d', _f('avg_pool2d', kernel_size=2), [((2, 3, 8, 6),), ((1, 2, 4, 4),), ((3, 5, 4),)]),
+    Op('avg_pool2d-odd', _f('avg_pool2d', kernel_size=2), [((2, 3, 7, 5),)]),
+    Op('avg_pool2d-overlap', _f('avg_pool2d', kernel_size=3, stride=2, padding=1),
+       [((2, 3, 9, 8),), ((1, 1, 5, 5),)]),
+    Op('avg_pool2d-nopad-count', _f('avg_pool2d', kernel_size=3, stride=2, padding=1,
+                                    count_include_pad=False), [((2, 3, 9, 8),)]),
+    Op('avg_pool2d-ceil', _f('avg_pool2d', kernel_size=2, stride=2, padding=1, ceil_mode=True),
+       [((2, 2, 7, 7),), ((1, 1, 4, 5),)]),
+    Op('avg_pool2d-ceil-nocount', _f('avg_pool2d', kernel_size=3, stride=2, padding=1,
+                                     ceil_mode=True, count_include_pad=False), [((2, 2, 8, 7),)]),
+    Op('avg_pool2d-divisor', _f('avg_pool2d', kernel_size=2, divisor_override=3), [((2, 2, 6, 6),)]),
+    Op('max_pool1d', _f('max_pool1d', kernel_size=3, stride=2, padding=1, return_indices=True),
+       [((2, 3, 9),), ((3, 8),)]),
+    Op('avg_pool1d', _f('avg_pool1d', kernel_size=3, stride=2, padding=1), [((2, 3, 9),), ((3, 8),)]),
+    Op('adaptive_avg_pool2d', _f('adaptive_avg_pool2d', output_size=(3, 2)),
+       [((2, 3, 7, 5),), ((1, 2, 6, 4),), ((3, 5, 4),)]),
+    Op('adaptive_avg_pool2d-1', _f('adaptive_avg_pool2d', output_size=1), [((2, 3, 7, 5),)]),
+    Op('adaptive_avg_pool2d-none', _f('adaptive_avg_pool2d', output_size=(None, 3)), [((2, 3, 4, 7),)]),
+    Op('adaptive_avg_pool2d-up', _f('adaptive_avg_pool2d', output_size=(5, 6)), [((1, 2, 3, 4),)]),
+    Op('adaptive_max_pool2d', _f('adaptive_max_pool2d', output_size=(3, 2), return_indices=True),
+       [((2, 3, 7, 5),), ((1, 2, 6, 4),), ((3, 5, 4),)]),
+    Op('interpolate-x2', _f('interpolate', scale_factor=2), [((2, 3, 4, 5),), ((1, 1, 3, 3),), ((2, 3, 5),)]),
+    Op('interpolate-size', _f('interpolate', size=(5, 7)), [((2, 3, 4, 3),), ((1, 1, 3, 3),)]),
+    Op('interpolate-down', _f('interpolate', size=(3, 2)), [((2, 3, 7, 5),)]),
+    Op('interpolate-frac', _f('interpolate', scale_factor=(1.5, 0.7)), [((2, 3, 4, 10),)]),
+    Op('interpolate-recompute', _f('interpolate', scale_factor=1.7, recompute_scale_factor=True),
+       [((1, 2, 5, 3),)]),
+]
+
+
+@parametrize(OPS)
+def test_op(op, shapes, dt):
+    check_op(op, shapes, dt)
+
+
+def test_grad_fn_names():
+    x = numtorch.randn(1, 2, 6, 6, requires_grad=True)
+    w = numtorch.randn(3, 2, 3, 3, requires_grad=True)
+    assert F.conv2d(x, w).grad_fn.name() == 'ConvolutionBackward0'
+    assert F.conv1d(x[:, :, 0], w[:, :, 0]).grad_fn.name() == 'ConvolutionBackward0'
+    assert F.max_pool2d(x, 2).grad_fn.name() == 'MaxPool2DWithIndicesBackward0'
+    assert F.avg_pool2d(x, 2).grad_fn.name() == 'AvgPool2DBackward0'
+    assert F.adaptive_avg_pool2d(x, 2).grad_fn.name() == 'AdaptiveAvgPool2DBackward0'
+    assert F.adaptive_max_pool2d(x, 2).grad_fn.name() == 'AdaptiveMaxPool2DBackward0'
+    assert F.interpolate(x, scale_factor=2).grad_fn.name() == 'UpsampleNearest2DBackward0'
+
+
+def test_torch_level_names():
+    x = numtorch.randn(1, 2, 6, 6)
+    w = numtorch.randn(3, 2, 3, 3)
+    assert numtorch.conv2d is F.conv2d and numtorch.max_pool2d is F.max_pool2d
+    assert not hasattr(numtorch.Tensor, 'conv2d')
+    assert numtorch.conv2d(x, w).shape == (1, 3, 4, 4)
+
+
+def test_no_input_grad_when_not_needed():
+    # The first layer of a network: only the weight gets a gradient.
+    x = numtorch.randn(2, 1, 8, 8)
+    w = numtorch.randn(3, 1, 3, 3, requires_grad=True)
+    F.conv2d(x, w).sum().backward()
+    assert x.grad is None and w.grad.shape == (3, 1, 3, 3)
+
+
+def test_nan_propagates_in_max_pool():
+    a = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+    a[0, 0, 1, 1] = np.nan
+    n = F.max_pool2d(numtorch.tensor(a), 2)
+    t = TF.max_pool2d(torch.tensor(a), 2)
+    np.testing.assert_array_equal(n.numpy(), t.numpy())
+
+
+CONV_ERRORS = [
+    lambda m: m.nn.functional.conv2d(m.randn(2, 3), m.randn(6, 3, 3, 3)),
+    lambda m: m.nn.functional.conv2d(m.randn(2, 3, 8, 8), m.randn(6, 4, 3, 3)),
+    lambda m: m.nn.functional.conv2d(m.randn(2, 3, 8, 8), m.randn(6, 3, 9, 9)),
+    lambda m: m.nn.functional.conv2d(m.randn(2, 3, 8, 8), m.randn(6, 3, 3, 3), padding='same', stride=2),
+    lambda m: m.nn.functional.conv2d(m.randn(2, 3, 8, 8), m.randn(6, 3, 3, 3), padding='bogus'),
+    lambda m: m.nn.functional.conv2d(m.randn(2, 3, 8, 8), m.randn(6, 3, 3, 3).double()),
+    lambda m: m.nn.functional.conv2d(m.randn(2, 3, 8, 8), m.randn(6, 3, 3, 3), m.randn(5)),
+    lambda m: m.nn.functional.conv2d(m.randn(2, 3, 8, 8), m.randn(6, 3, 3, 3), m.randn(6).double()),
+    lambda m: m.nn.functional.conv2d(m.randn(2, 3, 8, 8), m.randn(5, 1, 3, 3), groups=3),
+    lambda m: m.nn.functional.conv2d(m.randn(2, 3, 8, 8), m.randn(6, 3, 3, 3), stride=0),
+    lambda m: m.nn.functional.conv2d(m.randn(2, 3, 8, 8), m.randn(6, 3, 3, 3), padding=-1),
+    lambda m: m.nn.functional.conv2d(m.randn(2, 3, 8, 8), m.randn(6, 3, 3, 3), stride=(1, 2, 3)),
+    lambda m: m.nn.functional.conv1d(m.randn(2, 3, 8, 8), m.randn(6, 3, 3)),
+    lambda m: m.nn.functional.conv_transpose2d(m.randn(2, 3, 8, 8), m.randn(3, 2, 3, 3), stride=2,
+                                               output_padding=2),
+    lambda m: m.nn.functional.conv_transpose2d(m.randn(2, 3, 8, 8), m.randn(4, 2, 3, 3)),
+    lambda m: m.nn.functional.max_pool2d(m.randn(2, 3, 8, 8), 2, padding=2),
+    lambda m: m.nn.functional.max_pool2d(m.randn(2, 3, 8, 8), 2, stride=0),
+    lambda m: m.nn.functional.max_pool2d(m.randn(2, 3, 8, 8), 9),
+    lambda m: m.nn.functional.max_pool2d(m.randn(8, 8), 2),
+    lambda m: m.nn.functional.max_pool2d(m.randn(2, 3, 7, 7), 2, dilation=0),
+    lambda m: m.nn.functional.avg_pool2d(m.randn(2, 3, 8, 8), 2, padding=2),
+    lambda m: m.nn.functional.adaptive_avg_pool2d(m.randn(8, 8), 2),
+    lambda m: m.nn.functional.interpolate(m.randn(2, 3, 8, 8)),
+    lambda m: m.nn.functional.interpolate(m.randn(2, 3, 8, 8), size=3, scale_factor=2),
+]
+
+
+@pytest.mark.parametrize('i', range(len(CONV_ERRORS)))
+def test_errors(i):
+    same_error(CONV_ERRORS[i])
+
+
+def test_lenet_shapes_float32():
+    # The shapes LeNet trains on, float32 end to end (no float64 upcast).
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((8, 1, 28, 28)).astype(np.float32)
+    w = (rng.standard_normal((6, 1, 5, 5)) * 0.2).astype(np.float32)
+    out = F.avg_pool2d(F.conv2d(numtorch.tensor(x), numtorch.tensor(w), padding=2), 2)
+    ref = TF.avg_pool2d(TF.conv2d(torch.tensor(x), torch.tensor(w), padding=2), 2)
+    assert out.dtype == numtorch.float32 and out.shape == (8, 6, 14, 14)
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-4, atol=1e-5)
