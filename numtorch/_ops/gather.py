@@ -20,7 +20,7 @@ def _idx(index, fname, msg=None):
         index = _apply.Tensor._from_any(index)
     d = index._data
     if d.dtype.kind not in 'iu':
-        raise RuntimeError(msg or f'{fname}(): Expected dtype int64 for index')
+        raise RuntimeError(msg or f'{fname}(): Expected dtype int32/int64 for index')
     return d
 
 

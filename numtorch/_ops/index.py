@@ -79,6 +79,19 @@ def _torch_msg(e, shape, index):
     if msg.startswith('too many indices'):
         return f'too many indices for tensor of dimension {len(shape)}'
     if 'out of bounds for axis' in msg:
+        # torch names the position among the index tensors (ints are applied first as selects)
+        bad, size = int(msg.split()[1]), int(msg.split()[-1])
+        ordinal, pos = 0, 0
+        for ix in index:
+            if ix is Ellipsis:
+                pos += len(shape) - sum(_width(j) for j in index if j is not Ellipsis)
+                continue
+            if isinstance(ix, xp.ndarray):
+                if ix.dtype != bool and pos < len(shape) and shape[pos] == size and \
+                        xp.any(ix == bad):
+                    return f'index {bad} is out of bounds for dimension {ordinal} with size {size}'
+                ordinal += ix.ndim if ix.dtype == bool else 1
+            pos += _width(ix)
         return msg.replace('for axis', 'for dimension')
     if msg.startswith('boolean index did not match'):
         pos = 0
@@ -170,7 +183,7 @@ def _cap(npd):
 
 def setitem(input, index, value):
     """``input[index] = value``: in place, bumping the version; differentiable (CopySlices)."""
-    index, _ = _convert(index)
+    index, advanced = _convert(index)
     Tensor = _apply.Tensor
     vd = value._data if isinstance(value, Tensor) else value
     grad = _enabled[0] and (input._rg or (isinstance(value, Tensor) and value._rg))
@@ -178,6 +191,10 @@ def setitem(input, index, value):
         _assign(input._data, index, vd)
         input._vc[0] += 1
         return
+    if input._rg and input.grad_fn is None and not advanced and index != (Ellipsis,):
+        # torch writes basic indices through a view of the leaf, so it names the view.
+        raise RuntimeError('a view of a leaf Variable that requires grad is being used in an '
+                           'in-place operation.')
     input._check_inplace()
     node = IndexPut()
     if isinstance(value, Tensor) and vd.dtype != input._data.dtype:
@@ -238,7 +255,7 @@ def _mask(mask, fname):
     md = mask._data if isinstance(mask, _apply.Tensor) else xp.asarray(mask)
     if md.dtype != bool:
         raise RuntimeError(f'{fname} only supports boolean masks, but got mask with dtype '
-                           f'{str(_apply.wrap(md).dtype).replace("torch.", "")}')
+                           f'{_C_NAMES.get(md.dtype.name, md.dtype.name)}')
     return md
 
 
@@ -263,6 +280,10 @@ class MaskedFillT(Node):
     def backward(self, g):
         gv = xp.asarray(xp.where(self.mask, g, 0).sum()).astype(self.vdt)
         return unbroadcast(xp.where(self.mask, 0, g), self.shape), gv
+
+
+_C_NAMES = {'float32': 'float', 'float64': 'double', 'float16': 'c10::Half', 'int64': 'long int',
+            'int32': 'int', 'int16': 'short int', 'int8': 'signed char', 'uint8': 'unsigned char'}
 
 
 def masked_fill(input, mask, value):
