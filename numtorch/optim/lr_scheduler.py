@@ -53,6 +53,7 @@ class LRScheduler:
                                    'when resuming an optimizer')
         self.base_lrs = _lrs(optimizer, 'initial_lr')
         self.last_epoch = last_epoch
+        self._get_lr_called_within_step = False    # torch's key, kept for identical state dicts
         self._step_count = 0
         self._is_initial = True
         try:
@@ -173,6 +174,16 @@ class MultiStepLR(LRScheduler):
         self.milestones = Counter(milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
+
+    def state_dict(self):
+        # a plain dict: numtorch.save keeps only plain containers (a Counter loads back as one)
+        sd = super().state_dict()
+        sd['milestones'] = dict(self.milestones)
+        return sd
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        self.milestones = Counter(self.milestones)
 
     def get_lr(self):
         if self.last_epoch not in self.milestones:
