@@ -117,13 +117,13 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
     return unary(Mean, input, _dims(dim, input._data.ndim), keepdim, dtype)
 
 
-def _reduced_empty(name, a, axes):
+def _reduced_empty(name, a, axes, error=RuntimeError):
     """torch refuses max/min/argmax/... over an empty dimension (there is no identity)."""
     if a.size:
         return
     if axes is None:
-        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
-                           f"Specify the reduction dim with the 'dim' argument.")
+        tail = '' if error is IndexError else " Specify the reduction dim with the 'dim' argument."
+        raise error(f'{name}(): Expected reduction dim to be specified for input.numel() == 0.{tail}')
     for d in axes:
         if a.shape[d] == 0:
             raise IndexError(f'{name}(): Expected reduction dim {d} to have non-zero size.')
@@ -383,7 +383,7 @@ def _arg(name, fn):
         if a.dtype.kind == 'b':
             raise RuntimeError(f'{name}(): does not support bool input')
         if dim is None:
-            _reduced_empty(name, a, None)
+            _reduced_empty(name, a, None, IndexError)
             out = xp.asarray(fn(a), xp.int64)
             return wrap(out.reshape((1,) * a.ndim) if keepdim else out)
         axis = _one(dim, a.ndim)

@@ -222,7 +222,7 @@ class Logsumexp(Node):
         return g * xp.exp(a - out_k)
 
 
-def logsumexp(input, dim, keepdim=False, **kwargs):
+def logsumexp(input, dim=None, keepdim=False, **kwargs):
     """``log(sum(exp(input)))`` over ``dim``, computed without overflow.
 
     >>> import numtorch
@@ -231,6 +231,8 @@ def logsumexp(input, dim, keepdim=False, **kwargs):
     """
     if kwargs:
         dim, keepdim, _ = _dim_kw(dim, dict(kwargs, keepdim=keepdim))
+    if dim is None:
+        raise TypeError('logsumexp() missing 1 required positional arguments: "dim"')
     return unary(Logsumexp, input, _dims(dim, input._data.ndim), keepdim)
 
 

@@ -32,7 +32,10 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     if not diff:
         raise ValueError('gradcheck expects at least one input tensor to require gradient')
     rng = np.random.default_rng(seed)
-    outs = [o for o in _outputs(func, inputs) if isinstance(o, Tensor) and o._rg]
+    first = _outputs(func, inputs)
+    # Positions of the differentiable outputs (a result like max(dim) also holds indices).
+    keep = [i for i, o in enumerate(first) if isinstance(o, Tensor) and o._rg]
+    outs = [first[i] for i in keep]
     if not outs:
         raise GradcheckError('gradcheck: no output requires grad')
     vs = [rng.standard_normal(o._data.shape).astype(o._data.dtype) for o in outs]
@@ -42,7 +45,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     def inner():
         with no_grad():
             res = _outputs(func, inputs)
-        res = [o for o in res if isinstance(o, Tensor)][:len(vs)]
+        res = [res[i] for i in keep]
         return sum(float(np.sum(o._data * v)) for o, v in zip(res, vs))
 
     for t, a in zip(diff, analytic):
