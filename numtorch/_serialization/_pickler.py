@@ -76,7 +76,7 @@ class Pickler:
             self.out += b'X' + _pack_I(len(b)) + b
             self._put(('s', s))
 
-    def _tuple(self, items, depth):
+    def _tuple(self, items, depth, obj=None):
         if not items:
             self.out += b')'
             return
@@ -85,11 +85,14 @@ class Pickler:
         for x in items:
             self.save(x, depth)
         self.out += b't' if len(items) > 3 else b'\x85\x86\x87'[len(items) - 1:len(items)]
+        # memoize like pickle does (so the bytes match torch.save's); a user's tuple by identity
+        self._put(id(obj) if obj is not None else ('t', len(self.memo)), obj)
 
     def _reduce(self, module, name, args, depth):
         self._global(module, name)
         self._tuple(args, depth)
         self.out += b'R'
+        self._put(('r', len(self.memo)))
 
     # ---------------------------------------------------------------- objects
     def save(self, obj, depth):
@@ -120,7 +123,8 @@ class Pickler:
             self._batched(obj.items(), b'u', depth)
         elif t is collections.OrderedDict:
             self._reduce('collections', 'OrderedDict', (), depth)
-            self._put(id(obj), obj)
+            self.memo[id(obj)] = len(self.memo) - 1   # the REDUCE result just memoized
+            self.alive.append(obj)
             self._batched(obj.items(), b'u', depth)
             state = vars(obj)
             if state:   # Module.state_dict() carries `_metadata` (versions); torch keeps it
@@ -129,9 +133,13 @@ class Pickler:
         elif t is tuple or t is Size:
             if t is Size:
                 self._global('torch', 'Size')
-            self._tuple(obj, depth + 1)
-            if t is Size:
-                self.out += b'\x85R'
+                self._tuple(tuple(obj), depth + 1)
+                self.out += b'\x85'
+                self._put(('t', len(self.memo)))
+                self.out += b'R'
+                self._put(id(obj), obj)
+            else:
+                self._tuple(obj, depth + 1, obj)
         elif t is _dtype.dtype:
             self._global('torch', obj.name)
         elif t is device:
@@ -143,7 +151,10 @@ class Pickler:
         elif t is bytearray:
             self._global('__builtin__', 'bytearray')
             self._reduce('_codecs', 'encode', (obj.decode('latin1'), 'latin1'), depth)
-            self.out += b'\x85R'
+            self.out += b'\x85'
+            self._put(('t', len(self.memo)))
+            self.out += b'R'
+            self._put(id(obj), obj)
         elif t is complex:
             self._reduce('__builtin__', 'complex', (obj.real, obj.imag), depth)
         elif isinstance(obj, (np.bool_, np.integer, np.floating, np.complexfloating)):
@@ -184,12 +195,14 @@ class Pickler:
             self._plain_tensor(t._data, False)
             self.out += b'\x88' if t._rg else b'\x89'
             self._reduce('collections', 'OrderedDict', (), depth)
-            self.out += b'\x87R'
+            self.out += b'\x87'
+            self._put(('t', len(self.memo)))
+            self.out += b'R'
+            self._put(id(t), t)
         else:
-            self._plain_tensor(t._data, t._rg)
-        self._put(id(t), t)
+            self._plain_tensor(t._data, t._rg, t)
 
-    def _plain_tensor(self, arr, requires_grad):
+    def _plain_tensor(self, arr, requires_grad, t=None):
         dt = _dtype._BY_NP[arr.dtype]
         key, numel, offset, stride = self.storages.locate(arr)
         v3 = dt.name in UNTYPED_DTYPES
@@ -204,7 +217,9 @@ class Pickler:
         self._str(key)
         self._str('cpu')
         self._int(numel)
-        self.out += b'tQ'
+        self.out += b't'
+        self._put(('t', len(self.memo)))
+        self.out += b'Q'
         self._int(offset)
         self._tuple(arr.shape, 0)
         self._tuple(stride, 0)
@@ -213,7 +228,9 @@ class Pickler:
         if v3:
             self._global('torch', dt.name)
         self.out += b't'
+        self._put(('t', len(self.memo)))
         self.out += b'R'
+        self._put(id(t) if t is not None else ('r', len(self.memo)), t)
 
 
 def _parameter_class():

@@ -67,7 +67,7 @@ def save_file(tensors, filename, metadata=None):
             aliases[name] = seen[ident]
             continue
         seen[ident] = name
-        arrays.append((name, np.ascontiguousarray(a)))
+        arrays.append((name, a if a.flags.c_contiguous else a.copy()))
     if aliases:
         meta[_ALIASES] = json.dumps(aliases, sort_keys=True)
     # the safetensors package's order: larger items first (keeps data aligned), then by name

@@ -99,7 +99,7 @@ class StorageTable:
         return key
 
     def _copy(self, arr):
-        c = np.ascontiguousarray(arr)
+        c = arr.copy()   # C order (np.ascontiguousarray would make a 0-dim array 1-dim)
         key = self._add(c, c.reshape(-1))
         return key, c.size, 0, tuple(s // c.itemsize for s in c.strides)
 

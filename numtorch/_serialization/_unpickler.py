@@ -284,7 +284,7 @@ def check_depth(obj):
     hostile depth cannot raise RecursionError here; later code that recurses stays safe too)."""
     kinds = (list, tuple, dict, collections.OrderedDict, set, frozenset, collections.Counter)
     done = {}          # id -> depth of finished containers (shared subtrees walked once)
-    todo = [(obj, False)]
+    todo = [(obj, False)] if type(obj) in kinds else []
     path = set()
     keep = []
     while todo:
