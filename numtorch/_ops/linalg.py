@@ -225,8 +225,8 @@ class _AddProduct(Node):
     def backward(self, g):
         a, b = self.saved
         ga = g if self.alpha == 1 else g * self.alpha
-        gc = None if self.beta == 0 else unbroadcast(g if self.beta == 1 else g * self.beta,
-                                                     self.cshape)
+        gc = xp.zeros(self.cshape, g.dtype) if self.beta == 0 else \
+            unbroadcast(g if self.beta == 1 else g * self.beta, self.cshape)
         if b.ndim == 1:   # addmv
             return gc, xp.multiply.outer(ga, b), ga @ a
         return gc, xp.matmul(ga, xp.swapaxes(b, -1, -2)), xp.matmul(xp.swapaxes(a, -1, -2), ga)
