@@ -55,13 +55,19 @@ def _dim_kw(dim, kwargs):
 
 
 class Sum(Node):
-    def forward(self, a, axes, keepdim, dtype):
-        self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
+    axes = None
+    keepdim = False
+
+    def forward(self, a, axes=None, keepdim=False, dtype=None):
+        self.shape = a.shape
         if axes is not None:
             self._name = 'SumBackward1'
+            self.axes = axes
+        if keepdim:
+            self.keepdim = True
         if dtype is None and a.dtype.kind in 'biu':
             dtype = xp.int64   # torch sums integers and bools in int64
-        return a.sum(axis=axes, keepdims=keepdim, dtype=dtype)
+        return a.sum(axes, dtype, None, keepdim)
 
     def backward(self, g):
         return _expand_back(g, self.shape, self.axes, self.keepdim)
@@ -94,6 +100,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
     >>> numtorch.tensor([[1, 2], [3, 4]]).sum(dim=0)
     tensor([4, 6])
     """
+    if dim is None and not kwargs and dtype is None:
+        return unary(Sum, input) if not keepdim else unary(Sum, input, None, True)   # fast path
     if kwargs:
         dim, keepdim, dtype = _dim_kw(dim, dict(kwargs, keepdim=keepdim, dtype=dtype))
     if dtype is not None:
