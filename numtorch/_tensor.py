@@ -363,6 +363,44 @@ class Tensor:
     def type_as(self, other):
         return self._to_dtype(other.dtype)
 
+    # ``new_*``: fresh tensors with this tensor's dtype (and device) unless told otherwise.
+    def _new_like(self, data, dtype, requires_grad):
+        t = _apply.wrap(data.astype(to_dtype(dtype).np if dtype is not None else self._data.dtype,
+                                    copy=False))
+        if requires_grad:
+            t.requires_grad = True
+        return t
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        """Zeros of ``size`` with this tensor's dtype: ``x.new_zeros(2, 3)``."""
+        check_device(device)
+        return self._new_like(xp.zeros(_size_arg(size)), dtype, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        """Ones of ``size`` with this tensor's dtype."""
+        check_device(device)
+        return self._new_like(xp.ones(_size_arg(size)), dtype, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        """An uninitialized (here: zero) tensor of ``size`` with this tensor's dtype."""
+        check_device(device)
+        return self._new_like(xp.zeros(_size_arg(size)), dtype, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        """``size`` filled with ``fill_value``, with this tensor's dtype.
+
+        >>> import numtorch
+        >>> numtorch.zeros(1, dtype=numtorch.int64).new_full((2,), 7)
+        tensor([7, 7])
+        """
+        check_device(device)
+        return self._new_like(xp.full(_size_arg((size,)), fill_value), dtype, requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        """A copy of ``data`` with this tensor's dtype (unless ``dtype`` is given)."""
+        check_device(device)
+        return self._new_like(_from_any(data), dtype, requires_grad)
+
     # ----------------------------------------------------------------- Python protocol
     def __len__(self):
         if self._data.ndim == 0:
@@ -694,6 +732,13 @@ _LEGACY_NAMES = {_dtype.float32: 'FloatTensor', _dtype.float64: 'DoubleTensor',
                  _dtype.float16: 'HalfTensor', _dtype.int64: 'LongTensor',
                  _dtype.int32: 'IntTensor', _dtype.int16: 'ShortTensor', _dtype.int8: 'CharTensor',
                  _dtype.uint8: 'ByteTensor', _dtype.bool_: 'BoolTensor'}
+
+
+def _size_arg(size):
+    """``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(Size)`` -> a tuple of ints."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    return tuple(int(s) for s in size)
 
 
 def _wrap_dim(dim, ndim):
