@@ -447,3 +447,15 @@ def test_lazy_linear_load_state_dict():
 def test_half_and_type_cast():
     net = nn.Linear(2, 2).half()
     assert net.weight.dtype == numtorch.float16
+
+
+@pytest.mark.parametrize('modname', [
+    'numtorch.nn.parameter', 'numtorch.nn.functional', 'numtorch.nn.init',
+    'numtorch.nn.modules.module', 'numtorch.nn.modules.container', 'numtorch.nn.modules.linear',
+    'numtorch.nn.modules.activation', 'numtorch.nn.modules.dropout', 'numtorch.nn.modules.flatten',
+    'numtorch.nn.modules.lazy', 'numtorch.nn.modules._hooks', 'numtorch._ops.activation'])
+def test_docstring_examples_run(modname):
+    import doctest
+    import importlib
+    res = doctest.testmod(importlib.import_module(modname))
+    assert res.failed == 0 and res.attempted > 0

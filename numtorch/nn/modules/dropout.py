@@ -22,7 +22,7 @@ class Dropout(_DropoutNd):
     >>> import numtorch
     >>> from numtorch import nn
     >>> d = nn.Dropout(0.5); x = numtorch.ones(1000)
-    >>> set(d(x).unique().tolist()) <= {0.0, 2.0}
+    >>> set(d(x).tolist()) <= {0.0, 2.0}
     True
     >>> d.eval()(x) is x
     True
