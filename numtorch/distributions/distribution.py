@@ -168,10 +168,6 @@ def broadcast_all(*values):
     return broadcast_tensors(*tensors)
 
 
-def finfo(dtype_np):
-    return np.finfo(dtype_np)
-
-
 def clamp_probs(probs):
     eps = float(np.finfo(probs._data.dtype).eps)
     return probs.clamp(min=eps, max=1 - eps)
