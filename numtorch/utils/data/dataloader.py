@@ -242,7 +242,9 @@ class _MultiProcessIter(_BaseIter):
             try:
                 return self._result_q.get(timeout=min(self._timeout or 5.0, 5.0))
             except queue.Empty:
-                dead = [w.pid for w in self._workers if w.exitcode is not None]
+                # (a worker told to stop after its IterableDataset ran dry may have exited)
+                dead = [w.pid for w, active in zip(self._workers, self._active)
+                        if active and w.exitcode is not None]
                 if dead:
                     self._shutdown_workers()
                     raise RuntimeError(f"DataLoader worker (pid(s) {', '.join(map(str, dead))}) "
