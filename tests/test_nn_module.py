@@ -222,7 +222,7 @@ def test_setattr_registration_and_errors():
     m.plain = numtorch.ones(1)
     assert list(m._parameters) == ['w'] and list(m._modules) == ['sub']
     assert 'plain' in m.__dict__
-    with pytest.raises(TypeError, match="cannot assign 'numtorch.Tensor' as parameter 'w'"):
+    with pytest.raises(TypeError, match="cannot assign 'torch.FloatTensor' as parameter 'w'"):
         m.w = numtorch.ones(2)
     with pytest.raises(TypeError, match="as child module 'sub'"):
         m.sub = 3
@@ -459,3 +459,14 @@ def test_docstring_examples_run(modname):
     import importlib
     res = doctest.testmod(importlib.import_module(modname))
     assert res.failed == 0 and res.attempted > 0
+
+
+def test_forgetting_super_init_is_a_clear_error():
+    class Bad(nn.Module):
+        def __init__(self):
+            pass
+
+        def forward(self, x):
+            return x
+    with pytest.raises(AttributeError, match='super\\(\\).__init__\\(\\)'):
+        Bad()(1)

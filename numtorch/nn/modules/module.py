@@ -28,9 +28,10 @@ def _addindent(s, n):
 
 
 def _typename(v):
+    """torch.typename: 'torch.FloatTensor' for a tensor, the qualified class name otherwise."""
     t = type(v)
     if isinstance(v, Tensor):
-        return f'{t.__module__.replace("numtorch._tensor", "numtorch")}.{t.__name__}'
+        return v.type()
     return t.__name__ if t.__module__ == 'builtins' else f'{t.__module__}.{t.__qualname__}'
 
 
@@ -88,8 +89,13 @@ class Module:
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
         d = self.__dict__
-        if not (d['_forward_hooks'] or d['_forward_pre_hooks'] or d['_backward_hooks']
-                or d['_backward_pre_hooks']):
+        try:
+            hooked = (d['_forward_hooks'] or d['_forward_pre_hooks'] or d['_backward_hooks']
+                      or d['_backward_pre_hooks'])
+        except KeyError:
+            raise AttributeError(f'{type(self).__name__} was called before Module.__init__() ran: '
+                                 'call super().__init__() first in its __init__') from None
+        if not hooked:
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
