@@ -131,6 +131,9 @@ class NllLoss(Node):
     softmax fused in). Input is (N, C, ...); the 1-D case arrives as (1, C)."""
 
     def forward(self, x, t, w, ignore_index, smoothing, reduction, log_softmax):
+        self.xshape = x.shape
+        if x.ndim == 1:
+            x, t = x[None], t.reshape(1)
         C = x.shape[1]
         if log_softmax:
             m = x.max(1, keepdims=True)
@@ -177,7 +180,7 @@ class NllLoss(Node):
             d -= cv * w.reshape((1, C) + (1,) * (logp.ndim - 2)) if w is not None else cv
         if log_softmax:   # through log_softmax: d - softmax * sum(d)
             d -= xp.exp(logp) * d.sum(1, keepdims=True)
-        return d, None, None
+        return d.reshape(self.xshape), None, None
 
 
 class CrossEntropyProbs(Node):
@@ -185,6 +188,9 @@ class CrossEntropyProbs(Node):
     _name = 'DivBackward1'
 
     def forward(self, x, t, w, smoothing, reduction):
+        self.xshape = x.shape
+        if x.ndim == 1:
+            x, t = x[None], t[None]
         C = x.shape[1]
         m = x.max(1, keepdims=True)
         logp = x - m
@@ -211,12 +217,8 @@ class CrossEntropyProbs(Node):
             gt = -logp * coef * (1 - smoothing)
             if wb is not None:
                 gt = gt * wb
-        return gx, gt, None
-
-
-def _as_batch(x):
-    """The 1-D (unbatched) case as a batch of one."""
-    return x[None] if x.ndim == 1 else x
+            gt = gt.reshape(self.xshape)
+        return gx.reshape(self.xshape), gt, None
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -234,8 +236,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_index_target(x, t, 'nll_loss')
     _no_weight_grad(weight, 'nll_loss_forward')
     w = _class_weight(weight, x, x.shape[1] if x.ndim > 1 else x.shape[0])
-    xb, tb = _as_batch(x), t.reshape(1) if x.ndim == 1 else t
-    out = _run(NllLoss(), (xb, tb, w), (input, None, None), ignore_index, 0.0, reduction, False)
+    out = _run(NllLoss(), (x, t, w), (input, None, None), ignore_index, 0.0, reduction, False)
     if x.ndim == 1 and reduction == 'none':
         out = out.reshape(())
     return out
@@ -270,16 +271,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         dt = np.promote_types(x.dtype, t.dtype)
         w = _class_weight(weight, x, C)
         w = None if w is None else w.astype(dt, copy=False)
-        xb, tb = _as_batch(x.astype(dt, copy=False)), _as_batch(t.astype(dt, copy=False))
-        out = _run(CrossEntropyProbs(), (xb, tb, w), (input, target, None), float(label_smoothing),
+        out = _run(CrossEntropyProbs(), (x.astype(dt, copy=False), t.astype(dt, copy=False), w), (input, target, None), float(label_smoothing),
                    reduction)
         if x.ndim == 1 and reduction == 'none':
             out = out.reshape(())
         return out
     _check_index_target(x, t, 'cross_entropy')
     w = _class_weight(weight, x, C)
-    xb, tb = _as_batch(x), t.reshape(1) if x.ndim == 1 else t
-    out = _run(NllLoss(), (xb, tb, w), (input, None, None), ignore_index, float(label_smoothing),
+    out = _run(NllLoss(), (x, t, w), (input, None, None), ignore_index, float(label_smoothing),
                reduction, True)
     if x.ndim == 1 and reduction == 'none':
         out = out.reshape(())
@@ -520,8 +519,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise ValueError(f'Target size ({_size(t.shape)}) must be the same as input size '
                          f'({_size(x.shape)})')
     dt = np.promote_types(x.dtype, t.dtype)
-    if dt.kind != 'f':
-        raise RuntimeError(f"result type Float can't be cast to the desired output type {_dname(t)}")
+    if dt.kind != 'f' or t.dtype.kind != 'f':
+        raise RuntimeError(f"result type {'Float' if dt.kind == 'f' else _dname(x)} can't be cast "
+                           f"to the desired output type {_dname(t)}")
     _no_weight_grad(weight, 'binary_cross_entropy_with_logits')
     w = None if weight is None else weight._data.astype(dt, copy=False)
     pw = None if pos_weight is None else pos_weight._data.astype(dt, copy=False)

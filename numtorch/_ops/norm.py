@@ -62,15 +62,14 @@ class NativeBatchNorm(Node):
             invstd = 1.0 / xp.sqrt(var + eps)
             rm, rv = running
             if rm is not None:
-                # In place, as torch: running buffers keep their identity; the version bumps.
+                # In place, as torch: the buffers keep their identity (and, as in torch, their
+                # version counter: the kernel updates them behind autograd's back).
                 rm._data *= 1 - momentum
                 rm._data += momentum * mean.reshape(C).astype(rm._data.dtype)
-                rm._vc[0] += 1
             if rv is not None:
                 unbiased = var.reshape(C) * (n / (n - 1))
                 rv._data *= 1 - momentum
                 rv._data += momentum * unbiased.astype(rv._data.dtype)
-                rv._vc[0] += 1
         else:
             rm, rv = running
             mean = rm._data.reshape(bshape).astype(x.dtype, copy=False)
