@@ -220,8 +220,10 @@ class Rebuilder:
         return p
 
     def rebuild_from_type_v2(self, func, new_type, args, state):
-        if id(func) not in self.callables or type(args) is not tuple:
-            raise UnpicklingError('malformed _rebuild_from_type_v2')
+        rebuilders = (self.rebuild_tensor, self.rebuild_tensor_v2, self.rebuild_tensor_v3,
+                      self.rebuild_parameter, self.rebuild_parameter_with_state)
+        if func not in rebuilders or type(args) is not tuple:
+            raise UnpicklingError('_rebuild_from_type_v2 must call a tensor rebuild function')
         if new_type not in (TENSOR, PARAMETER):
             raise UnpicklingError(f'cannot rebuild a tensor of type {new_type!r:.60}')
         t = func(*args)

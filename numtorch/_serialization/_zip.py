@@ -148,9 +148,10 @@ class ZipReader:
             _bad(f'file is too short ({size} bytes) to be a zip archive')
         tail_len = min(size, _EOCD.size + 0xFFFF)
         tail = self._pread(size - tail_len, tail_len)
-        i = tail.rfind(b'PK\x05\x06')
+        last = tail_len - _EOCD.size + 4   # an end record needs its 22 bytes after the signature
+        i = tail.rfind(b'PK\x05\x06', 0, last)
         while i >= 0 and i + _EOCD.size + struct.unpack_from('<H', tail, i + 20)[0] != tail_len:
-            i = tail.rfind(b'PK\x05\x06', 0, i)
+            i = tail.rfind(b'PK\x05\x06', 0, i + 3)
         if i < 0:
             _bad('no end of central directory record (truncated or not a zip file)')
         eocd_at = size - tail_len + i
