@@ -51,6 +51,95 @@ def add_hook(hooks, hook, prepend=False, extra=()):
     return handle
 
 
+class HookRegistration:
+    """``Module``'s ``register_*_hook`` methods (a base class of Module, kept here so
+    module.py stays about the module itself)."""
+
+    def register_state_dict_pre_hook(self, hook):
+        """``hook(module, prefix, keep_vars)`` runs before ``state_dict`` collects this module."""
+        return add_hook(self._state_dict_pre_hooks, hook)
+
+    def register_state_dict_post_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata)`` runs after collection."""
+        return add_hook(self._state_dict_hooks, hook)
+
+    _register_state_dict_hook = register_state_dict_post_hook
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` runs before this module loads its entries."""
+        return add_hook(self._load_state_dict_pre_hooks, hook)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        if with_module:
+            return self.register_load_state_dict_pre_hook(hook)
+        return add_hook(self._load_state_dict_pre_hooks,
+                               lambda module, *args: hook(*args))
+
+    def register_load_state_dict_post_hook(self, hook):
+        """``hook(module, incompatible_keys)`` runs after ``load_state_dict``."""
+        return add_hook(self._load_state_dict_post_hooks, hook)
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """``hook(module, args)`` runs before forward; it may return new args.
+
+        >>> import numtorch
+        >>> from numtorch import nn
+        >>> m = nn.Identity()
+        >>> h = m.register_forward_pre_hook(lambda mod, args: (args[0] * 2,))
+        >>> m(numtorch.ones(2))
+        tensor([2., 2.])
+        """
+        h = add_hook(self._forward_pre_hooks, hook, prepend,
+                            (self._forward_pre_hooks_with_kwargs,))
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs[h.id] = True
+        return h
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
+                              always_call=False):
+        """``hook(module, args, output)`` runs after forward; it may return a new output.
+
+        >>> import numtorch
+        >>> from numtorch import nn
+        >>> shapes = []
+        >>> m = nn.Linear(3, 2)
+        >>> h = m.register_forward_hook(lambda mod, args, out: shapes.append(tuple(out.shape)))
+        >>> _ = m(numtorch.ones(5, 3)); shapes
+        [(5, 2)]
+        """
+        h = add_hook(self._forward_hooks, hook, prepend,
+                            (self._forward_hooks_with_kwargs, self._forward_hooks_always_called))
+        if with_kwargs:
+            self._forward_hooks_with_kwargs[h.id] = True
+        if always_call:
+            self._forward_hooks_always_called[h.id] = True
+        return h
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """``hook(module, grad_input, grad_output)`` runs when the gradients w.r.t. the
+        module's inputs are computed; it may return a replacement ``grad_input``.
+
+        >>> import numtorch
+        >>> from numtorch import nn
+        >>> seen = []
+        >>> m = nn.Linear(3, 2)
+        >>> h = m.register_full_backward_hook(lambda mod, gi, go: seen.append(tuple(go[0].shape)))
+        >>> m(numtorch.ones(4, 3, requires_grad=True)).sum().backward(); seen
+        [(4, 2)]
+        """
+        return add_hook(self._backward_hooks, hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """``hook(module, grad_output)`` runs before the module's input gradients are computed;
+        it may return a replacement ``grad_output``."""
+        return add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def register_backward_hook(self, hook):
+        raise NotImplementedError('register_backward_hook is deprecated in torch; use '
+                                  'register_full_backward_hook')
+
+
 class BackwardHookFunctionBackward(Node):
     """Identity on several tensors; its backward hands the gradients to ``on_grad``."""
 

@@ -35,7 +35,7 @@ def _typename(v):
     return t.__name__ if t.__module__ == 'builtins' else f'{t.__module__}.{t.__qualname__}'
 
 
-class Module:
+class Module(_hooks.HookRegistration):
     """Base class for all neural network modules; subclass it and define ``forward``.
 
     Assigning a Parameter, Module or buffer to an attribute registers it.
@@ -567,91 +567,6 @@ class Module:
     def set_extra_state(self, state):
         raise RuntimeError('Reached a code path in Module.set_extra_state() that should never be '
                            'called.')
-
-    def register_state_dict_pre_hook(self, hook):
-        """``hook(module, prefix, keep_vars)`` runs before ``state_dict`` collects this module."""
-        return _hooks.add_hook(self._state_dict_pre_hooks, hook)
-
-    def register_state_dict_post_hook(self, hook):
-        """``hook(module, state_dict, prefix, local_metadata)`` runs after collection."""
-        return _hooks.add_hook(self._state_dict_hooks, hook)
-
-    _register_state_dict_hook = register_state_dict_post_hook
-
-    def register_load_state_dict_pre_hook(self, hook):
-        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
-        unexpected_keys, error_msgs)`` runs before this module loads its entries."""
-        return _hooks.add_hook(self._load_state_dict_pre_hooks, hook)
-
-    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
-        if with_module:
-            return self.register_load_state_dict_pre_hook(hook)
-        return _hooks.add_hook(self._load_state_dict_pre_hooks,
-                               lambda module, *args: hook(*args))
-
-    def register_load_state_dict_post_hook(self, hook):
-        """``hook(module, incompatible_keys)`` runs after ``load_state_dict``."""
-        return _hooks.add_hook(self._load_state_dict_post_hooks, hook)
-
-    # ------------------------------------------------------------------ hooks
-    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
-        """``hook(module, args)`` runs before forward; it may return new args.
-
-        >>> import numtorch
-        >>> from numtorch import nn
-        >>> m = nn.Identity()
-        >>> h = m.register_forward_pre_hook(lambda mod, args: (args[0] * 2,))
-        >>> m(numtorch.ones(2))
-        tensor([2., 2.])
-        """
-        h = _hooks.add_hook(self._forward_pre_hooks, hook, prepend,
-                            (self._forward_pre_hooks_with_kwargs,))
-        if with_kwargs:
-            self._forward_pre_hooks_with_kwargs[h.id] = True
-        return h
-
-    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
-                              always_call=False):
-        """``hook(module, args, output)`` runs after forward; it may return a new output.
-
-        >>> import numtorch
-        >>> from numtorch import nn
-        >>> shapes = []
-        >>> m = nn.Linear(3, 2)
-        >>> h = m.register_forward_hook(lambda mod, args, out: shapes.append(tuple(out.shape)))
-        >>> _ = m(numtorch.ones(5, 3)); shapes
-        [(5, 2)]
-        """
-        h = _hooks.add_hook(self._forward_hooks, hook, prepend,
-                            (self._forward_hooks_with_kwargs, self._forward_hooks_always_called))
-        if with_kwargs:
-            self._forward_hooks_with_kwargs[h.id] = True
-        if always_call:
-            self._forward_hooks_always_called[h.id] = True
-        return h
-
-    def register_full_backward_hook(self, hook, prepend=False):
-        """``hook(module, grad_input, grad_output)`` runs when the gradients w.r.t. the
-        module's inputs are computed; it may return a replacement ``grad_input``.
-
-        >>> import numtorch
-        >>> from numtorch import nn
-        >>> seen = []
-        >>> m = nn.Linear(3, 2)
-        >>> h = m.register_full_backward_hook(lambda mod, gi, go: seen.append(tuple(go[0].shape)))
-        >>> m(numtorch.ones(4, 3, requires_grad=True)).sum().backward(); seen
-        [(4, 2)]
-        """
-        return _hooks.add_hook(self._backward_hooks, hook, prepend)
-
-    def register_full_backward_pre_hook(self, hook, prepend=False):
-        """``hook(module, grad_output)`` runs before the module's input gradients are computed;
-        it may return a replacement ``grad_output``."""
-        return _hooks.add_hook(self._backward_pre_hooks, hook, prepend)
-
-    def register_backward_hook(self, hook):
-        raise NotImplementedError('register_backward_hook is deprecated in torch; use '
-                                  'register_full_backward_hook')
 
     # ------------------------------------------------------------------ printing
     def extra_repr(self):
