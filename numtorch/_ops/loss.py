@@ -78,10 +78,10 @@ def _coef(g, reduction, n, shape):
     return xp.broadcast_to(g, shape)
 
 
-def _no_weight_grad(weight, fn):
+def _no_weight_grad(weight, fn, arg='weight'):
     if weight is not None and weight._rg and _enabled[0]:
         raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument "
-                           f"'weight'. This input cannot have requires_grad True.")
+                           f"'{arg}'. This input cannot have requires_grad True.")
 
 
 # ----------------------------------------------------------------- NLL and cross entropy
@@ -493,14 +493,12 @@ class BinaryCrossEntropyWithLogits(Node):
         if w is not None:
             coef = coef * w
         sig = 1 / (1 + xp.exp(-x))
-        gx = gt = gpw = None
+        gx = gt = None
         if nf[0] is not None:
             gx = unbroadcast(((1 - t) - (lw if lw is not None else 1) * (1 - sig)) * coef, x.shape)
         if nf[1] is not None:
             gt = unbroadcast((-x + ((pw - 1) * sp if pw is not None else 0)) * coef, t.shape)
-        if pw is not None and nf[3] is not None:
-            gpw = unbroadcast(t * sp * coef, pw.shape)
-        return gx, gt, None, gpw
+        return gx, gt
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
@@ -523,11 +521,12 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise RuntimeError(f"result type {'Float' if dt.kind == 'f' else _dname(x)} can't be cast "
                            f"to the desired output type {_dname(t)}")
     _no_weight_grad(weight, 'binary_cross_entropy_with_logits')
+    _no_weight_grad(pos_weight, 'binary_cross_entropy_with_logits', 'pos_weight')
     w = None if weight is None else weight._data.astype(dt, copy=False)
     pw = None if pos_weight is None else pos_weight._data.astype(dt, copy=False)
     return _run(BinaryCrossEntropyWithLogits(), (x.astype(dt, copy=False), t.astype(dt, copy=False),
                                                  w, pw),
-                (input, target, None, pos_weight), reduction)
+                (input, target), reduction)
 
 
 # ----------------------------------------------------------------- KL divergence
