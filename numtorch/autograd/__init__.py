@@ -99,9 +99,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             if materialize_grads:
                 g = np.zeros_like(t._data)
             elif not allow_unused:
-                raise RuntimeError('One of the differentiated Tensors appears to not have been used '
-                                   'in the graph. Set allow_unused=True if this is the desired '
-                                   'behavior.')
+                raise RuntimeError(f'The differentiated Tensor at index {i} appears to not have '
+                                   'been used in the graph. Set allow_unused=True if this is the '
+                                   'desired behavior.')
         result.append(None if g is None else _wrap(np.array(g, dtype=t._data.dtype)))
     return tuple(result)
 
