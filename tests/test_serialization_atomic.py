@@ -1,0 +1,174 @@
+"""Atomic saves (a process SIGKILLed mid-save leaves the old or the new file, never a broken
+one) and safetensors: interop with the `safetensors` package, format rules, tied tensors."""
+import json
+import os
+import random
+import signal
+import struct
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import numtorch
+from numtorch import nn
+from numtorch.serialization import save_file, load_file, SafetensorError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+CHILD = r'''
+import sys
+sys.path.insert(0, sys.argv[2])
+import numtorch
+path = sys.argv[1]
+print('ready', flush=True)
+i = 0
+while True:
+    i += 1
+    numtorch.save({'i': i, 'w': numtorch.full((1000, 1000), float(i)), 'tail': [i] * 50}, path)
+'''
+
+
+@pytest.mark.skipif(not hasattr(signal, 'SIGKILL'), reason='needs SIGKILL')
+def test_sigkill_during_saves_never_leaves_a_broken_file(tmp_path):
+    path = tmp_path / 'ckpt.pt'
+    numtorch.save({'i': 0, 'w': numtorch.full((1000, 1000), 0.0), 'tail': [0] * 50}, path)
+    rng = random.Random(1234)
+    seen = set()
+    for _ in range(8):
+        p = subprocess.Popen([sys.executable, '-c', CHILD, str(path), ROOT],
+                             stdout=subprocess.PIPE, text=True)
+        assert p.stdout.readline().strip() == 'ready'
+        time.sleep(rng.uniform(0.0, 0.25))
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        p.stdout.close()
+        d = numtorch.load(path)          # must be a complete file, CRCs and all
+        i = d['i']
+        assert d['tail'] == [i] * 50
+        assert bool((d['w'] == float(i)).all()) and d['w'].shape == (1000, 1000)
+        seen.add(i)
+    assert len(seen) > 1   # the kills landed at different points of the save loop
+    for leftover in tmp_path.iterdir():  # temp files of killed saves: hidden, never the target
+        assert leftover.name == 'ckpt.pt' or leftover.name.startswith('.ckpt.pt.')
+
+
+def test_save_failure_keeps_the_old_file(tmp_path):
+    path = tmp_path / 'c.pt'
+    numtorch.save({'v': 1}, path)
+    with pytest.raises(TypeError):
+        numtorch.save({'v': object()}, path)
+    assert numtorch.load(path) == {'v': 1}
+    assert sorted(os.listdir(tmp_path)) == ['c.pt']
+    with pytest.raises(RuntimeError, match='Parent directory'):
+        numtorch.save(1, tmp_path / 'nope' / 'x.pt')
+
+
+# ------------------------------------------------------------------------- safetensors
+safetensors = pytest.importorskip('safetensors')
+
+
+def _tensors():
+    rng = np.random.default_rng(0)
+    return {'f32': numtorch.from_numpy(rng.standard_normal((3, 4)).astype(np.float32)),
+            'f64': numtorch.from_numpy(rng.standard_normal(5)),
+            'f16': numtorch.from_numpy(rng.standard_normal((2, 2)).astype(np.float16)),
+            'i64': numtorch.arange(6).reshape(2, 3), 'i8': numtorch.tensor([-3, 4], dtype=numtorch.int8),
+            'u8': numtorch.tensor([0, 255], dtype=numtorch.uint8), 'b': numtorch.tensor([True, False]),
+            'scalar': numtorch.tensor(2.5), 'empty': numtorch.zeros(0, 3),
+            'strided': numtorch.arange(12.).reshape(3, 4).T}
+
+
+def test_safetensors_interop_both_ways(tmp_path):
+    from safetensors.numpy import load_file as np_load, save_file as np_save
+    ts = _tensors()
+    save_file(ts, tmp_path / 'a.safetensors', metadata={'format': 'pt'})
+    theirs = np_load(str(tmp_path / 'a.safetensors'))
+    assert set(theirs) == set(ts)
+    for k, t in ts.items():
+        assert theirs[k].dtype == t._data.dtype and theirs[k].shape == t._data.shape
+        np.testing.assert_array_equal(theirs[k], t._data)
+    np_save({k: t._data.copy() for k, t in ts.items()}, str(tmp_path / 'b.st'))
+    mine = load_file(tmp_path / 'b.st')
+    for k, t in ts.items():
+        assert mine[k].dtype == t.dtype and mine[k].shape == t.shape
+        np.testing.assert_array_equal(mine[k]._data, t._data)
+    with open(tmp_path / 'a.safetensors', 'rb') as f:
+        n = struct.unpack('<Q', f.read(8))[0]
+        assert json.loads(f.read(n))['__metadata__'] == {'format': 'pt'}
+
+
+def test_safetensors_torch_and_module_state_dict(tmp_path):
+    import torch
+    from safetensors.torch import save_file as t_save, load_file as t_load
+    net = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    save_file(net.state_dict(), tmp_path / 'm.safetensors')
+    tnet = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+    tnet.load_state_dict(t_load(str(tmp_path / 'm.safetensors')))
+    x = numtorch.randn(5, 4)
+    np.testing.assert_allclose(tnet(torch.from_numpy(x.numpy())).detach().numpy(),
+                               net(x).detach().numpy(), rtol=1e-5, atol=1e-6)
+    t_save(tnet.state_dict(), str(tmp_path / 't.safetensors'))
+    net2 = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    net2.load_state_dict(load_file(tmp_path / 't.safetensors'))
+    assert bool((net2(x) == net(x)).all())
+
+
+def test_safetensors_tied_tensors_are_stored_once_and_retied(tmp_path):
+    from safetensors.numpy import load_file as np_load
+    emb = nn.Parameter(numtorch.randn(10, 4))
+    sd = {'embed.weight': emb, 'head.weight': emb, 'other': numtorch.ones(2)}
+    save_file(sd, tmp_path / 't.safetensors')
+    raw = np_load(str(tmp_path / 't.safetensors'))
+    assert set(raw) == {'embed.weight', 'other'}            # one copy on disk
+    back = load_file(tmp_path / 't.safetensors')
+    assert back['head.weight'] is back['embed.weight']     # re-tied
+    np.testing.assert_array_equal(back['head.weight']._data, emb._data)
+
+
+def _st_file(path, header, data=b'', raw_header=None):
+    h = raw_header if raw_header is not None else json.dumps(header).encode()
+    path.write_bytes(struct.pack('<Q', len(h)) + h + data)
+    return path
+
+
+@pytest.mark.parametrize('header,data,match', [
+    ({'a': {'dtype': 'F32', 'shape': [2], 'data_offsets': [0, 8]},
+      'b': {'dtype': 'F32', 'shape': [2], 'data_offsets': [4, 12]}}, b'\0' * 12, 'overlap'),
+    ({'a': {'dtype': 'F32', 'shape': [2], 'data_offsets': [0, 8]}}, b'\0' * 4, 'data section'),
+    ({'a': {'dtype': 'F32', 'shape': [2], 'data_offsets': [8, 16]}}, b'\0' * 16, 'hole'),
+    ({'a': {'dtype': 'F32', 'shape': [3], 'data_offsets': [0, 8]}}, b'\0' * 8, 'do not hold'),
+    ({'a': {'dtype': 'F32', 'shape': [2 ** 61], 'data_offsets': [0, 8]}}, b'\0' * 8, 'do not hold'),
+    ({'a': {'dtype': 'X9', 'shape': [2], 'data_offsets': [0, 8]}}, b'\0' * 8, 'dtype'),
+    ({'a': {'dtype': 'F32', 'shape': [-2], 'data_offsets': [0, 8]}}, b'\0' * 8, 'shape'),
+    ({'a': [1, 2]}, b'', 'exactly'),
+    ({'__metadata__': {'k': 1}}, b'', 'metadata'),
+    ([1, 2], b'', 'JSON object'),
+])
+def test_safetensors_format_violations(tmp_path, header, data, match):
+    with pytest.raises(SafetensorError, match=match):
+        load_file(_st_file(tmp_path / 'x.st', header, data))
+
+
+def test_safetensors_duplicate_keys_header_length_and_junk(tmp_path):
+    dup = b'{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}'
+    with pytest.raises(SafetensorError, match='duplicate'):
+        load_file(_st_file(tmp_path / 'd.st', None, b'\0' * 4, raw_header=dup))
+    p = tmp_path / 'long.st'
+    p.write_bytes(struct.pack('<Q', 1000) + b'{}')
+    with pytest.raises(SafetensorError, match='longer than the file'):
+        load_file(p)
+    p.write_bytes(struct.pack('<Q', 2 ** 63) + b'{}')
+    with pytest.raises(SafetensorError, match='limit'):
+        load_file(p)
+    for junk in (b'', b'\x01\x00', b'{' * 5000, b'[' * 100000):
+        with pytest.raises(SafetensorError):
+            load_file(_st_file(tmp_path / 'j.st', None, raw_header=junk) if junk[:1] in (b'{', b'[')
+                      else _write(tmp_path / 'j.st', junk))
+
+
+def _write(p, b):
+    p.write_bytes(b)
+    return p
