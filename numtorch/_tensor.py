@@ -331,6 +331,8 @@ class Tensor:
     def _to_dtype(self, dt):
         if dt.np == self._data.dtype:
             return self
+        if dt.np.kind not in 'fc':   # integer/bool results are not differentiable (as torch)
+            return _apply.wrap(self._data.astype(dt.np))
         return _apply.unary(_ToCopy, self, dt.np)
 
     def float(self):

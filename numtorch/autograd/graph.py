@@ -145,7 +145,8 @@ def _record_versions(node, saved, out, inputs):
 
 def _type_name(arr):
     names = {'float32': 'FloatTensor', 'float64': 'DoubleTensor', 'float16': 'HalfTensor',
-             'int64': 'LongTensor', 'int32': 'IntTensor', 'bool': 'BoolTensor'}
+             'int64': 'LongTensor', 'int32': 'IntTensor', 'bool': 'BoolTensor',
+             'int16': 'ShortTensor', 'int8': 'CharTensor', 'uint8': 'ByteTensor'}
     return 'torch.' + names.get(arr.dtype.name, arr.dtype.name)
 
 
