@@ -11,8 +11,8 @@ import math
 from .._backend import xp
 from ..autograd.graph import Node
 from ._apply import unary, float_dtype
-from . import _apply
 from .elementwise import _inplace, pow as _pow
+from ._special import erf as _erf, erfc as _erfc, erfinv64 as _erfinv64, lgamma as _lgamma
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -357,21 +357,11 @@ class Logit(Node):
         return xp.where((a < self.eps) | (a > 1 - self.eps), 0, gi)
 
 
-# NumPy has no erf; Python's math.erf is correctly rounded, mapped over the elements.
-_erf = xp.frompyfunc(math.erf, 1, 1)
-_erfc = xp.frompyfunc(math.erfc, 1, 1)
-_lgamma = xp.frompyfunc(math.lgamma, 1, 1)
-
-
-def _via_math(fn, a):
-    return xp.asarray(fn(a), dtype=a.dtype) if a.size else a.copy()
-
-
 class Erf(Node):
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
-        return _via_math(_erf, a)
+        return _erf(a)
 
     def backward(self, g):
         a, = self.saved
@@ -382,35 +372,11 @@ class Erfc(Node):
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
-        return _via_math(_erfc, a)
+        return _erfc(a)
 
     def backward(self, g):
         a, = self.saved
         return g * (-_TWO_OVER_SQRT_PI * xp.exp(-a * a))
-
-
-def _erfinv64(y):
-    """Inverse error function in float64: Giles' single-precision approximation (2010), then
-    two Newton steps on erf(x) = y, which bring it to double precision."""
-    with xp.errstate(divide='ignore', invalid='ignore'):
-        w = -xp.log((1 - y) * (1 + y))
-        small = w < 5
-        ws = w - 2.5
-        p = xp.full_like(y, 2.81022636e-08)
-        for c in (3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
-                  -0.00125372503, -0.00417768164, 0.246640727, 1.50140941):
-            p = c + p * ws
-        wl = xp.sqrt(w) - 3
-        q = xp.full_like(y, -0.000200214257)
-        for c in (0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
-                  -0.0076224613, 0.00943887047, 1.00167406, 2.83297682):
-            q = c + q * wl
-        x = xp.where(small, p, q) * y
-        for _ in range(2):
-            err = xp.asarray(_erf(x), dtype=xp.float64) - y
-            x = x - err / (_TWO_OVER_SQRT_PI * xp.exp(-x * x))
-        x = xp.where(xp.abs(y) == 1, y * xp.inf, x)
-        return xp.where(xp.abs(y) > 1, xp.nan, x)
 
 
 class Erfinv(Node):
@@ -429,7 +395,7 @@ class Lgamma(Node):
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
-        return _via_math(_lgamma, a)
+        return _lgamma(a)
 
     def backward(self, g):
         raise NotImplementedError('numtorch: the derivative of lgamma (digamma) is not implemented')

@@ -9,7 +9,7 @@ evenly among tied elements; ``max(dim)`` sends it to the returned index.
 from .._backend import xp
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
-from ._apply import unary, binary, float_dtype, wrap
+from ._apply import unary, wrap
 from .. import return_types
 
 
