@@ -466,12 +466,15 @@ class Tensor:
             raise RuntimeError('a leaf Variable that requires grad is being used in an in-place '
                                'operation.')
         base = self._base
-        if base is not None and base._rg:
-            if base.grad_fn is None:
+        if base is not None:
+            if base._rg and base.grad_fn is None:
                 raise RuntimeError('a view of a leaf Variable that requires grad is being used in '
                                    'an in-place operation.')
-            raise RuntimeError('numtorch does not support in-place changes to a view of a tensor '
-                               'that requires grad; call .clone() on the view first.')
+            # torch would move the new history onto the base; numtorch records it on the view
+            # only, so the base would silently miss it. Refuse rather than compute wrong grads.
+            raise RuntimeError('numtorch does not support recording an in-place change to a view '
+                               '(the view\'s base would not see it); index the base directly '
+                               '(x[0, 1] = v rather than x[0][1] = v) or call .clone() first.')
 
     def _inplace(self, fn, *args, **kwargs):
         """Run out-of-place ``fn(self, ...)``, write the result into self, take its history."""
