@@ -176,3 +176,92 @@ def test_lenet_shapes_float32():
     ref = TF.avg_pool2d(TF.conv2d(torch.tensor(x), torch.tensor(w), padding=2), 2)
     assert out.dtype == numtorch.float32 and out.shape == (8, 6, 14, 14)
     np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-4, atol=1e-5)
+
+
+# ----------------------------------------------------------------- modules
+
+REPRS = [
+    "Conv2d(1, 6, 5, padding=2)", "Conv2d(6, 16, 5)",
+    "Conv2d(3, 8, (3, 1), stride=2, padding=(1, 0), dilation=2, bias=False, padding_mode='reflect')",
+    "Conv2d(4, 4, 3, groups=2, padding='same')", "Conv2d(4, 4, 3, padding='valid')",
+    "Conv1d(3, 5, 3)", "Conv1d(3, 6, 3, stride=2, padding=1, dilation=2, groups=3, bias=False)",
+    "ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1)",
+    "ConvTranspose2d(4, 2, 3, dilation=2, groups=2, bias=False)",
+    "MaxPool2d(2)", "MaxPool2d(3, 2, 1, return_indices=True, ceil_mode=True)",
+    "MaxPool2d((2, 3), stride=(1, 2))", "AvgPool2d(2)", "AvgPool2d((2, 3))",
+    "AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False, divisor_override=2)",
+    "AdaptiveAvgPool2d((1, 1))", "AdaptiveAvgPool2d(7)", "AdaptiveAvgPool2d((None, 3))",
+    "AdaptiveMaxPool2d(2)", "AdaptiveMaxPool2d((2, 3), return_indices=True)", "MaxPool1d(2)",
+    "AvgPool1d(3, 2)", "BatchNorm2d(6)", "BatchNorm2d(4, bias=False)",
+    "BatchNorm1d(120, momentum=None, affine=False, track_running_stats=False)",
+    "BatchNorm1d(4, eps=1e-3)", "LayerNorm(5)", "LayerNorm((3, 4), elementwise_affine=False)",
+    "LayerNorm(5, bias=False)", "GroupNorm(2, 4)", "GroupNorm(2, 4, affine=False, eps=1e-3)",
+    "Embedding(10, 3)", "Embedding(10, 3, padding_idx=-1)",
+    "Embedding(10, 3, padding_idx=0, max_norm=1.0, norm_type=1.0, scale_grad_by_freq=True, sparse=True)",
+    "Upsample(scale_factor=2)", "Upsample(size=(3, 4), mode='nearest')",
+    "Upsample(scale_factor=(2.0, 1.5))", "UpsamplingNearest2d(scale_factor=2)",
+    "CrossEntropyLoss(label_smoothing=0.1)", "NLLLoss()", "MSELoss()", "L1Loss()",
+    "SmoothL1Loss(beta=0.5)", "HuberLoss()", "BCELoss()", "BCEWithLogitsLoss()", "KLDivLoss()",
+    "Sequential(M.Conv2d(1, 6, kernel_size=5, padding=2), M.Sigmoid(), M.AvgPool2d(kernel_size=2, "
+    "stride=2), M.Conv2d(6, 16, kernel_size=5), M.BatchNorm2d(16), M.Flatten())",
+]
+
+
+@pytest.mark.parametrize('spec', REPRS)
+def test_module_repr(spec):
+    assert repr(eval('M.' + spec, {'M': numtorch.nn})) == repr(eval('M.' + spec, {'M': torch.nn}))
+
+
+def _same_weights(nt, th):
+    nt.load_state_dict({k: numtorch.tensor(v.detach().numpy()) for k, v in th.state_dict().items()})
+
+
+@pytest.mark.parametrize('spec,shape', [
+    ("Conv2d(3, 4, 3, padding=1)", (2, 3, 6, 5)),
+    ("Conv2d(3, 4, 3, padding=(1, 2), padding_mode='reflect')", (2, 3, 6, 5)),
+    ("Conv2d(3, 6, 3, padding=1, padding_mode='replicate', groups=3)", (2, 3, 6, 5)),
+    ("Conv2d(3, 4, 2, padding='same', padding_mode='circular')", (2, 3, 6, 5)),
+    ("Conv1d(3, 4, 3, stride=2, padding=1, padding_mode='reflect')", (2, 3, 9)),
+    ("ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1)", (2, 3, 4, 5)),
+])
+def test_conv_modules_match_torch(spec, shape):
+    th = eval('M.' + spec, {'M': torch.nn})
+    nt = eval('M.' + spec, {'M': numtorch.nn})
+    assert [p.shape for p in nt.parameters()] == [tuple(p.shape) for p in th.parameters()]
+    _same_weights(nt, th)
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    xn, xt = numtorch.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    on, ot = nt(xn), th(xt)
+    np.testing.assert_allclose(on.detach().numpy(), ot.detach().numpy(), **CONV_TOL)
+    on.sum().backward()
+    ot.sum().backward()
+    np.testing.assert_allclose(xn.grad.numpy(), xt.grad.numpy(), **CONV_TOL)
+    np.testing.assert_allclose(nt.weight.grad.numpy(), th.weight.grad.numpy(), **CONV_TOL)
+
+
+def test_conv_transpose_output_size():
+    th = torch.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
+    nt = numtorch.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
+    x = np.ones((1, 2, 4, 4), np.float32)
+    assert nt(numtorch.tensor(x), output_size=[8, 8]).shape == th(torch.tensor(x), output_size=[8, 8]).shape
+
+
+def test_conv_default_init_bounds():
+    # kaiming_uniform_(a=sqrt(5)) gives U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias
+    m = numtorch.nn.Conv2d(6, 16, 5)
+    bound = 1 / np.sqrt(6 * 25)
+    w, b = m.weight.detach().numpy(), m.bias.detach().numpy()
+    assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
+    assert np.abs(w).max() > 0.9 * bound and w.std() > 0.5 * bound
+
+
+@pytest.mark.parametrize('spec', ["MaxPool2d(3, 2, 1, ceil_mode=True)", "AvgPool2d(2)",
+                                  "AdaptiveAvgPool2d((2, 3))", "AdaptiveMaxPool2d(2)",
+                                  "Upsample(scale_factor=2)", "MaxPool1d(2)", "AvgPool1d(3, 2)"])
+def test_pool_modules_match_torch(spec):
+    x = np.random.default_rng(1).standard_normal((2, 3, 7, 6)).astype(np.float32)
+    if '1d' in spec:
+        x = x[:, :, 0]
+    on = eval('M.' + spec, {'M': numtorch.nn})(numtorch.tensor(x))
+    ot = eval('M.' + spec, {'M': torch.nn})(torch.tensor(x))
+    np.testing.assert_allclose(on.numpy(), ot.numpy(), rtol=1e-6, atol=1e-6)

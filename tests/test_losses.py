@@ -238,3 +238,26 @@ def test_errors(i):
         warnings.simplefilter('ignore')
         same_error(ERRORS[i])
 
+
+
+@pytest.mark.parametrize('spec,target', [
+    ("CrossEntropyLoss()", 'idx'), ("CrossEntropyLoss(weight=W, ignore_index=2, label_smoothing=0.1)", 'idx'),
+    ("CrossEntropyLoss(reduction='sum')", 'prob'), ("NLLLoss(weight=W)", 'idx'),
+    ("MSELoss()", 'float'), ("L1Loss(reduction='none')", 'float'), ("SmoothL1Loss(beta=0.5)", 'float'),
+    ("HuberLoss(delta=0.5)", 'float'), ("BCELoss(weight=W)", 'prob01'),
+    ("BCEWithLogitsLoss(pos_weight=W)", 'prob01'), ("KLDivLoss(reduction='batchmean')", 'prob'),
+])
+def test_loss_modules(spec, target):
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((4, 3))
+    W = rng.uniform(0.5, 2, 3)
+    t = {'idx': rng.integers(0, 3, 4), 'float': rng.standard_normal((4, 3)),
+         'prob': _probs((4, 3))(rng, 'float64'), 'prob01': rng.uniform(0, 1, (4, 3))}[target]
+    if 'BCELoss' in spec and 'Logits' not in spec:
+        x = 1 / (1 + np.exp(-x))
+    outs = []
+    for m in (numtorch, torch):
+        mod = eval('M.' + spec, {'M': m.nn, 'W': m.tensor(W)})
+        assert list(mod.state_dict()) == list(eval('M.' + spec, {'M': torch.nn, 'W': torch.tensor(W)}).state_dict())
+        outs.append(mod(m.tensor(x), m.tensor(t)).numpy())
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-10, atol=1e-12)

@@ -140,3 +140,117 @@ ERRORS = [
 @pytest.mark.parametrize('i', range(len(ERRORS)))
 def test_errors(i):
     same_error(ERRORS[i])
+
+
+# ----------------------------------------------------------------- modules
+
+def _copy_state(nt_model, th_model):
+    nt_model.load_state_dict({k: numtorch.tensor(v.detach().numpy())
+                              for k, v in th_model.state_dict().items()})
+
+
+def _lenet_bn(m):
+    nn = m.nn
+    return nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5), nn.BatchNorm2d(6), nn.Sigmoid(),
+        nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5), nn.BatchNorm2d(16), nn.Sigmoid(),
+        nn.MaxPool2d(kernel_size=2, stride=2), nn.Flatten(),
+        nn.Linear(256, 120), nn.BatchNorm1d(120), nn.Sigmoid(),
+        nn.Linear(120, 84), nn.LayerNorm(84), nn.Sigmoid(), nn.Linear(84, 10))
+
+
+def test_lenet_bn_train_and_eval_match_torch():
+    """D2L's LeNet with batch norm (plus LayerNorm/MaxPool for coverage): same weights in both
+    frameworks -> same loss, same gradients for every parameter, same running statistics
+    after two training steps, and the same outputs in eval mode."""
+    torch.manual_seed(0)
+    th = _lenet_bn(torch)
+    nt = _lenet_bn(numtorch)
+    _copy_state(nt, th)
+    rng = np.random.default_rng(0)
+    for step in range(2):
+        x = rng.standard_normal((8, 1, 28, 28)).astype(np.float32)
+        y = rng.integers(0, 10, 8)
+        lt = TF.cross_entropy(th(torch.tensor(x)), torch.tensor(y))
+        ln = F.cross_entropy(nt(numtorch.tensor(x)), numtorch.tensor(y))
+        np.testing.assert_allclose(ln.item(), lt.item(), rtol=1e-5)
+        th.zero_grad()
+        nt.zero_grad()
+        lt.backward()
+        ln.backward()
+        for (name, pt), (_, pn) in zip(th.named_parameters(), nt.named_parameters()):
+            np.testing.assert_allclose(pn.grad.numpy(), pt.grad.numpy(), rtol=1e-3, atol=2e-6,
+                                       err_msg=name)
+    for (name, bt), (_, bn) in zip(th.named_buffers(), nt.named_buffers()):
+        np.testing.assert_allclose(bn.numpy(), bt.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+    assert int(nt[1].num_batches_tracked) == 2
+    th.eval()
+    nt.eval()
+    x = rng.standard_normal((4, 1, 28, 28)).astype(np.float32)
+    np.testing.assert_allclose(nt(numtorch.tensor(x)).detach().numpy(),
+                               th(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize('kw', [{'momentum': None}, {'affine': False},
+                                {'track_running_stats': False}, {'bias': False}])
+def test_batchnorm_module_options(kw):
+    th = torch.nn.BatchNorm1d(3, **kw)
+    nt = numtorch.nn.BatchNorm1d(3, **kw)
+    assert list(nt.state_dict()) == list(th.state_dict())
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        x = rng.standard_normal((5, 3, 2)).astype(np.float32)
+        np.testing.assert_allclose(nt(numtorch.tensor(x)).detach().numpy(),
+                                   th(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    for (k, a), (_, b) in zip(nt.state_dict().items(), th.state_dict().items()):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6, err_msg=k)
+    th.eval()
+    nt.eval()
+    x = rng.standard_normal((5, 3, 2)).astype(np.float32)
+    np.testing.assert_allclose(nt(numtorch.tensor(x)).detach().numpy(),
+                               th(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_batchnorm_state_dict_and_errors():
+    bn = numtorch.nn.BatchNorm2d(4)
+    assert list(bn.state_dict()) == ['weight', 'bias', 'running_mean', 'running_var',
+                                     'num_batches_tracked']
+    assert bn.num_batches_tracked.dtype == numtorch.int64
+    same_error(lambda m: m.nn.BatchNorm2d(4)(m.randn(2, 4)))
+    same_error(lambda m: m.nn.BatchNorm1d(4)(m.randn(2, 4, 3, 3)))
+    # an old checkpoint without num_batches_tracked still loads (torch's version-2 rule)
+    sd = {k: v for k, v in bn.state_dict().items() if k != 'num_batches_tracked'}
+    bn2 = numtorch.nn.BatchNorm2d(4)
+    bn2.load_state_dict(sd, strict=False)
+
+
+def test_layernorm_groupnorm_modules():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((3, 4, 5)).astype(np.float32)
+    for args in [('LayerNorm', (5,)), ('LayerNorm', ((4, 5),), {'elementwise_affine': False}),
+                 ('LayerNorm', (5,), {'bias': False}), ('GroupNorm', (2, 4)),
+                 ('GroupNorm', (1, 4), {'affine': False})]:
+        name, a = args[:2]
+        kw = args[2] if len(args) > 2 else {}
+        th = getattr(torch.nn, name)(*a, **kw)
+        nt = getattr(numtorch.nn, name)(*a, **kw)
+        assert repr(nt) == repr(th)
+        assert list(nt.state_dict()) == list(th.state_dict())
+        np.testing.assert_allclose(nt(numtorch.tensor(x)).detach().numpy(),
+                                   th(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match='divisible'):
+        numtorch.nn.GroupNorm(3, 4)
+
+
+def test_embedding_module():
+    e = numtorch.nn.Embedding(10, 3, padding_idx=2)
+    assert not np.any(e.weight.detach().numpy()[2])
+    out = e(numtorch.tensor([[2, 5], [5, 9]]))
+    out.sum().backward()
+    g = e.weight.grad.numpy()
+    assert not np.any(g[2]) and np.all(g[5] == 2) and np.all(g[9] == 1)
+    f = numtorch.nn.Embedding.from_pretrained(numtorch.tensor([[1., 2.], [3., 4.]]))
+    assert not f.weight.requires_grad
+    with pytest.raises(AssertionError):
+        numtorch.nn.Embedding(3, 2, padding_idx=3)

@@ -26,9 +26,9 @@ FUNCTION_ONLY |= activation.FUNCTION_ONLY
 # Layer and loss ops (convolution, pooling, normalization, losses); owned by the layers issue.
 # Their __all__ lists only the names torch also has at top level (torch.conv2d, ...); none is a
 # Tensor method. The full set is exported by numtorch.nn.functional.
-from . import conv, pool, norm, loss  # noqa: E402
-MODULES += [conv, pool, norm, loss]
-FUNCTION_ONLY |= {*conv.__all__, *pool.__all__, *norm.__all__, *loss.__all__}
+from . import conv, pool, normalization, loss  # noqa: E402
+MODULES += [conv, pool, normalization, loss]
+FUNCTION_ONLY |= {*conv.__all__, *pool.__all__, *normalization.__all__, *loss.__all__}
 
 
 def _install():

@@ -236,11 +236,11 @@ __all__ = ['relu', 'relu_', 'linear', 'bilinear', 'softmax', 'log_softmax', 'sof
            'logsigmoid', 'glu', 'sigmoid', 'tanh', 'softsign', 'tanhshrink', 'dropout',
            'dropout1d', 'dropout2d', 'dropout3d', 'alpha_dropout', 'normalize', 'one_hot', 'pad']
 
-# Convolution, pooling and normalization layers' ops (numtorch/_ops/{conv,pool,norm}.py).
+# Convolution, pooling and normalization layers' ops (numtorch/_ops/{conv,pool,normalization}.py).
 from .._ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: E402
 from .._ops.pool import (max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, adaptive_avg_pool2d,  # noqa: E402
                          adaptive_max_pool2d, interpolate, upsample_nearest)
-from .._ops.norm import batch_norm, layer_norm, group_norm, embedding  # noqa: E402
+from .._ops.normalization import batch_norm, layer_norm, group_norm, embedding  # noqa: E402
 __all__ += ['conv1d', 'conv2d', 'conv_transpose2d', 'max_pool1d', 'max_pool2d', 'avg_pool1d',
             'avg_pool2d', 'adaptive_avg_pool2d', 'adaptive_max_pool2d', 'interpolate',
             'upsample_nearest', 'batch_norm', 'layer_norm', 'group_norm', 'embedding']

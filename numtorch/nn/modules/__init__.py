@@ -17,3 +17,19 @@ __all__ = ['Module', 'Sequential', 'ModuleList', 'ModuleDict', 'ParameterList', 
            'Hardsigmoid', 'LogSigmoid', 'Softsign', 'Tanhshrink', 'Threshold', 'Hardshrink',
            'Softshrink', 'GLU', 'PReLU', 'Dropout', 'Dropout1d', 'Dropout2d', 'Dropout3d',
            'AlphaDropout', 'Flatten', 'Unflatten']
+
+# Convolution, pooling, normalization, embedding, upsampling layers and losses.
+from .conv import Conv1d, Conv2d, ConvTranspose2d  # noqa: E402
+from .pooling import (MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool2d,  # noqa: E402
+                      AdaptiveMaxPool2d)
+from .batchnorm import BatchNorm1d, BatchNorm2d  # noqa: E402
+from .normalization import LayerNorm, GroupNorm  # noqa: E402
+from .sparse import Embedding  # noqa: E402
+from .upsampling import Upsample, UpsamplingNearest2d  # noqa: E402
+from .loss import (CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss,  # noqa: E402
+                   BCELoss, BCEWithLogitsLoss, KLDivLoss)
+__all__ += ['Conv1d', 'Conv2d', 'ConvTranspose2d', 'MaxPool1d', 'MaxPool2d', 'AvgPool1d',
+            'AvgPool2d', 'AdaptiveAvgPool2d', 'AdaptiveMaxPool2d', 'BatchNorm1d', 'BatchNorm2d',
+            'LayerNorm', 'GroupNorm', 'Embedding', 'Upsample', 'UpsamplingNearest2d',
+            'CrossEntropyLoss', 'NLLLoss', 'MSELoss', 'L1Loss', 'SmoothL1Loss', 'HuberLoss',
+            'BCELoss', 'BCEWithLogitsLoss', 'KLDivLoss']

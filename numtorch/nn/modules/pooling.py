@@ -1,0 +1,145 @@
+"""Pooling layers: ``MaxPool1d/2d``, ``AvgPool1d/2d``, ``AdaptiveAvgPool2d``,
+``AdaptiveMaxPool2d`` (thin wrappers over ``nn.functional``, torch's attributes and repr)."""
+from ..._ops import pool as _pool
+from .module import Module
+
+
+class _MaxPoolNd(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+                 ceil_mode=False):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.dilation = dilation
+        self.return_indices = return_indices
+        self.ceil_mode = ceil_mode
+
+    def extra_repr(self):
+        return (f'kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, '
+                f'dilation={self.dilation}, ceil_mode={self.ceil_mode}')
+
+
+class MaxPool1d(_MaxPoolNd):
+    """1-D max pooling over ``(N, C, L)``.
+
+    >>> import numtorch
+    >>> from numtorch import nn
+    >>> nn.MaxPool1d(2)(numtorch.tensor([[[1., 3., 2., 0.]]]))
+    tensor([[[3., 2.]]])
+    """
+
+    def forward(self, input):
+        return _pool.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                                ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+
+
+class MaxPool2d(_MaxPoolNd):
+    """2-D max pooling over ``(N, C, H, W)``; ``return_indices=True`` also returns argmax indices.
+
+    >>> import numtorch
+    >>> from numtorch import nn
+    >>> nn.MaxPool2d(2)(numtorch.ones(1, 1, 4, 4)).shape
+    numtorch.Size([1, 1, 2, 2])
+    >>> nn.MaxPool2d(2)
+    MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
+    """
+
+    def forward(self, input):
+        return _pool.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                                ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+
+
+class AvgPool1d(Module):
+    """1-D average pooling over ``(N, C, L)``.
+
+    >>> import numtorch
+    >>> from numtorch import nn
+    >>> nn.AvgPool1d(2)(numtorch.tensor([[[1., 3., 2., 0.]]]))
+    tensor([[[2., 1.]]])
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):
+        super().__init__()
+        one = (lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v,))
+        self.kernel_size = one(kernel_size)
+        self.stride = one(stride if stride is not None else kernel_size)
+        self.padding = one(padding)
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+
+    def extra_repr(self):
+        return f'kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}'
+
+    def forward(self, input):
+        return _pool.avg_pool1d(input, self.kernel_size, self.stride, self.padding,
+                                self.ceil_mode, self.count_include_pad)
+
+
+class AvgPool2d(Module):
+    """2-D average pooling over ``(N, C, H, W)``.
+
+    >>> import numtorch
+    >>> from numtorch import nn
+    >>> nn.AvgPool2d(kernel_size=2, stride=2)
+    AvgPool2d(kernel_size=2, stride=2, padding=0)
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
+
+    def extra_repr(self):
+        return f'kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}'
+
+    def forward(self, input):
+        return _pool.avg_pool2d(input, self.kernel_size, self.stride, self.padding,
+                                self.ceil_mode, self.count_include_pad, self.divisor_override)
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output size (``None`` keeps that input dim).
+
+    >>> import numtorch
+    >>> from numtorch import nn
+    >>> nn.AdaptiveAvgPool2d((1, 1))(numtorch.ones(2, 3, 7, 7)).shape
+    numtorch.Size([2, 3, 1, 1])
+    """
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def extra_repr(self):
+        return f'output_size={self.output_size}'
+
+    def forward(self, input):
+        return _pool.adaptive_avg_pool2d(input, self.output_size)
+
+
+class AdaptiveMaxPool2d(Module):
+    """Max pooling to a fixed output size.
+
+    >>> import numtorch
+    >>> from numtorch import nn
+    >>> nn.AdaptiveMaxPool2d(2)(numtorch.ones(2, 3, 7, 7)).shape
+    numtorch.Size([2, 3, 2, 2])
+    """
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def extra_repr(self):
+        return f'output_size={self.output_size}'
+
+    def forward(self, input):
+        return _pool.adaptive_max_pool2d(input, self.output_size, self.return_indices)
