@@ -326,14 +326,16 @@ class Atanh(Node):
 # --------------------------------------------------------------------------- sigmoid, erf, ...
 class Sigmoid(Node):
     def forward(self, a):
+        # 1 / (1 + exp(-a)), as torch computes it, in place on one buffer. exp overflows to inf
+        # for very negative a, which gives the right limit 0; only the warning is silenced.
         a = _fl(a)
-        # exp(-|a|) never overflows; the two branches are the same function, each stable on
-        # its side (a plain 1 / (1 + exp(-a)) overflows for very negative a).
-        e = xp.exp(-xp.abs(a))
-        r = 1 / (1 + e)
-        out = xp.where(a >= 0, r, e * r)
-        self.saved = (out,)
-        return out
+        t = xp.negative(a, out=xp.empty(a.shape, a.dtype))   # (an array even when 0-dim)
+        with xp.errstate(over='ignore'):
+            xp.exp(t, out=t)
+        t += 1
+        xp.reciprocal(t, out=t)
+        self.saved = (t,)
+        return t
 
     def backward(self, g):
         out, = self.saved

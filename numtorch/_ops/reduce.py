@@ -173,11 +173,12 @@ class Prod(Node):
 class MaxAll(Node):
     """``max()`` / ``min()`` of every element; ties share the gradient evenly (as torch)."""
     _name = 'MaxBackward1'
-    fn = staticmethod(xp.max)
+    fn = staticmethod(xp.ndarray.max)   # the method: a fraction of np.max's Python-level overhead
     label = 'max'
 
     def forward(self, a):
-        _reduced_empty(self.label, a, None)
+        if not a.size:
+            _reduced_empty(self.label, a, None)
         out = self.fn(a)
         self.saved = (a,)
         self.out = out
@@ -191,13 +192,13 @@ class MaxAll(Node):
 
 class MinAll(MaxAll):
     _name = 'MinBackward1'
-    fn = staticmethod(xp.min)
+    fn = staticmethod(xp.ndarray.min)
     label = 'min'
 
 
 class Amax(Node):
     """``amax``/``amin`` over ``dim``: values only, ties share the gradient evenly."""
-    fn = staticmethod(xp.max)
+    fn = staticmethod(xp.ndarray.max)
     label = 'amax'
 
     def forward(self, a, axes, keepdim):
@@ -218,14 +219,15 @@ class Amax(Node):
 
 
 class Amin(Amax):
-    fn = staticmethod(xp.min)
+    fn = staticmethod(xp.ndarray.min)
     label = 'amin'
 
 
 class MaxDim(Node):
     """``max(dim)`` / ``min(dim)``: (values, indices); the gradient goes to each index."""
     _name = 'MaxBackward0'
-    arg = staticmethod(xp.argmax)
+    arg = staticmethod(xp.ndarray.argmax)
+    red = staticmethod(xp.ndarray.max)     # None: read the values at the indices instead
     label = 'max'
 
     def forward(self, a, axis, keepdim):
@@ -235,8 +237,9 @@ class MaxDim(Node):
             return a.copy(), xp.zeros((), xp.int64)
         if a.shape[axis] == 0:
             raise IndexError(f'{self.label}(): Expected reduction dim {axis} to have non-zero size.')
-        idx = xp.expand_dims(self.arg(a, axis=axis), axis)
-        vals = xp.take_along_axis(a, idx, axis)
+        idx = self.arg(a, axis, keepdims=True)
+        # max/argmax agree, NaN included (both pick the first NaN), and max is cheaper than a gather
+        vals = xp.take_along_axis(a, idx, axis) if self.red is None else self.red(a, axis, None, True)
         self.axis, self.idx = axis, idx
         if not keepdim:
             vals, idx = vals.squeeze(axis), idx.squeeze(axis)
@@ -254,7 +257,8 @@ class MaxDim(Node):
 
 class MinDim(MaxDim):
     _name = 'MinBackward0'
-    arg = staticmethod(xp.argmin)
+    arg = staticmethod(xp.ndarray.argmin)
+    red = staticmethod(xp.ndarray.min)
     label = 'min'
 
 
@@ -283,15 +287,16 @@ class MedianAll(Node):
 class MedianDim(MaxDim):
     _name = 'MedianBackward1'
     label = 'median'
+    red = None
 
     @staticmethod
-    def arg(a, axis):
+    def arg(a, axis, keepdims=False):
         k = (a.shape[axis] - 1) // 2
         idx = xp.take(xp.argsort(a, axis=axis, kind='stable'), k, axis=axis)
         if a.dtype.kind == 'f':     # a slice with NaN has median NaN, at its first NaN
             nan = xp.isnan(a)
             idx = xp.where(nan.any(axis=axis), nan.argmax(axis=axis), idx)
-        return idx
+        return xp.expand_dims(idx, axis) if keepdims else idx
 
 
 def _values_indices(cls, x, kind, *args):
