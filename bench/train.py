@@ -9,12 +9,16 @@ Both frameworks run the very same training code (``numtorch/examples/fashion_mni
 with D2L's hyperparameters (SGD, batch 256, softmax lr 0.1, MLP lr 0.1, LeNet lr 0.9,
 LeNet-BN lr 1.0) on the same data: the full Fashion-MNIST IDX files, decoded once with NumPy into
 a float32 ``TensorDataset`` in each framework (ToTensor's values: pixel / 255), loaded by each
-framework's own ``DataLoader`` with a seeded shuffle generator.
+framework's own ``DataLoader``. By default both start from the same weights (numtorch's seeded
+D2L initialization, copied into torch) and see the same batches in the same order (a shared
+sampler), so the accuracy gap measures arithmetic, not the luck of the draw; ``--independent``
+lets each framework draw its own initialization and shuffle from its own seeded generators.
 
-Prints a table: final test accuracy of each, training seconds per epoch of each (the mean over
+Prints a table: final test accuracy of each, training seconds per epoch of each (the median over
 epochs of the training loop, data loading included, evaluation excluded) and numtorch / torch.
+Epochs alternate between the two frameworks so that load from other processes hits both alike.
 Targets (issue 5): accuracy within 1 point of torch's; s/epoch <= 1.2x torch's for softmax and the
-MLP, <= 2x for LeNet. Both frameworks use their default thread counts (reported).
+MLP, <= 2x for LeNet. Both frameworks use their default thread counts unless ``--threads N``.
 """
 import argparse
 import gzip
@@ -25,6 +29,22 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
+
+
+def _threads_from_argv(argv):
+    for i, a in enumerate(argv):
+        if a == '--threads' and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith('--threads='):
+            return a.split('=', 1)[1]
+    return None
+
+
+# BLAS reads its thread count when NumPy is imported, so --threads must act before the import.
+_THREADS = _threads_from_argv(sys.argv[1:])
+if _THREADS:
+    for var in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+        os.environ[var] = _THREADS
 
 import numpy as np  # noqa: E402
 
@@ -61,34 +81,83 @@ def load_arrays(data_dir):
     return out
 
 
-def train(fw, model, arrays, epochs, batch_size, seed, log):
-    """Train ``model`` in framework ``fw``; return (test accuracy, [train seconds per epoch])."""
-    loss_fn = fw.nn.CrossEntropyLoss()
-    gen = fw.Generator()
-    gen.manual_seed(seed)
-    TD = fw.utils.data.TensorDataset
-    train_set = TD(*(fw.from_numpy(a) for a in arrays['train']))
-    test_set = TD(*(fw.from_numpy(a) for a in arrays['test']))
-    train_iter, test_iter = fm.make_loaders(fw, train_set, test_set, batch_size, gen)
-    # Warm up (lazy initialization, allocator, BLAS threads) on two batches of a throwaway
-    # model, so the first timed epoch is not charged for it.
-    warm = build_model(model, fw)
-    sub = TD(*(fw.from_numpy(a[:2 * batch_size]) for a in arrays['train']))
-    fm.train_epoch(fw, warm, fw.utils.data.DataLoader(sub, batch_size), loss_fn,
-                   fw.optim.SGD(warm.parameters(), lr=0.0))
-    fw.manual_seed(seed)   # training proper starts from the seeded state
-    net = build_model(model, fw)
-    optimizer = fw.optim.SGD(net.parameters(), lr=DEFAULT_LR[model])
-    seconds, acc = [], float('nan')
-    for epoch in range(epochs):
-        loss, train_acc, n, s = fm.train_epoch(fw, net, train_iter, loss_fn, optimizer, epoch)
+class SharedOrder:
+    """A sampler both frameworks accept: epoch ``e`` visits ``default_rng(seed + e).permutation(n)``.
+
+    With ``--same-start`` (the default) both frameworks see the same batches in the same order, so
+    their accuracies differ only by floating-point rounding, not by the luck of the draw.
+    """
+
+    def __init__(self, n, seed):
+        self.n, self.seed, self.epoch = n, seed, 0
+
+    def __iter__(self):
+        perm = np.random.default_rng(self.seed + self.epoch).permutation(self.n)
+        self.epoch += 1
+        return iter(perm.tolist())
+
+    def __len__(self):
+        return self.n
+
+
+class Run:
+    """One model training in framework ``fw``: set up (and warmed up) here, one epoch per call.
+
+    ``start``: a state_dict of NumPy arrays to start from (``--same-start``), else ``fw``'s own
+    seeded D2L initialization and its own seeded shuffle generator.
+    """
+
+    def __init__(self, fw, model, arrays, batch_size, seed, start=None):
+        self.fw, self.model = fw, model
+        self.loss_fn = fw.nn.CrossEntropyLoss()
+        TD, DataLoader = fw.utils.data.TensorDataset, fw.utils.data.DataLoader
+        train_set = TD(*(fw.from_numpy(a) for a in arrays['train']))
+        test_set = TD(*(fw.from_numpy(a) for a in arrays['test']))
+        # Warm up (lazy initialization, allocator, BLAS threads) on two batches of a throwaway
+        # model, so the first timed epoch is not charged for it.
+        warm = build_model(model, fw)
+        sub = TD(*(fw.from_numpy(a[:2 * batch_size]) for a in arrays['train']))
+        fm.train_epoch(fw, warm, DataLoader(sub, batch_size), self.loss_fn,
+                       fw.optim.SGD(warm.parameters(), lr=0.0))
+        # The loader alone: what one epoch of batches costs without any model.
+        gen = fw.Generator()
+        gen.manual_seed(seed)
         t = time.perf_counter()
-        acc = fm.evaluate_accuracy(fw, net, test_iter)
-        seconds.append(s)
-        log(f'  {fw.__name__:8s} {model:8s} epoch {epoch + 1}/{epochs}: loss {loss:.4f} '
-            f'train acc {train_acc:.4f} test acc {acc:.4f}  train {s:.2f} s  '
+        for _ in DataLoader(train_set, batch_size, shuffle=True, generator=gen):
+            pass
+        self.data_seconds = time.perf_counter() - t
+
+        fw.manual_seed(seed)   # training proper starts from the seeded state
+        gen.manual_seed(seed)
+        self.net = build_model(model, fw)
+        if start is None:
+            self.train_iter, self.test_iter = fm.make_loaders(fw, train_set, test_set,
+                                                              batch_size, gen)
+        else:
+            self.net.load_state_dict({k: fw.from_numpy(v.copy()) for k, v in start.items()})
+            self.train_iter = DataLoader(train_set, batch_size,
+                                         sampler=SharedOrder(len(train_set), seed))
+            self.test_iter = DataLoader(test_set, batch_size)
+        self.optimizer = fw.optim.SGD(self.net.parameters(), lr=DEFAULT_LR[model])
+        self.seconds, self.acc, self.epoch = [], float('nan'), 0
+
+    def epoch_(self, epochs, log):
+        fw = self.fw
+        loss, train_acc, n, s = fm.train_epoch(fw, self.net, self.train_iter, self.loss_fn,
+                                               self.optimizer, self.epoch)
+        t = time.perf_counter()
+        self.acc = fm.evaluate_accuracy(fw, self.net, self.test_iter)
+        self.seconds.append(s)
+        self.epoch += 1
+        log(f'  {fw.__name__:8s} {self.model:8s} epoch {self.epoch}/{epochs}: loss {loss:.4f} '
+            f'train acc {train_acc:.4f} test acc {self.acc:.4f}  train {s:.2f} s  '
             f'eval {time.perf_counter() - t:.2f} s')
-    return acc, seconds
+
+
+def d2l_init(model, seed):
+    """numtorch's seeded D2L initialization of ``model`` as a dict of NumPy arrays."""
+    numtorch.manual_seed(seed)
+    return {k: v.numpy().copy() for k, v in build_model(model, numtorch).state_dict().items()}
 
 
 def main(argv=None):
@@ -103,6 +172,12 @@ def main(argv=None):
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--frameworks', default='numtorch,torch',
                    help='comma-separated: numtorch,torch (default both)')
+    p.add_argument('--threads', type=int,
+                   help='BLAS threads for NumPy and torch.set_num_threads (default: each '
+                        "library's own default); 1 makes timings on a shared machine steadier")
+    p.add_argument('--independent', action='store_true',
+                   help="let each framework draw its own initial weights and batch order (default: "
+                        "both start from numtorch's seeded D2L init and see the same batches)")
     args = p.parse_args(argv)
     models = [m.strip() for m in args.models.split(',') if m.strip()]
     for m in models:
@@ -121,23 +196,33 @@ def main(argv=None):
 
     arrays = load_arrays(args.data_dir)
     threads = [f'numpy {np.__version__}']
+    if args.threads:
+        threads[0] += f' ({args.threads} BLAS threads)'
     if any(f.__name__ == 'torch' for f in fws):
         import torch
+        if args.threads:
+            torch.set_num_threads(args.threads)
         threads.append(f'torch {torch.__version__} ({torch.get_num_threads()} threads)')
     print(f'Fashion-MNIST {len(arrays["train"][1])} train / {len(arrays["test"][1])} test, '
-          f'batch {args.batch_size}, {args.epochs} epochs, seed {args.seed}; '
+          f'batch {args.batch_size}, {args.epochs} epochs, seed {args.seed}, '
+          f'{"independent starts" if args.independent else "same start and batch order"}; '
           f'{os.cpu_count()} CPUs; {", ".join(threads)}', flush=True)
 
     rows = []
     for model in models:
-        res = {}
-        for fw in fws:
-            res[fw.__name__] = train(fw, model, arrays, args.epochs, args.batch_size, args.seed,
-                                     lambda s: print(s, flush=True))
-        rows.append((model, res))
+        start = None if args.independent else d2l_init(model, args.seed)
+        runs = [Run(fw, model, arrays, args.batch_size, args.seed, start) for fw in fws]
+        # Epochs alternate between the frameworks, so a busy machine slows both alike.
+        for _ in range(args.epochs):
+            for r in runs:
+                r.epoch_(args.epochs, lambda s: print(s, flush=True))
+        rows.append((model, {r.fw.__name__: (r.acc, r.seconds) for r in runs}))
+        for r in runs:
+            print(f'  {r.fw.__name__:8s} {model:8s} DataLoader alone: {r.data_seconds:.2f} s/epoch',
+                  flush=True)
 
     def cell(res, name, i, fmt):
-        return format(res[name][i] if i == 0 else np.mean(res[name][1]), fmt) if name in res else '-'
+        return format(res[name][i] if i == 0 else np.median(res[name][1]), fmt) if name in res else '-'
 
     head = (f'| model | epochs | numtorch test acc | torch test acc | diff (points) | '
             f'numtorch s/epoch | torch s/epoch | ratio | target |')
@@ -148,7 +233,7 @@ def main(argv=None):
         diff = ratio = '-'
         if 'numtorch' in res and 'torch' in res:
             diff = f'{100 * (res["numtorch"][0] - res["torch"][0]):+.1f}'
-            ratio = f'{np.mean(res["numtorch"][1]) / np.mean(res["torch"][1]):.2f}x'
+            ratio = f'{np.median(res["numtorch"][1]) / np.median(res["torch"][1]):.2f}x'
         print(f'| {model} | {args.epochs} | {cell(res, "numtorch", 0, ".4f")} | '
               f'{cell(res, "torch", 0, ".4f")} | {diff} | {cell(res, "numtorch", 1, ".2f")} | '
               f'{cell(res, "torch", 1, ".2f")} | {ratio} | <= {TARGET[model]}x |')
