@@ -31,12 +31,14 @@ __all__ = ['save', 'load', 'save_file', 'load_file', 'CheckpointError', 'Unpickl
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
-         _disable_byteorder_record=False):
+         _disable_byteorder_record=False, *, _fsync=True):
     """Save tensors (and lists/tuples/dicts/OrderedDicts of them, with Python scalars, strings,
     bytes, dtypes and None) to ``f``, a path or a binary file object, in torch's zip format.
 
     Saving to a path never leaves a broken file behind: the old file stays until the new one is
-    complete on disk.
+    complete on disk. ``_fsync=False`` (private, like torch's ``_``-arguments) skips the two
+    fsyncs: the save is then still atomic against a crashed or killed process, as torch's
+    non-atomic save is not, but a power cut may lose the newest file.
 
     >>> import numtorch, tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), 'x-file')
@@ -64,12 +66,12 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
         z.close()
 
     if isinstance(f, (str, bytes, os.PathLike)):
-        _atomic_write(os.fsdecode(f), write)
+        _atomic_write(os.fsdecode(f), write, _fsync)
     else:
         write(f)
 
 
-def _atomic_write(path, write):
+def _atomic_write(path, write, fsync=True):
     if os.path.islink(path):
         path = os.path.realpath(path)   # replace the file the link points to, keep the link
     folder = os.path.dirname(os.path.abspath(path))
@@ -86,7 +88,8 @@ def _atomic_write(path, write):
         with os.fdopen(fd, 'wb') as fh:
             write(fh)
             fh.flush()
-            os.fsync(fh.fileno())
+            if fsync:
+                os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
@@ -95,6 +98,8 @@ def _atomic_write(path, write):
         except OSError:
             pass
         raise
+    if not fsync:
+        return
     try:   # make the rename itself durable (a power cut after this returns keeps the new file)
         dfd = os.open(folder, os.O_RDONLY)
         try:

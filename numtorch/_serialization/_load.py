@@ -98,7 +98,10 @@ def _load_zip(f, base, size, map_location, use_mmap):
         return _native(arr, byteorder)
 
     rb = Rebuilder(fetch, map_location)
-    obj, end = _unpickler(z.read(pkl), rb).load(0)
+    try:
+        obj, end = _unpickler(z.read(pkl), rb).load(0)
+    finally:
+        rb.close()
     check_depth(obj)
     return obj
 
@@ -153,7 +156,12 @@ def _load_legacy(data, map_location):
     def fetch(key, dt, numel, location):
         return arrays[key]
 
-    obj, _ = _unpickler(data, Rebuilder(fetch, map_location)).load(main)
+    rb = Rebuilder(fetch, map_location)
+    try:
+        obj, _ = _unpickler(data, rb).load(main)
+    finally:
+        rb.close()
+        plain.close()
     check_depth(obj)
     return obj
 

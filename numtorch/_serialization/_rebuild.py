@@ -86,6 +86,12 @@ class Rebuilder:
         self.callables = {id(v) for v in allowed.values() if callable(v) and
                           not isinstance(v, (_Marker, StorageType, _dtype.dtype))}
 
+    def close(self):
+        """Break the reference cycle (``allowed`` holds bound methods of self) so the storages
+        are freed as soon as the caller drops the loaded tensors, not at the next GC pass."""
+        self.allowed = self.callables = None
+        self.storages = {}
+
     # ------------------------------------------------------------------ storages
     def persistent_load(self, pid):
         if len(pid) == 6:   # legacy format: a trailing view_metadata, always None since torch 1.0

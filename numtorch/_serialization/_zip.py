@@ -12,6 +12,7 @@ with the central directory, records that do not overlap -- then checks every rec
 never inflates a compressed record past its declared size (torch 2.13 does neither).
 """
 import struct
+import threading
 import zlib
 
 from ._errors import CheckpointError
@@ -31,6 +32,13 @@ def _zip64_extra(usize=None, csize=None, offset=None):
     if not vals:
         return b''
     return struct.pack('<HH', 1, 8 * len(vals)) + struct.pack(f'<{len(vals)}Q', *vals)
+
+
+def _crc_into(mv, box):
+    crc = 0
+    for i in range(0, mv.nbytes, _CHUNK):
+        crc = zlib.crc32(mv[i:i + _CHUNK], crc)
+    box[0] = crc
 
 
 class ZipWriter:
@@ -66,12 +74,21 @@ class ZipWriter:
         self._write(_LOCAL.pack(b'PK\x03\x04', 0, _FLAGS, 0, 0, 0, 0, 0, 0, len(name), len(extra)))
         self._write(name)
         self._write(extra)
-        crc = 0
-        write, crc32 = self.f.write, zlib.crc32
-        for i in range(0, size, _CHUNK):
-            chunk = mv[i:i + _CHUNK]
-            crc = crc32(chunk, crc)
-            write(chunk)
+        if size <= _CHUNK:
+            crc = zlib.crc32(mv)
+            self.f.write(mv)
+        else:
+            # The CRC runs in a second thread while this one writes: both release the GIL,
+            # so a large record costs about max(write, crc) instead of their sum.
+            box = [0]
+            th = threading.Thread(target=_crc_into, args=(mv, box))
+            th.start()
+            try:
+                for i in range(0, size, _CHUNK):
+                    self.f.write(mv[i:i + _CHUNK])
+            finally:
+                th.join()
+            crc = box[0]
         self.pos += size
         if z64:
             self._write(struct.pack('<4sIQQ', b'PK\x07\x08', crc, size, size))
