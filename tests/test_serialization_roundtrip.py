@@ -248,6 +248,38 @@ def test_optimizer_state_shape_roundtrips():
     assert d['param_groups'][0]['lr'] == topt.param_groups[0]['lr']
 
 
+def test_real_optimizer_state_moves_between_numtorch_and_torch():
+    net = nn.Linear(3, 2)
+    tnet = torch.nn.Linear(3, 2)
+    tnet.load_state_dict(torch.load(io.BytesIO(_roundtrip(net.state_dict())[1].getvalue()),
+                                    weights_only=True))
+    opt = numtorch.optim.Adam(net.parameters(), lr=0.01)
+    x = numtorch.randn(4, 3)
+    net(x).sum().backward()
+    opt.step()
+    back, buf = _roundtrip(opt.state_dict())
+    assert back['param_groups'] == opt.state_dict()['param_groups']
+    topt = torch.optim.Adam(tnet.parameters(), lr=0.01)
+    buf.seek(0)
+    topt.load_state_dict(torch.load(buf, weights_only=True))   # torch accepts numtorch's state
+    for i, p in enumerate(tnet.parameters()):
+        st = topt.state[p]
+        _same(opt.state_dict()['state'][i]['exp_avg'], st['exp_avg'])
+        assert st['step'].item() == 1.0
+    b2 = io.BytesIO()
+    torch.save(topt.state_dict(), b2)
+    b2.seek(0)
+    opt2 = numtorch.optim.Adam(nn.Linear(3, 2).parameters())
+    opt2.load_state_dict(numtorch.load(b2))                   # and the reverse
+    assert opt2.state_dict()['param_groups'][0]['lr'] == 0.01
+
+
+def test_uninitialized_parameter_is_refused():
+    lazy = nn.LazyLinear(3)
+    with pytest.raises(ValueError, match='uninitialized'):
+        numtorch.save(lazy.state_dict(), io.BytesIO())
+
+
 def test_torch_legacy_format_and_bfloat16():
     buf = io.BytesIO()
     base = torch.arange(6.)

@@ -189,6 +189,9 @@ class Pickler:
                 return
 
     def _tensor(self, t, depth):
+        if not isinstance(t._data, np.ndarray):   # a lazy module's UninitializedParameter
+            raise ValueError('numtorch.save: cannot save an uninitialized parameter; run a '
+                             'forward pass first so the lazy module can infer its shape')
         if self.parameter is not None and isinstance(t, self.parameter):
             # torch: _rebuild_parameter(<the data as a plain tensor>, requires_grad, OrderedDict())
             self._global('torch._utils', '_rebuild_parameter')
