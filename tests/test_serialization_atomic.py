@@ -66,6 +66,17 @@ def test_save_failure_keeps_the_old_file(tmp_path):
         numtorch.save(1, tmp_path / 'nope' / 'x.pt')
 
 
+def test_saving_over_a_file_that_is_memory_mapped(tmp_path):
+    # torch.save truncates the file in place, under the feet of tensors mapped from it;
+    # the atomic rename leaves the old inode (and the mapping) intact.
+    path = tmp_path / 'm.pt'
+    numtorch.save({'w': numtorch.arange(1000.)}, path)
+    d = numtorch.load(path, mmap=True)
+    numtorch.save({'w': d['w'] * 2}, path)
+    assert d['w'].sum().item() == sum(range(1000))
+    assert numtorch.load(path)['w'].sum().item() == 2 * sum(range(1000))
+
+
 # ------------------------------------------------------------------------- safetensors
 safetensors = pytest.importorskip('safetensors')
 
