@@ -2,7 +2,7 @@
 
     python bench/conv.py [--reps 20]
 
-Times forward and forward+backward in the same process, best of a few rounds; the first layer's
+Times forward and forward+backward in the same process (best single call of ``--reps``); the first layer's
 input needs no gradient (as in training), the second's does.
 """
 import argparse
@@ -21,19 +21,19 @@ CASES = [('conv1 (256,1,28,28) -> 6x5x5 pad 2', (256, 1, 28, 28), (6, 1, 5, 5), 
 
 
 def _time(fn, reps):
+    """Best single-call time: the least disturbed by other load on a shared machine."""
     fn()
     best = float('inf')
-    for _ in range(3):
+    for _ in range(reps):
         t = time.perf_counter()
-        for _ in range(reps):
-            fn()
-        best = min(best, (time.perf_counter() - t) / reps)
+        fn()
+        best = min(best, time.perf_counter() - t)
     return best * 1e3
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--reps', type=int, default=10)
+    ap.add_argument('--reps', type=int, default=20)
     args = ap.parse_args()
     import torch
     rng = np.random.default_rng(0)

@@ -85,26 +85,41 @@ class _Geom:
         img[:, :, self.pt:self.pt + self.H, self.pl:self.pl + self.W] = x.transpose(1, 0, 2, 3)
         return buf
 
-    def im2col(self, buf):
-        """``(C*kh*kw, N*Ho*Wc)``, contiguous: the matmul operand."""
+    def im2col(self, buf, out=None):
+        """``(C*kh*kw, N*Ho*Wc)``, contiguous: the matmul operand (written into ``out``)."""
         C, N, _ = buf.shape
-        cols = xp.empty((C, self.kh, self.kw, N, self.Ho, self.Wc), buf.dtype)
+        cols = xp.empty((C, self.kh, self.kw, N, self.Ho, self.Wc), buf.dtype) if out is None \
+            else out.reshape(C, self.kh, self.kw, N, self.Ho, self.Wc)
         xp.copyto(cols, self.windows(buf))
         return cols.reshape(C * self.kh * self.kw, N * self.Ho * self.Wc)
 
-    def col2im(self, gcols, C, N):
-        """Adjoint of ``im2col``: ``(C*kh*kw, N*Ho*Wc)`` -> ``(N, C, H, W)`` gradient."""
-        buf = xp.zeros((C, N, self.F), gcols.dtype)
+    def col2im_add(self, gcols, buf):
+        """Adjoint of ``im2col``: add ``gcols`` (C*kh*kw, N*Ho*Wc) into the windows of ``buf``
+        (C, N, F), one strided add per kernel offset (windows of one offset never overlap)."""
+        C, N, _ = buf.shape
         win = self.windows(buf)
         g6 = gcols.reshape(C, self.kh, self.kw, N, self.Ho, self.Wc)
-        # One strided add per kernel offset; windows of one offset never overlap each other.
         for i in range(self.kh):
             for j in range(self.kw):
                 w = win[:, i, j]
                 w += g6[:, i, j]
+
+    def crop(self, buf):
+        """Padded buffer (C, N, F) -> the image it holds, (N, C, H, W) contiguous."""
+        C, N, _ = buf.shape
         img = buf[:, :, :self.Hp * self.Wp].reshape(C, N, self.Hp, self.Wp)
         img = img[:, :, self.pt:self.pt + self.H, self.pl:self.pl + self.W]
         return xp.ascontiguousarray(img.transpose(1, 0, 2, 3))
+
+    def col2im(self, gcols, C, N):
+        """``(C*kh*kw, N*Ho*Wc)`` -> ``(N, C, H, W)`` gradient."""
+        buf = xp.zeros((C, N, self.F), gcols.dtype)
+        self.col2im_add(gcols, buf)
+        return self.crop(buf)
+
+    def chunk(self, rows, itemsize):
+        """Images per chunk so that one chunk of the im2col matrix (~2 MB) stays in cache."""
+        return max(1, (2 << 20) // max(1, rows * self.Ho * self.Wc * itemsize))
 
     def to_cn(self, g):
         """``(N, C, Ho, Wo)`` -> ``(C, N*Ho*Wc)`` with zeros in the garbage columns."""
@@ -130,7 +145,13 @@ def _gmm(a, b, G):
 
 
 class Convolution(Node):
-    """``conv2d`` on arrays (conv1d arrives reshaped to H = 1)."""
+    """``conv2d`` on arrays (conv1d arrives with H = 1 added here).
+
+    Forward and backward walk the batch in chunks sized so that a chunk of the im2col matrix
+    stays in cache: it is written, multiplied and dropped without a trip to main memory, and
+    backward rebuilds it from the saved padded input instead of keeping a copy 25x the input's
+    size (LeNet's conv1) alive between the passes. This roughly halves the time of both passes.
+    """
     _name = 'ConvolutionBackward0'
 
     def forward(self, arrays, stride, pads, dilation, groups, nd, unbatched):
@@ -142,42 +163,60 @@ class Convolution(Node):
         if nd == 1:
             x, w = x[:, :, None], w[:, :, None]
         N, C, H, W = x.shape
-        O, Cg, kh, kw = w.shape
-        geo = _Geom(H, W, kh, kw, stride, pads, dilation)
-        cols = geo.im2col(geo.pad(x))
-        y = _gmm(w.reshape(O, -1), cols, groups)
+        O = w.shape[0]
+        geo = _Geom(H, W, w.shape[2], w.shape[3], stride, pads, dilation)
+        buf = geo.pad(x)
+        w2 = w.reshape(O, -1)
+        rows, L = w2.shape[1] * groups, geo.Ho * geo.Wc
+        B = geo.chunk(rows, x.itemsize)
+        scratch = xp.empty(rows * min(B, N) * L, x.dtype)
+        y = xp.empty((N, O, geo.Ho, geo.Wo), xp.result_type(x, w))
+        for n0 in range(0, N, B):
+            n = min(B, N - n0)
+            cols = geo.im2col(buf[:, n0:n0 + n], scratch[:rows * n * L])
+            yc = _gmm(w2, cols, groups).reshape(O, n, geo.Ho, geo.Wc)
+            y[n0:n0 + n] = yc[..., :geo.Wo].transpose(1, 0, 2, 3)
         if b is not None:
-            y = y.reshape(O, -1)
-            y += b[:, None]
-        self.saved = (cols, w)
+            y += b[:, None, None]
+        self.saved = (buf, w)
         self.meta = geo, groups, N, C, b is not None
-        y = geo.from_cn(y, O, N)
         if nd == 1:
             y = y[:, :, 0]
         return y[0] if unbatched else y
 
     def backward(self, g):
-        cols, w = self.saved
+        buf, w = self.saved
         geo, G, N, C, has_b = self.meta
         nf = self.next_functions
         O = w.shape[0]
         xshape, wshape = self.shapes
         g = g.reshape(N, O, geo.Ho, geo.Wo)
         g2 = geo.to_cn(g)                                        # (O, N*Ho*Wc)
-        gx = gw = gb = None
-        if nf[1] is not None:
-            # cols @ g2.T: OpenBLAS is ~1.5x faster with the long axis inside on this side.
-            if G == 1:
-                gw = (cols @ g2.T).T.reshape(wshape)
-            else:
-                c3 = cols.reshape(G, cols.shape[0] // G, -1)
-                g3 = g2.reshape(G, O // G, -1)
-                gw = xp.matmul(c3, g3.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(wshape)
-        if nf[0] is not None:
-            wt = w.reshape(G, O // G, -1).transpose(0, 2, 1).reshape(-1, O // G)  # (C*kk, O/G)
-            gx = geo.col2im(_gmm(wt, g2, G), C, N).reshape(xshape)
-        if has_b and nf[2] is not None:
-            gb = g.sum((0, 2, 3))
+        need_x, need_w = nf[0] is not None, nf[1] is not None
+        gw = xp.zeros((G, w.shape[1] * geo.kh * geo.kw, O // G), g.dtype) if need_w else None
+        gbuf = xp.zeros((C, N, geo.F), g.dtype) if need_x else None
+        # (C*kk, O/G) per group: the transposed weight that maps output grads to im2col grads
+        wt = w.reshape(G, O // G, -1).transpose(0, 2, 1).reshape(-1, O // G)
+        rows, L = C * geo.kh * geo.kw, geo.Ho * geo.Wc
+        B = geo.chunk(rows, g.itemsize)
+        scratch = xp.empty(rows * min(B, N) * L, buf.dtype) if need_w else None
+        for n0 in range(0, N, B):
+            n = min(B, N - n0)
+            gc = g2[:, n0 * L:(n0 + n) * L]
+            if need_w:
+                cols = geo.im2col(buf[:, n0:n0 + n], scratch[:rows * n * L])
+                # cols @ g.T (long axis inside): ~1.5x faster in OpenBLAS than g @ cols.T
+                if G == 1:
+                    gw[0] += cols @ gc.T
+                else:
+                    gw += xp.matmul(cols.reshape(G, rows // G, -1),
+                                    gc.reshape(G, O // G, -1).transpose(0, 2, 1))
+            if need_x:
+                geo.col2im_add(_gmm(wt, gc, G), gbuf[:, n0:n0 + n])
+        gx = geo.crop(gbuf).reshape(xshape) if need_x else None
+        if need_w:
+            gw = gw.transpose(0, 2, 1).reshape(wshape)
+        gb = g.sum((0, 2, 3)) if has_b and nf[2] is not None else None
         return (gx, gw, gb) if has_b else (gx, gw)
 
 
