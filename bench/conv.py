@@ -1,6 +1,6 @@
 """Convolution microbenchmark: numtorch vs torch on LeNet's two conv layers (batch 256, float32).
 
-    python bench/conv.py [--reps 20]
+    python bench/conv.py [--reps 20] [--threads N]
 
 Times forward and forward+backward in the same process (best single call of ``--reps``); the first layer's
 input needs no gradient (as in training), the second's does.
@@ -10,7 +10,13 @@ import os
 import sys
 import time
 
-import numpy as np
+# BLAS reads its thread count when NumPy is imported: --threads must act before that import.
+for _i, _a in enumerate(sys.argv):
+    if _a == '--threads' and _i + 1 < len(sys.argv):
+        for _v in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+            os.environ[_v] = sys.argv[_i + 1]
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
 import numtorch  # noqa: E402
@@ -34,8 +40,11 @@ def _time(fn, reps):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--reps', type=int, default=20)
+    ap.add_argument('--threads', type=int, help='BLAS threads and torch.set_num_threads')
     args = ap.parse_args()
     import torch
+    if args.threads:
+        torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
     print(f'{"case":40s} {"":8s} {"numtorch ms":>12s} {"torch ms":>10s} {"ratio":>6s}')
     for name, xs, ws, pad, xgrad in CASES:

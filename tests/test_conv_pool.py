@@ -128,9 +128,25 @@ def test_no_input_grad_when_not_needed():
 def test_nan_propagates_in_max_pool():
     a = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
     a[0, 0, 1, 1] = np.nan
-    n = F.max_pool2d(numtorch.tensor(a), 2)
-    t = TF.max_pool2d(torch.tensor(a), 2)
-    np.testing.assert_array_equal(n.numpy(), t.numpy())
+    a[0, 0, 3, 2] = np.nan
+    n = F.max_pool2d(numtorch.tensor(a), 2, return_indices=True)
+    t = TF.max_pool2d(torch.tensor(a), 2, return_indices=True)
+    np.testing.assert_array_equal(n[0].numpy(), t[0].numpy())
+    np.testing.assert_array_equal(n[1].numpy(), t[1].numpy())
+
+
+@pytest.mark.parametrize('kw', [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1)])
+def test_max_pool_ties_pick_first_like_torch(kw):
+    # ReLU outputs are full of equal zeros: indices and gradients must follow torch's tie rule.
+    a = np.maximum(np.random.default_rng(3).integers(-3, 3, (2, 3, 7, 6)), 0).astype(np.float32)
+    xn, xt = numtorch.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    n = F.max_pool2d(xn, return_indices=True, **kw)
+    t = TF.max_pool2d(xt, return_indices=True, **kw)
+    np.testing.assert_array_equal(n[0].detach().numpy(), t[0].detach().numpy())
+    np.testing.assert_array_equal(n[1].numpy(), t[1].numpy())
+    n[0].sum().backward()
+    t[0].sum().backward()
+    np.testing.assert_array_equal(xn.grad.numpy(), xt.grad.numpy())
 
 
 CONV_ERRORS = [

@@ -15,7 +15,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .._backend import xp
 from ..autograd.graph import Node
-from ._apply import unary, multi
+from ._apply import unary, multi, wrap
 
 
 def _pair(v, name='kernel_size'):
@@ -97,6 +97,9 @@ def _scatter_flat(idx, g, in_shape):
 
 
 class MaxPool2DWithIndices(Node):
+    """Running max over the kernel offsets; remembers which offset won (``arg``, int8/16) for
+    backward, and reports torch's flat input indices as the second output."""
+
     def forward(self, x, geo):
         kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo = geo
         N, C, H, W = x.shape
@@ -104,28 +107,59 @@ class MaxPool2DWithIndices(Node):
                       _low(x.dtype))
         win = _windows(buf, kh, kw, sh, sw, dh, dw, Ho, Wo)
         best = win[:, :, 0, 0].copy()
-        arg = xp.zeros(best.shape, xp.int64)
-        isf = x.dtype.kind == 'f'
+        arg = xp.zeros(best.shape, xp.int8 if kh * kw < 128 else xp.int32)
+        # Offsets are visited in increasing order, so "arg = k where v is a new max" is
+        # max(arg, k * m): two fast integer ops instead of a masked assignment (100x slower).
+        # Strict > keeps the first of equal maxima, as torch does.
         for i in range(kh):
             for j in range(kw):
                 if i == 0 and j == 0:
                     continue
                 v = win[:, :, i, j]
-                m = v > best
-                if isf:
-                    m |= v != v         # a NaN wins, as in torch: NaN propagates
-                xp.copyto(best, v, where=m)
-                arg[m] = i * kw + j
+                m = (v > best).view(xp.int8) if arg.dtype == xp.int8 else (v > best).astype(arg.dtype)
+                xp.maximum(best, v, out=best)
+                xp.maximum(arg, m * arg.dtype.type(i * kw + j), out=arg)
+        if x.dtype.kind == 'f' and xp.isnan(best).any():
+            arg = self._nan_args(win, best.shape, arg.dtype, kh, kw)
         # Flat index into the unpadded input plane, as torch reports it.
-        rows = (xp.arange(Ho) * sh - ph)[:, None] + (arg // kw) * dh
-        cols = (xp.arange(Wo) * sw - pw)[None, :] + (arg % kw) * dw
-        idx = rows * W + cols
-        self.saved = (idx,)
-        self.shape = x.shape
+        k = xp.arange(kh * kw)
+        lut = (k // kw) * dh * W + (k % kw) * dw          # offset -> flat shift, by table lookup
+        idx = lut[arg]
+        idx += ((xp.arange(Ho) * sh - ph) * W)[:, None] + (xp.arange(Wo) * sw - pw)
+        self.saved = (arg,)
+        self.meta = geo, x.shape, buf.shape
         return best, idx
 
+    @staticmethod
+    def _nan_args(win, shape, dtype, kh, kw):
+        """torch's rule where NaNs occur: a NaN beats everything (the last NaN wins)."""
+        best = win[:, :, 0, 0].copy()
+        arg = xp.zeros(shape, dtype)
+        for i in range(kh):
+            for j in range(kw):
+                v = win[:, :, i, j]
+                m = (v > best) | (v != v)
+                best = xp.where(m, v, best)
+                arg = xp.where(m, i * kw + j, arg).astype(dtype)
+        return arg
+
     def backward(self, g, _gidx):
-        return _scatter_flat(self.saved[0], g, self.shape)
+        arg, = self.saved
+        (kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo), (N, C, H, W), bshape = self.meta
+        buf = xp.zeros(bshape, g.dtype)
+        win = _windows(buf, kh, kw, sh, sw, dh, dw, Ho, Wo)
+        # Windows that tile without overlap write each input cell at most once: a masked copy.
+        tiles = sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1
+        for i in range(kh):
+            for j in range(kw):
+                w = win[:, :, i, j]
+                if tiles:
+                    xp.multiply(g, arg == i * kw + j, out=w)
+                else:
+                    w += g * (arg == i * kw + j)
+        if bshape == (N, C, H, W):
+            return buf
+        return xp.ascontiguousarray(buf[:, :, ph:ph + H, pw:pw + W])
 
 
 class AvgPool2D(Node):
@@ -191,6 +225,11 @@ def _divisors(H, W, geo, count_include_pad):
     return (np.outer(fh, fw) if count_include_pad else np.outer(ch, cw))
 
 
+def _plain(t):
+    """The indices output as a plain integer tensor (no grad_fn, as torch's)."""
+    return wrap(t._data)
+
+
 def _batched(x, fn):
     """Run a 4-D op on a 3-D (unbatched) tensor by adding and removing the batch dim."""
     if x._data.ndim == 3:
@@ -214,7 +253,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """
     geo = _geometry(input._data, kernel_size, stride, padding, dilation, ceil_mode, 'max_pool2d')
     out = _batched(input, lambda x: multi(MaxPool2DWithIndices, x, geo))
-    return out if return_indices else out[0]
+    return (out[0], _plain(out[1])) if return_indices else out[0]
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -294,12 +333,19 @@ def _out_pair(output_size, H, W):
 class AdaptiveAvgPool2D(Node):
     def forward(self, x, oh, ow):
         H, W = x.shape[-2:]
+        self.shape = x.shape
+        if oh == ow == 1:               # global average pooling: a plain mean is 2x faster
+            self.saved = ()
+            return x.reshape(x.shape[:-2] + (H * W,)).mean(-1)[..., None, None]
         ah = _avg_matrix(H, oh, x.dtype)
         aw = _avg_matrix(W, ow, x.dtype)
         self.saved = (ah, aw)
         return xp.matmul(xp.matmul(ah, x), aw.T)      # (oh, H) @ x @ (W, ow)
 
     def backward(self, g):
+        if not self.saved:
+            H, W = self.shape[-2:]
+            return xp.broadcast_to(g / (H * W), self.shape).copy()
         ah, aw = self.saved
         return xp.matmul(xp.matmul(ah.T, g), aw)
 
@@ -353,7 +399,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     _check_adaptive(input, 'adaptive_max_pool2d')
     oh, ow = _out_pair(output_size, *input.shape[-2:])
     out = _batched(input, lambda x: multi(AdaptiveMaxPool2D, x, oh, ow))
-    return out if return_indices else out[0]
+    return (out[0], _plain(out[1])) if return_indices else out[0]
 
 
 # ---------------------------------------------------------------- nearest upsampling
