@@ -261,7 +261,7 @@ def run(args, fw=numtorch, out=print, datasets=None):
                                                   history), args.checkpoint)
         out(f'epoch {epoch + 1:>{width}}/{args.epochs}  loss {loss:.4f}  train acc '
             f'{train_acc:.3f}  test acc {test_acc:.3f}  {n / seconds:,.0f} examples/sec '
-            f'({seconds:.1f} s)')
+            f'({seconds:.2f} s)')
         result.update(epoch=epoch + 1, loss=loss, train_acc=train_acc, test_acc=test_acc)
         if args.stop_after is not None and epoch + 1 >= args.stop_after and epoch + 1 < args.epochs:
             out(f'stopping after epoch {epoch + 1} (--stop-after); continue with --resume')
