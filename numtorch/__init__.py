@@ -17,6 +17,7 @@ from ._tensor import Tensor
 from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
 from . import autograd
 from . import cuda
+from ._threads import set_num_threads, get_num_threads
 from ._ops import *  # noqa: F401,F403  (every op function: add, exp, sum, matmul, ...)
 from ._ops import MODULES as _OP_MODULES
 from ._creation import *  # noqa: F401,F403

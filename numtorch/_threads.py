@@ -1,0 +1,58 @@
+"""``set_num_threads`` / ``get_num_threads``: the thread count of NumPy's BLAS.
+
+torch controls its own thread pool; numtorch's heavy lifting is NumPy's BLAS (OpenBLAS in the
+PyPI wheels), so these talk to that library through ctypes. On a busy machine, fewer BLAS
+threads are often faster (threads wait on each other). Where no OpenBLAS is found (another BLAS,
+or a CuPy backend later), ``set_num_threads`` is a no-op and ``get_num_threads`` reports 1.
+"""
+import ctypes
+import glob
+import os
+
+import numpy as np
+
+_lib = None
+_set = _get = None
+
+
+def _find():
+    global _lib, _set, _get
+    if _lib is not None:
+        return _set is not None
+    _lib = False
+    libdir = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), 'numpy.libs')
+    for path in sorted(glob.glob(os.path.join(libdir, '*openblas*'))):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix in ('scipy_openblas_', 'openblas_', ''):
+            for suffix in ('64_', ''):
+                s = getattr(lib, f'{prefix}set_num_threads{suffix}', None)
+                g = getattr(lib, f'{prefix}get_num_threads{suffix}', None)
+                if s is not None and g is not None:
+                    _lib, _set, _get = lib, s, g
+                    _get.restype = ctypes.c_int
+                    return True
+    return False
+
+
+def set_num_threads(n):
+    """Use ``n`` threads for matrix products (NumPy's OpenBLAS).
+
+    >>> import numtorch
+    >>> numtorch.set_num_threads(1); numtorch.get_num_threads()
+    1
+    """
+    n = int(n)
+    if n < 1:
+        raise RuntimeError('set_num_threads expects a positive integer')
+    if _find():
+        _set(ctypes.c_int(n))
+
+
+def get_num_threads():
+    """The number of threads NumPy's BLAS uses (1 when it cannot be told)."""
+    if _find():
+        return int(_get())
+    return 1

@@ -1,0 +1,18 @@
+import pytest
+
+import numtorch
+
+
+def test_set_num_threads_round_trip():
+    before = numtorch.get_num_threads()
+    try:
+        numtorch.set_num_threads(1)
+        assert numtorch.get_num_threads() == 1
+    finally:
+        numtorch.set_num_threads(before)
+    assert numtorch.get_num_threads() == before
+
+
+def test_set_num_threads_rejects_zero():
+    with pytest.raises(RuntimeError):
+        numtorch.set_num_threads(0)
