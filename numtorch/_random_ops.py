@@ -423,7 +423,7 @@ def _fill(t, data, name):
         t._data[...] = data
         t._vc[0] += 1
         node = _Refill(name)
-        node.next_functions = (edge,)
+        node.edges = (edge,)
         t.grad_fn = node
         t.__dict__.pop('_output_nr', None)
         return t

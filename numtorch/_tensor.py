@@ -708,7 +708,7 @@ class _Fill(graph.Node):
 def connect_const(t):
     """After an in-place fill, ``t`` no longer depends on its past: its grad to that is zero."""
     node = _Fill()
-    node.next_functions = (graph.edge(t),)
+    node.edges = (graph.edge(t),)
     return node
 
 

@@ -69,7 +69,7 @@ class Linear(Node):
 
     def backward(self, g):
         x, w = self.saved
-        nf = self.next_functions
+        nf = self.edges
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
         gx = (g2 @ w).reshape(x.shape) if nf[0] is not None else None
         gw = g2.T @ x.reshape(-1, x.shape[-1]) if nf[1] is not None else None

@@ -12,7 +12,7 @@ How (im2col, made NumPy-friendly):
   carry zero gradient, so they add nothing.
 - col2im (backward to the input) is a loop over the ``kh*kw`` kernel offsets adding a strided
   slice each, never ``np.add.at`` (which is an order of magnitude slower).
-- Gradients are only computed for inputs that need them (``next_functions[i] is None`` means no
+- Gradients are only computed for inputs that need them (``edges[i] is None`` means no
   gradient is wanted): the first layer of a network never pays for its input gradient.
 conv1d is conv2d with H = 1; groups are a batch dimension of the matmuls.
 """
@@ -191,7 +191,7 @@ class Convolution(Node):
     def backward(self, g):
         buf, w = self.saved
         geo, G, N, C, has_b = self.meta
-        nf = self.next_functions
+        nf = self.edges
         O = w.shape[0]
         xshape, wshape = self.shapes
         g = g.reshape(N, O, geo.Ho, geo.Wo)
@@ -254,7 +254,7 @@ class ConvTranspose(Node):
     def backward(self, g):
         x2, w = self.saved
         geo, G, N, Cin, has_b = self.meta
-        nf = self.next_functions
+        nf = self.edges
         cols = geo.im2col(geo.pad(g))                            # (Cout*kk, N*H*Wc)
         gx = gw = gb = None
         if nf[0] is not None:

@@ -201,7 +201,7 @@ def setitem(input, index, value):
         vd = vd.astype(input._data.dtype)
     node.forward(input._data, vd, index)
     input._vc[0] += 1
-    node.next_functions = (_edge_of(input), _edge_of(value))
+    node.edges = (_edge_of(input), _edge_of(value))
     input.grad_fn = node
     input._rg = True
     input.__dict__.pop('_output_nr', None)

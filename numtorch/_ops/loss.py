@@ -213,7 +213,7 @@ class CrossEntropyProbs(Node):
         coef = _coef(g, reduction, n, logp.shape[:1] + logp.shape[2:])[:, None]
         gx = (xp.exp(logp) * tw.sum(1, keepdims=True) - tw) * coef
         gt = None
-        if self.next_functions[1] is not None:
+        if self.edges[1] is not None:
             gt = -logp * coef * (1 - smoothing)
             if wb is not None:
                 gt = gt * wb
@@ -322,7 +322,7 @@ class _Pointwise(Node):
         d, = self.saved
         xs, ts, reduction, param = self.meta
         gd = self.df(d, param) * _coef(g, reduction, d.size, d.shape)
-        nf = self.next_functions
+        nf = self.edges
         return (unbroadcast(gd, xs) if nf[0] is not None else None,
                 unbroadcast(-gd, ts) if nf[1] is not None else None)
 
@@ -439,7 +439,7 @@ class BinaryCrossEntropy(Node):
         eps = 1e-12
         gx = (x - t) / xp.maximum((1 - x) * x, eps) * coef
         gt = None
-        if self.next_functions[1] is not None:
+        if self.edges[1] is not None:
             # d/dt = log(1 - x) - log(x), with torch's -100 clamps
             with np.errstate(divide='ignore'):
                 gt = (xp.maximum(xp.log1p(-x), -100) - xp.maximum(xp.log(x), -100)) * coef
@@ -488,7 +488,7 @@ class BinaryCrossEntropyWithLogits(Node):
     def backward(self, g):
         x, t, w, pw, sp, lw = self.saved
         reduction, shape = self.meta
-        nf = self.next_functions
+        nf = self.edges
         coef = _coef(g, reduction, int(np.prod(shape)), shape)
         if w is not None:
             coef = coef * w

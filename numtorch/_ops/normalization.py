@@ -35,7 +35,7 @@ def _norm_backward(gy, xhat, invstd, axes):
 
 def _affine_grads(node, g, xhat, red_axes, shape):
     """Gradients of ``weight`` / ``bias`` (sums of ``g * xhat`` / ``g``), if they are wanted."""
-    nf = node.next_functions
+    nf = node.edges
     has_w, has_b = node.flags
     out = []
     if has_w:
@@ -88,7 +88,7 @@ class NativeBatchNorm(Node):
         xhat, invstd, w = self.saved
         axes, bshape, training = self.meta
         gx = None
-        if self.next_functions[0] is not None:
+        if self.edges[0] is not None:
             gy = g * w.reshape(bshape) if w is not None else g
             # Eval mode uses constants (running stats): the map is affine, its grad a scaling.
             gx = _norm_backward(gy, xhat, invstd, axes) if training else gy * invstd
@@ -117,7 +117,7 @@ class NativeLayerNorm(Node):
         xhat, invstd, w = self.saved
         axes = self.axes
         gx = None
-        if self.next_functions[0] is not None:
+        if self.edges[0] is not None:
             gx = _norm_backward(g * w if w is not None else g, xhat, invstd, axes)
         lead = tuple(range(g.ndim - len(axes)))
         wshape = g.shape[g.ndim - len(axes):]
@@ -149,7 +149,7 @@ class NativeGroupNorm(Node):
         G, bshape = self.meta
         N, C = g.shape[:2]
         gx = None
-        if self.next_functions[0] is not None:
+        if self.edges[0] is not None:
             gy = g * w.reshape(bshape) if w is not None else g
             gx = _norm_backward(gy.reshape(N, G, -1), xhat.reshape(N, G, -1), invstd, (2,))
             gx = gx.reshape(g.shape)

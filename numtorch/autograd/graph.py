@@ -3,7 +3,7 @@
 A ``Node`` is one recorded op. Its ``forward`` maps NumPy arrays to an array (or a tuple of
 arrays, for multi-output ops) and keeps in ``self.saved`` what its ``backward`` will need;
 ``backward`` maps the gradient(s) of its output(s) to one gradient per input (``None`` where an
-input gets none). ``next_functions`` holds one edge ``(node, output_nr)`` per input, pointing at
+input gets none). ``edges`` holds one edge ``(node, output_nr)`` per input, pointing at
 the node that produced it (``AccumulateGrad`` for a leaf), or ``None``.
 
 The engine below knows no op by name: it counts how many edges lead into each node, runs a node
@@ -27,7 +27,7 @@ class Node:
     ``name()`` is torch's node name, ``<OpName>Backward0`` unless the class sets ``_name``.
     """
     saved = ()            # arrays kept for backward; None once freed by a backward pass
-    next_functions = ()   # one (node, output_nr) edge or None per input
+    edges = ()   # one (node, output_nr) edge or None per input
     n_outputs = 1
     _versions = None      # [(version_cell, version_at_save, array)] checked before backward
     _pre_hooks = None     # {output_nr: [fn(grad Tensor) -> Tensor or None]}
@@ -41,6 +41,11 @@ class Node:
 
     def name(self):
         return self._name
+
+    @property
+    def next_functions(self):
+        """torch's view of the edges: ``((node, output_nr), ...)``, ``(None, 0)`` for no grad."""
+        return tuple(e if e is not None else (None, 0) for e in self.edges)
 
     def __repr__(self):
         return f'<{self._name} object at {hex(id(self))}>'
@@ -107,7 +112,7 @@ def connect(node, out, inputs):
             edges.append((acc, 0))
         else:
             edges.append((t.grad_fn, t._output_nr))
-    node.next_functions = edges
+    node.edges = edges
     saved = node.saved
     if saved:
         _record_versions(node, saved, out, inputs)
@@ -115,9 +120,10 @@ def connect(node, out, inputs):
         node.n_outputs = len(out)
         node._out_meta = [(o._data.shape, o._data.dtype) for o in out]
         for i, o in enumerate(out):
-            o._rg = True
-            o.grad_fn = node
-            o._output_nr = i
+            if o._data.dtype.kind in 'fc':   # integer outputs (indices) never require grad
+                o._rg = True
+                o.grad_fn = node
+                o._output_nr = i
     else:
         out._rg = True
         out.grad_fn = node
@@ -194,7 +200,7 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, wrap=None)
     seen = set(stack)
     while stack:
         node = stack.pop()
-        for e in node.next_functions:
+        for e in node.edges:
             if e is not None:
                 nxt = e[0]
                 deps[nxt] = deps.get(nxt, 0) + 1
@@ -227,7 +233,7 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, wrap=None)
                     if slot is not None and gs is not None and gs[nr] is not None:
                         captured[slot] = gs[nr]
             if gs is None or all(g is None for g in gs):
-                in_grads = (None,) * len(node.next_functions)
+                in_grads = (None,) * len(node.edges)
             elif capture is not None and node.__class__ is AccumulateGrad:
                 in_grads = ()
             else:
@@ -245,7 +251,7 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, wrap=None)
                     in_grads = (in_grads,)
                 if not retain_graph and node.saved:
                     node.saved = None
-            for e, g in zip(node.next_functions, in_grads):
+            for e, g in zip(node.edges, in_grads):
                 if e is None:
                     continue
                 nxt, nr = e
