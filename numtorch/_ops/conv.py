@@ -19,8 +19,19 @@ conv1d is conv2d with H = 1; groups are a batch dimension of the matmuls.
 from numpy.lib.stride_tricks import as_strided
 
 from .._backend import xp
+from .._threads import blas_threads
 from ..autograd.graph import Node
 from ._apply import nary
+
+
+def _one_blas_thread(method):
+    """Run a conv pass with a single BLAS thread: its matmuls have a few rows and very long
+    columns, which OpenBLAS splits badly across threads (see ``_threads.blas_threads``)."""
+    def run(self, *args):
+        with blas_threads(1):
+            return method(self, *args)
+    run.__name__, run.__doc__ = method.__name__, method.__doc__
+    return run
 
 
 def _tuple(v, n, name):
@@ -158,6 +169,7 @@ class Convolution(Node):
     """
     _name = 'ConvolutionBackward0'
 
+    @_one_blas_thread
     def forward(self, arrays, stride, pads, dilation, groups, nd, unbatched):
         x, w = arrays[0], arrays[1]
         b = arrays[2] if len(arrays) > 2 else None
@@ -188,6 +200,7 @@ class Convolution(Node):
             y = y[:, :, 0]
         return y[0] if unbatched else y
 
+    @_one_blas_thread
     def backward(self, g):
         buf, w = self.saved
         geo, G, N, C, has_b = self.meta
@@ -228,6 +241,7 @@ class ConvTranspose(Node):
     """``conv_transpose2d``: the adjoint of conv2d w.r.t. its input (col2im of ``W^T x``)."""
     _name = 'ConvolutionBackward0'
 
+    @_one_blas_thread
     def forward(self, arrays, stride, padding, output_padding, dilation, groups):
         x, w = arrays[0], arrays[1]
         b = arrays[2] if len(arrays) > 2 else None
@@ -251,6 +265,7 @@ class ConvTranspose(Node):
         self.meta = geo, groups, N, Cin, b is not None
         return y
 
+    @_one_blas_thread
     def backward(self, g):
         x2, w = self.saved
         geo, G, N, Cin, has_b = self.meta
