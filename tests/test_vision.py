@@ -105,12 +105,15 @@ def test_normalize_and_compose():
     assert 'ToTensor()' in repr(t)
 
 
+@pytest.mark.parametrize('antialias', [True, False])
 @pytest.mark.parametrize('size,mode', [((5, 7), 'bilinear'), ((12, 9), 'bilinear'), ((56, 56), 'bilinear'),
-                                       ((3, 3), 'nearest'), ((13, 17), 'nearest')])
-def test_resize_matches_torch_interpolate(size, mode):
+                                       ((3, 3), 'nearest'), ((13, 17), 'nearest'),
+                                       ((1, 1), 'bilinear'), ((7, 2), 'bilinear')])
+def test_resize_matches_torch_interpolate(size, mode, antialias):
+    # torchvision's Resize antialiases by default when it shrinks a tensor
     x = np.random.default_rng(2).random((2, 3, 8, 6)).astype(np.float32)
-    got = transforms.Resize(size, interpolation=mode)(numtorch.tensor(x))
-    kw = dict(align_corners=False) if mode == 'bilinear' else {}
+    got = transforms.Resize(size, interpolation=mode, antialias=antialias)(numtorch.tensor(x))
+    kw = dict(align_corners=False, antialias=antialias) if mode == 'bilinear' else {}
     want = F.interpolate(torch.tensor(x), size=size, mode=mode, **kw)
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
 

@@ -141,8 +141,9 @@ class Normalize:
 
 class Resize:
     """Resize the last two dims to ``size`` (``(h, w)``, or an int for the shorter edge, keeping
-    the aspect ratio). ``interpolation`` is ``'bilinear'`` (torch's ``align_corners=False``,
-    without antialiasing) or ``'nearest'``. uint8 input stays uint8 (rounded).
+    the aspect ratio). ``interpolation`` is ``'bilinear'`` (torch's ``align_corners=False``;
+    shrinking antialiases as torchvision does unless ``antialias=False``) or ``'nearest'``.
+    uint8 input stays uint8 (rounded).
 
     >>> import numpy as np
     >>> from numtorch.vision import transforms
@@ -179,8 +180,9 @@ class Resize:
         oh, ow = self._out_size(a.shape[-2], a.shape[-1])
         if (oh, ow) == a.shape[-2:]:
             return wrap(a) if not isinstance(img, Tensor) else img
-        fn = _bilinear if self.interpolation == 'bilinear' else _nearest
-        return wrap(fn(a, oh, ow))
+        if self.interpolation == 'nearest':
+            return wrap(_nearest(a, oh, ow))
+        return wrap(_bilinear(a, oh, ow, bool(self.antialias)))
 
     _batch = __call__
 
@@ -204,14 +206,34 @@ def _taps(n_in, n_out, dt):
     return i0, i1, (src - i0).astype(dt)
 
 
-def _bilinear(a, oh, ow):
+def _aa_weights(n_in, n_out, dt):
+    """(n_out, n_in) weights of torch's antialiased bilinear downsampling: a triangle filter
+    widened to the scale, normalized per output (aten's _compute_indices_weights_aa)."""
+    scale = n_in / n_out
+    center = scale * (np.arange(n_out) + 0.5)
+    lo = np.maximum((center - scale + 0.5).astype(np.int64), 0)
+    hi = np.minimum((center + scale + 0.5).astype(np.int64), n_in)
+    j = np.arange(n_in)
+    wts = np.maximum(0.0, 1.0 - np.abs((j[None] - center[:, None] + 0.5) / scale))
+    wts *= (j[None] >= lo[:, None]) & (j[None] < hi[:, None])
+    wts /= wts.sum(1, keepdims=True)
+    return wts.astype(dt)
+
+
+def _bilinear(a, oh, ow, antialias=False):
     dt = a.dtype.type if a.dtype.kind == 'f' else np.float32
     x = a.astype(dt, copy=False)
     h, w = a.shape[-2:]
-    r0, r1, rw = _taps(h, oh, dt)
-    c0, c1, cw = _taps(w, ow, dt)
-    rows = x[..., r0, :] * (1 - rw)[:, None] + x[..., r1, :] * rw[:, None]
-    out = rows[..., c0] * (1 - cw) + rows[..., c1] * cw
+    if antialias and oh < h:      # shrinking: every input pixel counts, as torchvision does
+        rows = np.matmul(_aa_weights(h, oh, dt), x)
+    else:
+        r0, r1, rw = _taps(h, oh, dt)
+        rows = x[..., r0, :] * (1 - rw)[:, None] + x[..., r1, :] * rw[:, None]
+    if antialias and ow < w:
+        out = np.matmul(rows, _aa_weights(w, ow, dt).T)
+    else:
+        c0, c1, cw = _taps(w, ow, dt)
+        out = rows[..., c0] * (1 - cw) + rows[..., c1] * cw
     if a.dtype.kind in 'iu':
         info = np.iinfo(a.dtype)
         out = np.clip(np.round(out), info.min, info.max).astype(a.dtype)
