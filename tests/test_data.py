@@ -130,6 +130,8 @@ Point = collections.namedtuple('Point', 'x y')
     [{'a': 1, 'b': (2.0, 3)}, {'a': 4, 'b': (5.0, 6)}],
     [Point(1, 2.0), Point(3, 4.0)],
     ['x', 'y'],
+    [('x', 1), ('y', 2)],
+    [{'name': 'x', 'v': 1.5}, {'name': 'y', 'v': 2.5}],
     [np.array([1, 2], np.int32), np.array([3, 4], np.int32)],
     [np.float32(1), np.float32(2)],
     'tensors',

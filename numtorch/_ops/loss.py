@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from .._backend import xp
+from .._dtype import promote_types
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
 from ._apply import wrap, unbroadcast
@@ -174,7 +175,9 @@ class NllLoss(Node):
             coef = g
         coef = xp.broadcast_to(coef, ts.shape)
         d = xp.zeros_like(logp)
-        xp.put_along_axis(d, ts[:, None], (-(1 - smoothing) * wi * coef)[:, None], 1)
+        picked = (smoothing - 1) * wi * coef
+        picked += 0.0       # ignored targets (wi = 0) get +0.0, as torch, not -0.0
+        xp.put_along_axis(d, ts[:, None], picked[:, None], 1)
         if smoothing:
             cv = (smoothing / C) * (coef * valid)[:, None]
             d -= cv * w.reshape((1, C) + (1,) * (logp.ndim - 2)) if w is not None else cv
@@ -287,8 +290,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 # ----------------------------------------------------------------- regression losses
 
-def _pair_arrays(input, target, name):
-    """Warn as torch on mismatched sizes, check broadcastability, promote to one float dtype."""
+def _pair_arrays(input, target, name, keep_input_dtype=False):
+    """Warn as torch on mismatched sizes, check broadcastability, promote to one float dtype
+    (torch's promotion: float32 with int64 stays float32; huber computes in the input's dtype)."""
     x, t = input._data, target._data
     if x.shape != t.shape:
         warnings.warn(f'Using a target size ({_size(t.shape)}) that is different to the input size '
@@ -303,9 +307,14 @@ def _pair_arrays(input, target, name):
             i = next(i for i in range(n - 1, -1, -1) if a[i] != b[i] and 1 not in (a[i], b[i]))
             raise RuntimeError(f'The size of tensor a ({a[i]}) must match the size of tensor b '
                                f'({b[i]}) at non-singleton dimension {i}') from None
-    dt = np.promote_types(x.dtype, t.dtype)
+    dt = promote_types(input.dtype, target.dtype).np
     if dt.kind not in 'fc':
         raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_dname(x)}\'')
+    if keep_input_dtype:
+        if x.dtype.kind not in 'fc':
+            raise RuntimeError(f"result type {_dname(np.empty(0, dt))} can't be cast to the "
+                               f"desired output type {_dname(x)}")
+        dt = x.dtype
     return x.astype(dt, copy=False), t.astype(dt, copy=False)
 
 
@@ -414,7 +423,7 @@ def huber_loss(input, target, reduction='mean', delta=1.0, weight=None):
     reduction = _reduction(reduction)
     if delta <= 0:
         raise RuntimeError('huber_loss does not support non-positive values for delta.')
-    x, t = _pair_arrays(input, target, 'huber')
+    x, t = _pair_arrays(input, target, 'huber', keep_input_dtype=True)
     return _run(HuberLoss(), (x, t), (input, target), reduction, float(delta))
 
 

@@ -1,6 +1,7 @@
 """``default_collate`` and ``default_convert``: how a list of samples becomes a batch (torch's
 rules: tensors and NumPy arrays are stacked, Python ints become int64, floats float64, strings
-stay a list, dicts / namedtuples / sequences are collated field by field)."""
+stay as they come (a tuple for a field of the samples), dicts / namedtuples / sequences are
+collated field by field)."""
 import collections.abc
 import numbers
 
@@ -67,7 +68,7 @@ def default_collate(batch):
         size = len(elem)
         if not all(len(e) == size for e in batch):
             raise RuntimeError('each element in list of batch should be of equal size')
-        transposed = [list(s) for s in zip(*batch)]
+        transposed = list(zip(*batch))   # tuples: a field of strings stays a tuple, as torch
         if isinstance(elem, tuple) or type(elem) is list:
             return [default_collate(s) for s in transposed]   # tuples -> list, as torch
         try:
