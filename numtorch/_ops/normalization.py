@@ -45,20 +45,37 @@ def _affine_grads(node, g, xhat, red_axes, shape):
     return out
 
 
+def _unpack(node, arrays, flags):
+    """``(x, weight or None, bias or None)`` from a norm's packed inputs; the node keeps
+    ``flags`` (which of weight and bias were given) for ``_affine_grads``."""
+    has_w, has_b = node.flags = flags
+    return arrays[0], arrays[1] if has_w else None, arrays[1 + has_w] if has_b else None
+
+
+def _moments(x, axes):
+    """``mean``, ``x - mean`` and the biased variance over ``axes`` (kept as size-1 dims)."""
+    mean = x.mean(axes, keepdims=True)
+    xc = x - mean
+    return mean, xc, (xc * xc).mean(axes, keepdims=True)
+
+
+def _scale_shift(xhat, w, b, shape):
+    """``xhat * w + b`` with ``w`` and ``b`` (each may be None) reshaped to ``shape``."""
+    y = xhat * w.reshape(shape) if w is not None else xhat.copy()
+    if b is not None:
+        y += b.reshape(shape)
+    return y
+
+
 class NativeBatchNorm(Node):
     def forward(self, arrays, flags, running, training, momentum, eps):
-        x = arrays[0]
-        has_w, has_b = self.flags = flags
-        w = arrays[1] if has_w else None
-        b = arrays[1 + has_w] if has_b else None
+        x, w, b = _unpack(self, arrays, flags)
         C = x.shape[1]
         axes = (0,) + tuple(range(2, x.ndim))
         bshape = (1, C) + (1,) * (x.ndim - 2)
         if training:
             n = x.size // C
-            mean = x.mean(axes, keepdims=True)
-            xc = x - mean
-            var = (xc * xc).mean(axes, keepdims=True)
+            mean, xc, var = _moments(x, axes)
             invstd = 1.0 / xp.sqrt(var + eps)
             rm, rv = running
             if rm is not None:
@@ -77,9 +94,7 @@ class NativeBatchNorm(Node):
             xc = x - mean
         invstd = invstd.astype(x.dtype, copy=False)
         xhat = xc * invstd
-        y = xhat * w.reshape(bshape) if w is not None else xhat.copy()
-        if b is not None:
-            y += b.reshape(bshape)
+        y = _scale_shift(xhat, w, b, bshape)
         self.saved = (xhat, invstd, w)
         self.meta = axes, bshape, training
         return y
@@ -97,18 +112,12 @@ class NativeBatchNorm(Node):
 
 class NativeLayerNorm(Node):
     def forward(self, arrays, flags, nd, eps):
-        x = arrays[0]
-        has_w, has_b = self.flags = flags
-        w = arrays[1] if has_w else None
-        b = arrays[1 + has_w] if has_b else None
+        x, w, b = _unpack(self, arrays, flags)
         axes = tuple(range(x.ndim - nd, x.ndim))
-        mean = x.mean(axes, keepdims=True)
-        xc = x - mean
-        invstd = 1.0 / xp.sqrt((xc * xc).mean(axes, keepdims=True) + eps)
+        _, xc, var = _moments(x, axes)
+        invstd = 1.0 / xp.sqrt(var + eps)
         xhat = xc * invstd
-        y = xhat * w if w is not None else xhat.copy()
-        if b is not None:
-            y += b
+        y = _scale_shift(xhat, w, b, x.shape[x.ndim - nd:])
         self.saved = (xhat, invstd, w)
         self.axes = axes
         return y
@@ -126,20 +135,14 @@ class NativeLayerNorm(Node):
 
 class NativeGroupNorm(Node):
     def forward(self, arrays, flags, G, eps):
-        x = arrays[0]
-        has_w, has_b = self.flags = flags
-        w = arrays[1] if has_w else None
-        b = arrays[1 + has_w] if has_b else None
+        x, w, b = _unpack(self, arrays, flags)
         N, C = x.shape[:2]
         bshape = (1, C) + (1,) * (x.ndim - 2)
         xg = x.reshape(N, G, -1)
-        mean = xg.mean(2, keepdims=True)
-        xc = xg - mean
-        invstd = 1.0 / xp.sqrt((xc * xc).mean(2, keepdims=True) + eps)
+        _, xc, var = _moments(xg, (2,))
+        invstd = 1.0 / xp.sqrt(var + eps)
         xhat = (xc * invstd).reshape(x.shape)
-        y = xhat * w.reshape(bshape) if w is not None else xhat.copy()
-        if b is not None:
-            y += b.reshape(bshape)
+        y = _scale_shift(xhat, w, b, bshape)
         self.saved = (xhat, invstd, w)
         self.meta = G, bshape
         return y
