@@ -13,7 +13,8 @@ from ._ops import _apply
 from ._ops.reduce import _one
 from ._ops.linalg import matmul, _CAP
 
-__all__ = ['norm', 'vector_norm', 'matrix_norm', 'inv', 'det', 'solve', 'LinAlgError', 'matmul']
+__all__ = ['norm', 'vector_norm', 'matrix_norm', 'inv', 'det', 'solve', 'LinAlgError', 'matmul',
+           'cross']
 
 
 class LinAlgError(RuntimeError):
@@ -330,3 +331,14 @@ def solve(A, B, *, left=True, out=None):
                            f'AX = B ({a.shape[-2]}x{a.shape[-1]} and '
                            f'{"x".join(map(str, b.shape[-2:] if not vec else b.shape[-1:]))})')
     return _apply.nary(LinalgSolveEx, (A, B), vec)
+
+
+def cross(input, other, *, dim=-1, out=None):
+    """Cross product of 3-vectors along ``dim`` (default the last), broadcasting.
+
+    >>> import numtorch
+    >>> numtorch.linalg.cross(numtorch.tensor([0., 1., 0.]), numtorch.tensor([0., 0., 1.]))
+    tensor([1., 0., 0.])
+    """
+    from ._ops.sorting import cross as _cross
+    return _cross(input, other, dim)

@@ -1,0 +1,168 @@
+"""Audit of the core against torch 2.13: sorting/selection/counting ops, and the small
+divergences an item-by-item comparison found (each test names what it guards)."""
+import numpy as np
+import pytest
+import torch
+
+import numtorch
+from errcheck import same_error
+from opcheck import Op, check_op, parametrize
+
+
+def distinct(rng, shape, dt):
+    """A permutation of distinct values: no ties, so indices are unambiguous."""
+    n = int(np.prod(shape))
+    return (rng.permutation(n) - n / 2).reshape(shape).astype(dt) / 4
+
+
+def with_ties(rng, shape, dt):
+    return rng.integers(-2, 3, size=shape).astype(dt)
+
+
+OPS = [
+    # With ties, finite differences are meaningless; torch's routing is still compared.
+    Op('sort', lambda m, a: m.sort(a), [((5,),), ((2, 3, 4),), ((),), ((0,),)], make=distinct),
+    Op('sort_ties', lambda m, a: m.sort(a), [((7,),), ((2, 3, 4),)], make=with_ties,
+       gradcheck=False),
+    Op('sort_dim_desc', lambda m, a: a.sort(dim=0, descending=True), [((4, 3),)], make=with_ties,
+       gradcheck=False),
+    Op('sort_stable', lambda m, a: m.sort(a, stable=True, descending=True), [((3, 6),)],
+       make=with_ties, gradcheck=False),
+    Op('msort', lambda m, a: m.msort(a), [((4, 3),)], make=distinct),
+    Op('topk', lambda m, a: a.topk(2), [((5,),), ((3, 4),)], make=distinct),
+    Op('topk_small', lambda m, a: m.topk(a, 3, dim=0, largest=False), [((4, 2),)], make=distinct),
+    Op('topk_0d', lambda m, a: a.topk(1), [((),)]),
+    Op('kthvalue', lambda m, a: a.kthvalue(2), [((5,),), ((3, 4),)], make=distinct),
+    Op('kthvalue_keep', lambda m, a: m.kthvalue(a, 1, 0, keepdim=True), [((3, 4),)],
+       make=distinct),
+    Op('cummax', lambda m, a: m.cummax(a, 0), [((6,),), ((4, 3),)], make=with_ties,
+       gradcheck=False),
+    Op('cummin', lambda m, a: a.cummin(dim=1), [((3, 5),), ((0, 2),)], make=with_ties,
+       gradcheck=False),
+    Op('cummax_distinct', lambda m, a: a.cummax(-1), [((3, 5),)], make=distinct),
+    Op('diff', lambda m, a: a.diff(), [((5,),), ((3, 4),)]),
+    Op('diff_n2_dim0', lambda m, a: m.diff(a, n=2, dim=0), [((5, 2),)]),
+    Op('diff_prepend', lambda m, a, p: m.diff(a, prepend=p, append=p), [((3, 4), (3, 1))]),
+    Op('cross', lambda m, a, b: m.cross(a, b, dim=1), [((2, 3), (2, 3)), ((4, 3), (1, 3))]),
+    Op('linalg_cross', lambda m, a, b: m.linalg.cross(a, b), [((3, 2, 3), (3, 2, 3))]),
+    Op('cross_first3', lambda m, a, b: a.cross(b), [((3, 3), (3, 3))]),   # warns, as torch does
+]
+
+
+@pytest.mark.filterwarnings('ignore:Using torch.cross without')
+@parametrize(OPS)
+def test_ops_vs_torch(op, shapes, dt):
+    check_op(op, shapes, dt)
+
+
+def test_sort_nan_and_bool():
+    x = [3., float('nan'), 1., float('nan'), -0.0]
+    for desc in (False, True):
+        t = torch.sort(torch.tensor(x), descending=desc)
+        n = numtorch.sort(numtorch.tensor(x), descending=desc)
+        np.testing.assert_array_equal(n.values.numpy(), t.values.numpy())
+        assert n.indices.tolist() == t.indices.tolist()
+    b = [True, False, True]
+    assert numtorch.sort(numtorch.tensor(b)).indices.tolist() == torch.sort(torch.tensor(b)).indices.tolist()
+    assert repr(numtorch.tensor([2, 1]).sort()) == repr(torch.tensor([2, 1]).sort())
+
+
+def test_argsort():
+    x = [[2, 1, 2, 0], [5, 5, 1, 1]]
+    for kw in ({}, dict(descending=True), dict(dim=0), dict(dim=-1, descending=True, stable=True)):
+        n = numtorch.argsort(numtorch.tensor(x), **kw)
+        t = torch.argsort(torch.tensor(x), **kw)
+        assert n.tolist() == t.tolist() and n.dtype == numtorch.int64, kw
+    assert numtorch.tensor([3., 1.]).argsort(axis=0).tolist() == [1, 0]
+    assert numtorch.tensor(2.).argsort().tolist() == 0
+
+
+def test_cummax_nan_indices():
+    x = [1., float('nan'), 3., float('nan'), 0.]
+    n, t = numtorch.cummax(numtorch.tensor(x), 0), torch.cummax(torch.tensor(x), 0)
+    assert n.indices.tolist() == t.indices.tolist()
+    np.testing.assert_array_equal(n.values.numpy(), t.values.numpy())
+
+
+def test_grad_fn_names():
+    a, b = numtorch.ones(3, requires_grad=True), torch.ones(3, requires_grad=True)
+    for f in (lambda m, x: m.sort(x).values, lambda m, x: x.topk(2).values,
+              lambda m, x: x.kthvalue(2).values, lambda m, x: x.cummax(0).values,
+              lambda m, x: m.msort(x), lambda m, x: m.cross(x, x, dim=0)):
+        assert f(numtorch, a).grad_fn.name() == f(torch, b).grad_fn.name()
+    assert numtorch.sort(a).indices.requires_grad is False
+
+
+@pytest.mark.parametrize('kw', [{}, dict(return_inverse=True), dict(return_counts=True),
+                                dict(return_inverse=True, return_counts=True), dict(dim=0),
+                                dict(dim=1, return_inverse=True, return_counts=True)])
+@pytest.mark.parametrize('fn', ['unique', 'unique_consecutive'])
+def test_unique(fn, kw):
+    x = [[1, 2, 2], [1, 2, 2], [0, 1, 0]]
+    n = getattr(numtorch, fn)(numtorch.tensor(x), **kw)
+    t = getattr(torch, fn)(torch.tensor(x), **kw)
+    n, t = (n, t) if isinstance(t, tuple) else ((n,), (t,))
+    assert len(n) == len(t)
+    for a, b in zip(n, t):
+        assert a.tolist() == b.tolist() and str(a.dtype) == str(b.dtype)
+    assert numtorch.tensor([3., 1., 3.]).unique().tolist() == [1., 3.]
+
+
+def test_bincount_histc():
+    i = [0, 2, 2, 5]
+    for kw in ({}, dict(minlength=8)):
+        assert numtorch.bincount(numtorch.tensor(i), **kw).tolist() == torch.bincount(torch.tensor(i), **kw).tolist()
+    for w in ([1., 2., 3., 4.], np.array([1., 2, 3, 4])):
+        for dt in ('float32', 'float64', 'int64'):
+            n = numtorch.tensor(i).bincount(numtorch.tensor(np.asarray(w, dt)))
+            t = torch.tensor(i).bincount(torch.tensor(np.asarray(w, dt)))
+            assert n.tolist() == t.tolist() and str(n.dtype) == str(t.dtype)
+    x = np.random.default_rng(0).normal(size=50).astype(np.float32)
+    for kw in (dict(bins=5), dict(bins=4, min=-1, max=1), dict(bins=3, min=2, max=2)):
+        n, t = numtorch.histc(numtorch.tensor(x), **kw), torch.histc(torch.tensor(x), **kw)
+        assert n.tolist() == t.tolist() and n.dtype == numtorch.float32, kw
+    same_error(lambda m: m.bincount(m.tensor([-1])))
+    same_error(lambda m: m.bincount(m.ones(2, 2, dtype=m.int64)))
+    same_error(lambda m: m.bincount(m.tensor([1.])))
+    same_error(lambda m: m.histc(m.tensor([1, 2])))
+
+
+def test_searchsorted_bucketize_isin():
+    seq = [1, 3, 5, 7]
+    v = [[0, 3], [6, 9]]
+    for kw in ({}, dict(right=True), dict(side='right'), dict(out_int32=True)):
+        n = numtorch.searchsorted(numtorch.tensor(seq), numtorch.tensor(v), **kw)
+        t = torch.searchsorted(torch.tensor(seq), torch.tensor(v), **kw)
+        assert n.tolist() == t.tolist() and str(n.dtype) == str(t.dtype)
+    seq2 = [[1, 3, 5], [2, 4, 6]]
+    assert (numtorch.searchsorted(numtorch.tensor(seq2), numtorch.tensor(v)).tolist()
+            == torch.searchsorted(torch.tensor(seq2), torch.tensor(v)).tolist())
+    assert numtorch.searchsorted(numtorch.tensor(seq), 3, right=True).tolist() == 2
+    for kw in ({}, dict(right=True)):
+        assert (numtorch.bucketize(numtorch.tensor(v), numtorch.tensor(seq), **kw).tolist()
+                == torch.bucketize(torch.tensor(v), torch.tensor(seq), **kw).tolist())
+    assert numtorch.isin(numtorch.tensor(v), numtorch.tensor([3, 9])).tolist() == \
+        torch.isin(torch.tensor(v), torch.tensor([3, 9])).tolist()
+
+
+def test_diff_bool_and_errors():
+    assert numtorch.tensor([True, False, False]).diff().tolist() == \
+        torch.tensor([True, False, False]).diff().tolist()
+    n = numtorch.diff(numtorch.tensor([1, 4, 9]), n=2, prepend=numtorch.tensor([0]))
+    assert n.tolist() == torch.diff(torch.tensor([1, 4, 9]), n=2, prepend=torch.tensor([0])).tolist()
+    same_error(lambda m: m.diff(m.tensor(1.)))
+
+
+@pytest.mark.parametrize('fn', [
+    lambda m: m.topk(m.ones(3), 4),
+    lambda m: m.kthvalue(m.ones(3), 0),
+    lambda m: m.kthvalue(m.ones(2, 3), 4, dim=1),
+    lambda m: m.sort(m.ones(3), dim=2),
+    lambda m: m.argsort(m.ones(3), dim=-2),
+    lambda m: m.cross(m.ones(2, 4), m.ones(2, 4), dim=1),
+    lambda m: m.cross(m.ones(2, 3), m.ones(3), dim=1),
+    lambda m: m.cross(m.ones(2, 3), m.ones(4, 3), dim=1),
+    lambda m: m.unique(m.ones(2, 2), dim=2),
+])
+def test_errors(fn):
+    same_error(fn)
