@@ -102,3 +102,20 @@ def test_training_with_checkpoint_through_file_objects_matches_torch():
         assert lr == full_lr
         for a, b in zip(resumed, full):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('opt,kw', [
+    ('Adam', dict(lr=-1)), ('Adam', dict(eps=-1)), ('AdamW', dict(weight_decay=-1)),
+    ('RMSprop', dict(alpha=-1)), ('RMSprop', dict(momentum=-1, weight_decay=-1)),
+    ('Adagrad', dict(lr_decay=-1)), ('Adagrad', dict(initial_accumulator_value=-1, eps=-1)),
+    ('Adagrad', dict(eps=-1)), ('SGD', dict(lr=float('nan'))), ('SGD', dict(momentum=-1)),
+    ('Adam', dict(lr=float('nan'))), ('SGD', dict(lr=0.1, weight_decay=-0.5))])
+def test_optimizer_argument_checks_match_torch(opt, kw):
+    outcomes = []
+    for lib in (numtorch, torch):
+        try:
+            getattr(lib.optim, opt)([lib.nn.Parameter(lib.zeros(1))], **kw)
+            outcomes.append('ok')
+        except ValueError as e:
+            outcomes.append(str(e))
+    assert outcomes[0] == outcomes[1]

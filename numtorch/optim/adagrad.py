@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._ops._apply import wrap
-from .optimizer import Optimizer, new_step, bump_step, scalar
+from .optimizer import Optimizer, new_step, bump_step, check_nonnegative, scalar
 
 __all__ = ['Adagrad']
 
@@ -22,17 +22,8 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
                  eps=1e-10, foreach=None, *, maximize=False, differentiable=False, fused=None):
-        if not 0.0 <= scalar(lr):
-            raise ValueError(f'Invalid learning rate: {lr}')
-        if not 0.0 <= lr_decay:
-            raise ValueError(f'Invalid lr_decay value: {lr_decay}')
-        if not 0.0 <= weight_decay:
-            raise ValueError(f'Invalid weight_decay value: {weight_decay}')
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(f'Invalid initial_accumulator_value value: '
-                             f'{initial_accumulator_value}')
-        if not 0.0 <= eps:
-            raise ValueError(f'Invalid epsilon value: {eps}')
+        check_nonnegative(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                          initial_accumulator_value=initial_accumulator_value, eps=eps)
         defaults = {'lr': lr, 'lr_decay': lr_decay, 'eps': eps, 'weight_decay': weight_decay,
                     'initial_accumulator_value': initial_accumulator_value, 'foreach': foreach,
                     'maximize': maximize, 'differentiable': differentiable, 'fused': fused}
@@ -48,22 +39,12 @@ class Adagrad(Optimizer):
 
     def _update(self, group):
         lr = scalar(group['lr'])
-        wd, lr_decay, eps = group['weight_decay'], group['lr_decay'], group['eps']
-        maximize = group['maximize']
-        for p in group['params']:
-            gt = p.grad
-            if gt is None:
-                continue
-            d = p._data
-            g = gt._data
+        lr_decay, eps = group['lr_decay'], group['eps']
+        for p, d, g in self._grads(group, group['weight_decay']):
             st = self.state[p]
             if len(st) == 0:
                 self._init_state({'params': [p]})
             step = bump_step(st)
-            if maximize:
-                g = -g
-            if wd != 0:
-                g = g + wd * d
             clr = lr / (1 + (step - 1) * lr_decay)
             s = st['sum']._data
             s += g * g
@@ -72,4 +53,3 @@ class Adagrad(Optimizer):
             upd = -clr * g
             upd /= std
             d += upd
-            p._vc[0] += 1

@@ -3,7 +3,7 @@ single-tensor update, term for term, so results agree to float32 rounding)."""
 import numpy as np
 
 from .._ops._apply import wrap
-from .optimizer import Optimizer, new_step, bump_step, scalar, lerp_
+from .optimizer import Optimizer, new_step, bump_step, check_nonnegative, scalar, lerp_
 
 __all__ = ['Adam', 'AdamW']
 
@@ -25,17 +25,13 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
-        if not 0.0 <= scalar(lr):
-            raise ValueError(f'Invalid learning rate: {lr}')
-        if not 0.0 <= eps:
-            raise ValueError(f'Invalid epsilon value: {eps}')
+        check_nonnegative(lr=lr, eps=eps)
         betas = tuple(scalar(b) for b in betas)
         if not 0.0 <= betas[0] < 1.0:
             raise ValueError(f'Invalid beta parameter at index 0: {betas[0]}')
         if not 0.0 <= betas[1] < 1.0:
             raise ValueError(f'Invalid beta parameter at index 1: {betas[1]}')
-        if not 0.0 <= weight_decay:
-            raise ValueError(f'Invalid weight_decay value: {weight_decay}')
+        check_nonnegative(weight_decay=weight_decay)
         defaults = {'lr': lr, 'betas': betas, 'eps': eps, 'weight_decay': weight_decay,
                     'amsgrad': amsgrad, 'maximize': maximize, 'foreach': foreach,
                     'capturable': capturable, 'differentiable': differentiable, 'fused': fused,
@@ -48,15 +44,9 @@ class Adam(Optimizer):
         eps = group['eps']
         wd = group['weight_decay']
         amsgrad = group['amsgrad']
-        maximize = group['maximize']
-        decoupled = group['decoupled_weight_decay']
+        decoupled = wd != 0 and group['decoupled_weight_decay']
         state = self.state
-        for p in group['params']:
-            gt = p.grad
-            if gt is None:
-                continue
-            d = p._data
-            g = gt._data
+        for p, d, g in self._grads(group, 0 if decoupled else wd):
             st = state[p]
             if len(st) == 0:
                 st['step'] = new_step()
@@ -64,14 +54,9 @@ class Adam(Optimizer):
                 st['exp_avg_sq'] = wrap(np.zeros_like(d))
                 if amsgrad:
                     st['max_exp_avg_sq'] = wrap(np.zeros_like(d))
-            if maximize:
-                g = -g
             step = bump_step(st)
-            if wd != 0:
-                if decoupled:
-                    d *= 1 - lr * wd
-                else:
-                    g = g + wd * d
+            if decoupled:
+                d *= 1 - lr * wd
             m = st['exp_avg']._data
             v = st['exp_avg_sq']._data
             lerp_(m, g, 1 - beta1)
@@ -90,7 +75,6 @@ class Adam(Optimizer):
             upd = -step_size * m
             upd /= denom
             d += upd
-            p._vc[0] += 1
 
 
 class AdamW(Adam):

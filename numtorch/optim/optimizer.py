@@ -169,6 +169,26 @@ class Optimizer:
     def _update(self, group):
         raise NotImplementedError
 
+    @staticmethod
+    def _grads(group, weight_decay=0):
+        """``(param, data, grad)`` NumPy arrays for each parameter of ``group`` that has a
+        gradient: the gradient negated under ``maximize``, plus ``weight_decay * data`` (L2).
+        The caller updates ``data`` in place; the parameter's version counter is bumped when
+        the caller moves on to the next one."""
+        maximize = group['maximize']
+        for p in group['params']:
+            gt = p.grad
+            if gt is None:
+                continue
+            d = p._data
+            g = gt._data
+            if maximize:
+                g = -g
+            if weight_decay != 0:
+                g = g + weight_decay * d
+            yield p, d, g
+            p._vc[0] += 1
+
     def register_step_pre_hook(self, hook):
         """Call ``hook(optimizer, args, kwargs)`` before each ``step``; returns a handle."""
         h = _Handle(self._step_pre_hooks)
@@ -279,6 +299,17 @@ def bump_step(state):
         return float(st._data)
     state['step'] = st = st + 1
     return float(st)
+
+
+_LABELS = {'lr': 'learning rate', 'eps': 'epsilon value'}
+
+
+def check_nonnegative(**values):
+    """torch's argument checks: ``ValueError('Invalid <name> value: <v>')`` for the first
+    negative one (``lr`` may be a 1-element tensor)."""
+    for name, v in values.items():
+        if not 0.0 <= scalar(v):
+            raise ValueError(f'Invalid {_LABELS.get(name, name + " value")}: {v}')
 
 
 def scalar(x):

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._ops._apply import wrap
-from .optimizer import Optimizer, new_step, bump_step, scalar, lerp_
+from .optimizer import Optimizer, new_step, bump_step, check_nonnegative, scalar, lerp_
 
 __all__ = ['RMSprop']
 
@@ -24,16 +24,8 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
                  differentiable=False):
-        if not 0.0 <= scalar(lr):
-            raise ValueError(f'Invalid learning rate: {lr}')
-        if not 0.0 <= eps:
-            raise ValueError(f'Invalid epsilon value: {eps}')
-        if not 0.0 <= momentum:
-            raise ValueError(f'Invalid momentum value: {momentum}')
-        if not 0.0 <= weight_decay:
-            raise ValueError(f'Invalid weight_decay value: {weight_decay}')
-        if not 0.0 <= alpha:
-            raise ValueError(f'Invalid alpha value: {alpha}')
+        check_nonnegative(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay,
+                          alpha=alpha)
         defaults = {'lr': lr, 'momentum': momentum, 'alpha': alpha, 'eps': eps,
                     'centered': centered, 'weight_decay': weight_decay, 'capturable': capturable,
                     'foreach': foreach, 'maximize': maximize, 'differentiable': differentiable}
@@ -41,15 +33,10 @@ class RMSprop(Optimizer):
 
     def _update(self, group):
         lr = scalar(group['lr'])
-        alpha, eps, wd = group['alpha'], group['eps'], group['weight_decay']
-        momentum, centered, maximize = group['momentum'], group['centered'], group['maximize']
+        alpha, eps = group['alpha'], group['eps']
+        momentum, centered = group['momentum'], group['centered']
         state = self.state
-        for p in group['params']:
-            gt = p.grad
-            if gt is None:
-                continue
-            d = p._data
-            g = gt._data
+        for p, d, g in self._grads(group, group['weight_decay']):
             st = state[p]
             if len(st) == 0:
                 st['step'] = new_step()
@@ -58,11 +45,7 @@ class RMSprop(Optimizer):
                     st['momentum_buffer'] = wrap(np.zeros_like(d))
                 if centered:
                     st['grad_avg'] = wrap(np.zeros_like(d))
-            if maximize:
-                g = -g
             bump_step(st)
-            if wd != 0:
-                g = g + wd * d
             v = st['square_avg']._data
             v *= alpha
             v += (1 - alpha) * g * g
@@ -82,4 +65,3 @@ class RMSprop(Optimizer):
                 upd = -lr * g
                 upd /= avg
                 d += upd
-            p._vc[0] += 1

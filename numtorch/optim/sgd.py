@@ -24,6 +24,7 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
                  *, maximize=False, foreach=None, differentiable=False, fused=None):
+        # torch's SGD tests `< 0` (so NaN passes), unlike the other optimizers' `not 0 <= x`
         if scalar(lr) < 0.0:
             raise ValueError(f'Invalid learning rate: {lr}')
         if momentum < 0.0:
@@ -39,22 +40,11 @@ class SGD(Optimizer):
 
     def _update(self, group):
         lr = scalar(group['lr'])
-        wd = group['weight_decay']
         momentum = group['momentum']
         damp = group['dampening']
         nesterov = group['nesterov']
-        maximize = group['maximize']
         state = self.state
-        for p in group['params']:
-            gt = p.grad
-            if gt is None:
-                continue
-            d = p._data
-            g = gt._data
-            if maximize:
-                g = -g
-            if wd != 0:
-                g = g + wd * d
+        for p, d, g in self._grads(group, group['weight_decay']):
             if momentum != 0:
                 st = state[p]
                 buf = st.get('momentum_buffer')
@@ -67,4 +57,3 @@ class SGD(Optimizer):
                     b += (1 - damp) * g
                 g = g + momentum * b if nesterov else b
             d -= lr * g
-            p._vc[0] += 1
