@@ -1,6 +1,7 @@
 """``Optimizer``: parameter groups, per-parameter state, ``zero_grad``, ``state_dict`` in torch's
-layout, step hooks. Subclasses implement ``_update(group)``, which changes each parameter's array
-in place (NumPy ``out=``-style arithmetic, no autograd involved) and bumps its version counter.
+layout, step hooks. Subclasses implement ``_update(group)``, which walks ``self._grads(group)``
+and changes each parameter's array in place (NumPy ``out=``-style arithmetic, no autograd
+involved); ``_grads`` bumps each parameter's version counter.
 
 The state dict has torch's exact shape, ``{'state': {0: {...}, 1: {...}}, 'param_groups':
 [{'lr': ..., 'params': [0, 1]}]}``, with tensors as values, so it round-trips through
