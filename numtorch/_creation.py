@@ -10,7 +10,10 @@ def _finish(data, requires_grad, device=None):
     check_device(device)
     t = wrap(data)
     if requires_grad:
-        t.requires_grad = True
+        if data.dtype.kind not in 'fc':   # factories word it differently from requires_grad_()
+            raise RuntimeError('Only Tensors of floating point and complex dtype can require '
+                               'gradients')
+        t._rg = True
     return t
 
 

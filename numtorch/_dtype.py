@@ -173,3 +173,49 @@ def result_type(*operands):
             else:
                 zero = d if zero is None else promote_types(zero, d)
     return _combine(dim, _combine(zero, wrapped))
+
+
+class finfo:
+    """Machine limits of a floating dtype (default: the default dtype), as ``torch.finfo``.
+
+    >>> import numtorch
+    >>> numtorch.finfo(numtorch.float32).eps
+    1.1920928955078125e-07
+    """
+
+    def __init__(self, type=None):
+        d = get_default_dtype() if type is None else type
+        if not isinstance(d, dtype) or d._category != 2:
+            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo "
+                            "to handle 'torch.finfo'")
+        fi = np.finfo(d.np)
+        self.bits, self.dtype = fi.bits, d.name
+        self.eps, self.max, self.min = float(fi.eps), float(fi.max), float(fi.min)
+        self.tiny = self.smallest_normal = float(fi.smallest_normal)
+        self.resolution = 10.0 ** -fi.precision
+
+    def __repr__(self):
+        return (f'finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, '
+                f'eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, '
+                f'tiny={self.tiny:g}, dtype={self.dtype})')
+
+
+class iinfo:
+    """Limits of an integer dtype, as ``torch.iinfo``.
+
+    >>> import numtorch
+    >>> numtorch.iinfo(numtorch.int32).max
+    2147483647
+    """
+
+    def __init__(self, type):
+        if not isinstance(type, dtype) or type._category > 1:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to "
+                            "handle 'torch.iinfo'")
+        ii = np.iinfo(type.np) if type._category == 1 else None
+        self.bits = type.itemsize * 8
+        self.min, self.max = (int(ii.min), int(ii.max)) if ii else (0, 1)
+        self.dtype = type.name
+
+    def __repr__(self):
+        return f'iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})'

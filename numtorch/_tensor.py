@@ -50,6 +50,8 @@ class Tensor:
     def __new__(cls, *args, **kwargs):
         # Legacy constructors: Tensor(2, 3) is uninitialized float32 (zeros here),
         # Tensor([1, 2]) copies data as float32.
+        if not args:
+            args = (0,)     # Tensor() is an empty 1-d tensor, as in torch
         if len(args) == 1 and not isinstance(args[0], numbers.Integral):
             data = _from_any(args[0], getattr(cls, '_legacy_dtype', None) or get_default_dtype())
         else:
@@ -436,7 +438,9 @@ class Tensor:
     def __format__(self, spec):
         if self._data.ndim == 0:
             return format(self.item(), spec)
-        return format(repr(self), spec)
+        if spec:
+            raise TypeError('unsupported format string passed to Tensor.__format__')
+        return repr(self)
 
     __hash__ = object.__hash__
 
@@ -670,6 +674,7 @@ class Tensor:
 
 
 class _ToCopy(graph.Node):
+    _name = 'ToCopyBackward0'
     def forward(self, a, np_dtype):
         self.src = a.dtype
         return a.astype(np_dtype)

@@ -166,3 +166,53 @@ def test_diff_bool_and_errors():
 ])
 def test_errors(fn):
     same_error(fn)
+
+
+# ---------------------------------------------------------------- small divergences found by the audit
+@pytest.mark.parametrize('fn', [
+    lambda m: m.tensor([2]) ** -1,
+    lambda m: -m.tensor([True]),
+    lambda m: m.tensor([True]) - m.tensor([True]),
+    lambda m: m.arange(6.)[::-1],
+    lambda m: m.arange(6.)[1:5:-2],
+    lambda m: m.ones(3, dtype=m.int64, requires_grad=True),
+    lambda m: f'{m.tensor([1.5]):.2f}',
+    lambda m: m.finfo(m.int32),
+    lambda m: m.iinfo(m.float32),
+])
+def test_error_kinds(fn):
+    same_error(fn)
+
+
+def test_small_api_gaps():
+    for m in (numtorch, torch):
+        assert tuple(m.Tensor().shape) == (0,) and m.Tensor().dtype == m.float32
+        assert tuple(m.ones(2, 3, 4).permute(dims=(2, 0, 1)).shape) == (4, 2, 3)
+        assert m.arange(6.)[::2].tolist() == [0., 2., 4.]
+
+        @m.no_grad
+        def f(x):
+            return x * 2
+
+        @m.enable_grad
+        def g(x):
+            return x * 2
+        x = m.ones(1, requires_grad=True)
+        assert f(x).requires_grad is False and f.__name__ == 'f'
+        with m.no_grad():
+            assert g(x).requires_grad is True
+    a = numtorch.ones(2, requires_grad=True).to(numtorch.float64)
+    assert a.grad_fn.name() == torch.ones(2, requires_grad=True).to(torch.float64).grad_fn.name()
+    assert f'{numtorch.tensor(1.5):.2f}' == '1.50' and f'{numtorch.ones(1)}' == str(numtorch.ones(1))
+
+
+def test_finfo_iinfo():
+    for d in ('float16', 'float32', 'float64', None):
+        n = numtorch.finfo(getattr(numtorch, d)) if d else numtorch.finfo()
+        t = torch.finfo(getattr(torch, d)) if d else torch.finfo()
+        assert repr(n) == repr(t)
+        for k in ('eps', 'max', 'min', 'tiny', 'smallest_normal', 'resolution', 'bits', 'dtype'):
+            assert getattr(n, k) == getattr(t, k), (d, k)
+    for d in ('uint8', 'int8', 'int16', 'int32', 'int64'):
+        n, t = numtorch.iinfo(getattr(numtorch, d)), torch.iinfo(getattr(torch, d))
+        assert (n.min, n.max, n.bits, n.dtype, repr(n)) == (t.min, t.max, t.bits, t.dtype, repr(t))

@@ -37,7 +37,13 @@ class Sub(Node):
         self.shapes = a.shape, (b.shape if b.__class__ is ndarray else None)
         if alpha != 1:
             self.alpha = alpha
-        return a - b if alpha == 1 else a - alpha * b
+        try:
+            return a - b if alpha == 1 else a - alpha * b
+        except TypeError:
+            if a.dtype.kind == 'b':   # NumPy refuses bool - bool with a TypeError; torch this way
+                raise RuntimeError('Subtraction, the `-` operator, with two bool tensors is not '
+                                   'supported. Use the `^` or `logical_xor()` operator instead.') from None
+            raise
 
     def backward(self, g):
         sa, sb = self.shapes
@@ -135,7 +141,14 @@ class RDiv(Node):
 
 class Neg(Node):
     def forward(self, a):
-        return -a
+        try:
+            return -a
+        except TypeError:
+            if a.dtype.kind == 'b':
+                raise RuntimeError('Negation, the `-` operator, on a bool tensor is not supported. '
+                                   'If you are trying to invert a mask, use the `~` or '
+                                   '`logical_not()` operator instead.') from None
+            raise
 
     def backward(self, g):
         return -g
@@ -145,7 +158,10 @@ class Pow(Node):
     def forward(self, a, b):
         if a.dtype.kind == 'b':
             return _bool_pow(a, b)
-        out = a ** b
+        try:
+            out = a ** b
+        except ValueError as e:   # NumPy: "Integers to negative integer powers are not allowed."
+            raise RuntimeError(str(e)) from None
         if b.__class__ is xp.ndarray:
             self._name = 'PowBackward1'
             self.saved = (a, b, out)

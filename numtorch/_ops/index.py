@@ -33,6 +33,9 @@ def _convert(index):
             advanced = True
         elif isinstance(i, bool):
             advanced = True
+        elif i.__class__ is slice:
+            if i.step is not None and i.step <= 0:
+                raise ValueError('step must be greater than zero')
         elif not isinstance(i, (int, slice, type(None), type(Ellipsis))):
             if hasattr(i, '__index__'):
                 i = i.__index__()

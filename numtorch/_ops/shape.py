@@ -179,8 +179,10 @@ def flatten(input, start_dim=0, end_dim=-1):
     return reshape(input, new)
 
 
-def permute(input, *dims):
-    """Reorder dims: ``x.permute(2, 0, 1)``."""
+def permute(input, *dims, **kwargs):
+    """Reorder dims: ``x.permute(2, 0, 1)`` (or ``dims=(2, 0, 1)``)."""
+    if 'dims' in kwargs:
+        dims = (kwargs.pop('dims'),)
     dims = _shape_args(dims)
     nd = input._data.ndim
     if len(dims) != nd:

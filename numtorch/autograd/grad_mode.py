@@ -38,7 +38,16 @@ class _Mode:
         return wrapper
 
 
-class no_grad(_Mode):
+class _NoParamMode(_Mode):
+    """Also usable as a bare decorator (``@no_grad`` as well as ``@no_grad()``), as in torch."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamMode):
     """Context manager / decorator: ops inside record no graph.
 
     >>> import numtorch
@@ -51,7 +60,7 @@ class no_grad(_Mode):
     mode = False
 
 
-class enable_grad(_Mode):
+class enable_grad(_NoParamMode):
     """Context manager / decorator: turn recording back on inside ``no_grad``."""
     mode = True
 
