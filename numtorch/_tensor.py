@@ -631,6 +631,9 @@ class Tensor:
         return _ops.abs(self)
 
     def __invert__(self):
+        if self._data.dtype.kind not in 'biu':   # the operator words it apart from bitwise_not
+            raise TypeError('~ (operator.invert) is only implemented on integer and Boolean-type '
+                            'tensors')
         return _ops.bitwise_not(self)
 
     def __and__(self, other):

@@ -179,6 +179,9 @@ def test_errors(fn):
     lambda m: f'{m.tensor([1.5]):.2f}',
     lambda m: m.finfo(m.int32),
     lambda m: m.iinfo(m.float32),
+    lambda m: ~m.tensor([1.]),
+    lambda m: m.bitwise_not(m.tensor([1.])),
+    lambda m: m.nn.Parameter(m.ones(2, dtype=m.int64)),
 ])
 def test_error_kinds(fn):
     same_error(fn)
@@ -216,3 +219,10 @@ def test_finfo_iinfo():
     for d in ('uint8', 'int8', 'int16', 'int32', 'int64'):
         n, t = numtorch.iinfo(getattr(numtorch, d)), torch.iinfo(getattr(torch, d))
         assert (n.min, n.max, n.bits, n.dtype, repr(n)) == (t.min, t.max, t.bits, t.dtype, repr(t))
+
+
+def test_sign_of_nan_is_zero():
+    x = [float('nan'), -2., -0.0, 3.]
+    for f in ('sign', 'sgn'):
+        np.testing.assert_array_equal(getattr(numtorch, f)(numtorch.tensor(x)).numpy(),
+                                      getattr(torch, f)(torch.tensor(x)).numpy())

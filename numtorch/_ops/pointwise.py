@@ -50,7 +50,11 @@ class Abs(Node):
 class Sign(Node):
     def forward(self, a):
         self.shape = a.shape
-        return a.copy() if a.dtype.kind == 'b' else xp.sign(a)
+        if a.dtype.kind == 'b':
+            return a.copy()
+        if a.dtype.kind == 'f':
+            return xp.where(a != a, a.dtype.type(0), xp.sign(a))   # torch: sign(nan) is 0
+        return xp.sign(a)
 
     def backward(self, g):
         return xp.zeros_like(g)

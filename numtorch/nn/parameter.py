@@ -37,7 +37,10 @@ class Parameter(Tensor):
         p.grad_fn = None
         p._vc = data._vc
         if requires_grad:
-            p.requires_grad = True   # the setter refuses integer dtypes, as torch does
+            if p._data.dtype.kind not in 'fc':   # torch's constructor wording (not the setter's)
+                raise RuntimeError('Only Tensors of floating point and complex dtype can require '
+                                   'gradients')
+            p._rg = True
         return p
 
     def __repr__(self):
