@@ -579,6 +579,8 @@ class Tensor:
         return _apply.binary(_ew.Sub, self, other)
 
     def __rsub__(self, other):
+        if other.__class__ is bool or self._data.dtype.kind == 'b':
+            raise RuntimeError(_ew.Sub.bool_error)
         return _apply.binary(_ew.Sub, Tensor._scalar_like(other, self), self)
 
     def __mul__(self, other):

@@ -226,3 +226,21 @@ def test_sign_of_nan_is_zero():
     for f in ('sign', 'sgn'):
         np.testing.assert_array_equal(getattr(numtorch, f)(numtorch.tensor(x)).numpy(),
                                       getattr(torch, f)(torch.tensor(x)).numpy())
+
+
+@pytest.mark.parametrize('expr', [
+    lambda m: m.ones(2) - m.zeros(2, dtype=m.bool),
+    lambda m: m.zeros(2, dtype=m.bool) - 1,
+    lambda m: m.zeros(2, dtype=m.bool) - 1.5,
+    lambda m: True - m.ones(2),
+    lambda m: 1 - m.zeros(2, dtype=m.bool),
+    lambda m: m.ones(2) - True,
+    lambda m: m.sub(m.ones(2), m.ones(2, dtype=m.bool)),
+])
+def test_subtraction_with_bool_raises_like_torch(expr):
+    import torch
+    with pytest.raises(RuntimeError) as theirs:
+        expr(torch)
+    with pytest.raises(RuntimeError) as ours:
+        expr(numtorch)
+    assert str(ours.value) == str(theirs.value)

@@ -40,6 +40,8 @@ def binary(cls, a, b, *args):
     if isinstance(b, Tensor):
         bd = b._data
         if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:
+            if cls.bool_error and (ad.dtype.kind == 'b' or bd.dtype.kind == 'b'):
+                raise RuntimeError(cls.bool_error)
             dt = result_type(a, b).np
             ad = ad.astype(dt, copy=False)
             bd = bd.astype(dt, copy=False)
@@ -55,7 +57,11 @@ def binary(cls, a, b, *args):
         return out
     # A Python scalar is "weak": it keeps the tensor's dtype unless it is of a higher category.
     if ad.dtype.kind in 'biu' and (b.__class__ is float or (ad.dtype.kind == 'b' and b.__class__ is int)):
+        if cls.bool_error and ad.dtype.kind == 'b':
+            raise RuntimeError(cls.bool_error)
         ad = ad.astype(result_type(a, b).np)
+    elif b.__class__ is bool and cls.bool_error:
+        raise RuntimeError(cls.bool_error)
     elif b.__class__ not in (int, float, bool, complex):
         if b.__class__ is ndarray or hasattr(b, '__array__') or isinstance(b, (list, tuple)):
             return binary(cls, a, Tensor._from_any(b), *args)

@@ -32,6 +32,10 @@ class Add(Node):
 
 class Sub(Node):
     alpha = 1
+    # torch refuses a bool operand; binary() checks this only on its dtype-promotion paths
+    # (a bool never meets a number there without promotion), so same-dtype calls pay nothing.
+    bool_error = ('Subtraction, the `-` operator, with a bool tensor is not supported. If you are '
+                  'trying to invert a mask, use the `~` or `logical_not()` operator instead.')
 
     def forward(self, a, b, alpha=1):
         self.shapes = a.shape, (b.shape if b.__class__ is ndarray else None)

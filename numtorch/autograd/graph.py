@@ -33,6 +33,7 @@ class Node:
     _pre_hooks = None     # {output_nr: [fn(grad Tensor) -> Tensor or None]}
     _retain = None        # {output_nr: weakref to a tensor that retains its grad}
     _out_meta = None      # [(shape, np dtype)] per output, for zero-filling unused outputs
+    bool_error = None     # message if the op refuses a bool operand mixed with a number (Sub)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
