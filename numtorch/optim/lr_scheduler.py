@@ -1,5 +1,7 @@
 """Learning-rate schedules: ``StepLR``, ``MultiStepLR``, ``ExponentialLR``, ``CosineAnnealingLR``,
-``LambdaLR``, ``OneCycleLR``.
+``LambdaLR``, ``OneCycleLR`` here; ``ConstantLR``, ``LinearLR``, ``PolynomialLR``,
+``CosineAnnealingWarmRestarts``, ``CyclicLR``, ``SequentialLR``, ``ChainedScheduler``,
+``ReduceLROnPlateau`` in ``_lr_extra`` (re-exported at the bottom).
 
 Each follows torch's recursive ("chainable") formula in ``get_lr`` and its closed form when
 ``step(epoch)`` is given, so the lr sequence matches torch's float for float. ``state_dict()`` is
@@ -15,7 +17,13 @@ from .._tensor import Tensor
 from .optimizer import Optimizer
 
 __all__ = ['LRScheduler', 'LambdaLR', 'StepLR', 'MultiStepLR', 'ExponentialLR',
-           'CosineAnnealingLR', 'OneCycleLR']
+           'CosineAnnealingLR', 'OneCycleLR', 'ConstantLR', 'LinearLR', 'PolynomialLR',
+           'CosineAnnealingWarmRestarts', 'CyclicLR', 'SequentialLR', 'ChainedScheduler',
+           'ReduceLROnPlateau']
+
+
+_EPOCH_DEPRECATION = ('The epoch parameter in `scheduler.step()` was not necessary and is being '
+                      'deprecated where possible.')
 
 
 def _lrs(optimizer, key='lr'):
@@ -54,6 +62,10 @@ class LRScheduler:
         self.base_lrs = _lrs(optimizer, 'initial_lr')
         self.last_epoch = last_epoch
         self._get_lr_called_within_step = False    # torch's key, kept for identical state dicts
+        self._initial_step()
+
+    def _initial_step(self):
+        # SequentialLR re-runs this on the scheduler that owns epoch 0
         self._step_count = 0
         self._is_initial = True
         try:
@@ -86,12 +98,17 @@ class LRScheduler:
                           'will result in PyTorch skipping the first value of the learning rate '
                           'schedule.', UserWarning, stacklevel=2)
         self._step_count += 1
+        if epoch is not None:
+            warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch=None):
+        # step() without the warnings and the step count: SequentialLR calls _update_lr(0)
+        # to restart a scheduler at its milestone
         if epoch is None:
             self.last_epoch += 1
             values = self.get_lr()
         else:
-            warnings.warn('The epoch parameter in `scheduler.step()` was not necessary and is '
-                          'being deprecated where possible.', UserWarning, stacklevel=2)
             self.last_epoch = epoch
             values = self._get_closed_form_lr() if hasattr(self, '_get_closed_form_lr') \
                 else self.get_lr()
@@ -352,3 +369,8 @@ def _per_group(name, optimizer, value):
                              f'{len(optimizer.param_groups)}.')
         return list(value)
     return [value] * len(optimizer.param_groups)
+
+
+# at the bottom: _lr_extra subclasses LRScheduler and reuses the helpers above
+from ._lr_extra import (ConstantLR, LinearLR, PolynomialLR, CosineAnnealingWarmRestarts,  # noqa: E402
+                        CyclicLR, SequentialLR, ChainedScheduler, ReduceLROnPlateau)
