@@ -134,6 +134,16 @@ class Tensor:
     def element_size(self):
         return self._data.itemsize
 
+    @property
+    def itemsize(self):
+        """Bytes per element (``element_size()``)."""
+        return self._data.itemsize
+
+    @property
+    def nbytes(self):
+        """Bytes the elements take: ``numel() * itemsize``."""
+        return self._data.nbytes
+
     def stride(self, dim=None):
         """Strides in elements, as torch counts them (NumPy counts bytes)."""
         st = tuple(s // self._data.itemsize for s in self._data.strides) if self._data.itemsize else self._data.strides

@@ -27,6 +27,10 @@ from . import sorting  # noqa: E402
 MODULES.append(sorting)
 FUNCTION_ONLY |= sorting.FUNCTION_ONLY
 
+from . import extra  # noqa: E402
+MODULES.append(extra)
+FUNCTION_ONLY |= extra.FUNCTION_ONLY
+
 # Layer and loss ops (convolution, pooling, normalization, losses); owned by the layers issue.
 # Their __all__ lists only the names torch also has at top level (torch.conv2d, ...); none is a
 # Tensor method. The full set is exported by numtorch.nn.functional.
