@@ -244,3 +244,12 @@ def test_subtraction_with_bool_raises_like_torch(expr):
     with pytest.raises(RuntimeError) as ours:
         expr(numtorch)
     assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize('expr', [lambda x: x.squeeze(), lambda x: x.squeeze(1),
+                                  lambda x: x.squeeze((1,)), lambda x: x.squeeze(-2)])
+def test_squeeze_grad_fn_names_match_torch(expr):
+    import torch
+    theirs = expr(torch.ones(2, 1, 3, requires_grad=True)).grad_fn.name()
+    ours = expr(numtorch.ones(2, 1, 3, requires_grad=True)).grad_fn.name()
+    assert ours == theirs

@@ -106,8 +106,9 @@ class Expand(Node):
 
 
 class Squeeze(Node):
-    def forward(self, a, axes):
+    def forward(self, a, axes, name='SqueezeBackward0'):
         self.shape = a.shape
+        self._name = name   # torch: 0 for squeeze(), 1 for squeeze(dim), 2 for squeeze(dims)
         if axes is None:
             axes = tuple(i for i, s in enumerate(a.shape) if s == 1)
         else:
@@ -232,8 +233,11 @@ def broadcast_to(input, size):
 def squeeze(input, dim=None):
     """Drop size-1 dims (all, or those in ``dim``)."""
     nd = input._data.ndim
-    axes = None if dim is None else tuple(_one(d, nd) for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
-    return view_op(Squeeze, input, axes)
+    if dim is None:
+        return view_op(Squeeze, input, None)
+    if isinstance(dim, (tuple, list)):
+        return view_op(Squeeze, input, tuple(_one(d, nd) for d in dim), 'SqueezeBackward2')
+    return view_op(Squeeze, input, (_one(dim, nd),), 'SqueezeBackward1')
 
 
 def unsqueeze(input, dim):
