@@ -13,8 +13,14 @@ from ._ops import _apply
 from ._ops.reduce import _one
 from ._ops.linalg import matmul, _CAP
 
+from ._ops.decomp import (linalg_cholesky as cholesky, linalg_qr as qr, linalg_svd as svd,
+                          linalg_svdvals as svdvals, linalg_slogdet as slogdet,
+                          linalg_pinv as pinv, linalg_eigh as eigh, linalg_eigvalsh as eigvalsh,
+                          linalg_matrix_rank as matrix_rank)
+
 __all__ = ['norm', 'vector_norm', 'matrix_norm', 'inv', 'det', 'solve', 'LinAlgError', 'matmul',
-           'cross']
+           'cross', 'cholesky', 'qr', 'svd', 'svdvals', 'slogdet', 'pinv', 'eigh', 'eigvalsh',
+           'matrix_rank']
 
 
 class LinAlgError(RuntimeError):

@@ -31,6 +31,11 @@ from . import extra  # noqa: E402
 MODULES.append(extra)
 FUNCTION_ONLY |= extra.FUNCTION_ONLY
 
+# Matrix decompositions (svd, qr, cholesky, slogdet, pinverse); the linalg.* forms live in
+# numtorch.linalg.
+from . import decomp  # noqa: E402
+MODULES.append(decomp)
+
 # Layer and loss ops (convolution, pooling, normalization, losses); owned by the layers issue.
 # Their __all__ lists only the names torch also has at top level (torch.conv2d, ...); none is a
 # Tensor method. The full set is exported by numtorch.nn.functional.
