@@ -2,7 +2,8 @@
 from ._backend import xp
 from ._dtype import get_default_dtype, to_dtype
 from ._device import check_device
-from ._tensor import Tensor, _from_any
+from ._tensor import Tensor
+from ._convert import _from_any
 from ._ops._apply import wrap
 
 

@@ -17,11 +17,12 @@ import numpy as np
 
 from ._backend import xp
 from . import _dtype
-from ._dtype import get_default_dtype, to_dtype, from_numpy_dtype
+from ._dtype import get_default_dtype, to_dtype
 from ._device import CPU, check_device
 from ._size import Size
+from . import _convert
+from ._convert import _from_any, _LEGACY_NAMES
 from .autograd import graph
-from .autograd.grad_mode import _enabled, no_grad
 from ._ops import _apply
 
 _new = object.__new__
@@ -473,111 +474,6 @@ class Tensor:
         # Pickling goes through numtorch.save's format; plain pickle gets a NumPy round trip.
         return (_rebuild_plain, (self._data, self._rg))
 
-    # ----------------------------------------------------------------- in-place machinery
-    def _check_inplace(self):
-        """torch's refusals for in-place ops that would corrupt autograd."""
-        if self._rg and self.grad_fn is None:
-            raise RuntimeError('a leaf Variable that requires grad is being used in an in-place '
-                               'operation.')
-        base = self._base
-        if base is not None:
-            if base._rg and base.grad_fn is None:
-                raise RuntimeError('a view of a leaf Variable that requires grad is being used in '
-                                   'an in-place operation.')
-            # torch would move the new history onto the base; numtorch records it on the view
-            # only, so the base would silently miss it. Refuse rather than compute wrong grads.
-            raise RuntimeError('numtorch does not support recording an in-place change to a view '
-                               '(the view\'s base would not see it); index the base directly '
-                               '(x[0, 1] = v rather than x[0][1] = v) or call .clone() first.')
-
-    def _inplace(self, fn, *args, **kwargs):
-        """Run out-of-place ``fn(self, ...)``, write the result into self, take its history."""
-        if _enabled[0]:
-            grad = self._rg or any(isinstance(a, Tensor) and a._rg for a in args) or \
-                any(isinstance(a, Tensor) and a._rg for a in kwargs.values())
-            if grad:
-                self._check_inplace()
-                # The op's node may save its input for backward (mul_, clamp_, sqrt_...), and
-                # self is about to be overwritten: hand it a copy standing in self's graph place
-                # (torch saves "original_self" for these ops the same way).
-                src = _apply.wrap(self._data.copy())
-                src._rg, src.grad_fn = self._rg, self.grad_fn
-                if self._output_nr:
-                    src._output_nr = self._output_nr
-                out = fn(src, *args, **kwargs)
-            else:
-                out = fn(self, *args, **kwargs)
-        else:
-            grad = False
-            out = fn(self, *args, **kwargs)
-        od = out._data
-        if od.dtype != self._data.dtype and not np.can_cast(od.dtype, self._data.dtype, 'same_kind'):
-            raise RuntimeError(f"result type {_cap(od.dtype)} can't be cast to the desired output "
-                               f"type {_cap(self._data.dtype)}")
-        if od.shape != self._data.shape:
-            raise RuntimeError(f"output with shape [{', '.join(map(str, self._data.shape))}] doesn't "
-                               f"match the broadcast shape [{', '.join(map(str, od.shape))}]")
-        self._data[...] = od
-        self._vc[0] += 1
-        if grad and out._rg:
-            self.grad_fn = out.grad_fn
-            self._rg = True
-            self.__dict__.pop('_output_nr', None)
-        return self
-
-    def add_(self, other, *, alpha=1):
-        return self._inplace(_ops.add, other, alpha=alpha)
-
-    def sub_(self, other, *, alpha=1):
-        return self._inplace(_ops.sub, other, alpha=alpha)
-
-    def mul_(self, other):
-        return self._inplace(_ops.mul, other)
-
-    def div_(self, other, *, rounding_mode=None):
-        return self._inplace(_ops.div, other, rounding_mode=rounding_mode)
-
-    def pow_(self, exponent):
-        return self._inplace(_ops.pow, exponent)
-
-    def neg_(self):
-        return self._inplace(_ops.neg)
-
-    def zero_(self):
-        """Fill with zeros in place."""
-        return self.fill_(0)
-
-    def fill_(self, value):
-        """Fill with ``value`` in place."""
-        if isinstance(value, Tensor):
-            value = value.item()
-        if _enabled[0] and self._rg:
-            self._check_inplace()
-            self._data.fill(value)
-            self._vc[0] += 1
-            self.grad_fn = connect_const(self)
-            return self
-        self._data.fill(value)
-        self._vc[0] += 1
-        return self
-
-    def copy_(self, src, non_blocking=False):
-        """Copy ``src`` (broadcast, cast) into self in place; differentiable w.r.t. ``src``."""
-        if not isinstance(src, Tensor):
-            src = Tensor._from_any(src)
-        return self._inplace(_copy_from, src)
-
-    __iadd__ = add_
-    __isub__ = sub_
-    __imul__ = mul_
-    __itruediv__ = div_
-
-    def __ifloordiv__(self, other):
-        return self._inplace(_ops.div, other, rounding_mode='floor')
-
-    def __ipow__(self, other):
-        return self._inplace(_ops.pow, other)
-
     # ----------------------------------------------------------------- operators
     def __add__(self, other):
         return _apply.binary(_ew.Add, self, other)
@@ -698,40 +594,6 @@ class _ToCopy(graph.Node):
         return g.astype(self.src) if self.src.kind in 'fc' else None
 
 
-class _CopyFrom(graph.Node):
-    _name = 'CopyBackwards'
-
-    def forward(self, dst, src):
-        self.shapes = dst.shape, src.shape
-        self.src_dtype = src.dtype
-        return np.broadcast_to(src, dst.shape).astype(dst.dtype)
-
-    def backward(self, g):
-        return np.zeros_like(g), _apply.unbroadcast(g, self.shapes[1]).astype(self.src_dtype)
-
-
-def _copy_from(dst, src):
-    node = _CopyFrom()
-    out = _apply.wrap(node.forward(dst._data, src._data))
-    if _enabled[0] and (dst._rg or src._rg):
-        graph.connect(node, out, (dst, src))
-    return out
-
-
-class _Fill(graph.Node):
-    _name = 'FillBackward0'
-
-    def backward(self, g):
-        return (np.zeros_like(g),)
-
-
-def connect_const(t):
-    """After an in-place fill, ``t`` no longer depends on its past: its grad to that is zero."""
-    node = _Fill()
-    node.edges = (graph.edge(t),)
-    return node
-
-
 class _RemovableHandle:
     def __init__(self, container, item):
         self._container, self._item = container, item
@@ -745,18 +607,6 @@ def _rebuild_plain(data, requires_grad):
     t = _apply.wrap(data)
     t._rg = requires_grad
     return t
-
-
-def _cap(npd):
-    return {'f': 'Float', 'i': 'Long', 'b': 'Bool', 'u': 'Byte', 'c': 'ComplexFloat'}[npd.kind] \
-        if npd.name not in ('float64', 'int32', 'float16') else \
-        {'float64': 'Double', 'int32': 'Int', 'float16': 'Half'}[npd.name]
-
-
-_LEGACY_NAMES = {_dtype.float32: 'FloatTensor', _dtype.float64: 'DoubleTensor',
-                 _dtype.float16: 'HalfTensor', _dtype.int64: 'LongTensor',
-                 _dtype.int32: 'IntTensor', _dtype.int16: 'ShortTensor', _dtype.int8: 'CharTensor',
-                 _dtype.uint8: 'ByteTensor', _dtype.bool_: 'BoolTensor'}
 
 
 def _size_arg(size):
@@ -774,62 +624,10 @@ def _wrap_dim(dim, ndim):
     return dim + n if dim < 0 else dim
 
 
-def _from_any(data, dtype=None):
-    """An ndarray (always a new one) from Python data, NumPy data, or tensors, with torch's
-    dtype inference: Python floats become the default dtype, ints int64, bools bool."""
-    if isinstance(data, Tensor):
-        arr = data._data.copy()
-    elif isinstance(data, np.ndarray):
-        arr = data.copy()
-    elif isinstance(data, np.generic):
-        arr = np.array(data)
-    else:
-        if isinstance(data, (list, tuple)) and data and _has_tensor(data):
-            data = _tensors_to_lists(data)
-        try:
-            arr = np.array(data)
-        except ValueError as e:
-            raise ValueError(f'expected sequence of equal-length lists: {e}') from None
-        if arr.dtype.kind == 'f':
-            # Only without an explicit dtype: tensor([0.1], dtype=float64) must not pass
-            # through float32 on the way.
-            if dtype is None and arr.dtype != get_default_dtype().np:
-                arr = arr.astype(get_default_dtype().np)
-        elif arr.dtype.kind in 'iu':
-            arr = arr.astype(np.int64)
-        elif arr.dtype.kind == 'c':
-            arr = arr.astype(np.complex64 if get_default_dtype() is _dtype.float32 else np.complex128)
-        elif arr.dtype.kind not in 'b':
-            raise TypeError(f"Could not infer dtype of {type(data).__name__}")
-    if dtype is not None:
-        arr = arr.astype(to_dtype(dtype).np, copy=False)
-    else:
-        from_numpy_dtype(arr.dtype)
-    return arr
-
-
-def _has_tensor(seq):
-    for x in seq:
-        if isinstance(x, Tensor):
-            return True
-        if isinstance(x, (list, tuple)) and x and _has_tensor(x):
-            return True
-    return False
-
-
-def _tensors_to_lists(seq):
-    out = []
-    for x in seq:
-        if isinstance(x, Tensor):
-            out.append(x._data)
-        elif isinstance(x, (list, tuple)):
-            out.append(_tensors_to_lists(x))
-        else:
-            out.append(x)
-    return out
-
-
 _apply.Tensor = Tensor
+_convert.Tensor = Tensor
+from . import _tensor_inplace  # noqa: E402
+_tensor_inplace.install(Tensor)   # add_, mul_, fill_, copy_, +=, ...
 from . import _ops  # noqa: E402
 _ops._install()   # the op functions become Tensor methods
 from ._ops import elementwise as _ew  # noqa: E402

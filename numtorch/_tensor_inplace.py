@@ -1,0 +1,187 @@
+"""The in-place half of ``Tensor``: ``add_``, ``mul_``, ``fill_``, ``copy_``, ``+=``, ... and the
+autograd checks every in-place op goes through (``_check_inplace``, ``_inplace``).
+
+Written as plain functions and set onto ``Tensor`` by ``install`` (called from ``_tensor.py``),
+so they sit in ``Tensor.__dict__`` exactly as if defined in the class body: ``_ops._install``
+never shadows them, and subclasses see them the same way.
+"""
+import numpy as np
+
+from . import _ops
+from .autograd import graph
+from .autograd.grad_mode import _enabled
+from ._convert import _cap
+from ._ops import _apply
+
+Tensor = None   # set by install (avoids an import cycle)
+
+
+def _check_inplace(self):
+    """torch's refusals for in-place ops that would corrupt autograd."""
+    if self._rg and self.grad_fn is None:
+        raise RuntimeError('a leaf Variable that requires grad is being used in an in-place '
+                           'operation.')
+    base = self._base
+    if base is not None:
+        if base._rg and base.grad_fn is None:
+            raise RuntimeError('a view of a leaf Variable that requires grad is being used in '
+                               'an in-place operation.')
+        # torch would move the new history onto the base; numtorch records it on the view
+        # only, so the base would silently miss it. Refuse rather than compute wrong grads.
+        raise RuntimeError('numtorch does not support recording an in-place change to a view '
+                           '(the view\'s base would not see it); index the base directly '
+                           '(x[0, 1] = v rather than x[0][1] = v) or call .clone() first.')
+
+
+def _inplace(self, fn, *args, **kwargs):
+    """Run out-of-place ``fn(self, ...)``, write the result into self, take its history."""
+    if _enabled[0]:
+        grad = self._rg or any(isinstance(a, Tensor) and a._rg for a in args) or \
+            any(isinstance(a, Tensor) and a._rg for a in kwargs.values())
+        if grad:
+            self._check_inplace()
+            # The op's node may save its input for backward (mul_, clamp_, sqrt_...), and
+            # self is about to be overwritten: hand it a copy standing in self's graph place
+            # (torch saves "original_self" for these ops the same way).
+            src = _apply.wrap(self._data.copy())
+            src._rg, src.grad_fn = self._rg, self.grad_fn
+            if self._output_nr:
+                src._output_nr = self._output_nr
+            out = fn(src, *args, **kwargs)
+        else:
+            out = fn(self, *args, **kwargs)
+    else:
+        grad = False
+        out = fn(self, *args, **kwargs)
+    od = out._data
+    if od.dtype != self._data.dtype and not np.can_cast(od.dtype, self._data.dtype, 'same_kind'):
+        raise RuntimeError(f"result type {_cap(od.dtype)} can't be cast to the desired output "
+                           f"type {_cap(self._data.dtype)}")
+    if od.shape != self._data.shape:
+        raise RuntimeError(f"output with shape [{', '.join(map(str, self._data.shape))}] doesn't "
+                           f"match the broadcast shape [{', '.join(map(str, od.shape))}]")
+    self._data[...] = od
+    self._vc[0] += 1
+    if grad and out._rg:
+        self.grad_fn = out.grad_fn
+        self._rg = True
+        self.__dict__.pop('_output_nr', None)
+    return self
+
+
+def add_(self, other, *, alpha=1):
+    """In-place ``add``: ``self += alpha * other``."""
+    return self._inplace(_ops.add, other, alpha=alpha)
+
+
+def sub_(self, other, *, alpha=1):
+    """In-place ``sub``: ``self -= alpha * other``."""
+    return self._inplace(_ops.sub, other, alpha=alpha)
+
+
+def mul_(self, other):
+    """In-place ``mul``."""
+    return self._inplace(_ops.mul, other)
+
+
+def div_(self, other, *, rounding_mode=None):
+    """In-place ``div`` (``rounding_mode`` as in ``div``)."""
+    return self._inplace(_ops.div, other, rounding_mode=rounding_mode)
+
+
+def pow_(self, exponent):
+    """In-place ``pow``."""
+    return self._inplace(_ops.pow, exponent)
+
+
+def neg_(self):
+    """In-place ``neg``."""
+    return self._inplace(_ops.neg)
+
+
+def zero_(self):
+    """Fill with zeros in place."""
+    return self.fill_(0)
+
+
+def fill_(self, value):
+    """Fill with ``value`` in place."""
+    if isinstance(value, Tensor):
+        value = value.item()
+    if _enabled[0] and self._rg:
+        self._check_inplace()
+        self._data.fill(value)
+        self._vc[0] += 1
+        self.grad_fn = connect_const(self)
+        return self
+    self._data.fill(value)
+    self._vc[0] += 1
+    return self
+
+
+def copy_(self, src, non_blocking=False):
+    """Copy ``src`` (broadcast, cast) into self in place; differentiable w.r.t. ``src``."""
+    if not isinstance(src, Tensor):
+        src = Tensor._from_any(src)
+    return self._inplace(_copy_from, src)
+
+
+def __ifloordiv__(self, other):
+    return self._inplace(_ops.div, other, rounding_mode='floor')
+
+
+def __ipow__(self, other):
+    return self._inplace(_ops.pow, other)
+
+
+class _CopyFrom(graph.Node):
+    _name = 'CopyBackwards'
+
+    def forward(self, dst, src):
+        self.shapes = dst.shape, src.shape
+        self.src_dtype = src.dtype
+        return np.broadcast_to(src, dst.shape).astype(dst.dtype)
+
+    def backward(self, g):
+        return np.zeros_like(g), _apply.unbroadcast(g, self.shapes[1]).astype(self.src_dtype)
+
+
+def _copy_from(dst, src):
+    node = _CopyFrom()
+    out = _apply.wrap(node.forward(dst._data, src._data))
+    if _enabled[0] and (dst._rg or src._rg):
+        graph.connect(node, out, (dst, src))
+    return out
+
+
+class _Fill(graph.Node):
+    _name = 'FillBackward0'
+
+    def backward(self, g):
+        return (np.zeros_like(g),)
+
+
+def connect_const(t):
+    """After an in-place fill, ``t`` no longer depends on its past: its grad to that is zero."""
+    node = _Fill()
+    node.edges = (graph.edge(t),)
+    return node
+
+
+_METHODS = ('_check_inplace', '_inplace', 'add_', 'sub_', 'mul_', 'div_', 'pow_', 'neg_',
+            'zero_', 'fill_', 'copy_', '__ifloordiv__', '__ipow__')
+# Python's augmented assignment: the same functions as the named methods.
+_ALIASES = {'__iadd__': 'add_', '__isub__': 'sub_', '__imul__': 'mul_', '__itruediv__': 'div_'}
+
+
+def install(cls):
+    """Make the functions above methods of ``cls`` (``numtorch.Tensor``)."""
+    global Tensor
+    Tensor = cls
+    g = globals()
+    for name in _METHODS:
+        fn = g[name]
+        fn.__qualname__ = f'{cls.__name__}.{name}'
+        setattr(cls, name, fn)
+    for alias, name in _ALIASES.items():
+        setattr(cls, alias, g[name])
