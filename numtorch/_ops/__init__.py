@@ -27,8 +27,8 @@ from . import sorting  # noqa: E402
 MODULES.append(sorting)
 FUNCTION_ONLY |= sorting.FUNCTION_ONLY
 
-from . import extra  # noqa: E402
-MODULES.append(extra)
+from . import extra, order_stats  # noqa: E402
+MODULES += [extra, order_stats]
 FUNCTION_ONLY |= extra.FUNCTION_ONLY
 
 # Matrix decompositions (svd, qr, cholesky, slogdet, pinverse); the linalg.* forms live in

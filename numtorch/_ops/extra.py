@@ -1,6 +1,7 @@
 """Less common torch ops: tensor_split, take_along_dim, tril/triu_indices, rot90, hypot, xlogy,
-logaddexp, logcumsumexp, nanmedian, quantile/nanquantile, mode, cov, corrcoef, fill_diagonal_ and
-the in-place shape methods (squeeze_, unsqueeze_, t_, transpose_).
+logaddexp, logcumsumexp, cov, corrcoef, fill_diagonal_ and the in-place shape methods (squeeze_,
+unsqueeze_, t_, transpose_). The order statistics (nanmedian, quantile, mode) are in
+``order_stats.py``.
 
 Ops torch implements as one kernel get one Node here with torch's grad_fn name; those torch
 composes from other ops (tensor_split, take_along_dim, cov, corrcoef) are composed here too, so
@@ -12,14 +13,12 @@ from .._dtype import get_default_dtype
 from ..autograd.graph import Node
 from ..autograd.grad_mode import _enabled
 from ._apply import wrap, unary, binary, unbroadcast, float_dtype
-from .reduce import _one, _ties, _values_indices
-from .sorting import SelectAlong
-from .. import return_types
+from .reduce import _one
 from . import _apply
 
 __all__ = ['tensor_split', 'take_along_dim', 'tril_indices', 'triu_indices', 'rot90', 'hypot',
-           'xlogy', 'logaddexp', 'logcumsumexp', 'nanmedian', 'quantile', 'nanquantile', 'mode',
-           'cov', 'corrcoef', 'fill_diagonal_', 'squeeze_', 'unsqueeze_', 't_', 'transpose_']
+           'xlogy', 'logaddexp', 'logcumsumexp', 'cov', 'corrcoef', 'fill_diagonal_', 'squeeze_',
+           'unsqueeze_', 't_', 'transpose_']
 FUNCTION_ONLY = {'tril_indices', 'triu_indices'}
 
 _CAP = {'int64': 'Long', 'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte',
@@ -301,206 +300,6 @@ def logcumsumexp(input, dim, *, out=None):
         _one(dim, 1)
         return unary(Logcumsumexp, input.reshape(1), 0).reshape(())
     return unary(Logcumsumexp, input, _one(dim, nd))
-
-
-# --------------------------------------------------------------------------- order statistics
-class NanmedianAll(Node):
-    _name = 'NanmedianBackward0'
-
-    def forward(self, a):
-        flat = a.reshape(-1)
-        ok = flat[~np.isnan(flat)] if a.dtype.kind == 'f' else flat
-        if ok.size == 0:
-            out = np.array(np.nan if a.dtype.kind == 'f' else 0, a.dtype)
-        else:
-            k = (ok.size - 1) // 2
-            out = np.asarray(np.partition(ok, k)[k])
-        self.saved, self.out = (a,), out
-        return out
-
-    def backward(self, g):
-        a, = self.saved
-        mask = _ties(a, self.out)
-        return mask * (g / mask.sum())
-
-
-class NanmedianDim(SelectAlong):
-    _name = 'NanmedianBackward1'
-
-    def forward(self, a, axis, keepdim):
-        if a.shape[axis] == 0:
-            raise IndexError(f'nanmedian(): Expected reduction dim {axis} to have non-zero size.')
-        order = np.argsort(a, axis=axis, kind='stable')        # NaN sorts last
-        cnt = (~np.isnan(a)).sum(axis=axis, keepdims=True) if a.dtype.kind == 'f' else \
-            np.full(a.shape[:axis] + (1,) + a.shape[axis + 1:], a.shape[axis])
-        k = np.maximum((cnt - 1) // 2, 0)
-        idx = np.take_along_axis(order, k, axis)
-        return self.pick(a, idx, axis, keepdim)
-
-
-def nanmedian(input, dim=None, keepdim=False):
-    """The lower median ignoring NaN, of all elements or ``(values, indices)`` along ``dim``.
-
-    >>> import numtorch
-    >>> numtorch.tensor([1., float('nan'), 3., 2.]).nanmedian()
-    tensor(2.)
-    """
-    if input._data.dtype.kind == 'b':
-        raise NotImplementedError('"nanmedian_cpu" not implemented for \'Bool\'')
-    if dim is None:
-        return unary(NanmedianAll, input)
-    nd = input._data.ndim
-    if nd == 0:
-        _one(dim, 1)
-        v, i = nanmedian(input.reshape(1), 0, keepdim)
-        return return_types.nanmedian(v.reshape(()), i.reshape(()))
-    return _values_indices(NanmedianDim, input, return_types.nanmedian, _one(dim, nd), keepdim)
-
-
-class Mode(SelectAlong):
-    def forward(self, a, axis, keepdim):
-        if a.shape[axis] == 0:
-            raise IndexError(f'mode(): Expected reduction dim {axis} to have non-zero size.')
-        m = np.moveaxis(a, axis, -1)
-        rows = m.reshape(-1, m.shape[-1])
-        idx = np.empty(rows.shape[0], np.int64)
-        n = rows.shape[1]
-        for r, row in enumerate(rows):
-            order = np.argsort(row, kind='stable')
-            s = row[order]
-            starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-            lens = np.diff(np.r_[starts, n])
-            best = int(np.argmax(lens))            # the smallest of the most frequent values
-            idx[r] = order[starts[best] + lens[best] - 1]   # torch reports its last position
-        idx = np.expand_dims(idx.reshape(m.shape[:-1]), axis)
-        return self.pick(a, idx, axis, keepdim)
-
-
-def mode(input, dim=-1, keepdim=False):
-    """The most frequent value along ``dim`` (the smallest on ties) and its (last) index.
-
-    >>> import numtorch
-    >>> numtorch.tensor([1, 2, 2, 3]).mode()
-    torch.return_types.mode(
-    values=tensor(2),
-    indices=tensor(2))
-    """
-    nd = input._data.ndim
-    if nd == 0:
-        _one(dim, 1)
-        v, i = mode(input.reshape(1), 0, keepdim)
-        return return_types.mode(v.reshape(()), i.reshape(()))
-    return _values_indices(Mode, input, return_types.mode, _one(dim, nd), keepdim)
-
-
-_INTERP = ('linear', 'lower', 'higher', 'midpoint', 'nearest')
-
-
-class Quantile(Node):
-    """Quantiles of ``a`` (..., 1, n) along its last axis, one per ``q`` (nq, 1): (..., nq)."""
-
-    def forward(self, a, q, ignore_nan, interpolation):
-        order = np.argsort(a, axis=-1, kind='stable')          # NaN sorts last
-        s = np.take_along_axis(a, order, -1)
-        n = a.shape[-1]
-        nan = np.isnan(a)
-        if ignore_nan:
-            last = nan.shape[-1] - nan.sum(-1, keepdims=True) - 1   # -1 where all NaN
-            ranks = np.maximum(q * last, 0)                           # all NaN -> rank 0 (NaN)
-        else:
-            ranks = np.where(nan.any(-1, keepdims=True), n - 1, q * (n - 1))
-        ranks = ranks.astype(a.dtype, copy=False)
-        lo = np.floor(ranks)
-        if interpolation == 'lower':
-            hi = lo
-        elif interpolation == 'higher':
-            lo = hi = np.ceil(ranks)
-        elif interpolation == 'nearest':
-            lo = hi = np.round(ranks)
-        else:
-            hi = np.ceil(ranks)
-        w = ranks - lo if interpolation == 'linear' else \
-            np.full_like(ranks, 0.5 if interpolation == 'midpoint' else 0)
-        lo, hi = lo.astype(np.int64), hi.astype(np.int64)
-        vlo, vhi = np.take_along_axis(s, lo, -1), np.take_along_axis(s, hi, -1)
-        # torch's lerp: two formulas, each exact at its own end.
-        out = np.where(w < 0.5, vlo + w * (vhi - vlo), vhi - (vhi - vlo) * (1 - w))
-        self.saved = (np.take_along_axis(order, lo, -1), np.take_along_axis(order, hi, -1), w)
-        self.shape = a.shape
-        return out[..., 0]
-
-    def backward(self, g):
-        # a is (..., 1, n) and the picks (..., nq, 1): scatter each q's weights into its row.
-        ilo, ihi, w = self.saved
-        out = np.zeros(self.shape, g.dtype)
-        at = tuple(np.indices(ilo.shape, sparse=True)[:-2]) + (0,)
-        g = g[..., None]
-        np.add.at(out, at + (ilo,), g * (1 - w))
-        np.add.at(out, at + (ihi,), g * w)
-        return out
-
-
-def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
-    dt = input._data.dtype
-    if dt.kind != 'f' or dt.itemsize < 4:
-        raise RuntimeError(f'{name}() input tensor must be either float or double dtype')
-    if interpolation not in _INTERP:
-        raise RuntimeError(f'{name}() interpolation must be one of linear, lower, higher, midpoint '
-                           f'or nearest, but got {interpolation}')
-    scalar_q = not isinstance(q, _apply.Tensor)
-    if scalar_q:
-        if not 0 <= q <= 1:
-            raise RuntimeError(f'{name}() q must be in the range [0, 1] but got {q}')
-        qa = np.asarray([float(q)], dt)
-    else:
-        if q._data.ndim > 1:
-            raise RuntimeError(f'{name}() q must be a scalar or 1D tensor')
-        if q._data.dtype != dt:
-            raise RuntimeError(f'{name}() q tensor must be same dtype as the input tensor')
-        scalar_q = q._data.ndim == 0
-        qa = q._data.reshape(-1)
-    if np.any((qa < 0) | (qa > 1)):
-        raise RuntimeError(f'{name}() q values must be in the range [0, 1]')
-    nd = input._data.ndim
-    if input._data.size == 0 and dim is None:
-        raise RuntimeError(f'{name}() input tensor must be non-empty')
-    if dim is None:
-        x = input.reshape(1, -1)                     # one row holding every element
-        d = None
-    else:
-        d = _one(dim, max(nd, 1))
-        x = input.reshape(1) if nd == 0 else input
-        if x._data.shape[d] == 0:
-            raise RuntimeError(f'{name}() input tensor must be non-empty')
-        x = x.movedim(d, -1).unsqueeze(-2)          # (..., 1, n): q broadcasts on the new axis
-    r = unary(Quantile, x, qa[:, None], ignore_nan, interpolation)   # (..., nq)
-    r = r.movedim(-1, 0)                             # (nq, ...)
-    if dim is None:
-        r = r.reshape(-1, *([1] * nd if keepdim else []))
-    elif keepdim and nd:
-        r = r.unsqueeze(d + 1)
-    return r.squeeze(0) if scalar_q else r
-
-
-def quantile(input, q, dim=None, keepdim=False, *, interpolation='linear', out=None):
-    """The ``q``-th quantiles (``q`` a float or 1-d tensor in [0, 1]) of all elements or along
-    ``dim``, interpolating between the neighbouring order statistics. NaN anywhere gives NaN.
-
-    >>> import numtorch
-    >>> numtorch.tensor([0., 1., 2., 3.]).quantile(0.5)
-    tensor(1.5000)
-    """
-    return _quantile('quantile', input, q, dim, keepdim, interpolation, False)
-
-
-def nanquantile(input, q, dim=None, keepdim=False, *, interpolation='linear', out=None):
-    """``quantile`` ignoring NaN (a slice of only NaN gives NaN).
-
-    >>> import numtorch
-    >>> numtorch.tensor([0., float('nan'), 2.]).nanquantile(0.5)
-    tensor(1.)
-    """
-    return _quantile('nanquantile', input, q, dim, keepdim, interpolation, True)
 
 
 # --------------------------------------------------------------------------- covariance
