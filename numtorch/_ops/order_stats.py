@@ -1,14 +1,13 @@
 """Order statistics: nanmedian, quantile/nanquantile, mode.
 
 Each is one Node with torch's grad_fn name; the ``(values, indices)`` forms along a dim reuse
-``sorting.SelectAlong`` (pick by index, scatter the gradient back to the picked places).
+``reduce.SelectAlong`` (pick by index, scatter the gradient back to the picked places).
 """
 import numpy as np
 
 from ..autograd.graph import Node
 from ._apply import unary
-from .reduce import _one, _ties, _values_indices
-from .sorting import SelectAlong
+from .reduce import _one, _ties, _values_indices, SelectAlong
 from .. import return_types
 from . import _apply
 

@@ -223,8 +223,44 @@ class Amin(Amax):
     label = 'amin'
 
 
-class MaxDim(Node):
-    """``max(dim)`` / ``min(dim)``: (values, indices); the gradient goes to each index."""
+class SelectAlong(Node):
+    """Values picked along ``axis`` at ``idx``; the gradient goes back to those positions.
+
+    The base of every (values, indices) node: max/min/median(dim) here, sort/topk/kthvalue/
+    cummax in ``sorting``, nanmedian/mode in ``order_stats``."""
+
+    def pick(self, a, idx, axis, keepdim=True):
+        self.shape, self.axis, self.idx, self.keepdim = a.shape, axis, idx, keepdim
+        vals = xp.take_along_axis(a, idx, axis)
+        if not keepdim:
+            vals, idx = vals.squeeze(axis), idx.squeeze(axis)
+        return vals, idx.astype(xp.int64, copy=False)
+
+    def backward(self, g):
+        if self.axis is None:
+            return g
+        if not self.keepdim:
+            g = xp.expand_dims(g, self.axis)
+        out = xp.zeros(self.shape, g.dtype)
+        if self.accumulate:
+            xp.add.at(out, _full_index(self.idx, self.axis), g)
+        else:
+            xp.put_along_axis(out, self.idx, g, self.axis)
+        return out
+
+    accumulate = False
+
+
+def _full_index(idx, axis):
+    """An advanced-index tuple addressing ``idx`` along ``axis`` (for ``add.at``)."""
+    grids = list(xp.indices(idx.shape, sparse=True))
+    grids[axis] = idx
+    return tuple(grids)
+
+
+class MaxDim(SelectAlong):
+    """``max(dim)`` / ``min(dim)``: (values, indices); the gradient goes to each index
+    (``SelectAlong.backward``)."""
     _name = 'MaxBackward0'
     arg = staticmethod(xp.ndarray.argmax)
     red = staticmethod(xp.ndarray.max)     # None: read the values at the indices instead
@@ -244,15 +280,6 @@ class MaxDim(Node):
         if not keepdim:
             vals, idx = vals.squeeze(axis), idx.squeeze(axis)
         return vals, idx.astype(xp.int64, copy=False)
-
-    def backward(self, g):
-        if self.axis is None:
-            return g
-        if not self.keepdim:
-            g = xp.expand_dims(g, self.axis)
-        out = xp.zeros(self.shape, g.dtype)
-        xp.put_along_axis(out, self.idx, g, self.axis)
-        return out
 
 
 class MinDim(MaxDim):

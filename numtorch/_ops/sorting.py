@@ -2,14 +2,15 @@
 unique_consecutive, bincount, histc, searchsorted, bucketize, isin, diff, cross.
 
 The differentiable ones (sort, msort, topk, kthvalue, cummax/cummin) pick elements along a dim;
-their backward puts the gradient back at the picked indices (one ``SelectAlong`` node family).
+their backward puts the gradient back at the picked indices (one ``SelectAlong`` node family,
+shared with ``max(dim)``/``min(dim)`` and defined in ``reduce``).
 Sorts are stable, and NaN sorts above every number, as on torch's CPU.
 """
 from .._backend import xp
 from ..autograd.graph import Node
 from ._apply import wrap, unbroadcast, raise_if_unbroadcastable
 from . import _apply
-from .reduce import _one, _values_indices
+from .reduce import _one, _values_indices, SelectAlong
 from .. import return_types
 
 __all__ = ['sort', 'argsort', 'msort', 'topk', 'kthvalue', 'cummax', 'cummin', 'unique',
@@ -25,38 +26,6 @@ def _argsort(a, axis, descending):
     n = a.shape[axis]
     rev = xp.argsort(xp.flip(a, axis), axis=axis, kind='stable')
     return (n - 1) - xp.flip(rev, axis)
-
-
-class SelectAlong(Node):
-    """Values picked along ``axis`` at ``idx``; the gradient goes back to those positions."""
-
-    def pick(self, a, idx, axis, keepdim=True):
-        self.shape, self.axis, self.idx, self.keepdim = a.shape, axis, idx, keepdim
-        vals = xp.take_along_axis(a, idx, axis)
-        if not keepdim:
-            vals, idx = vals.squeeze(axis), idx.squeeze(axis)
-        return vals, idx.astype(xp.int64, copy=False)
-
-    def backward(self, g):
-        if self.axis is None:
-            return g
-        if not self.keepdim:
-            g = xp.expand_dims(g, self.axis)
-        out = xp.zeros(self.shape, g.dtype)
-        if self.accumulate:
-            xp.add.at(out, _full_index(self.idx, self.axis), g)
-        else:
-            xp.put_along_axis(out, self.idx, g, self.axis)
-        return out
-
-    accumulate = False
-
-
-def _full_index(idx, axis):
-    """An advanced-index tuple addressing ``idx`` along ``axis`` (for ``add.at``)."""
-    grids = list(xp.indices(idx.shape, sparse=True))
-    grids[axis] = idx
-    return tuple(grids)
 
 
 class Sort(SelectAlong):
