@@ -1,4 +1,7 @@
 """The core ops written with the engine: arithmetic, exp/log/relu, sum/mean, matmul, reshape."""
+import pytest
+
+import numtorch
 from opcheck import Op, check_op, parametrize
 
 BCAST = [((2, 3), (2, 3)), ((2, 3), (3,)), ((4, 1, 3), (2, 1)), ((), (4,)), ((0, 3), (3,))]
@@ -50,3 +53,28 @@ OPS = [
 @parametrize(OPS)
 def test_op(op, shapes, dt):
     check_op(op, shapes, dt)
+
+
+class _WrongGrad(numtorch.autograd.Function):
+    """x * 2 with a deliberately wrong backward (3 instead of 2)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 3
+
+
+def test_harness_catches_wrong_values():
+    op = Op('wrong_values', lambda m, a: a * (2 if m is numtorch else 3), [((2, 3),)])
+    with pytest.raises(AssertionError):
+        check_op(op, ((2, 3),), 'float64')
+
+
+def test_harness_catches_wrong_gradient():
+    op = Op('wrong_grad', lambda m, a: _WrongGrad.apply(a) if m is numtorch else a * 2,
+            [((2, 3),)])
+    with pytest.raises(AssertionError):
+        check_op(op, ((2, 3),), 'float32')
