@@ -66,10 +66,7 @@ def _tensors_to_lists(seq):
     return out
 
 
-def _cap(npd):
-    return {'f': 'Float', 'i': 'Long', 'b': 'Bool', 'u': 'Byte', 'c': 'ComplexFloat'}[npd.kind] \
-        if npd.name not in ('float64', 'int32', 'float16') else \
-        {'float64': 'Double', 'int32': 'Int', 'float16': 'Half'}[npd.name]
+from ._dtype import scalar_name as _cap  # noqa: E402
 
 
 _LEGACY_NAMES = {_dtype.float32: 'FloatTensor', _dtype.float64: 'DoubleTensor',

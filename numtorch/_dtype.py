@@ -72,6 +72,23 @@ ALIASES = {'float': float32, 'double': float64, 'half': float16, 'long': int64, 
 
 _default = [float32]
 
+# torch's C++ scalar-type names, as its error messages spell them ("... not implemented for 'Long'").
+_SCALAR_NAMES = {'bool': 'Bool', 'uint8': 'Byte', 'int8': 'Char', 'int16': 'Short', 'int32': 'Int',
+                 'int64': 'Long', 'uint16': 'UInt16', 'uint32': 'UInt32', 'uint64': 'UInt64',
+                 'float16': 'Half', 'float32': 'Float', 'float64': 'Double',
+                 'complex64': 'ComplexFloat', 'complex128': 'ComplexDouble'}
+
+
+def scalar_name(npd):
+    """torch's name for a NumPy dtype in error messages: float32 -> 'Float', int64 -> 'Long'."""
+    name = np.dtype(npd).name
+    return _SCALAR_NAMES.get(name, name)
+
+
+def tensor_type_name(npd):
+    """torch's legacy tensor type name: float32 -> 'torch.FloatTensor'."""
+    return 'torch.' + scalar_name(npd) + 'Tensor'
+
 
 def get_default_dtype():
     """The dtype of floats created from Python numbers (``float32`` unless changed).

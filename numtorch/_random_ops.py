@@ -13,6 +13,7 @@ import operator
 import numpy as np
 
 from ._dtype import get_default_dtype, to_dtype
+from . import _dtype as _dtype_mod
 from ._device import check_device
 from ._tensor import Tensor
 from ._ops._apply import wrap
@@ -24,10 +25,7 @@ __all__ = ['rand', 'randn', 'randint', 'randperm', 'normal', 'bernoulli', 'multi
            'poisson', 'rand_like', 'randn_like', 'randint_like']
 
 # torch's C++ scalar-type names, used in its "not implemented for 'Long'" errors
-_SCALAR = {'float16': 'Half', 'float32': 'Float', 'float64': 'Double', 'int8': 'Char',
-           'int16': 'Short', 'int32': 'Int', 'int64': 'Long', 'uint8': 'Byte', 'bool': 'Bool',
-           'uint16': 'UInt16', 'uint32': 'UInt32', 'uint64': 'UInt64',
-           'complex64': 'ComplexFloat', 'complex128': 'ComplexDouble'}
+_SCALAR = _dtype_mod._SCALAR_NAMES
 _CTYPE = {'uint8': 'unsigned char', 'int8': 'signed char', 'int16': 'short', 'int32': 'int',
           'int64': 'long', 'uint16': 'unsigned short', 'uint32': 'unsigned int',
           'uint64': 'unsigned long', 'bool': 'bool'}

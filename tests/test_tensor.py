@@ -175,3 +175,14 @@ def test_contiguous_returns_self_or_copy():
 def test_view_non_contiguous_error():
     same_error(lambda m: m.zeros(2, 3).t().view(6))
     _same(numtorch.arange(6).reshape(2, 3).t().reshape(6), torch.arange(6).reshape(2, 3).t().reshape(6))
+
+
+@pytest.mark.parametrize('name', ['bool', 'uint8', 'int8', 'int16', 'int32', 'int64', 'float16',
+                                  'float32', 'float64'])
+def test_tensor_type_names_match_torch(name):
+    # One table (numtorch._dtype) names dtypes in every error message; check it against torch.
+    import torch
+    from numtorch._dtype import tensor_type_name
+    assert tensor_type_name(np.dtype(name)) == torch.empty(0, dtype=getattr(torch, name)).type()
+    assert numtorch.empty(0, dtype=getattr(numtorch, name)).type() == \
+        torch.empty(0, dtype=getattr(torch, name)).type()

@@ -10,6 +10,7 @@ Functions in ``__all__`` are torch-level (``numtorch.softmax``, ``Tensor.softmax
 import math
 
 from .._backend import xp
+from .._dtype import scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
 from ._apply import unary, wrap, float_dtype
@@ -20,9 +21,7 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
-def _dtname(d):
-    return {'float32': 'Float', 'float64': 'Double', 'float16': 'Half', 'int64': 'Long',
-            'int32': 'Int', 'bool': 'Bool'}.get(d.name, d.name)
+_dtname = scalar_name
 
 
 def _record(node, out, inputs):

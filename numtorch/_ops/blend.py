@@ -5,7 +5,7 @@ Operands are promoted together with torch's rules (``result_type``; Python numbe
 broadcast; each gradient is summed back to its operand's shape by ``unbroadcast``.
 """
 from .._backend import xp
-from .._dtype import result_type, from_numpy_dtype
+from .._dtype import result_type, from_numpy_dtype, scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
 from ._apply import unary, binary, unbroadcast, float_dtype, wrap, raise_if_unbroadcastable
@@ -360,10 +360,7 @@ def where(condition, input=None, other=None):
     return out
 
 
-def _cap(npd):
-    return {'float32': 'Float', 'float64': 'Double', 'float16': 'Half', 'int64': 'Long',
-            'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte',
-            'bool': 'Bool'}.get(npd.name, npd.name)
+_cap = scalar_name
 
 
 

@@ -5,7 +5,7 @@ not require grad, whatever the inputs. Operands promote as for arithmetic (``int
 compares in the default float), and the result of a comparison is always bool.
 """
 from .._backend import xp
-from .._dtype import result_type
+from .._dtype import result_type, scalar_name
 from ._apply import wrap, raise_if_unbroadcastable
 from . import _apply
 
@@ -122,8 +122,7 @@ def _bitwise(kernel, fn, a, b):
     for d in (ad, bd):
         k = d.dtype.kind if d.__class__ is ndarray else ('f' if d.__class__ is float else 'i')
         if k not in 'biu':
-            name = {'float32': 'Float', 'float64': 'Double', 'float16': 'Half'}.get(
-                getattr(d, 'dtype', xp.dtype(float)).name, 'Float')
+            name = scalar_name(d.dtype) if d.__class__ is ndarray else 'Float'
             raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
     try:
         return wrap(fn(ad, bd))

@@ -19,6 +19,7 @@ conv1d is conv2d with H = 1; groups are a batch dimension of the matmuls.
 from numpy.lib.stride_tricks import as_strided
 
 from .._backend import xp
+from .._dtype import tensor_type_name
 from .._threads import blas_threads
 from ..autograd.graph import Node
 from ._apply import nary
@@ -51,8 +52,7 @@ def _shape_str(s):
 
 
 def _type_name(a):
-    return {'float32': 'torch.FloatTensor', 'float64': 'torch.DoubleTensor',
-            'float16': 'torch.HalfTensor', 'int64': 'torch.LongTensor'}.get(a.dtype.name, a.dtype.name)
+    return tensor_type_name(a.dtype)
 
 
 def _ctype(a):

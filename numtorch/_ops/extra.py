@@ -21,8 +21,7 @@ __all__ = ['tensor_split', 'take_along_dim', 'tril_indices', 'triu_indices', 'ro
            'unsqueeze_', 't_', 'transpose_']
 FUNCTION_ONLY = {'tril_indices', 'triu_indices'}
 
-_CAP = {'int64': 'Long', 'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte',
-        'bool': 'Bool', 'float16': 'Half', 'float32': 'Float', 'float64': 'Double'}
+from .._dtype import _SCALAR_NAMES as _CAP  # noqa: E402
 
 
 def _floats_only(name, *ts):

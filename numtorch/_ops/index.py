@@ -5,6 +5,7 @@ copies ("advanced" indexing), whose backward scatters with ``add.at`` so repeate
 accumulate.
 """
 from .._backend import xp
+from .._dtype import scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
 from ._apply import view as view_op, unary, unbroadcast
@@ -178,10 +179,7 @@ def _assign(a, index, v, accumulate=False):
         raise
 
 
-def _cap(npd):
-    return {'float32': 'Float', 'float64': 'Double', 'float16': 'Half', 'int64': 'Long',
-            'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte',
-            'bool': 'Bool'}.get(npd.name, npd.name)
+_cap = scalar_name
 
 
 def setitem(input, index, value):

@@ -68,8 +68,7 @@ class Matmul(Node):
         return ga.reshape(a.shape), gb.reshape(b.shape)
 
 
-_CAP = {'float32': 'Float', 'float64': 'Double', 'float16': 'Half', 'int64': 'Long',
-        'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte', 'bool': 'Bool'}
+from .._dtype import _SCALAR_NAMES as _CAP  # noqa: E402
 
 
 def _same_dtype(a, b, fmt):

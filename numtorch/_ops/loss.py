@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from .._backend import xp
-from .._dtype import promote_types
+from .._dtype import promote_types, scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
 from ._apply import wrap, unbroadcast
@@ -32,9 +32,7 @@ def _size(s):
 
 
 def _dname(a):
-    return {'float32': 'Float', 'float64': 'Double', 'float16': 'Half', 'int64': 'Long',
-            'int32': 'Int', 'bool': 'Bool', 'uint8': 'Byte', 'int16': 'Short',
-            'int8': 'Char'}.get(a.dtype.name, a.dtype.name)
+    return scalar_name(a.dtype)
 
 
 def _reduction(reduction, size_average=None, reduce=None):

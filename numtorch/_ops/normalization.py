@@ -11,6 +11,7 @@ needs two reductions and one elementwise pass, and saves only ``xhat`` and ``inv
 import numpy as np
 
 from .._backend import xp
+from .._dtype import scalar_name, tensor_type_name
 from ..autograd.graph import Node
 from ._apply import nary, wrap
 
@@ -20,7 +21,7 @@ def _shape_str(s):
 
 
 def _cname(a):
-    return {'float32': 'Float', 'float64': 'Double', 'float16': 'Half'}.get(a.dtype.name, a.dtype.name)
+    return scalar_name(a.dtype)
 
 
 def _norm_backward(gy, xhat, invstd, axes):
@@ -291,10 +292,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     """
     idx = input._data
     if idx.dtype.kind not in 'iu':
-        names = {'float32': 'Float', 'float64': 'Double', 'bool': 'Bool', 'float16': 'Half'}
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the "
                            f"following scalar types: Long, Int; but got "
-                           f"torch.{names.get(idx.dtype.name, idx.dtype.name)}Tensor instead "
+                           f"{tensor_type_name(idx.dtype)} instead "
                            f"(while checking arguments for embedding)")
     w = weight._data
     if w.ndim != 2:

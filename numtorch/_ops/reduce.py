@@ -7,6 +7,7 @@ Gradient routing follows torch: a full ``max()`` (and ``amax``, ``median()``) sh
 evenly among tied elements; ``max(dim)`` sends it to the returned index.
 """
 from .._backend import xp
+from .._dtype import scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
 from ._apply import unary, wrap
@@ -89,8 +90,7 @@ class Mean(Node):
         return _expand_back(g / self.n, self.shape, self.axes, self.keepdim)
 
 
-def _cap(npd):
-    return {'int64': 'Long', 'int32': 'Int', 'bool': 'Bool', 'uint8': 'Byte'}.get(npd.name, npd.name)
+_cap = scalar_name
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, **kwargs):

@@ -7,6 +7,7 @@ shared with ``max(dim)``/``min(dim)`` and defined in ``reduce``).
 Sorts are stable, and NaN sorts above every number, as on torch's CPU.
 """
 from .._backend import xp
+from .._dtype import scalar_name
 from ..autograd.graph import Node
 from ._apply import wrap, unbroadcast, raise_if_unbroadcastable
 from . import _apply
@@ -230,9 +231,7 @@ def _int1d_nonneg(a, name):
 
 
 def _tname(a):
-    return {'float32': 'Float', 'float64': 'Double', 'float16': 'Half', 'int64': 'Long',
-            'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte',
-            'bool': 'Bool'}[a.dtype.name]
+    return scalar_name(a.dtype)
 
 
 def bincount(input, weights=None, minlength=0):

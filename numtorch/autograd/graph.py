@@ -11,6 +11,8 @@ once all of its gradients have arrived, and hands each input gradient along its 
 """
 import numpy as np
 
+from .._dtype import tensor_type_name
+
 from .grad_mode import _enabled
 
 _FREED = ('Trying to backward through the graph a second time (or directly access saved tensors '
@@ -151,10 +153,7 @@ def _record_versions(node, saved, out, inputs):
 
 
 def _type_name(arr):
-    names = {'float32': 'FloatTensor', 'float64': 'DoubleTensor', 'float16': 'HalfTensor',
-             'int64': 'LongTensor', 'int32': 'IntTensor', 'bool': 'BoolTensor',
-             'int16': 'ShortTensor', 'int8': 'CharTensor', 'uint8': 'ByteTensor'}
-    return 'torch.' + names.get(arr.dtype.name, arr.dtype.name)
+    return tensor_type_name(arr.dtype)
 
 
 def _check_versions(node):
