@@ -253,3 +253,24 @@ def test_squeeze_grad_fn_names_match_torch(expr):
     theirs = expr(torch.ones(2, 1, 3, requires_grad=True)).grad_fn.name()
     ours = expr(numtorch.ones(2, 1, 3, requires_grad=True)).grad_fn.name()
     assert ours == theirs
+
+
+@pytest.mark.parametrize('name,args', [('eq_', (1.,)), ('lt_', (1.5,)), ('logical_not_', ()),
+                                       ('logical_and_', ([1., 1., 0.],)), ('ge_', (2.,))])
+def test_inplace_comparisons_match_torch(name, args):
+    # They come from the one in-place method factory, _apply.inplace_method.
+    import torch
+    ours = numtorch.tensor([1., 0., 2.])
+    theirs = torch.tensor([1., 0., 2.])
+    conv = lambda m: [m.tensor(a) if isinstance(a, list) else a for a in args]  # noqa: E731
+    assert getattr(ours, name)(*conv(numtorch)) is ours
+    getattr(theirs, name)(*conv(torch))
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert ours.dtype == numtorch.float32 and ours._version == 1
+
+
+def test_inplace_bitwise_not_matches_torch():
+    import torch
+    ours, theirs = numtorch.tensor([1, 2]), torch.tensor([1, 2])
+    ours.bitwise_not_(); theirs.bitwise_not_()
+    assert ours.tolist() == theirs.tolist()

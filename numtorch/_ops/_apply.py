@@ -142,3 +142,13 @@ def unbroadcast(g, shape):
 def float_dtype(d):
     """The floating dtype an integer input computes in (torch: int -> default float)."""
     return d if d.kind in 'fc' else get_default_dtype().np
+
+
+def inplace_method(fn, doc=None):
+    """The in-place method ``<fn>_`` of an out-of-place op: ``Tensor._inplace`` runs ``fn`` and
+    writes the result back (with torch's leaf, view and dtype checks)."""
+    def method(input, *args, **kwargs):
+        return input._inplace(fn, *args, **kwargs)
+    method.__name__ = method.__qualname__ = fn.__name__ + '_'
+    method.__doc__ = doc or f'In-place ``{fn.__name__}``: writes the result into ``input``, returns it.'
+    return method

@@ -6,7 +6,7 @@ compares in the default float), and the result of a comparison is always bool.
 """
 from .._backend import xp
 from .._dtype import result_type, scalar_name
-from ._apply import wrap, raise_if_unbroadcastable
+from ._apply import wrap, raise_if_unbroadcastable, inplace_method
 from . import _apply
 
 ndarray = xp.ndarray
@@ -247,26 +247,15 @@ greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
 def _inplace_cmp(fn):
-    def method(input, other):
-        return input._inplace(fn, other)
-    method.__name__ = method.__qualname__ = fn.__name__ + '_'
-    method.__doc__ = f'In-place ``{fn.__name__}``: the result (0/1) written in ``input``\'s dtype.'
-    return method
-
-
-def _inplace_cmp1(fn):
-    def method(input):
-        return input._inplace(fn)
-    method.__name__ = method.__qualname__ = fn.__name__ + '_'
-    method.__doc__ = f'In-place ``{fn.__name__}``.'
-    return method
+    return inplace_method(fn, f'In-place ``{fn.__name__}``: the result (0/1) written in '
+                              f'``input``\'s dtype.')
 
 
 eq_, ne_, lt_, le_, gt_, ge_ = (_inplace_cmp(f) for f in (eq, ne, lt, le, gt, ge))
 logical_and_, logical_or_, logical_xor_ = (_inplace_cmp(f) for f in (logical_and, logical_or, logical_xor))
 bitwise_and_, bitwise_or_, bitwise_xor_ = (_inplace_cmp(f) for f in (bitwise_and, bitwise_or, bitwise_xor))
-logical_not_ = _inplace_cmp1(logical_not)
-bitwise_not_ = _inplace_cmp1(bitwise_not)
+logical_not_ = _inplace_cmp(logical_not)
+bitwise_not_ = _inplace_cmp(bitwise_not)
 
 __all__ = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'greater', 'greater_equal', 'less', 'less_equal',
            'not_equal', 'logical_and', 'logical_or', 'logical_xor', 'logical_not', 'bitwise_and',

@@ -417,13 +417,7 @@ def float_power(input, exponent):
     return pow(input.double(), exponent)
 
 
-def _inplace(fn, doc=None):
-    """The in-place method ``<fn>_`` (``Tensor._inplace`` writes the result back)."""
-    def method(input, *args, **kwargs):
-        return input._inplace(fn, *args, **kwargs)
-    method.__name__ = method.__qualname__ = fn.__name__ + '_'
-    method.__doc__ = doc or f'In-place ``{fn.__name__}``: writes the result into ``input``, returns it.'
-    return method
+_inplace = _apply.inplace_method
 
 
 remainder_ = _inplace(remainder)

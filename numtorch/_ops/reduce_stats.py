@@ -359,12 +359,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
     return nansum(input, dim, keepdim, dtype=dtype) / n
 
 
-def _inplace(fn):
-    def method(input, *args, **kwargs):
-        return input._inplace(fn, *args, **kwargs)
-    method.__name__ = method.__qualname__ = fn.__name__ + '_'
-    method.__doc__ = f'In-place ``{fn.__name__}``.'
-    return method
+from ._apply import inplace_method as _inplace  # noqa: E402
 
 
 cumsum_ = _inplace(cumsum)
