@@ -307,20 +307,8 @@ class OneCycleLR(LRScheduler):
                 group['min_lr'] = group['initial_lr'] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if 'momentum' not in optimizer.defaults and 'betas' not in optimizer.defaults:
-                raise ValueError('optimizer must support momentum or beta1 with `cycle_momentum` '
-                                 'option enabled')
-            self.use_beta1 = 'betas' in optimizer.defaults
-            maxm = _per_group('max_momentum', optimizer, max_momentum)
-            basem = _per_group('base_momentum', optimizer, base_momentum)
-            if last_epoch == -1:
-                for m, b, group in zip(maxm, basem, optimizer.param_groups):
-                    if self.use_beta1:
-                        group['betas'] = (m, *group['betas'][1:])
-                    else:
-                        group['momentum'] = m
-                    group['max_momentum'] = m
-                    group['base_momentum'] = b
+            self.use_beta1, _, _ = _cycle_momentum(optimizer, base_momentum, max_momentum,
+                                                   last_epoch)
         super().__init__(optimizer, last_epoch)
 
     def _anneal(self, start, end, pct):
@@ -359,6 +347,27 @@ class OneCycleLR(LRScheduler):
 def _phase(end_step, start_lr, end_lr, start_momentum, end_momentum):
     return {'end_step': end_step, 'start_lr': start_lr, 'end_lr': end_lr,
             'start_momentum': start_momentum, 'end_momentum': end_momentum}
+
+
+def _cycle_momentum(optimizer, base_momentum, max_momentum, last_epoch):
+    """Momentum cycling set-up shared by OneCycleLR and CyclicLR: check the optimizer has a
+    momentum (or Adam's beta1), start each group at its max momentum, record both bounds.
+    Returns (uses_beta1, base_momentums, max_momentums)."""
+    if 'momentum' not in optimizer.defaults and 'betas' not in optimizer.defaults:
+        raise ValueError('optimizer must support momentum or beta1 with `cycle_momentum` '
+                         'option enabled')
+    use_beta1 = 'betas' in optimizer.defaults
+    base = _per_group('base_momentum', optimizer, base_momentum)
+    top = _per_group('max_momentum', optimizer, max_momentum)
+    if last_epoch == -1:
+        for m, b, group in zip(top, base, optimizer.param_groups):
+            if use_beta1:
+                group['betas'] = (m, *group['betas'][1:])
+            else:
+                group['momentum'] = m
+            group['max_momentum'] = m
+            group['base_momentum'] = b
+    return use_beta1, base, top
 
 
 def _per_group(name, optimizer, value):
