@@ -33,3 +33,5 @@ __all__ += ['Conv1d', 'Conv2d', 'ConvTranspose2d', 'MaxPool1d', 'MaxPool2d', 'Av
             'LayerNorm', 'GroupNorm', 'Embedding', 'Upsample', 'UpsamplingNearest2d',
             'CrossEntropyLoss', 'NLLLoss', 'MSELoss', 'L1Loss', 'SmoothL1Loss', 'HuberLoss',
             'BCELoss', 'BCEWithLogitsLoss', 'KLDivLoss']
+from .rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: E402
+__all__ += ['RNNBase', 'RNN', 'LSTM', 'GRU', 'RNNCellBase', 'RNNCell', 'LSTMCell', 'GRUCell']
