@@ -21,6 +21,7 @@ from .._backend import xp
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
 from ._apply import wrap
+from .._threads import blas_threads
 
 
 def _sigmoid_(a):
@@ -66,28 +67,29 @@ class LSTMRecurrence(_Recurrence):
         out = xp.empty((N, P), dt)
         h, c = h0.copy(), c0.copy()
         whhT, whrT = w_hh.T, (w_hr.T if w_hr is not None else None)
-        for s, b in self.steps:
-            e = s + b
-            hp = h[:b]
-            hprev[s:e] = hp
-            g = acts[s:e]
-            xp.matmul(hp, whhT, out=g)
-            g += xgb[s:e]
-            tg = xp.tanh(g[:, 2 * H:3 * H])
-            _sigmoid_(g)
-            g[:, 2 * H:3 * H] = tg
-            cp = c[:b]
-            cprev[s:e] = cp
-            cn = g[:, H:2 * H] * cp
-            cn += g[:, :H] * tg
-            c[:b] = cn
-            tc = tcs[s:e]
-            xp.tanh(cn, out=tc)
-            hn = g[:, 3 * H:] * tc
-            if whrT is not None:
-                hn = hn @ whrT
-            out[s:e] = hn
-            h[:b] = hn
+        with blas_threads(1):   # small per-step matmuls: threads only wait
+            for s, b in self.steps:
+                e = s + b
+                hp = h[:b]
+                hprev[s:e] = hp
+                g = acts[s:e]
+                xp.matmul(hp, whhT, out=g)
+                g += xgb[s:e]
+                tg = xp.tanh(g[:, 2 * H:3 * H])
+                _sigmoid_(g)
+                g[:, 2 * H:3 * H] = tg
+                cp = c[:b]
+                cprev[s:e] = cp
+                cn = g[:, H:2 * H] * cp
+                cn += g[:, :H] * tg
+                c[:b] = cn
+                tc = tcs[s:e]
+                xp.tanh(cn, out=tc)
+                hn = g[:, 3 * H:] * tc
+                if whrT is not None:
+                    hn = hn @ whrT
+                out[s:e] = hn
+                h[:b] = hn
         self.saved = (acts, cprev, tcs, hprev, w_hh, w_hr) if w_hr is not None else \
             (acts, cprev, tcs, hprev, w_hh)
         self.has_bias = b_hh is not None
@@ -106,22 +108,23 @@ class LSTMRecurrence(_Recurrence):
         dG = xp.empty_like(acts)
         dhp = xp.empty_like(hprev) if w_hr is not None else None   # grads of projected h
         dh, dc = dhn.copy(), dcn.copy()
-        for s, b in reversed(self.steps):
-            e = s + b
-            dhb = dh[:b] + dout[s:e]
-            if w_hr is not None:
-                dhp[s:e] = dhb
-                dhb = dhb @ w_hr          # through the projection h = (o * tanh c) @ W_hr.T
-            dcb = dc[:b] + dhb * dtc[s:e]
-            a = acts[s:e]
-            d = dG[s:e]
-            xp.multiply(dcb, a[:, 2 * H:3 * H], out=d[:, :H])
-            xp.multiply(dcb, cprev[s:e], out=d[:, H:2 * H])
-            xp.multiply(dcb, a[:, :H], out=d[:, 2 * H:3 * H])
-            xp.multiply(dhb, tcs[s:e], out=d[:, 3 * H:])
-            d *= dact[s:e]
-            dc[:b] = dcb * a[:, H:2 * H]
-            xp.matmul(d, w_hh, out=dh[:b])
+        with blas_threads(1):   # small per-step matmuls: threads only wait
+            for s, b in reversed(self.steps):
+                e = s + b
+                dhb = dh[:b] + dout[s:e]
+                if w_hr is not None:
+                    dhp[s:e] = dhb
+                    dhb = dhb @ w_hr          # through the projection h = (o * tanh c) @ W_hr.T
+                dcb = dc[:b] + dhb * dtc[s:e]
+                a = acts[s:e]
+                d = dG[s:e]
+                xp.multiply(dcb, a[:, 2 * H:3 * H], out=d[:, :H])
+                xp.multiply(dcb, cprev[s:e], out=d[:, H:2 * H])
+                xp.multiply(dcb, a[:, :H], out=d[:, 2 * H:3 * H])
+                xp.multiply(dhb, tcs[s:e], out=d[:, 3 * H:])
+                d *= dact[s:e]
+                dc[:b] = dcb * a[:, H:2 * H]
+                xp.matmul(d, w_hh, out=dh[:b])
         ed = self.edges
         gw_hh = dG.T @ hprev if ed[3] is not None else None
         gb_hh = dG.sum(0) if self.has_bias and ed[4] is not None else None
@@ -146,27 +149,28 @@ class GRURecurrence(_Recurrence):
         h = h0.copy()
         whhT = w_hh.T
         gh = None
-        for s, b in self.steps:
-            e = s + b
-            hp = h[:b]
-            hprev[s:e] = hp
-            gh = hp @ whhT
-            if b_hh is not None:
-                gh += b_hh
-            a = acts[s:e]
-            rz = a[:, :2 * H]
-            xp.add(xg[s:e, :2 * H], gh[:, :2 * H], out=rz)
-            _sigmoid_(rz)
-            n = a[:, 2 * H:]
-            ghn[s:e] = gh[:, 2 * H:]
-            xp.multiply(a[:, :H], gh[:, 2 * H:], out=n)
-            n += xg[s:e, 2 * H:]
-            xp.tanh(n, out=n)
-            hn = hp - n                   # h' = (1 - z) n + z h = n + z (h - n)
-            hn *= a[:, H:2 * H]
-            hn += n
-            out[s:e] = hn
-            h[:b] = hn
+        with blas_threads(1):   # small per-step matmuls: threads only wait
+            for s, b in self.steps:
+                e = s + b
+                hp = h[:b]
+                hprev[s:e] = hp
+                gh = hp @ whhT
+                if b_hh is not None:
+                    gh += b_hh
+                a = acts[s:e]
+                rz = a[:, :2 * H]
+                xp.add(xg[s:e, :2 * H], gh[:, :2 * H], out=rz)
+                _sigmoid_(rz)
+                n = a[:, 2 * H:]
+                ghn[s:e] = gh[:, 2 * H:]
+                xp.multiply(a[:, :H], gh[:, 2 * H:], out=n)
+                n += xg[s:e, 2 * H:]
+                xp.tanh(n, out=n)
+                hn = hp - n                   # h' = (1 - z) n + z h = n + z (h - n)
+                hn *= a[:, H:2 * H]
+                hn += n
+                out[s:e] = hn
+                h[:b] = hn
         self.saved = (acts, ghn, hprev, w_hh)
         self.has_bias = b_hh is not None
         return out, h
@@ -183,19 +187,20 @@ class GRURecurrence(_Recurrence):
         dX = xp.empty_like(acts)              # grads of xg (= of the gates' pre-activations)
         dGh = xp.empty_like(acts)             # grads of h W_hh^T + b_hh
         dh = dhn.copy()
-        for s, b in reversed(self.steps):
-            e = s + b
-            dhb = dh[:b] + dout[s:e]
-            d = dX[s:e]
-            xp.multiply(dhb, fn[s:e], out=d[:, 2 * H:])
-            xp.multiply(dhb, fz[s:e], out=d[:, H:2 * H])
-            xp.multiply(d[:, 2 * H:], fr[s:e], out=d[:, :H])
-            dg = dGh[s:e]
-            dg[:, :2 * H] = d[:, :2 * H]
-            xp.multiply(d[:, 2 * H:], r[s:e], out=dg[:, 2 * H:])
-            dhb *= z[s:e]
-            dhb += dg @ w_hh
-            dh[:b] = dhb
+        with blas_threads(1):   # small per-step matmuls: threads only wait
+            for s, b in reversed(self.steps):
+                e = s + b
+                dhb = dh[:b] + dout[s:e]
+                d = dX[s:e]
+                xp.multiply(dhb, fn[s:e], out=d[:, 2 * H:])
+                xp.multiply(dhb, fz[s:e], out=d[:, H:2 * H])
+                xp.multiply(d[:, 2 * H:], fr[s:e], out=d[:, :H])
+                dg = dGh[s:e]
+                dg[:, :2 * H] = d[:, :2 * H]
+                xp.multiply(d[:, 2 * H:], r[s:e], out=dg[:, 2 * H:])
+                dhb *= z[s:e]
+                dhb += dg @ w_hh
+                dh[:b] = dhb
         ed = self.edges
         gw_hh = dGh.T @ hprev if ed[3] is not None else None
         gb_hh = dGh.sum(0) if self.has_bias and ed[4] is not None else None
@@ -217,18 +222,19 @@ class RNNRecurrence(_Recurrence):
         hprev = xp.empty_like(xgb)
         h = h0.copy()
         whhT = w_hh.T
-        for s, b in self.steps:
-            e = s + b
-            hp = h[:b]
-            hprev[s:e] = hp
-            a = out[s:e]
-            xp.matmul(hp, whhT, out=a)
-            a += xgb[s:e]
-            if self.relu:
-                xp.maximum(a, 0, out=a)
-            else:
-                xp.tanh(a, out=a)
-            h[:b] = a
+        with blas_threads(1):   # small per-step matmuls: threads only wait
+            for s, b in self.steps:
+                e = s + b
+                hp = h[:b]
+                hprev[s:e] = hp
+                a = out[s:e]
+                xp.matmul(hp, whhT, out=a)
+                a += xgb[s:e]
+                if self.relu:
+                    xp.maximum(a, 0, out=a)
+                else:
+                    xp.tanh(a, out=a)
+                h[:b] = a
         self.saved = (out, hprev, w_hh)
         self.has_bias = b_hh is not None
         return out, h
@@ -238,12 +244,13 @@ class RNNRecurrence(_Recurrence):
         fa = (out > 0).astype(out.dtype) if self.relu else 1 - out * out
         dA = xp.empty_like(out)
         dh = dhn.copy()
-        for s, b in reversed(self.steps):
-            e = s + b
-            d = dA[s:e]
-            xp.add(dh[:b], dout[s:e], out=d)
-            d *= fa[s:e]
-            xp.matmul(d, w_hh, out=dh[:b])
+        with blas_threads(1):   # small per-step matmuls: threads only wait
+            for s, b in reversed(self.steps):
+                e = s + b
+                d = dA[s:e]
+                xp.add(dh[:b], dout[s:e], out=d)
+                d *= fa[s:e]
+                xp.matmul(d, w_hh, out=dh[:b])
         ed = self.edges
         gw_hh = dA.T @ hprev if ed[3] is not None else None
         gb_hh = dA.sum(0) if self.has_bias and ed[4] is not None else None
