@@ -11,7 +11,6 @@ import torch
 
 import numtorch
 from numtorch._ops.recurrent import recurrence
-from numtorch.nn.utils import rnn as nrnn
 from errcheck import same_error
 
 pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not supported")

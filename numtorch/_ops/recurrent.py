@@ -52,7 +52,6 @@ class _Recurrence(Node):
 
 class LSTMRecurrence(_Recurrence):
     _name = 'LstmBackward0'
-    n_out = 3
 
     def forward(self, xg, h0, c0, w_hh, b_hh, w_hr):
         N, G = xg.shape
@@ -136,7 +135,6 @@ class LSTMRecurrence(_Recurrence):
 
 class GRURecurrence(_Recurrence):
     _name = 'GruBackward0'
-    n_out = 2
 
     def forward(self, xg, h0, c0, w_hh, b_hh, w_hr):
         N, G = xg.shape
@@ -209,7 +207,6 @@ class GRURecurrence(_Recurrence):
 
 class RNNRecurrence(_Recurrence):
     """Elman RNN, ``h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh)`` with tanh or relu."""
-    n_out = 2
 
     def __init__(self, steps, relu=False):
         self.steps = steps
@@ -257,8 +254,7 @@ class RNNRecurrence(_Recurrence):
         return dA, dh, None, gw_hh, gb_hh, None
 
 
-_MODES = {'LSTM': LSTMRecurrence, 'GRU': GRURecurrence, 'RNN_TANH': RNNRecurrence,
-          'RNN_RELU': RNNRecurrence}
+_MODES = {'LSTM': LSTMRecurrence, 'GRU': GRURecurrence}
 
 
 def recurrence(mode, xg, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse=False):
@@ -276,7 +272,10 @@ def recurrence(mode, xg, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse=False):
     (numtorch.Size([6, 2]), numtorch.Size([2, 2]))
     """
     steps = _steps(batch_sizes, reverse)
-    node = RNNRecurrence(steps, mode == 'RNN_RELU') if mode.startswith('RNN') else _MODES[mode](steps)
+    if mode.startswith('RNN'):
+        node = RNNRecurrence(steps, relu=mode == 'RNN_RELU')
+    else:
+        node = _MODES[mode](steps)
     outs = node.forward(xg._data, h0._data, None if c0 is None else c0._data, w_hh._data,
                         None if b_hh is None else b_hh._data, None if w_hr is None else w_hr._data)
     outs = tuple(wrap(o) for o in outs)

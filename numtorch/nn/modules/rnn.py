@@ -91,7 +91,8 @@ class RNNBase(Module):
         if num_layers <= 0:
             raise ValueError('num_layers must be greater than zero')
         if proj_size < 0:
-            raise ValueError('proj_size should be a positive integer or zero to disable projections')
+            raise ValueError('proj_size should be a positive integer or zero to disable '
+                             'projections')
         if proj_size >= hidden_size:
             raise ValueError('proj_size has to be smaller than hidden_size')
         if mode not in _GATES:
@@ -105,7 +106,8 @@ class RNNBase(Module):
             layer_in = input_size if layer == 0 else real_hidden * D
             for direction in range(D):
                 sfx = f'l{layer}' + ('_reverse' if direction == 1 else '')
-                params = [('weight_ih_', (gate_size, layer_in)), ('weight_hh_', (gate_size, real_hidden))]
+                params = [('weight_ih_', (gate_size, layer_in)),
+                          ('weight_hh_', (gate_size, real_hidden))]
                 if bias:
                     params += [('bias_ih_', (gate_size,)), ('bias_hh_', (gate_size,))]
                 if proj_size > 0:
