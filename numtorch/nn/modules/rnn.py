@@ -126,7 +126,12 @@ class RNNBase(Module):
 
     @property
     def all_weights(self):
-        """The parameters grouped per layer and direction."""
+        """The parameters grouped per layer and direction.
+
+        >>> from numtorch import nn
+        >>> [[tuple(w.shape) for w in ws] for ws in nn.RNN(2, 3, bias=False).all_weights]
+        [[(3, 2), (3, 3)]]
+        """
         return [[getattr(self, n) for n in names] for names in self._all_weights]
 
     def flatten_parameters(self):
@@ -137,7 +142,13 @@ class RNNBase(Module):
         """
 
     def reset_parameters(self):
-        """Draw every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as torch."""
+        """Draw every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as torch.
+
+        >>> from numtorch import nn
+        >>> m = nn.GRU(3, 4); m.reset_parameters()
+        >>> all(float(p.abs().max()) <= 0.5 for p in m.parameters())
+        True
+        """
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
         for w in self.parameters():
             init.uniform_(w, -stdv, stdv)
@@ -163,7 +174,14 @@ class RNNBase(Module):
         return 'RNN' if self.mode.startswith('RNN') else self.mode
 
     def check_input(self, input, batch_sizes):
-        """Raise torch's errors for a wrong input dtype, rank or feature size."""
+        """Raise torch's errors for a wrong input dtype, rank or feature size.
+
+        >>> import numtorch
+        >>> from numtorch import nn
+        >>> nn.RNN(2, 3).check_input(numtorch.zeros(4, 1, 5), None)
+        Traceback (most recent call last):
+        RuntimeError: input.size(-1) must be equal to input_size. Expected 2, got 5
+        """
         w = self._flat_weights[0]
         if input.dtype != w.dtype:
             raise ValueError(f'RNN input dtype ({input.dtype}) does not match weight dtype '
@@ -177,7 +195,13 @@ class RNNBase(Module):
                                f'{self.input_size}, got {input.size(-1)}')
 
     def get_expected_hidden_size(self, input, batch_sizes):
-        """``(num_layers * num_directions, batch, proj_size or hidden_size)``."""
+        """``(num_layers * num_directions, batch, proj_size or hidden_size)``.
+
+        >>> import numtorch
+        >>> from numtorch import nn
+        >>> nn.LSTM(2, 4, 3, proj_size=1).get_expected_hidden_size(numtorch.zeros(5, 7, 2), None)
+        (3, 7, 1)
+        """
         if batch_sizes is not None:
             mini_batch = int(batch_sizes[0])
         else:
@@ -197,7 +221,14 @@ class RNNBase(Module):
         self.check_hidden_size(hidden, self.get_expected_hidden_size(input, batch_sizes))
 
     def permute_hidden(self, hx, permutation):
-        """Reorder the batch dimension of ``hx`` by ``permutation`` (None: unchanged)."""
+        """Reorder the batch dimension of ``hx`` by ``permutation`` (None: unchanged).
+
+        >>> import numtorch
+        >>> from numtorch import nn
+        >>> h = numtorch.arange(3.).reshape(1, 3, 1)
+        >>> nn.GRU(1, 1).permute_hidden(h, numtorch.tensor([2, 0, 1])).flatten()
+        tensor([2., 0., 1.])
+        """
         return _permute(hx, permutation)
 
     # ------------------------------------------------------------------ the computation
