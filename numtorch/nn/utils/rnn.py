@@ -141,7 +141,7 @@ def invert_permutation(permutation):
     """
     if permutation is None:
         return None
-    p = permutation.numpy() if isinstance(permutation, Tensor) else np.asarray(permutation)
+    p = permutation.cpu().numpy() if isinstance(permutation, Tensor) else np.asarray(permutation)
     out = np.empty_like(p)
     out[p] = np.arange(p.size, dtype=p.dtype)
     return _long(out).to(permutation.device) if isinstance(permutation, Tensor) else _long(out)
@@ -226,7 +226,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     offsets = np.concatenate([[0], np.cumsum(bsa)[:-1]])
     lengths_sorted = (bsa[:, None] > np.arange(B)[None, :]).sum(0)
     unsorted = (np.arange(B) if sequence.unsorted_indices is None
-                else sequence.unsorted_indices.numpy())
+                else sequence.unsorted_indices.cpu().numpy())
     # padded[t, j] = data[offset[t] + rank of j] if that row exists, else the padding row (N)
     rank = unsorted[None, :]
     idx = np.where(rank < bsa[:, None], offsets[:, None] + rank, N)
