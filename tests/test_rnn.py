@@ -332,3 +332,16 @@ def _x(fw, *shape, dt=None):
 ])
 def test_errors_match_torch(fn):
     same_error(fn)
+
+
+@pytest.mark.parametrize('name', ['RNN', 'LSTM', 'GRU'])
+@pytest.mark.parametrize('batch_first', [False, True])
+def test_output_layout_matches_torch(name, batch_first):
+    """Scripts call ``out.view(...)``: the output is contiguous exactly when torch's is."""
+    got = {}
+    for fwn, fw in FW.items():
+        out, h = getattr(fw.nn, name)(2, 3, batch_first=batch_first, bidirectional=True)(
+            fw.zeros(4, 5, 2))
+        h = h[0] if name == 'LSTM' else h
+        got[fwn] = (out.is_contiguous(), h.is_contiguous(), tuple(out.shape), tuple(h.shape))
+    assert got['numtorch'] == got['torch']
