@@ -172,6 +172,10 @@ class Unpickler:
         budget = self.budget
         nested, hashing = self._nested, self.hashing
 
+        def bad_op(op):
+            raise UnpicklingError(f'unsupported pickle opcode {bytes((op,))!r} at byte '
+                                  f'{self.pos - 1} (checkpoints never need it)')
+
         def pop_mark():
             nonlocal stack, append
             items = stack
@@ -189,234 +193,301 @@ class Unpickler:
                 budget.exceeded()
             op = data[self.pos]
             self.pos += 1
-            if op == 0x71:                                   # BINPUT
-                memo[take(1)[0]] = stack[-1]
-            elif op == 0x68:                                 # BINGET
-                append(memo[take(1)[0]])
-            elif op == 0x58:                                 # BINUNICODE
-                ln = _u32(take(4))[0]
-                budget.charge(COST_OBJ + ln)   # a str never takes more bytes than its UTF-8
-                append(str(take(ln), 'utf-8', 'surrogatepass'))
-            elif op == 0x4b:                                 # BININT1
-                append(take(1)[0])
-            elif op == 0x28:                                 # MARK
-                budget.charge(COST_LIST)
-                metastack.append(stack)
-                stack = []
-                append = stack.append
-            elif op == 0x74:                                 # TUPLE
-                items = pop_mark()
-                budget.charge(40 + 8 * len(items))
-                append(nested(items, tuple(items)))
-            elif op in (0x85, 0x86, 0x87):                   # TUPLE1/2/3
-                k = op - 0x84
-                if len(stack) < k:
-                    raise UnpicklingError('stack underflow building a tuple')
-                budget.charge(COST_OBJ)
-                items = stack[-k:]
-                stack[-k:] = [nested(items, tuple(items))]
-            elif op == 0x29:                                 # EMPTY_TUPLE
-                append(())
-            elif op == 0x52:                                 # REDUCE
-                args = stack.pop()
-                func = stack[-1]
-                if id(func) not in self.callables:
-                    raise UnpicklingError(f'REDUCE on {short(func)}, which is not an allowed '
-                                          'callable')
-                if type(args) is not tuple:
-                    raise UnpicklingError('REDUCE arguments are not a tuple')
-                budget.charge(COST_OBJ)
-                stack[-1] = func(*args)
-            elif op == 0x63:                                 # GLOBAL
-                module = self._line().decode('utf-8')
-                append(self._global(module, self._line().decode('utf-8')))
-            elif op == 0x93:                                 # STACK_GLOBAL
-                name, module = stack.pop(), stack.pop()
-                if type(name) is not str or type(module) is not str:
-                    raise UnpicklingError('STACK_GLOBAL needs two strings')
-                append(self._global(module, name))
-            elif op == 0x51:                                 # BINPERSID
-                pid = stack.pop()
-                if (type(pid) is not tuple or not pid
-                        or pid[0] not in ('storage', b'storage')):
-                    raise UnpicklingError(f'persistent id {short(pid)} is not a storage')
-                budget.charge(COST_OBJ)
-                append(self.persistent_load(pid))
-            elif op == 0x88:                                 # NEWTRUE
-                append(True)
-            elif op == 0x89:                                 # NEWFALSE
-                append(False)
-            elif op == 0x4e:                                 # NONE
-                append(None)
-            elif op == 0x4d:                                 # BININT2
-                append(_u16(take(2))[0])
-            elif op == 0x4a:                                 # BININT
-                budget.left -= 32
-                append(_i32(take(4))[0])
-            elif op == 0x8a:                                 # LONG1
-                budget.left -= 64
-                append(int.from_bytes(take(take(1)[0]), 'little', signed=True))
-            elif op == 0x8b:                                 # LONG4
-                ln = _i32(take(4))[0]
-                budget.charge(COST_OBJ + max(ln, 0))
-                append(self._long(ln))
-            elif op == 0x47:                                 # BINFLOAT
-                budget.left -= 24
-                append(_f64(take(8))[0])
-            elif op == 0x8c:                                 # SHORT_BINUNICODE
-                ln = take(1)[0]
-                budget.left -= COST_OBJ + ln
-                append(str(take(ln), 'utf-8', 'surrogatepass'))
-            elif op == 0x8d:                                 # BINUNICODE8
-                ln = _u64(take(8))[0]
-                budget.charge(COST_OBJ + ln)
-                append(str(take(ln), 'utf-8', 'surrogatepass'))
-            elif op in (0x55, 0x54):                         # SHORT_BINSTRING, BINSTRING
-                ln = take(1)[0] if op == 0x55 else _i32(take(4))[0]
-                budget.charge(COST_OBJ + max(ln, 0))
-                raw = take(ln)
-                try:
-                    append(raw.decode('ascii'))      # Python 2 str, as pickle's default does
-                except UnicodeDecodeError:
-                    append(bytes(raw))
-            elif op in (0x43, 0x42, 0x8e):                   # SHORT_BINBYTES/BINBYTES/BINBYTES8
-                ln = take(1)[0] if op == 0x43 else _u32(take(4))[0] if op == 0x42 else _u64(take(8))[0]
-                budget.charge(COST_OBJ + ln)
-                append(bytes(take(ln)))
-            elif op == 0x96:                                 # BYTEARRAY8
-                ln = _u64(take(8))[0]
-                budget.charge(COST_OBJ + ln)
-                append(bytearray(take(ln)))
-            elif op == 0x5d:                                 # EMPTY_LIST
-                budget.left -= COST_LIST
-                append([])
-            elif op == 0x7d:                                 # EMPTY_DICT
-                budget.left -= COST_DICT
-                append({})
-            elif op == 0x8f:                                 # EMPTY_SET
-                budget.left -= COST_SET
-                append(set())
-            elif op == 0x61:                                 # APPEND
-                item = stack.pop()
-                if type(stack[-1]) is not list:
-                    raise UnpicklingError('APPEND to a non-list')
-                stack[-1].append(item)
-            elif op == 0x65:                                 # APPENDS
-                items = pop_mark()
-                if type(stack[-1]) is not list:
-                    raise UnpicklingError('APPENDS to a non-list')
-                budget.charge(COST_LIST_ITEM * len(items))
-                stack[-1].extend(items)
-            elif op == 0x6c:                                 # LIST
-                items = pop_mark()
-                budget.charge(COST_LIST_ITEM * len(items))
-                append(items)
-            elif op in (0x73, 0x75, 0x64):                   # SETITEM, SETITEMS, DICT
-                if op == 0x73:
-                    items = stack[-2:]
-                    if len(items) != 2:
-                        raise UnpicklingError('stack underflow in SETITEM')
-                    del stack[-2:]
-                else:
-                    items = pop_mark()
-                    if op == 0x64:
-                        budget.charge(COST_DICT)
-                        append({})
-                target = stack[-1]
-                if type(target) not in (dict, collections.OrderedDict, collections.Counter):
-                    raise UnpicklingError(f'SETITEM on a {type(target).__name__}, not a dict')
-                if len(items) % 2:
-                    raise UnpicklingError('odd number of items for a dict')
-                budget.charge(COST_DICT_ITEM * len(items))
-                keys = items[::2]
-                hashing(keys, target)
-                for i in range(0, len(items), 2):
-                    target[items[i]] = items[i + 1]
-            elif op == 0x90:                                 # ADDITEMS
-                items = pop_mark()
-                if type(stack[-1]) is not set:
-                    raise UnpicklingError('ADDITEMS to a non-set')
-                budget.charge(COST_SET_ITEM * len(items))
-                hashing(items, stack[-1])
-                stack[-1].update(items)
-            elif op == 0x91:                                 # FROZENSET
-                items = pop_mark()
-                budget.charge(COST_SET + COST_SET_ITEM * len(items))
-                hashing(items, items)
-                append(nested(items, frozenset(items)))
-            elif op == 0x62:                                 # BUILD
-                state = stack.pop()
-                self.build(stack[-1], state)
-            elif op == 0x81:                                 # NEWOBJ
-                args = stack.pop()
-                cls = stack.pop()
-                if type(args) is not tuple:
-                    raise UnpicklingError('NEWOBJ arguments are not a tuple')
-                budget.charge(COST_OBJ)
-                append(self.newobj(cls, args))
-            elif op in (0x72, 0x94):                         # LONG_BINPUT, MEMOIZE
-                budget.left -= COST_DICT_ITEM
-                memo[_u32(take(4))[0] if op == 0x72 else len(memo)] = stack[-1]
-            elif op == 0x6a:                                 # LONG_BINGET
-                append(memo[_u32(take(4))[0]])
-            elif op in (0x70, 0x67):                         # PUT, GET (text indices)
-                idx = self._text_int(self._line())
-                if op == 0x70:
-                    budget.left -= COST_DICT_ITEM
-                    memo[idx] = stack[-1]
-                else:
-                    append(memo[idx])
-            elif op == 0x49:                                 # INT (text; I00/I01 are bools)
-                line = self._line()
-                budget.left -= COST_OBJ + len(line)
-                append(True if line == b'01' else False if line == b'00'
-                       else self._text_int(line))
-            elif op == 0x4c:                                 # LONG (text)
-                line = self._line()
-                budget.left -= COST_OBJ + len(line)
-                append(self._text_int(line.rstrip(b'L')))
-            elif op == 0x46:                                 # FLOAT (text)
-                line = self._line()
-                if len(line) > 64:
-                    raise UnpicklingError(f'bad text float at byte {self.pos}')
-                budget.left -= 32
-                append(float(line))
-            elif op == 0x30:                                 # POP
-                if stack:
-                    stack.pop()
-                else:
+            if op < 0x40:
+                if op == 0x28:                                 # MARK
+                    budget.left -= COST_LIST
+                    metastack.append(stack)
+                    stack = []
+                    append = stack.append
+                elif op == 0x29:                                 # EMPTY_TUPLE
+                    append(())
+                elif op == 0x30:                                 # POP
+                    if stack:
+                        stack.pop()
+                    else:
+                        pop_mark()
+                elif op == 0x31:                                 # POP_MARK
                     pop_mark()
-            elif op == 0x31:                                 # POP_MARK
-                pop_mark()
-            elif op == 0x32:                                 # DUP
-                append(stack[-1])
-            elif op == 0x80:                                 # PROTO
-                if take(1)[0] > 5:
-                    raise UnpicklingError('unsupported pickle protocol')
-            elif op == 0x95:                                 # FRAME (a length hint only)
-                take(8)
-            elif op == 0x2e:                                 # STOP
-                if len(stack) != 1 or metastack:
-                    raise UnpicklingError('pickle stack is not a single object at STOP')
-                return stack[0], self.pos
+                elif op == 0x32:                                 # DUP
+                    append(stack[-1])
+                elif op == 0x2e:                                 # STOP
+                    if len(stack) != 1 or metastack:
+                        raise UnpicklingError('pickle stack is not a single object at STOP')
+                    return stack[0], self.pos
+                else:
+                    bad_op(op)
+            elif op < 0x50:
+                if op == 0x4b:                                 # BININT1
+                    append(take(1)[0])
+                elif op == 0x4e:                                 # NONE
+                    append(None)
+                elif op == 0x4d:                                 # BININT2
+                    append(_u16(take(2))[0])
+                elif op == 0x4a:                                 # BININT
+                    budget.left -= 32
+                    append(_i32(take(4))[0])
+                elif op == 0x47:                                 # BINFLOAT
+                    budget.left -= 24
+                    append(_f64(take(8))[0])
+                elif op in (0x43, 0x42):                         # SHORT_BINBYTES, BINBYTES
+                    ln = take(1)[0] if op == 0x43 else _u32(take(4))[0]
+                    budget.charge(COST_OBJ + ln)
+                    append(bytes(take(ln)))
+                elif op == 0x49:                                 # INT (text; I00/I01 are bools)
+                    line = self._line()
+                    budget.left -= COST_OBJ + len(line)
+                    append(True if line == b'01' else False if line == b'00'
+                           else self._text_int(line))
+                elif op == 0x4c:                                 # LONG (text)
+                    line = self._line()
+                    budget.left -= COST_OBJ + len(line)
+                    append(self._text_int(line.rstrip(b'L')))
+                elif op == 0x46:                                 # FLOAT (text)
+                    line = self._line()
+                    if len(line) > 64:
+                        raise UnpicklingError(f'bad text float at byte {self.pos}')
+                    budget.left -= 32
+                    append(float(line))
+                else:
+                    bad_op(op)
+            elif op < 0x64:
+                if op == 0x58:                                 # BINUNICODE
+                    ln = _u32(take(4))[0]
+                    budget.charge(COST_OBJ + ln)   # a str never takes more bytes than its UTF-8
+                    append(str(take(ln), 'utf-8', 'surrogatepass'))
+                elif op == 0x52:                                 # REDUCE
+                    args = stack.pop()
+                    func = stack[-1]
+                    if id(func) not in self.callables:
+                        raise UnpicklingError(f'REDUCE on {short(func)}, which is not an allowed '
+                                              'callable')
+                    if type(args) is not tuple:
+                        raise UnpicklingError('REDUCE arguments are not a tuple')
+                    budget.charge(COST_OBJ)
+                    stack[-1] = func(*args)
+                elif op == 0x63:                                 # GLOBAL
+                    module = self._line().decode('utf-8')
+                    append(self._global(module, self._line().decode('utf-8')))
+                elif op == 0x51:                                 # BINPERSID
+                    pid = stack.pop()
+                    if (type(pid) is not tuple or not pid
+                            or pid[0] not in ('storage', b'storage')):
+                        raise UnpicklingError(f'persistent id {short(pid)} is not a storage')
+                    budget.charge(COST_OBJ)
+                    append(self.persistent_load(pid))
+                elif op in (0x55, 0x54):                         # SHORT_BINSTRING, BINSTRING
+                    ln = take(1)[0] if op == 0x55 else _i32(take(4))[0]
+                    budget.charge(COST_OBJ + max(ln, 0))
+                    raw = take(ln)
+                    try:
+                        append(raw.decode('ascii'))      # Python 2 str, as pickle's default does
+                    except UnicodeDecodeError:
+                        append(bytes(raw))
+                elif op == 0x5d:                                 # EMPTY_LIST
+                    budget.left -= COST_LIST
+                    append([])
+                elif op == 0x61:                                 # APPEND
+                    item = stack.pop()
+                    if type(stack[-1]) is not list:
+                        raise UnpicklingError('APPEND to a non-list')
+                    stack[-1].append(item)
+                elif op == 0x62:                                 # BUILD
+                    state = stack.pop()
+                    self.build(stack[-1], state)
+                else:
+                    bad_op(op)
+            elif op < 0x76:
+                if op == 0x71:                                   # BINPUT
+                    memo[take(1)[0]] = stack[-1]
+                elif op == 0x68:                                 # BINGET
+                    append(memo[take(1)[0]])
+                elif op == 0x74:                                 # TUPLE
+                    items = pop_mark()
+                    budget.charge(40 + 8 * len(items))
+                    append(nested(items, tuple(items)))
+                elif op == 0x65:                                 # APPENDS
+                    items = pop_mark()
+                    if type(stack[-1]) is not list:
+                        raise UnpicklingError('APPENDS to a non-list')
+                    budget.charge(COST_LIST_ITEM * len(items))
+                    stack[-1].extend(items)
+                elif op == 0x6c:                                 # LIST
+                    items = pop_mark()
+                    budget.charge(COST_LIST_ITEM * len(items))
+                    append(items)
+                elif op in (0x73, 0x75, 0x64):                   # SETITEM, SETITEMS, DICT
+                    if op == 0x73:
+                        items = stack[-2:]
+                        if len(items) != 2:
+                            raise UnpicklingError('stack underflow in SETITEM')
+                        del stack[-2:]
+                    else:
+                        items = pop_mark()
+                        if op == 0x64:
+                            budget.charge(COST_DICT)
+                            append({})
+                    target = stack[-1]
+                    if type(target) not in (dict, collections.OrderedDict, collections.Counter):
+                        raise UnpicklingError(f'SETITEM on a {type(target).__name__}, not a dict')
+                    if len(items) % 2:
+                        raise UnpicklingError('odd number of items for a dict')
+                    budget.charge(COST_DICT_ITEM * len(items))
+                    keys = items[::2]
+                    hashing(keys, target)
+                    for i in range(0, len(items), 2):
+                        target[items[i]] = items[i + 1]
+                elif op == 0x72:                                 # LONG_BINPUT
+                    budget.left -= COST_DICT_ITEM
+                    memo[_u32(take(4))[0]] = stack[-1]
+                elif op == 0x6a:                                 # LONG_BINGET
+                    append(memo[_u32(take(4))[0]])
+                elif op in (0x70, 0x67):                         # PUT, GET (text indices)
+                    idx = self._text_int(self._line())
+                    if op == 0x70:
+                        budget.left -= COST_DICT_ITEM
+                        memo[idx] = stack[-1]
+                    else:
+                        append(memo[idx])
+                else:
+                    bad_op(op)
+            elif op < 0x8b:
+                if op in (0x85, 0x86, 0x87):                   # TUPLE1/2/3
+                    k = op - 0x84
+                    if len(stack) < k:
+                        raise UnpicklingError('stack underflow building a tuple')
+                    budget.charge(COST_OBJ)
+                    items = stack[-k:]
+                    stack[-k:] = [nested(items, tuple(items))]
+                elif op == 0x88:                                 # NEWTRUE
+                    append(True)
+                elif op == 0x89:                                 # NEWFALSE
+                    append(False)
+                elif op == 0x8a:                                 # LONG1
+                    budget.left -= 64
+                    append(int.from_bytes(take(take(1)[0]), 'little', signed=True))
+                elif op == 0x7d:                                 # EMPTY_DICT
+                    budget.left -= COST_DICT
+                    append({})
+                elif op == 0x81:                                 # NEWOBJ
+                    args = stack.pop()
+                    cls = stack.pop()
+                    if type(args) is not tuple:
+                        raise UnpicklingError('NEWOBJ arguments are not a tuple')
+                    budget.charge(COST_OBJ)
+                    append(self.newobj(cls, args))
+                elif op == 0x80:                                 # PROTO
+                    if take(1)[0] > 5:
+                        raise UnpicklingError('unsupported pickle protocol')
+                else:
+                    bad_op(op)
             else:
-                raise UnpicklingError(f'unsupported pickle opcode {bytes((op,))!r} at byte '
-                                      f'{self.pos - 1} (checkpoints never need it)')
+                if op == 0x93:                                 # STACK_GLOBAL
+                    name, module = stack.pop(), stack.pop()
+                    if type(name) is not str or type(module) is not str:
+                        raise UnpicklingError('STACK_GLOBAL needs two strings')
+                    append(self._global(module, name))
+                elif op == 0x8b:                                 # LONG4
+                    ln = _i32(take(4))[0]
+                    budget.charge(COST_OBJ + max(ln, 0))
+                    append(self._long(ln))
+                elif op == 0x8c:                                 # SHORT_BINUNICODE
+                    ln = take(1)[0]
+                    budget.left -= COST_OBJ + ln
+                    append(str(take(ln), 'utf-8', 'surrogatepass'))
+                elif op == 0x8d:                                 # BINUNICODE8
+                    ln = _u64(take(8))[0]
+                    budget.charge(COST_OBJ + ln)
+                    append(str(take(ln), 'utf-8', 'surrogatepass'))
+                elif op == 0x8e:                                 # BINBYTES8
+                    ln = _u64(take(8))[0]
+                    budget.charge(COST_OBJ + ln)
+                    append(bytes(take(ln)))
+                elif op == 0x96:                                 # BYTEARRAY8
+                    ln = _u64(take(8))[0]
+                    budget.charge(COST_OBJ + ln)
+                    append(bytearray(take(ln)))
+                elif op == 0x8f:                                 # EMPTY_SET
+                    budget.left -= COST_SET
+                    append(set())
+                elif op == 0x90:                                 # ADDITEMS
+                    items = pop_mark()
+                    if type(stack[-1]) is not set:
+                        raise UnpicklingError('ADDITEMS to a non-set')
+                    budget.charge(COST_SET_ITEM * len(items))
+                    hashing(items, stack[-1])
+                    stack[-1].update(items)
+                elif op == 0x91:                                 # FROZENSET
+                    items = pop_mark()
+                    budget.charge(COST_SET + COST_SET_ITEM * len(items))
+                    hashing(items, items)
+                    append(nested(items, frozenset(items)))
+                elif op == 0x94:                                 # MEMOIZE
+                    budget.left -= COST_DICT_ITEM
+                    memo[len(memo)] = stack[-1]
+                elif op == 0x95:                                 # FRAME (a length hint only)
+                    take(8)
+                else:
+                    bad_op(op)
 
 
 def check_depth(obj, budget=None):
     """Raise ``UnpicklingError`` if containers nest deeper than ``MAX_DEPTH``.
 
-    Linear in the number of containers and edges, iterative (no RecursionError), and sound with
-    cycles and sharing: the depth of a strongly connected group of containers is its size plus
-    the depth below it (Tarjan's algorithm), an upper bound on every simple path through it --
-    so a cycle cannot hide a long path. A tensor's Python attributes (its BUILD state) are
-    walked too. Empty containers cost nothing; the rest are charged to ``budget``.
+    Linear in the number of containers and edges and iterative (no RecursionError). Shared
+    containers are walked once. A tensor's Python attributes (its BUILD state) are walked
+    too. Without cycles this is the exact longest path; if the walk meets a cycle it starts
+    over with ``_depth_with_cycles``, whose bound stays sound where skipping the nodes on the
+    current path would let a cycle hide a long path. Memory is charged to ``budget``.
     """
     from .._tensor import Tensor
-    kinds = {list, tuple, dict, collections.OrderedDict, set, frozenset, collections.Counter}
+    kinds = (list, tuple, dict, collections.OrderedDict, set, frozenset, collections.Counter)
     if not _is_node(obj, kinds, Tensor):
         return
+    done = {}      # id -> depth of a finished container
+    opened = set()
+    todo = [obj]
+    scalars = _SCALARS
+    while todo:
+        v = todo[-1]
+        iv = id(v)
+        if iv in done:
+            todo.pop()
+            continue
+        first = iv not in opened
+        opened.add(iv)
+        best, queued = 0, False
+        for c in _children(v):
+            t = type(c)
+            if t in scalars:
+                continue
+            if t in kinds:
+                if not c:
+                    best = best or 1
+                    continue
+            elif not (isinstance(c, Tensor) and _is_node(c, kinds, Tensor)):
+                continue
+            d = done.get(id(c))
+            if d is None:
+                if not first or id(c) in opened:   # a child on the current path: a cycle
+                    return _depth_with_cycles(obj, kinds, Tensor, budget)
+                todo.append(c)
+                queued = True
+            elif d > best:
+                best = d
+        if queued:
+            continue                  # finish the children, then come back to v
+        if best >= MAX_DEPTH:
+            _too_deep()
+        done[iv] = best + 1
+        todo.pop()
+        if budget is not None and not len(done) & 0xFFF:
+            budget.charge(0x1000 * 200)
+
+
+def _depth_with_cycles(obj, kinds, tensor, budget):
+    """The depth of a strongly connected group of containers is its size plus the depth below
+    it (Tarjan's algorithm): an upper bound on every simple path through it."""
+    kinds = set(kinds)
     rec = {}            # id -> [index, low, deepest component below] while on Tarjan's stack
     done = {}           # id -> depth of a finished node's component
     order = []          # Tarjan's stack of nodes
@@ -428,8 +499,8 @@ def check_depth(obj, budget=None):
         v, it = todo[-1]
         rv = rec[id(v)]
         for c in it:
-            if not _is_node(c, kinds, Tensor):
-                if type(c) in kinds or isinstance(c, Tensor):   # empty: depth 1
+            if not _is_node(c, kinds, tensor):
+                if type(c) in kinds or isinstance(c, tensor):   # empty: depth 1
                     rv[2] = max(rv[2], 1)
                 continue
             d = done.get(id(c))
@@ -440,7 +511,7 @@ def check_depth(obj, budget=None):
             if rc is not None:          # on the stack: same component as v
                 rv[1] = min(rv[1], rc[0])
                 continue
-            cost += 256
+            cost += 512
             if budget is not None and cost > 1 << 16:
                 budget.charge(cost)
                 cost = 0
@@ -478,13 +549,16 @@ def check_depth(obj, budget=None):
         budget.charge(cost)
 
 
+_SCALARS = frozenset((int, float, str, bool, bytes, type(None), complex))
+
+
 def _too_deep():
     raise UnpicklingError(f'checkpoint objects nest deeper than {MAX_DEPTH} levels')
 
 
 def _is_node(x, kinds, tensor):
     if type(x) in kinds:
-        return len(x) > 0
+        return bool(x)
     return isinstance(x, tensor) and bool(getattr(x, '__dict__', None))
 
 
