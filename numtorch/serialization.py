@@ -22,12 +22,13 @@ import tempfile
 from ._serialization._errors import CheckpointError, UnpicklingError
 from ._serialization._load import load_file as _load_file
 from ._serialization._pickler import Pickler as _Pickler
-from ._serialization._safetensors import save_file, load_file, SafetensorError
+from ._serialization._safetensors import (save_file, load_file, save_model, load_model,
+                                          SafetensorError)
 from ._serialization._storage import StorageTable as _StorageTable
 from ._serialization._zip import ZipWriter as _ZipWriter
 
-__all__ = ['save', 'load', 'save_file', 'load_file', 'CheckpointError', 'UnpicklingError',
-           'SafetensorError']
+__all__ = ['save', 'load', 'save_file', 'load_file', 'save_model', 'load_model',
+           'CheckpointError', 'UnpicklingError', 'SafetensorError']
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
