@@ -3,7 +3,8 @@
 ``numtorch.save`` writes the zip archive ``torch.save`` writes (``archive/data.pkl`` naming each
 storage by a persistent id, one 64-byte-aligned ``archive/data/<key>`` record per storage), so
 real ``torch.load(f, weights_only=True)`` reads it and views saved together still share storage.
-Saving to a path is atomic: a temporary file in the same folder, fsync, rename, fsync the folder.
+Saving to a path is atomic: a temporary file in the same folder, fsync, rename, fsync the folder
+(in place where a rename would replace a device or cut hard links, see ``save``).
 
 ``numtorch.load`` reads numtorch's and torch's files (zip, and torch's legacy pre-1.6 format)
 without torch. It never runs code from the file: the unpickler admits only an allowlist of
@@ -17,7 +18,6 @@ import io
 import os
 import secrets
 import sys
-import tempfile
 
 from ._serialization._errors import CheckpointError, UnpicklingError
 from ._serialization._load import load_file as _load_file
@@ -25,6 +25,7 @@ from ._serialization._pickler import Pickler as _Pickler
 from ._serialization._safetensors import (save_file, load_file, save_model, load_model,
                                           SafetensorError)
 from ._serialization._storage import StorageTable as _StorageTable
+from ._serialization._write import write_path as _write_path
 from ._serialization._zip import ZipWriter as _ZipWriter
 
 __all__ = ['save', 'load', 'save_file', 'load_file', 'save_model', 'load_model',
@@ -32,14 +33,18 @@ __all__ = ['save', 'load', 'save_file', 'load_file', 'save_model', 'load_model',
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
-         _disable_byteorder_record=False, *, _fsync=True):
+         _disable_byteorder_record=False, *, _fsync=True, _atomic=None):
     """Save tensors (and lists/tuples/dicts/OrderedDicts of them, with Python scalars, strings,
     bytes, dtypes and None) to ``f``, a path or a binary file object, in torch's zip format.
 
     Saving to a path never leaves a broken file behind: the old file stays until the new one is
     complete on disk. ``_fsync=False`` (private, like torch's ``_``-arguments) skips the two
     fsyncs: the save is then still atomic against a crashed or killed process, as torch's
-    non-atomic save is not, but a power cut may lose the newest file.
+    non-atomic save is not, but a power cut may lose the newest file. Where a rename would be
+    wrong or impossible the file is written in place, as torch does: a device or FIFO
+    (``/dev/null``, ``/dev/stdout``) silently, a file with hard links or in a folder we cannot
+    create files in with a ``UserWarning``; ``_atomic=True`` refuses instead, ``_atomic=False``
+    always writes in place (see ``numtorch._serialization._write``).
 
     >>> import numtorch, tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), 'x-file')
@@ -67,61 +72,9 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
         z.close()
 
     if isinstance(f, (str, bytes, os.PathLike)):
-        _atomic_write(os.fsdecode(f), write, _fsync)
+        _write_path(os.fsdecode(f), write, _fsync, _atomic)
     else:
         write(f)
-
-
-def _atomic_write(path, write, fsync=True):
-    if os.path.islink(path):
-        path = os.path.realpath(path)   # replace the file the link points to, keep the link
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise RuntimeError(f'Parent directory {folder} does not exist.')
-    if os.path.isdir(path):
-        raise IsADirectoryError(f'{path} is a directory')
-    try:
-        mode = os.stat(path).st_mode & 0o7777
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(prefix=f'.{os.path.basename(path)}.', suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as fh:
-            write(fh)
-            fh.flush()
-            if fsync:
-                os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    if not fsync:
-        return
-    try:   # make the rename itself durable (a power cut after this returns keeps the new file)
-        dfd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass   # some platforms/filesystems cannot fsync a folder
-
-
-def _umask():
-    try:
-        with open('/proc/self/status') as st:
-            for line in st:
-                if line.startswith('Umask:'):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    m = os.umask(0o22)
-    os.umask(m)
-    return m
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None,

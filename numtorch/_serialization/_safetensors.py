@@ -25,6 +25,7 @@ import numpy as np
 from .. import _dtype
 from ._errors import CheckpointError, short
 from ._storage import _root
+from ._write import write_path
 
 _CODES = {'bool': 'BOOL', 'uint8': 'U8', 'int8': 'I8', 'int16': 'I16', 'uint16': 'U16',
           'float16': 'F16', 'int32': 'I32', 'uint32': 'U32', 'float32': 'F32',
@@ -69,7 +70,6 @@ def save_file(tensors, filename, metadata=None):
     tensor([0, 1, 2])
     """
     from .._tensor import Tensor
-    from ..serialization import _atomic_write
     if not isinstance(tensors, dict):
         raise TypeError(f'save_file expects a dict of tensors, got {type(tensors).__name__}')
     meta = dict(metadata or {})
@@ -106,7 +106,7 @@ def save_file(tensors, filename, metadata=None):
             if a.size:
                 fh.write(a.reshape(-1).view(np.uint8))
 
-    _atomic_write(os.fsdecode(filename), write)
+    write_path(os.fsdecode(filename), write)
 
 
 def save_model(model, filename, metadata=None, force_contiguous=True):
