@@ -49,7 +49,7 @@ def list_dag(levels, base=0):
     """L_k = [L_{k-1}, L_{k-1}]: a few bytes per level, 2**levels leaves when expanded."""
     out = b']' + put(base)
     for i in range(1, levels + 1):
-        out += b'(' + get(base + i - 1) + get(base + i - 1) + b'l' + put(base + i)
+        out += b'](' + get(base + i - 1) + get(base + i - 1) + b'e' + put(base + i)
     return out
 
 
@@ -88,13 +88,21 @@ def _slowness():
 SLOW = _slowness()
 
 
+def within(took, seconds):
+    """``took`` <= ``seconds`` on an idle machine: scaled by the machine's slowness, measured
+    again if the first measure (at import) says it ran too long."""
+    if took > seconds * SLOW:
+        slow = max(_slowness(), _slowness())
+        assert took < seconds * slow, f'{took:.2f} s (machine slowness {slow:.1f})'
+
+
 def refused(data, match=None, exc=CheckpointError, seconds=1.0):
     """The file is refused with ``exc`` within ``seconds``, with a short message."""
     t = time.perf_counter()
     with pytest.raises(exc, match=match) as e:
         load_bytes(data)
     took = time.perf_counter() - t
-    assert took < seconds * SLOW, f'{took:.2f} s (machine slowness {SLOW:.1f})'
+    within(took, seconds)
     assert len(str(e.value)) < 600
     assert isinstance(e.value, CheckpointError)
     return e.value
@@ -196,19 +204,19 @@ MIB = 1 << 20
 
 @pytest.mark.parametrize('build', [
     # a memoised 1 MiB object handed to an allowed constructor 1000 times: 1 GB from 1 MB
-    b'B' + struct.pack('<I', MIB) + b'\0' * MIB + b'q\x00(' + b'c__builtin__\nbytearray\n'
-    b'h\x00\x85R' * 1000 + b'l.',
-    b'X' + struct.pack('<I', MIB) + b'a' * MIB + b'q\x00(' + b'c_codecs\nencode\n'
-    b'h\x00X\x06\x00\x00\x00latin1\x86R' * 1000 + b'l.',
+    b'B' + struct.pack('<I', MIB) + b'\0' * MIB + b'q\x00](' + b'c__builtin__\nbytearray\n'
+    b'h\x00\x85R' * 1000 + b'e.',
+    b'X' + struct.pack('<I', MIB) + b'a' * MIB + b'q\x00](' + b'c_codecs\nencode\n'
+    b'h\x00X\x06\x00\x00\x00latin1\x86R' * 1000 + b'e.',
     # set(big list) many times: quadratic time, and sets of 100,000 ints each
-    b'(' + b''.join(b'J' + struct.pack('<i', i) for i in range(100_000)) + b'lq\x00('
-    + b'c__builtin__\nset\nh\x00\x85R' * 1000 + b'l.',
-    b'(' + b'\x8f' * 400_000 + b'l.',                               # many empty sets
-    b'(' + b'(' * 300_000 + b'l.',                                  # many marks
+    b'](' + b''.join(b'J' + struct.pack('<i', i) for i in range(100_000)) + b'eq\x00]('
+    + b'c__builtin__\nset\nh\x00\x85R' * 1000 + b'e.',
+    b'](' + b'\x8f' * 400_000 + b'e.',                              # many empty sets
+    b'(' * 1_200_000 + b'N.',                                       # many marks
 ], ids=['bytearray', 'codecs.encode', 'set(list)', 'empty sets', 'marks'])
 def test_repeated_constructors_are_charged_against_the_budget(build):
     e = refused(archive(P + build), exc=UnpicklingError)
-    assert 'budget' in str(e) or 'STOP' in str(e)
+    assert 'budget' in str(e)
 
 
 def test_budget_leaves_room_for_real_checkpoints():
@@ -262,10 +270,11 @@ def test_cycles_cannot_hide_a_long_path():
 
 def test_depth_check_is_linear_and_cheap():
     # a wide, shared structure: 200,000 small lists (one level each) in one list
-    pkl = P + b'(' + b'(K\x01l' * 200_000 + b'l.'
+    pkl = P + b'](' + b'](K\x01e' * 200_000 + b'e.'
     t = time.perf_counter()
     out = load_bytes(archive(pkl))
-    assert len(out) == 200_000 and time.perf_counter() - t < 1.0 * SLOW
+    within(time.perf_counter() - t, 1.0)
+    assert len(out) == 200_000
 
 
 # ---------------------------------------------------------------- version record
@@ -447,19 +456,20 @@ def _status(key):
 @pytest.mark.skipif(not sys.platform.startswith('linux') or not hasattr(os, 'fork'),
                     reason='measures RSS through /proc in a forked child')
 def test_peak_memory_of_hostile_files():
-    mib = b'B' + struct.pack('<I', MIB) + b'\0' * MIB + b'q\x00('
+    mib = b'B' + struct.pack('<I', MIB) + b'\0' * MIB + b'q\x00]('
     files = {
         'bytearray x1000': archive(P + mib + b'c__builtin__\nbytearray\nh\x00\x85R' * 1000
-                                   + b'l.'),
-        'empty sets': archive(P + b'(' + b'\x8f' * 1_000_000 + b'l.'),
+                                   + b'e.'),
+        'empty sets': archive(P + b'](' + b'\x8f' * 1_000_000 + b'e.'),
         'list dag': archive(P + DAG + b'Q.'),
         'tuple dag key': archive(P + HASH_DAG + b'}' + T + b'K\x01s.'),
         'huge int': archive(P + long4(4 << 20) + b'.'),
         'mark flood': archive(P + b'(' * 1_000_000 + b'.'),
-        'small ints': archive(P + b'(' + b'K\x01' * 1_000_000 + b'l.'),
+        'small ints': archive(P + b'](' + b'K\x01' * 1_000_000 + b'e.'),
+        'lists': archive(P + b'](' + b'](K\x01e' * 200_000 + b'e.'),
     }
     for name, data in files.items():
         outcome, took, grew = _peak_in_child(data)
         assert not outcome.startswith('UNDOCUMENTED'), (name, outcome)
-        assert took < 1.0 * SLOW, (name, took, SLOW)
+        within(took, 1.0)
         assert grew <= 2 * len(data) + BUDGET_CONSTANT + (16 << 20), (name, grew, len(data))

@@ -178,6 +178,7 @@ class Unpickler:
 
         def pop_mark():
             nonlocal stack, append
+            budget.left += COST_LIST   # the mark's list is dropped or charged by its user
             items = stack
             stack = metastack.pop()
             append = stack.append
@@ -313,7 +314,7 @@ class Unpickler:
                     stack[-1].extend(items)
                 elif op == 0x6c:                                 # LIST
                     items = pop_mark()
-                    budget.charge(COST_LIST_ITEM * len(items))
+                    budget.charge(COST_LIST + COST_LIST_ITEM * len(items))
                     append(items)
                 elif op in (0x73, 0x75, 0x64):                   # SETITEM, SETITEMS, DICT
                     if op == 0x73:
