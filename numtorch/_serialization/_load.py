@@ -36,9 +36,22 @@ def load_file(f, map_location, use_mmap):
     gc.disable()
     try:
         return _load_file(f, map_location, use_mmap)
+    except (CheckpointError, _ArgumentError, OSError):
+        raise
+    except MemoryError:
+        raise CheckpointError('the checkpoint needs more memory than is available') from None
+    except RecursionError:
+        raise UnpicklingError('the checkpoint nests too deeply') from None
+    except Exception as e:   # a safety net: a file may only cause the documented exceptions
+        raise CheckpointError(f'malformed checkpoint: {type(e).__name__}: '
+                              f'{short(str(e), 120)}') from None
     finally:
         if enabled:
             gc.enable()
+
+
+class _ArgumentError(ValueError):
+    """A bad argument (not a bad file): escapes ``load`` as the ValueError torch raises."""
 
 
 def _load_file(f, map_location, use_mmap):
@@ -130,7 +143,7 @@ def _load_zip(f, base, size, map_location, use_mmap):
         try:
             fileno = f.fileno()
         except (AttributeError, OSError, io.UnsupportedOperation):
-            raise ValueError('f must be a file path or a file object with a fileno in order to '
+            raise _ArgumentError('f must be a file path or a file object with a fileno in order to '
                              'use mmap') from None
         # MAP_PRIVATE (copy-on-write) as torch does: tensors are writable, the file never changes
         mm = _mmap.mmap(fileno, 0, access=_mmap.ACCESS_COPY)
