@@ -26,7 +26,7 @@ BUDGET_CONSTANT = 64 << 20
 _VERSION = re.compile(rb'\s*([+-]?)0*([0-9]{1,19})(?![0-9])')
 
 
-def load_file(f, map_location, use_mmap):
+def load_file(f, map_location, use_mmap, unsafe=False):
     """Load from a seekable binary file object positioned at the checkpoint's first byte.
 
     The cyclic garbage collector is paused meanwhile (as a bulk loader should): the loader
@@ -35,26 +35,35 @@ def load_file(f, map_location, use_mmap):
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load_file(f, map_location, use_mmap)
+        return _load_file(f, map_location, use_mmap, unsafe)
     except (CheckpointError, _ArgumentError, OSError):
         raise
-    except MemoryError:
-        raise CheckpointError('the checkpoint needs more memory than is available') from None
-    except RecursionError:
-        raise UnpicklingError('the checkpoint nests too deeply') from None
-    except Exception as e:   # a safety net: a file may only cause the documented exceptions
-        raise CheckpointError(f'malformed checkpoint: {type(e).__name__}: '
-                              f'{short(str(e), 120)}') from None
+    except Exception:
+        if unsafe:   # a trusted file's own classes raise what they raise, as in torch
+            raise
+        return _convert()
     finally:
         if enabled:
             gc.enable()
+
+
+def _convert():
+    """A safety net: a file may only cause the documented exceptions."""
+    import sys as _sys
+    e = _sys.exc_info()[1]
+    if isinstance(e, MemoryError):
+        raise CheckpointError('the checkpoint needs more memory than is available') from None
+    if isinstance(e, RecursionError):
+        raise UnpicklingError('the checkpoint nests too deeply') from None
+    raise CheckpointError(f'malformed checkpoint: {type(e).__name__}: '
+                          f'{short(str(e), 120)}') from None
 
 
 class _ArgumentError(ValueError):
     """A bad argument (not a bad file): escapes ``load`` as the ValueError torch raises."""
 
 
-def _load_file(f, map_location, use_mmap):
+def _load_file(f, map_location, use_mmap, unsafe):
     base = f.tell()
     size = f.seek(0, 2) - base
     f.seek(base)
@@ -63,7 +72,7 @@ def _load_file(f, map_location, use_mmap):
     if size == 0:
         raise CheckpointError('the checkpoint file is empty')
     if head[:4] in (b'PK\x03\x04', b'PK\x05\x06'):
-        return _load_zip(f, base, size, map_location, use_mmap)
+        return _load_zip(f, base, size, map_location, use_mmap, unsafe)
     if head[:1] == b'\x80':
         if use_mmap:
             raise CheckpointError('mmap=True needs the zip format (torch.save\'s default since '
@@ -121,7 +130,7 @@ def _native(arr, byteorder):
     return arr
 
 
-def _load_zip(f, base, size, map_location, use_mmap):
+def _load_zip(f, base, size, map_location, use_mmap, unsafe=False):
     z = ZipReader(f, base, size)
     if not z.order or '/' not in z.order[0]:
         raise CheckpointError('invalid checkpoint archive: no records under a top folder')
@@ -167,6 +176,10 @@ def _load_zip(f, base, size, map_location, use_mmap):
 
     rb = Rebuilder(fetch, map_location)
     try:
+        if unsafe:
+            from ._objects import unsafe_load
+            rb.budget, rb.hashing = Budget(1 << 62), lambda items, container=None: None
+            return unsafe_load(z.read(pkl), rb)
         u = _unpickler(z.read(pkl), rb, size)
         obj, end = u.load(0)
         check_depth(obj, u.budget)

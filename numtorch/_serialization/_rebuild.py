@@ -15,6 +15,7 @@ from .._device import device
 from .._size import Size
 from ._errors import UnpicklingError, CheckpointError, short
 from ._storage import STORAGE_TYPES, StorageType
+from ._objects import user_globals
 from ._unpickler import COST_OBJ, COST_DICT, COST_DICT_ITEM, COST_SET, COST_SET_ITEM
 
 _MAX_DIMS = 64
@@ -94,9 +95,15 @@ class Rebuilder:
         for name, dt in _dtype._BY_NAME.items():
             allowed[f'torch.{name}'] = dt
         allowed.update(STORAGE_TYPES)
-        self.allowed = allowed
         self.callables = {id(v) for v in allowed.values() if callable(v) and
                           not isinstance(v, (_Marker, StorageType, _dtype.dtype))}
+        # the user's allowlist (add_safe_globals / safe_globals), as torch's weights-only
+        # unpickler treats it: called by REDUCE, constructed by NEWOBJ, given BUILD state
+        user = {k: v for k, v in user_globals().items() if k not in allowed}
+        allowed.update(user)
+        self.callables |= {id(v) for v in user.values()}
+        self.user_types = {id(v) for v in user.values() if isinstance(v, type)}
+        self.allowed = allowed
 
     def close(self):
         """Break the reference cycle (``allowed`` holds bound methods of self) so the storages
@@ -258,6 +265,8 @@ class Rebuilder:
     def newobj(self, cls, args):
         if cls is PARAMETER and 1 <= len(args) <= 2:
             return self.rebuild_parameter(*(args + (True,))[:2], None)
+        if id(cls) in self.user_types:
+            return cls.__new__(cls, *args)
         raise UnpicklingError(f'NEWOBJ of {short(cls)} is not allowed')
 
     def build(self, inst, state):
@@ -268,6 +277,15 @@ class Rebuilder:
             if not all(type(k) is str for k in state):
                 raise UnpicklingError('OrderedDict state must be a dict of str keys')
             inst.__dict__.update(state)   # Module.state_dict()'s `_metadata`
+        elif id(type(inst)) in self.user_types:
+            if type(state) in (dict, list, tuple, bytes, str):
+                self.budget.charge(COST_DICT_ITEM * len(state))
+            if hasattr(inst, '__setstate__'):
+                inst.__setstate__(state)
+            elif type(state) is dict:
+                inst.__dict__.update(state)
+            else:
+                raise UnpicklingError(f'BUILD state of a {type(inst).__name__} must be a dict')
         elif hasattr(inst, '_data') or inst is None:
             self._set_state(inst, state)
         else:

@@ -159,7 +159,9 @@ class Unpickler:
             raise UnpicklingError(f'rejected global {short(full, 120)}: checkpoints may only '
                                   'name tensor rebuild functions, storage types, dtypes, '
                                   'torch.Size/device, collections.OrderedDict and plain '
-                                  'containers; nothing was executed')
+                                  'containers; nothing was executed. If you trust this file, '
+                                  'allow it with numtorch.serialization.add_safe_globals([...]) '
+                                  'or load it with weights_only=False')
         return self.allowed[full]
 
     def _load(self, pos):
