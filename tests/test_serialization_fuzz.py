@@ -60,10 +60,16 @@ ints = st.one_of(
     st.integers(0, 4000).map(lambda n: b'\x8b' + struct.pack('<i', n) + b'\x7f' * n),
     st.sampled_from([b'\x8a\x09' + b'\x00' * 8 + b'\x01', b'\x8a\x08' + b'\x00' * 7 + b'\x80',
                      b'L' + b'9' * 5000 + b'L\n', b'I-1\n', b'\x8a\x08' + b'\xff' * 7 + b'\x7f']))
+
+
+def _unicode(s):
+    b = s.encode('utf-8', 'surrogatepass')
+    return b'X' + struct.pack('<I', len(b)) + b
+
+
 scalars = st.one_of(
     ints, st.just(b'N'), st.just(b'\x88'), st.floats().map(lambda f: b'G' + struct.pack('>d', f)),
-    st.text(max_size=6).map(lambda s: b'X' + struct.pack('<I', len(s.encode('utf-8', 'surrogatepass')))
-                            + s.encode('utf-8', 'surrogatepass')),
+    st.text(max_size=6).map(_unicode),
     st.binary(max_size=6).map(lambda b: b'C' + bytes([len(b)]) + b))
 
 
