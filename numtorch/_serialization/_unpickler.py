@@ -27,6 +27,7 @@ _u64, _f64 = struct.Struct('<Q').unpack_from, struct.Struct('>d').unpack_from
 MAX_INT_BYTES = 1 << 10       # LONG4/LONG ints: 8192 bits (no checkpoint holds a larger int)
 _MAX_COLLISIONS = 64          # keys with one hash in one container (int keys: at most 2)
 _FLOODABLE = (tuple, frozenset, float, complex)
+_PLAIN = frozenset((int, str, bytes, bool, type(None)))   # randomised or collision-free hashes
 # approximate bytes of what each opcode builds (CPython 3.11, 64-bit), used by the budget
 COST_OBJ, COST_LIST, COST_DICT, COST_SET = 56, 56, 64, 216
 COST_LIST_ITEM, COST_DICT_ITEM, COST_SET_ITEM = 9, 56, 128
@@ -144,7 +145,9 @@ class Unpickler:
         leaves, coll = self.leaves, self.coll
         self.budget.charge(COST_LEAF * sum(map(leaves, items)))   # before any hash is computed
         for k in items:
-            if type(k) in _FLOODABLE or (type(k) is int and not -(1 << 60) < k < 1 << 60):
+            t = type(k)
+            if (t in _FLOODABLE or (t is int and not -(1 << 60) < k < 1 << 60)
+                    or (t not in _PLAIN and isinstance(k, tuple))):   # torch.Size
                 self.budget.charge(COST_DICT_ITEM)
                 key = (id(container), hash(k))
                 c = coll[key] = coll.get(key, 0) + 1
