@@ -472,6 +472,11 @@ def test_peak_memory_of_hostile_files():
         'mark flood': archive(P + b'(' * 1_000_000 + b'.'),
         'small ints': archive(P + b'](' + b'K\x01' * 1_000_000 + b'e.'),
         'lists': archive(P + b'](' + b'](K\x01e' * 200_000 + b'e.'),
+        'encode x1000': archive(P + b'X' + struct.pack('<I', MIB) + b'a' * MIB + b'q\x00]('
+                                + b'c_codecs\nencode\nh\x00X\x06\x00\x00\x00latin1\x86R' * 1000
+                                + b'e.'),
+        'set(list) x1000': archive(P + b'](' + b'K\x01' * 100_000 + b'eq\x00]('
+                                   + b'c__builtin__\nset\nh\x00\x85R' * 1000 + b'e.'),
     }
     for name, data in files.items():
         outcome, took, grew = _peak_in_child(data)

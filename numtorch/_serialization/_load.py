@@ -236,7 +236,8 @@ def _load_legacy(data, map_location):
         pos += nbytes
     missing = set(wanted) - set(arrays)
     if missing:
-        raise CheckpointError(f'legacy checkpoint: no data for storages {sorted(missing)[:5]}')
+        raise CheckpointError(f'legacy checkpoint: no data for {len(missing)} storages, e.g. '
+                              f'{short(next(iter(missing)))}')
 
     def fetch(key, dt, numel, location):
         return arrays[key]
