@@ -167,6 +167,11 @@ def test_hashing_a_tuple_dag_is_charged_before_it_runs(where):
 def test_flat_and_shallow_keys_still_load():
     d = {(1, 2): 'a', frozenset({3}): 'b', ((1, 2), (3, (4,))): 'c'}
     assert load_bytes(archive(pickle.dumps(d, protocol=2))) == d
+    # many small containers with the same floodable key are not a flood (the count is per
+    # container, even when a freed container's address is reused for the next one)
+    many = [frozenset({('a', 1)}) for _ in range(300)] + [{1.5: i} for i in range(300)]
+    for proto in (2, 4):
+        assert load_bytes(archive(pickle.dumps(many, protocol=proto))) == many
 
 
 def test_hash_flooding_is_refused():

@@ -303,14 +303,14 @@ class Rebuilder:
         if type(items) not in (list, tuple):
             raise UnpicklingError('OrderedDict() takes a list of pairs')
         self.budget.charge(COST_DICT + 2 * COST_DICT_ITEM * len(items))
-        self.hashing(self._pairs(items), items)
+        self.hashing(self._pairs(items))
         return collections.OrderedDict(items)
 
     def counter(self, items=()):
         if type(items) not in (dict, list, tuple):
             raise UnpicklingError('Counter() takes a dict or a list')
         self.budget.charge(COST_DICT + COST_DICT_ITEM * len(items))
-        self.hashing(items, items)
+        self.hashing(items)
         return collections.Counter(items)
 
     def size(self, dims=()):
@@ -334,14 +334,14 @@ class Rebuilder:
         if type(items) not in (list, tuple):
             raise UnpicklingError('set() takes a list')
         self.budget.charge(COST_SET + COST_SET_ITEM * len(items))
-        self.hashing(items, items)
+        self.hashing(items)
         return set(items)
 
     def frozenset(self, items=()):
         if type(items) not in (list, tuple):
             raise UnpicklingError('frozenset() takes a list')
         self.budget.charge(COST_SET + COST_SET_ITEM * len(items))
-        self.hashing(items, items)
+        self.hashing(items)
         return frozenset(items)
 
     @staticmethod

@@ -144,12 +144,20 @@ class Unpickler:
         """Charge the hashing of ``items`` (keys or members); refuse hash flooding."""
         leaves, coll = self.leaves, self.coll
         self.budget.charge(COST_LEAF * sum(map(leaves, items)))   # before any hash is computed
+        cid = None
         for k in items:
             t = type(k)
             if (t in _FLOODABLE or (t is int and not -(1 << 60) < k < 1 << 60)
                     or (t not in _PLAIN and isinstance(k, tuple))):   # torch.Size
                 self.budget.charge(COST_DICT_ITEM)
-                key = (id(container), hash(k))
+                if cid is None:   # counted per container: a live one's id, else a fresh number
+                    if container is None:
+                        self.seq += 1
+                        cid = -self.seq
+                    else:
+                        cid = id(container)
+                        self.keep.append(container)   # its id stays its own
+                key = (cid, hash(k))
                 c = coll[key] = coll.get(key, 0) + 1
                 if c > _MAX_COLLISIONS:
                     raise UnpicklingError('the pickle builds a dict or set whose keys share one '
@@ -169,7 +177,7 @@ class Unpickler:
 
     def _load(self, pos):
         self.pos = pos
-        self.info, self.keep, self.coll = {}, [], {}
+        self.info, self.keep, self.coll, self.seq = {}, [], {}, 0
         data, take = self.data, self._take
         stack, metastack, memo = [], [], {}
         append = stack.append
@@ -425,7 +433,7 @@ class Unpickler:
                 elif op == 0x91:                                 # FROZENSET
                     items = pop_mark()
                     budget.charge(COST_SET + COST_SET_ITEM * len(items))
-                    hashing(items, items)
+                    hashing(items)
                     append(nested(items, frozenset(items)))
                 elif op == 0x94:                                 # MEMOIZE
                     budget.left -= COST_DICT_ITEM
