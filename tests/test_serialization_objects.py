@@ -160,3 +160,12 @@ def test_local_objects_cannot_be_pickled_by_reference():
         pass
     with pytest.raises((pickle.PicklingError, AttributeError)):
         _bytes({'x': Local()})
+
+
+def test_whole_torch_model_loads_as_the_numtorch_model_with_weights_only_false():
+    tnet = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    net = _load(_bytes(tnet, torch.save), weights_only=False)
+    assert isinstance(net[0], nn.Linear) and isinstance(net[0].weight, nn.Parameter)
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    np.testing.assert_allclose(net(numtorch.from_numpy(x)).detach().numpy(),
+                               tnet(torch.from_numpy(x)).detach().numpy(), rtol=1e-6, atol=1e-6)
