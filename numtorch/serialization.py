@@ -3,42 +3,57 @@
 ``numtorch.save`` writes the zip archive ``torch.save`` writes (``archive/data.pkl`` naming each
 storage by a persistent id, one 64-byte-aligned ``archive/data/<key>`` record per storage), so
 real ``torch.load(f, weights_only=True)`` reads it and views saved together still share storage.
-Saving to a path is atomic: a temporary file in the same folder, fsync, rename, fsync the folder.
+Saving to a path is atomic: a temporary file in the same folder, fsync, rename, fsync the folder
+(in place where a rename would replace a device or cut hard links, see ``save``).
 
 ``numtorch.load`` reads numtorch's and torch's files (zip, and torch's legacy pre-1.6 format)
-without torch. It never runs code from the file: the unpickler admits only an allowlist of
-globals (tensor rebuild functions, storage types, dtypes, ``torch.Size``/``torch.device``,
-``collections.OrderedDict`` and plain containers) -- this allowlist is the security boundary.
-There is no unsafe mode: ``weights_only=False`` is accepted for compatibility and loads exactly
-the same way. Every problem with a file raises ``CheckpointError`` (a ``RuntimeError``) or its
-subclass ``UnpicklingError`` (also a ``pickle.UnpicklingError``).
+without torch. By default (``weights_only=True``) it never runs code from the file: the
+unpickler admits only an allowlist of globals (tensor rebuild functions, storage types, dtypes,
+``torch.Size``/``torch.device``, ``collections.OrderedDict``, plain containers, and what the user
+passed to ``add_safe_globals``) -- this allowlist is the security boundary. ``weights_only=False``
+is torch's explicit opt-in for trusted files (the standard unpickler). Every problem with a file
+raises ``CheckpointError`` (a ``RuntimeError``) or its subclass ``UnpicklingError`` (also a
+``pickle.UnpicklingError``).
 """
 import io
 import os
 import secrets
 import sys
-import tempfile
 
 from ._serialization._errors import CheckpointError, UnpicklingError
 from ._serialization._load import load_file as _load_file
-from ._serialization._pickler import Pickler as _Pickler
-from ._serialization._safetensors import save_file, load_file, SafetensorError
+from ._serialization import _objects
+from ._serialization._objects import (add_safe_globals, get_safe_globals, clear_safe_globals,
+                                      safe_globals)
+from ._serialization._pickler import Pickler as _Pickler, Unsupported as _Unsupported
+from ._serialization._safetensors import (save_file, load_file, save_model, load_model,
+                                          SafetensorError)
 from ._serialization._storage import StorageTable as _StorageTable
+from ._serialization._write import write_path as _write_path
 from ._serialization._zip import ZipWriter as _ZipWriter
 
-__all__ = ['save', 'load', 'save_file', 'load_file', 'CheckpointError', 'UnpicklingError',
-           'SafetensorError']
+__all__ = ['save', 'load', 'save_file', 'load_file', 'save_model', 'load_model',
+           'CheckpointError', 'UnpicklingError', 'SafetensorError', 'add_safe_globals',
+           'get_safe_globals', 'clear_safe_globals', 'safe_globals']
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,
-         _disable_byteorder_record=False, *, _fsync=True):
-    """Save tensors (and lists/tuples/dicts/OrderedDicts of them, with Python scalars, strings,
-    bytes, dtypes and None) to ``f``, a path or a binary file object, in torch's zip format.
+         _disable_byteorder_record=False, *, _fsync=True, _atomic=None):
+    """Save ``obj`` to ``f``, a path or a binary file object, in torch's zip format.
+
+    Tensors and containers of them (with scalars, strings, bytes, dtypes, devices) are written
+    byte for byte as ``torch.save`` writes them; any other object (NumPy arrays,
+    ``argparse.Namespace``, a whole module, an optimizer) is pickled by reference as torch does
+    -- loading it needs ``weights_only=False`` or ``add_safe_globals``, as in torch.
 
     Saving to a path never leaves a broken file behind: the old file stays until the new one is
     complete on disk. ``_fsync=False`` (private, like torch's ``_``-arguments) skips the two
     fsyncs: the save is then still atomic against a crashed or killed process, as torch's
-    non-atomic save is not, but a power cut may lose the newest file.
+    non-atomic save is not, but a power cut may lose the newest file. Where a rename would be
+    wrong or impossible the file is written in place, as torch does: a device or FIFO
+    (``/dev/null``, ``/dev/stdout``) silently, a file with hard links or in a folder we cannot
+    create files in with a ``UserWarning``; ``_atomic=True`` refuses instead, ``_atomic=False``
+    always writes in place (see ``numtorch._serialization._write``).
 
     >>> import numtorch, tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), 'x-file')
@@ -49,7 +64,11 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
     if not _use_new_zipfile_serialization:
         raise ValueError('numtorch.save only writes the zip format (torch\'s default since 1.6)')
     table = _StorageTable()
-    pkl = _Pickler(table).dump(obj)
+    try:
+        pkl = _Pickler(table).dump(obj)
+    except _Unsupported:   # any other object: pickled by reference, as torch.save does
+        table = _StorageTable()
+        pkl = _objects.dump_objects(obj, table)
 
     def write(fh):
         z = _ZipWriter(fh)
@@ -66,61 +85,9 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
         z.close()
 
     if isinstance(f, (str, bytes, os.PathLike)):
-        _atomic_write(os.fsdecode(f), write, _fsync)
+        _write_path(os.fsdecode(f), write, _fsync, _atomic)
     else:
         write(f)
-
-
-def _atomic_write(path, write, fsync=True):
-    if os.path.islink(path):
-        path = os.path.realpath(path)   # replace the file the link points to, keep the link
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise RuntimeError(f'Parent directory {folder} does not exist.')
-    if os.path.isdir(path):
-        raise IsADirectoryError(f'{path} is a directory')
-    try:
-        mode = os.stat(path).st_mode & 0o7777
-    except FileNotFoundError:
-        mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(prefix=f'.{os.path.basename(path)}.', suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as fh:
-            write(fh)
-            fh.flush()
-            if fsync:
-                os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    if not fsync:
-        return
-    try:   # make the rename itself durable (a power cut after this returns keeps the new file)
-        dfd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass   # some platforms/filesystems cannot fsync a folder
-
-
-def _umask():
-    try:
-        with open('/proc/self/status') as st:
-            for line in st:
-                if line.startswith('Umask:'):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    m = os.umask(0o22)
-    os.umask(m)
-    return m
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None,
@@ -129,8 +96,11 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
 
     ``map_location``: None, ``'cpu'``, a ``device``, a dict of location names, or a callable.
     ``mmap=True`` maps tensor data from the file instead of reading it (zero copy; the records'
-    CRC-32 is then not checked, since that would read every byte). Nothing from the file is ever
-    executed; ``weights_only=False`` changes nothing (there is no unsafe mode).
+    CRC-32 is then not checked, since that would read every byte). With the default
+    ``weights_only=True`` nothing from the file is ever executed: only tensors, containers,
+    scalars and the globals given to ``add_safe_globals`` are rebuilt, within the time and
+    memory bounds of the file's size. ``weights_only=False`` is torch's explicit opt-in for a
+    trusted file: the standard unpickler, which imports and calls whatever the file names.
 
     >>> import numtorch, io
     >>> buf = io.BytesIO()
@@ -140,16 +110,17 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     >>> print(x2, y2)
     tensor([0, 1, 2, 3]) tensor([0., 0., 0., 0.])
     """
+    unsafe = weights_only is False
     try:
         if isinstance(f, (str, bytes, os.PathLike)):
             with open(os.fsdecode(f), 'rb') as fh:
-                return _load_file(fh, map_location, bool(mmap))
+                return _load_file(fh, map_location, bool(mmap), unsafe)
         if not hasattr(f, 'read'):
             raise TypeError(f'load() expects a path or a binary file object, got '
                             f'{type(f).__name__}')
         if not (hasattr(f, 'seek') and f.seekable()):
             f = io.BytesIO(f.read())
-        return _load_file(f, map_location, bool(mmap))
+        return _load_file(f, map_location, bool(mmap), unsafe)
     except MemoryError:
         raise CheckpointError('the checkpoint needs more memory than is available') from None
     except RecursionError:

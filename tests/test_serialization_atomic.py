@@ -2,6 +2,7 @@
 one) and safetensors: interop with the `safetensors` package, format rules, tied tensors."""
 import json
 import os
+import pickle
 import random
 import signal
 import struct
@@ -61,8 +62,8 @@ def test_sigkill_during_saves_never_leaves_a_broken_file(tmp_path):
 def test_save_failure_keeps_the_old_file(tmp_path):
     path = tmp_path / 'c.pt'
     numtorch.save({'v': 1}, path)
-    with pytest.raises(TypeError):
-        numtorch.save({'v': object()}, path)
+    with pytest.raises((pickle.PicklingError, AttributeError)):   # torch cannot pickle it
+        numtorch.save({'v': lambda: 0}, path)
     assert numtorch.load(path) == {'v': 1}
     assert sorted(os.listdir(tmp_path)) == ['c.pt']
     with pytest.raises(RuntimeError, match='Parent directory'):
@@ -130,16 +131,47 @@ def test_safetensors_torch_and_module_state_dict(tmp_path):
     assert bool((net2(x) == net(x)).all())
 
 
-def test_safetensors_tied_tensors_are_stored_once_and_retied(tmp_path):
+def test_safetensors_shared_tensors_mean_the_same_to_every_reader(tmp_path):
+    import torch
     from safetensors.numpy import load_file as np_load
+    from safetensors.torch import load_model as t_load_model, save_model as t_save_model
+    from numtorch.serialization import save_model, load_model
     emb = nn.Parameter(numtorch.randn(10, 4))
-    sd = {'embed.weight': emb, 'head.weight': emb, 'other': numtorch.ones(2)}
-    save_file(sd, tmp_path / 't.safetensors')
+    with pytest.raises(RuntimeError, match='Some tensors share memory'):   # as safetensors
+        save_file({'embed.weight': emb, 'head.weight': emb}, tmp_path / 'x.safetensors')
+
+    def tied(mod):
+        net = mod.Sequential(mod.Embedding(10, 4), mod.Linear(4, 10, bias=False))
+        net[1].weight = net[0].weight
+        return net
+    net = tied(nn)
+    save_model(net, tmp_path / 't.safetensors')
     raw = np_load(str(tmp_path / 't.safetensors'))
-    assert set(raw) == {'embed.weight', 'other'}            # one copy on disk
-    back = load_file(tmp_path / 't.safetensors')
-    assert back['head.weight'] is back['embed.weight']     # re-tied
-    np.testing.assert_array_equal(back['head.weight']._data, emb._data)
+    mine = load_file(tmp_path / 't.safetensors')
+    assert set(raw) == set(mine) == {'0.weight'}                # one copy, for every reader
+    tnet = tied(torch.nn)
+    assert t_load_model(tnet, str(tmp_path / 't.safetensors')) == (set(), [])
+    np.testing.assert_array_equal(tnet[1].weight.detach().numpy(), net[0].weight._data)
+    t_save_model(tnet, str(tmp_path / 'from_torch.safetensors'))
+    net2 = tied(nn)
+    assert load_model(net2, tmp_path / 'from_torch.safetensors') == (set(), [])
+    assert net2[1].weight is net2[0].weight
+    np.testing.assert_array_equal(net2[1].weight._data, net[0].weight._data)
+    with open(tmp_path / 't.safetensors', 'rb') as f:
+        n = struct.unpack('<Q', f.read(8))[0]
+        assert json.loads(f.read(n))['__metadata__'] == {'1.weight': '0.weight'}
+    with pytest.raises(RuntimeError, match='Missing key'):
+        load_model(nn.Sequential(nn.Embedding(10, 4), nn.Linear(4, 10, bias=False)),
+                   tmp_path / 't.safetensors')
+
+
+def test_old_numtorch_alias_metadata_is_ignored_like_every_reader_does(tmp_path):
+    from safetensors.numpy import load_file as np_load
+    for aliases in ('{"b": "a"}', '{"b": ["a"]}', '[' * 5000, '{"a": "zz"}'):
+        header = {'__metadata__': {'numtorch.aliases': aliases},
+                  'a': {'dtype': 'F32', 'shape': [1], 'data_offsets': [0, 4]}}
+        p = _st_file(tmp_path / 'old.st', header, b'\0' * 4)
+        assert set(load_file(p)) == set(np_load(str(p))) == {'a'}
 
 
 def _st_file(path, header, data=b'', raw_header=None):
@@ -159,7 +191,17 @@ def _st_file(path, header, data=b'', raw_header=None):
     ({'a': {'dtype': 'F32', 'shape': [-2], 'data_offsets': [0, 8]}}, b'\0' * 8, 'shape'),
     ({'a': [1, 2]}, b'', 'exactly'),
     ({'__metadata__': {'k': 1}}, b'', 'metadata'),
+    ({'__metadata__': []}, b'', 'metadata'),
+    ({'__metadata__': 'x'}, b'', 'metadata'),
     ([1, 2], b'', 'JSON object'),
+    ({'a': {'dtype': 'F32', 'shape': [0, 2 ** 61, 2 ** 61], 'data_offsets': [0, 0]}}, b'',
+     'impossibly large'),
+    ({'a': {'dtype': 'F32', 'shape': [0] * 65, 'data_offsets': [0, 0]}}, b'', 'shape'),
+    ({'a': {'dtype': 'F32', 'shape': [1], 'data_offsets': [-4, 0]}}, b'', 'data_offsets'),
+    ({'a': {'dtype': 'F32', 'shape': [1], 'data_offsets': [2 ** 64, 2 ** 64 + 4]}}, b'',
+     'data_offsets'),
+    ({'a': {'dtype': 'F32', 'shape': [1], 'data_offsets': [0, 10 ** 4000]}}, b'',
+     'data_offsets'),
 ])
 def test_safetensors_format_violations(tmp_path, header, data, match):
     with pytest.raises(SafetensorError, match=match):
@@ -177,7 +219,9 @@ def test_safetensors_duplicate_keys_header_length_and_junk(tmp_path):
     p.write_bytes(struct.pack('<Q', 2 ** 63) + b'{}')
     with pytest.raises(SafetensorError, match='limit'):
         load_file(p)
-    for junk in (b'', b'\x01\x00', b'{' * 5000, b'[' * 100000):
+    for junk in (b'', b'\x01\x00', b'{' * 5000, b'[' * 100000, b'{"a":' * 100000,
+                 b'\xff\xfe', b'{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}\0',
+                 b'{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,' + b'9' * 5000 + b']}}'):
         with pytest.raises(SafetensorError):
             load_file(_st_file(tmp_path / 'j.st', None, raw_header=junk) if junk[:1] in (b'{', b'[')
                       else _write(tmp_path / 'j.st', junk))
@@ -186,3 +230,53 @@ def test_safetensors_duplicate_keys_header_length_and_junk(tmp_path):
 def _write(p, b):
     p.write_bytes(b)
     return p
+
+
+def test_safetensors_header_parse_is_bounded_by_the_file_size(tmp_path, monkeypatch):
+    from numtorch._serialization import _safetensors
+    entry = '"e{}":{{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}'
+    h = ('{' + ','.join(entry.format(i) for i in range(20_000)) + '}').encode()
+    p = tmp_path / 'empty.st'
+    p.write_bytes(struct.pack('<Q', len(h)) + h)
+    assert len(load_file(p)) == 20_000        # within the constant allowance: loads
+    monkeypatch.setattr(_safetensors, '_BUDGET_CONSTANT', 1 << 20)
+    t = time.perf_counter()
+    with pytest.raises(SafetensorError, match='more objects than'):
+        load_file(p)                          # the 85 MB file of empty entries, scaled down
+    assert time.perf_counter() - t < 1.0
+
+
+def test_safetensors_only_raises_safetensor_error(tmp_path):
+    from hypothesis import given, settings, strategies as st, HealthCheck
+    good = tmp_path / 'g.st'
+    save_file({'a': numtorch.arange(6.).reshape(2, 3), 'b': numtorch.tensor([1, 2])}, good,
+              metadata={'k': 'v'})
+    data = good.read_bytes()
+    n = struct.unpack('<Q', data[:8])[0]
+    p = tmp_path / 'f.st'
+    json_values = st.recursive(
+        st.none() | st.booleans() | st.integers(-2 ** 70, 2 ** 70) | st.text(max_size=5),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner,
+                                                                  max_size=4), max_leaves=12)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(flips=st.lists(st.tuples(st.integers(0, len(data) - 1), st.integers(1, 255)),
+                          max_size=3),
+           field=st.sampled_from(['dtype', 'shape', 'data_offsets', None]),
+           value=json_values)
+    def run(flips, field, value):
+        if field is None:
+            b = bytearray(data)
+            for pos, x in flips:
+                b[pos] ^= x
+        else:
+            h = json.loads(data[8:8 + n])
+            h['a'][field] = value
+            hb = json.dumps(h).encode()
+            b = struct.pack('<Q', len(hb)) + hb + data[8 + n:]
+        p.write_bytes(bytes(b))
+        try:
+            load_file(p)
+        except SafetensorError:
+            pass
+    run()

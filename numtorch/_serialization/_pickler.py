@@ -3,8 +3,8 @@
 This is not ``pickle.Pickler``: that one names a function by importing its module, and the
 globals a torch checkpoint must name (``torch._utils._rebuild_tensor_v2``, ``torch.FloatStorage``)
 live in torch, which numtorch never imports. So the few object kinds a checkpoint holds are
-written directly, byte for byte as ``torch.save`` writes them, and anything else is refused at
-save time (torch would save it, but ``torch.load(weights_only=True)`` could not load it).
+written directly, byte for byte as ``torch.save`` writes them; anything else raises
+``Unsupported`` and ``save`` pickles the object with ``_objects.ObjectPickler`` instead.
 """
 import collections
 import struct
@@ -21,6 +21,11 @@ MAX_DEPTH = 200   # nesting deeper than this is refused on save and on load (see
 _pack_d = struct.Struct('>d').pack
 _pack_i = struct.Struct('<i').pack
 _pack_I = struct.Struct('<I').pack
+
+
+class Unsupported(TypeError):
+    """An object this fast writer does not handle; ``save`` then pickles the whole object
+    with ``_objects.ObjectPickler`` (by reference, as torch does)."""
 
 
 class Pickler:
@@ -163,9 +168,8 @@ class Pickler:
             base = int if isinstance(obj, int) else float if isinstance(obj, float) else str
             self.save(base(obj) if base is not str else str.__str__(obj), depth)
         else:
-            raise TypeError(f'numtorch.save: cannot save an object of type {t.__module__}.'
-                            f'{t.__qualname__}; a checkpoint holds tensors, dtypes, devices, '
-                            'lists, tuples, dicts, sets and Python scalars/strings/bytes')
+            raise Unsupported(f'numtorch.save: {t.__module__}.{t.__qualname__} is not a '
+                              'tensor, container or scalar')
 
     def _batched(self, items, op, depth):
         # pickle's batching: MARK ... APPENDS/SETITEMS per 1000 items, as pickle does.

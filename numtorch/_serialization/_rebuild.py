@@ -13,11 +13,15 @@ import numpy as np
 from .. import _dtype
 from .._device import device
 from .._size import Size
-from ._errors import UnpicklingError, CheckpointError
+from ._errors import UnpicklingError, CheckpointError, short
 from ._storage import STORAGE_TYPES, StorageType
+from ._objects import user_globals
+from ._unpickler import COST_OBJ, COST_DICT, COST_DICT_ITEM, COST_SET, COST_SET_ITEM
 
 _MAX_DIMS = 64
 _MAX_ELEMS = 1 << 62
+_MAX_INT = 1 << 63      # every size, stride, offset and element count is an int below this
+COST_TENSOR = 512       # budget charge for a rebuilt tensor (Tensor, ndarray view, tuples)
 
 
 class Storage:
@@ -47,10 +51,17 @@ def _is_int(x):
 
 
 def _ints(x, what):
-    if type(x) not in (tuple, list, Size) or not all(type(v) is int for v in x):
-        raise UnpicklingError(f'tensor {what} must be a tuple of ints, got {x!r:.100}')
+    # length first, then types and range: nothing is computed from a value before it is known
+    # to be a small int (a 2 MB int as a size made one multiplication take 25 s)
+    if type(x) not in (tuple, list, Size):
+        raise UnpicklingError(f'tensor {what} must be a tuple of ints, got {short(x)}')
     if len(x) > _MAX_DIMS:
         raise UnpicklingError(f'tensor has {len(x)} dimensions (at most {_MAX_DIMS})')
+    for v in x:
+        if type(v) is not int:
+            raise UnpicklingError(f'tensor {what} must be a tuple of ints, got {short(x)}')
+        if not -_MAX_INT < v < _MAX_INT:
+            raise UnpicklingError(f'tensor {what} {short(x)} is impossibly large')
     return tuple(x)
 
 
@@ -59,6 +70,8 @@ class Rebuilder:
     a 1-D array holding the storage (or None in a metadata-only pass)."""
 
     def __init__(self, fetch, map_location):
+        self.budget = None    # set per pickle by the loader (``_load._unpickler``)
+        self.hashing = None
         self.fetch = fetch
         self.map_location = map_location
         self.storages = {}
@@ -82,9 +95,15 @@ class Rebuilder:
         for name, dt in _dtype._BY_NAME.items():
             allowed[f'torch.{name}'] = dt
         allowed.update(STORAGE_TYPES)
-        self.allowed = allowed
         self.callables = {id(v) for v in allowed.values() if callable(v) and
                           not isinstance(v, (_Marker, StorageType, _dtype.dtype))}
+        # the user's allowlist (add_safe_globals / safe_globals), as torch's weights-only
+        # unpickler treats it: called by REDUCE, constructed by NEWOBJ, given BUILD state
+        user = {k: v for k, v in user_globals().items() if k not in allowed}
+        allowed.update(user)
+        self.callables |= {id(v) for v in user.values()}
+        self.user_types = {id(v) for v in user.values() if isinstance(v, type)}
+        self.allowed = allowed
 
     def close(self):
         """Break the reference cycle (``allowed`` holds bound methods of self) so the storages
@@ -102,18 +121,19 @@ class Rebuilder:
             raise UnpicklingError(f'storage persistent id has {len(pid)} fields, not 5')
         _, stype, key, location, numel = pid
         if type(stype) is not StorageType:
-            raise UnpicklingError(f'persistent id names {stype!r:.60}, not a storage type')
+            raise UnpicklingError(f'persistent id names {short(stype)}, not a storage type')
         if type(key) is bytes:
             key = key.decode('ascii', 'replace')
         if type(location) is bytes:
             location = location.decode('ascii', 'replace')
-        if type(key) is not str or type(location) is not str or not _is_int(numel) or numel < 0:
-            raise UnpicklingError(f'malformed storage persistent id {pid!r:.120}')
+        if (type(key) is not str or type(location) is not str or not _is_int(numel)
+                or not 0 <= numel < _MAX_INT):
+            raise UnpicklingError(f'malformed storage persistent id {short(pid, 120)}')
         self._check_location(location)
         s = self.storages.get(key)
         if s is not None:
             if s.dtype != stype.dtype or s.numel != numel:
-                raise UnpicklingError(f'storage {key!r} is referenced with two different types '
+                raise UnpicklingError(f'storage {short(key)} is referenced with two different types '
                                       'or sizes')
             return s
         dt = stype.dtype
@@ -142,7 +162,7 @@ class Rebuilder:
             return
         if str(location).split(':')[0] != 'cpu':
             raise CheckpointError(
-                f"Attempting to deserialize object on a {location!r} device but numtorch has "
+                f"Attempting to deserialize object on a {short(location)} device but numtorch has "
                 "only the CPU. Use numtorch.load(..., map_location='cpu') to map your storages "
                 "to the CPU.")
 
@@ -150,8 +170,9 @@ class Rebuilder:
     def _view(self, storage, offset, size, stride, dtype=None):
         if type(storage) is not Storage:
             raise UnpicklingError(f'tensor storage is {type(storage).__name__}, not a storage')
-        if not _is_int(offset) or offset < 0:
-            raise UnpicklingError(f'tensor storage offset {offset!r:.40} is not an int >= 0')
+        if not _is_int(offset) or not 0 <= offset < _MAX_INT:
+            raise UnpicklingError(f'tensor storage offset {short(offset)} is not an int in '
+                                  '[0, 2**63)')
         size, stride = _ints(size, 'size'), _ints(stride, 'stride')
         if len(size) != len(stride):
             raise UnpicklingError(f'tensor size {size} and stride {stride} differ in length')
@@ -168,7 +189,7 @@ class Rebuilder:
             if dtype == 'bfloat16':
                 raise UnpicklingError('bfloat16 tensors in untyped storages are not supported')
             if type(dtype) is not _dtype.dtype:
-                raise UnpicklingError(f'tensor dtype {dtype!r:.40} is not a dtype')
+                raise UnpicklingError(f'tensor dtype {short(dtype)} is not a dtype')
             if snumel % dtype.itemsize:
                 raise UnpicklingError(f'storage of {snumel} bytes is not a whole number of '
                                       f'{dtype} elements')
@@ -193,6 +214,7 @@ class Rebuilder:
             return None
         if type(requires_grad) is not bool:
             raise UnpicklingError('requires_grad must be a bool')
+        self.budget.charge(COST_TENSOR)
         from .._ops._apply import wrap
         t = wrap(arr)
         if requires_grad:
@@ -222,7 +244,7 @@ class Rebuilder:
 
     def rebuild_parameter_with_state(self, data, requires_grad, hooks, state):
         p = self.rebuild_parameter(data, requires_grad, hooks)
-        _set_state(p, state)
+        self._set_state(p, state)
         return p
 
     def rebuild_from_type_v2(self, func, new_type, args, state):
@@ -230,70 +252,96 @@ class Rebuilder:
                       self.rebuild_parameter, self.rebuild_parameter_with_state)
         if func not in rebuilders or type(args) is not tuple:
             raise UnpicklingError('_rebuild_from_type_v2 must call a tensor rebuild function')
-        if new_type not in (TENSOR, PARAMETER):
-            raise UnpicklingError(f'cannot rebuild a tensor of type {new_type!r:.60}')
+        if new_type is not TENSOR and new_type is not PARAMETER:
+            raise UnpicklingError(f'cannot rebuild a tensor of type {short(new_type)}')
         t = func(*args)
         if t is None:
             return None
         if new_type is PARAMETER and self.param is not None and not isinstance(t, self.param):
             t = self.param(t, t.requires_grad)
-        _set_state(t, state)
+        self._set_state(t, state)
         return t
 
     def newobj(self, cls, args):
         if cls is PARAMETER and 1 <= len(args) <= 2:
             return self.rebuild_parameter(*(args + (True,))[:2], None)
-        raise UnpicklingError(f'NEWOBJ of {cls!r:.60} is not allowed')
+        if id(cls) in self.user_types:
+            return cls.__new__(cls, *args)
+        raise UnpicklingError(f'NEWOBJ of {short(cls)} is not allowed')
 
     def build(self, inst, state):
         if type(inst) is collections.OrderedDict:
-            if type(state) is not dict or not all(type(k) is str for k in state):
+            if type(state) is not dict:
+                raise UnpicklingError('OrderedDict state must be a dict of str keys')
+            self.budget.charge(COST_DICT_ITEM * len(state))
+            if not all(type(k) is str for k in state):
                 raise UnpicklingError('OrderedDict state must be a dict of str keys')
             inst.__dict__.update(state)   # Module.state_dict()'s `_metadata`
+        elif id(type(inst)) in self.user_types:
+            if type(state) in (dict, list, tuple, bytes, str):
+                self.budget.charge(COST_DICT_ITEM * len(state))
+            if hasattr(inst, '__setstate__'):
+                inst.__setstate__(state)
+            elif type(state) is dict:
+                inst.__dict__.update(state)
+            else:
+                raise UnpicklingError(f'BUILD state of a {type(inst).__name__} must be a dict')
         elif hasattr(inst, '_data') or inst is None:
-            _set_state(inst, state)
+            self._set_state(inst, state)
         else:
             raise UnpicklingError(f'BUILD on a {type(inst).__name__} is not allowed')
 
     # ------------------------------------------------------------------ plain values
-    @staticmethod
-    def ordered_dict(items=()):
+    # Each charges what it builds (and the hashing of what it hashes) before building it: a
+    # memoised 1 MiB object passed to a constructor a thousand times is a GB, not a MB.
+    def _pairs(self, items):
+        if type(items) is dict:
+            return list(items)
+        return [p[0] for p in items if type(p) in (tuple, list) and len(p) == 2]
+
+    def ordered_dict(self, items=()):
         if type(items) not in (list, tuple):
             raise UnpicklingError('OrderedDict() takes a list of pairs')
+        self.budget.charge(COST_DICT + 2 * COST_DICT_ITEM * len(items))
+        self.hashing(self._pairs(items))
         return collections.OrderedDict(items)
 
-    @staticmethod
-    def counter(items=()):
+    def counter(self, items=()):
         if type(items) not in (dict, list, tuple):
             raise UnpicklingError('Counter() takes a dict or a list')
+        self.budget.charge(COST_DICT + COST_DICT_ITEM * len(items))
+        self.hashing(items)
         return collections.Counter(items)
 
-    @staticmethod
-    def size(dims=()):
+    def size(self, dims=()):
         return Size(_ints(dims, 'size'))
 
     @staticmethod
     def device(kind, index=None):
         if type(kind) is not str or (index is not None and type(index) is not int):
             raise UnpicklingError('torch.device() takes a str and an optional int')
+        if len(kind) > 64 or (index is not None and not 0 <= index < _MAX_INT):
+            raise UnpicklingError(f'malformed torch.device({short(kind)}, {short(index)})')
         return device(kind, index)
 
-    @staticmethod
-    def encode(s, encoding='utf-8'):
+    def encode(self, s, encoding='utf-8'):
         if type(s) is not str or encoding not in ('latin1', 'latin-1', 'utf-8', 'utf8', 'ascii'):
             raise UnpicklingError('_codecs.encode() only rebuilds bytes from a str')
+        self.budget.charge(COST_OBJ + 4 * len(s))
         return s.encode(encoding)
 
-    @staticmethod
-    def set(items=()):
+    def set(self, items=()):
         if type(items) not in (list, tuple):
             raise UnpicklingError('set() takes a list')
+        self.budget.charge(COST_SET + COST_SET_ITEM * len(items))
+        self.hashing(items)
         return set(items)
 
-    @staticmethod
-    def frozenset(items=()):
+    def frozenset(self, items=()):
         if type(items) not in (list, tuple):
             raise UnpicklingError('frozenset() takes a list')
+        self.budget.charge(COST_SET + COST_SET_ITEM * len(items))
+        self.hashing(items)
         return frozenset(items)
 
     @staticmethod
@@ -302,11 +350,17 @@ class Rebuilder:
             raise UnpicklingError('complex() takes two numbers')
         return complex(real, imag)
 
-    @staticmethod
-    def bytearray(b=b''):
+    def bytearray(self, b=b''):
         if type(b) is not bytes:
             raise UnpicklingError('bytearray() takes bytes')
+        self.budget.charge(COST_OBJ + len(b))
         return bytearray(b)
+
+    def _set_state(self, obj, state):
+        if type(state) in (dict, tuple):
+            self.budget.charge(2 * COST_DICT_ITEM * sum(
+                len(x) for x in ((state,) if type(state) is dict else state) if type(x) is dict))
+        _set_state(obj, state)
 
 
 def _set_state(obj, state):
@@ -320,7 +374,7 @@ def _set_state(obj, state):
     for k, v in state.items():
         if (type(k) is not str or not k.isidentifier() or k.startswith('_')
                 or hasattr(type(obj), k)):
-            raise UnpicklingError(f'tensor attribute {k!r:.40} is not allowed')
+            raise UnpicklingError(f'tensor attribute {short(k, 40)} is not allowed')
         obj.__dict__[k] = v
 
 

@@ -8,14 +8,15 @@ always a ZIP64 end-of-central-directory record before the classic one, as torch 
 
 Reader: validates the whole directory before any record is read -- one central directory that
 lies inside the file, unique names, no ``..``/absolute/backslash names, local headers that agree
-with the central directory, records that do not overlap -- then checks every record's CRC-32 and
-never inflates a compressed record past its declared size (torch 2.13 does neither).
+with the central directory, members that tile the file exactly, no archive comment, no compressed
+record (torch never writes one; an inflated record would break the loader's size bounds) --
+then checks every record's CRC-32 (torch 2.13 does not).
 """
 import struct
 import threading
 import zlib
 
-from ._errors import CheckpointError
+from ._errors import CheckpointError, short as _short
 
 _LOCAL = struct.Struct('<4sHHHHHIIIHH')          # 30 bytes
 _CENTRAL = struct.Struct('<4sHHHHHHIIIHHHHHII')  # 46 bytes
@@ -119,10 +120,10 @@ class ZipWriter:
 
 class Record:
     """One validated member: where its data lies and what the directory promises about it."""
-    __slots__ = ('name', 'method', 'crc', 'csize', 'usize', 'header', 'data')
+    __slots__ = ('name', 'method', 'crc', 'csize', 'usize', 'header', 'data', 'flags')
 
-    def __init__(self, name, method, crc, csize, usize, header):
-        self.name, self.method, self.crc = name, method, crc
+    def __init__(self, name, method, crc, csize, usize, header, flags=0):
+        self.name, self.method, self.crc, self.flags = name, method, crc, flags
         self.csize, self.usize, self.header = csize, usize, header
         self.data = None   # absolute offset of the data, filled in from the local header
 
@@ -135,7 +136,7 @@ def _check_name(name):
     parts = name.split('/')
     if (not name or name.startswith('/') or '\\' in name or '\x00' in name
             or any(p in ('..', '.') for p in parts) or ':' in parts[0]):
-        _bad(f'unsafe member name {name!r}')
+        _bad(f'unsafe member name {_short(name)}')
 
 
 def _parse_zip64(extra, need):
@@ -157,37 +158,41 @@ class ZipReader:
     """Reads the members of a zip that starts at ``base`` in the seekable binary file ``f``.
 
     All structural checks happen here in ``__init__``; ``read``/``readinto`` then check CRCs.
+    One file has one meaning: the end record must be the file's last 22 bytes (no archive
+    comment, so every zip reader finds the same one), and the file must be exactly the members
+    (local header, data, data descriptor) back to back from byte 0, then the central directory,
+    then the end records -- no byte that some reader could interpret differently.
     """
 
     def __init__(self, f, base, size):
         self.f, self.base, self.size = f, base, size
         if size < _EOCD.size:
             _bad(f'file is too short ({size} bytes) to be a zip archive')
-        tail_len = min(size, _EOCD.size + 0xFFFF)
-        tail = self._pread(size - tail_len, tail_len)
-        last = tail_len - _EOCD.size + 4   # an end record needs its 22 bytes after the signature
-        i = tail.rfind(b'PK\x05\x06', 0, last)
-        while i >= 0 and i + _EOCD.size + struct.unpack_from('<H', tail, i + 20)[0] != tail_len:
-            i = tail.rfind(b'PK\x05\x06', 0, i + 3)
-        if i < 0:
-            _bad('no end of central directory record (truncated or not a zip file)')
-        eocd_at = size - tail_len + i
-        _, disk, cd_disk, n_disk, n, cd_size, cd_off, _ = _EOCD.unpack_from(tail, i)
+        eocd_at = size - _EOCD.size
+        sig, disk, cd_disk, n_disk, n, cd_size, cd_off, clen = _EOCD.unpack(
+            self._pread(eocd_at, _EOCD.size))
+        if sig != b'PK\x05\x06':
+            _bad('the file does not end with an end of central directory record (truncated, '
+                 'trailing bytes, or an archive comment; torch never writes a comment)')
+        if clen:
+            _bad(f'the end record claims a {clen}-byte archive comment (torch never writes one)')
         if disk or cd_disk or n_disk != n:
             _bad('multi-disk archives are not supported')
+        end_of_cd = eocd_at
         if eocd_at >= _LOC64.size + _EOCD64.size:
             loc = self._pread(eocd_at - _LOC64.size, _LOC64.size)
             if loc[:4] == b'PK\x06\x07':
                 _, _, e64, _ = _LOC64.unpack(loc)
-                if e64 > eocd_at - _LOC64.size - _EOCD64.size:
-                    _bad('ZIP64 end record lies outside the file')
-                sig, _, _, _, d1, d2, n1, n, cd_size, cd_off = _EOCD64.unpack(self._pread(e64, _EOCD64.size))
-                if sig != b'PK\x06\x06' or d1 or d2 or n1 != n:
+                if e64 != eocd_at - _LOC64.size - _EOCD64.size:
+                    _bad('the ZIP64 end record is not directly before its locator')
+                sig, rest, _, _, d1, d2, n1, n, cd_size, cd_off = _EOCD64.unpack(
+                    self._pread(e64, _EOCD64.size))
+                if sig != b'PK\x06\x06' or rest != 44 or d1 or d2 or n1 != n:
                     _bad('bad ZIP64 end of central directory record')
-                eocd_at = e64
-        if cd_off + cd_size > eocd_at or n * _CENTRAL.size > cd_size:
+                end_of_cd = e64
+        if cd_off + cd_size != end_of_cd or n * _CENTRAL.size > cd_size:
             _bad(f'central directory (offset {cd_off}, {cd_size} bytes, {n} entries) does not '
-                 f'fit in the file')
+                 f'end where the end records begin (byte {end_of_cd})')
         cd = self._pread(cd_off, cd_size)
         self.records = {}
         self.order = []
@@ -208,24 +213,28 @@ class ZipReader:
             try:
                 name = raw.decode('utf-8' if flags & 0x800 else 'cp437')
             except UnicodeDecodeError:
-                _bad('member name is not valid UTF-8')
+                _bad(f'member name {_short(raw)} is not valid UTF-8')
             _check_name(name)
             if flags & 1:
-                _bad(f'member {name!r} is encrypted')
-            if method not in (0, 8):
-                _bad(f'member {name!r} uses unsupported compression method {method}')
+                _bad(f'member {_short(name)} is encrypted')
+            if method != 0:
+                _bad(f'member {_short(name)} is compressed (method {method}); torch never '
+                     'writes compressed records and numtorch does not read them (unzip and '
+                     're-save the checkpoint with torch.save or numtorch.save)')
             need = (usize == _U32) + (csize == _U32) + (off == _U32)
             if need:
                 vals = list(_parse_zip64(extra, need))
                 usize = vals.pop(0) if usize == _U32 else usize
                 csize = vals.pop(0) if csize == _U32 else csize
                 off = vals.pop(0) if off == _U32 else off
-            if method == 0 and csize != usize:
-                _bad(f'stored member {name!r} has different compressed and plain sizes')
+            if csize != usize:
+                _bad(f'stored member {_short(name)} has different compressed and plain sizes')
             if name in self.records:
-                _bad(f'duplicate member {name!r}')
-            self.records[name] = Record(name, method, crc, csize, usize, off)
+                _bad(f'duplicate member {_short(name)}')
+            self.records[name] = Record(name, method, crc, csize, usize, off, flags)
             self.order.append(name)
+        if pos != cd_size:
+            _bad(f'{cd_size - pos} bytes after the last central directory entry')
         self._check_local_headers(cd_off)
 
     def _pread(self, off, n):
@@ -239,60 +248,55 @@ class ZipReader:
         spans = []
         for r in self.records.values():
             if r.header + _LOCAL.size > cd_off:
-                _bad(f'member {r.name!r} header lies outside the data area')
+                _bad(f'member {_short(r.name)} header lies outside the data area')
             sig, _, flags, method, _, _, _, _, _, nlen, elen = _LOCAL.unpack(self._pread(r.header, _LOCAL.size))
             if sig != b'PK\x03\x04' or method != r.method:
-                _bad(f'local header of {r.name!r} does not match the central directory')
+                _bad(f'local header of {_short(r.name)} does not match the central directory')
             name = self._pread(r.header + _LOCAL.size, nlen) if nlen else b''
             if name.decode('utf-8', 'replace') != r.name and name.decode('cp437') != r.name:
-                _bad(f'local header name {name!r} does not match central name {r.name!r}')
+                _bad(f'local header name {_short(name)} does not match central name '
+                     f'{_short(r.name)}')
             r.data = r.header + _LOCAL.size + nlen + elen
             if r.data + r.csize > cd_off:
-                _bad(f'member {r.name!r} ({r.csize} bytes at offset {r.data}) runs past the '
-                     f'data area ({cd_off} bytes)')
-            spans.append((r.header, r.data + r.csize, r.name))
-        spans.sort()
-        for (_, e1, n1), (s2, _, n2) in zip(spans, spans[1:]):
-            if s2 < e1:
-                _bad(f'members {n1!r} and {n2!r} overlap')
+                _bad(f'member {_short(r.name)} ({r.csize} bytes at offset {r.data}) runs past '
+                     f'the data area ({cd_off} bytes)')
+            spans.append((r.header, r.data + r.csize, r))
+        spans.sort(key=lambda s: s[0])
+        # back to back from byte 0 to the central directory: nothing overlaps, nothing hides
+        at = 0
+        for start, end, r in spans:
+            if start < at:
+                _bad(f'member {_short(r.name)} overlaps the member before it')
+            if start > at:
+                _bad(f'{start - at} bytes at offset {at} lie outside every listed member')
+            at = end + self._descriptor(r, end, cd_off)
+        if at != cd_off:
+            _bad(f'{cd_off - at} bytes at offset {at} lie outside every listed member')
+
+    def _descriptor(self, r, end, cd_off):
+        """Length of the data descriptor after a member's data (flag bit 3), checked."""
+        if not r.flags & 8:
+            return 0
+        head = self._pread(end, min(24, cd_off - end))
+        body = head[4:] if head[:4] == b'PK\x07\x08' else head
+        sig = len(head) - len(body)
+        for fmt in ('<IQQ', '<III'):   # ZIP64 sizes first (a 32-bit one may be a prefix of it)
+            k = struct.calcsize(fmt)
+            if len(body) >= k and struct.unpack_from(fmt, body) == (r.crc, r.csize, r.usize):
+                nxt = end + sig + k
+                if nxt == cd_off or self._pread(nxt, 4) == b'PK\x03\x04':
+                    return sig + k
+        _bad(f'member {_short(r.name)} has a missing or wrong data descriptor')
 
     # ------------------------------------------------------------------ reading members
     def has(self, name):
         return name in self.records
 
     def read(self, name):
-        """The member's bytes, CRC-checked; a compressed member is inflated at most to its
-        declared size."""
-        r = self.records[name]
-        if r.method == 0:
-            buf = bytearray(r.usize)
-            self.readinto(name, buf)
-            return bytes(buf)
-        # Deflate cannot expand more than ~1032:1; a larger declared ratio is a bomb.
-        if r.usize > 1100 * r.csize + 1024:
-            _bad(f'member {name!r} claims {r.usize} bytes from {r.csize} compressed bytes')
-        d = zlib.decompressobj(-15)
-        self.f.seek(self.base + r.data)
-        out, left, got = [], r.csize, 0
-        try:
-            while left:
-                chunk = self.f.read(min(left, _CHUNK))
-                if not chunk:
-                    _bad('unexpected end of file')
-                left -= len(chunk)
-                piece = d.decompress(chunk, r.usize + 1 - got)
-                got += len(piece)
-                out.append(piece)
-                if got > r.usize or d.unconsumed_tail:
-                    _bad(f'member {name!r} inflates past its declared size {r.usize}')
-        except zlib.error as e:
-            _bad(f'member {name!r} has corrupt compressed data ({e})')
-        data = b''.join(out)
-        if len(data) != r.usize or not d.eof:
-            _bad(f'member {name!r} inflates to {len(data)} bytes, not the declared {r.usize}')
-        if zlib.crc32(data) != r.crc:
-            _bad(f'CRC-32 mismatch in member {name!r} (the file is corrupt)')
-        return data
+        """The member's bytes, CRC-checked."""
+        buf = bytearray(self.records[name].usize)
+        self.readinto(name, buf)
+        return bytes(buf)
 
     def readinto(self, name, buf, check_crc=True):
         """Fill the writable buffer ``buf`` (exactly the member's size) with the member's data."""
@@ -300,9 +304,6 @@ class ZipReader:
         mv = memoryview(buf).cast('B')
         if mv.nbytes != r.usize:
             raise ValueError('buffer size does not match the member')
-        if r.method != 0:
-            mv[:] = self.read(name)
-            return
         self.f.seek(self.base + r.data)
         readinto, crc32, crc = self.f.readinto, zlib.crc32, 0
         for i in range(0, r.usize, _CHUNK):
@@ -311,12 +312,12 @@ class ZipReader:
             while got < part.nbytes:   # raw (unbuffered) files may return short reads
                 n = readinto(part[got:])
                 if not n:
-                    _bad(f'unexpected end of file in member {name!r}')
+                    _bad(f'unexpected end of file in member {_short(name)}')
                 got += n
             if check_crc:
                 crc = crc32(part, crc)
         if check_crc and crc != r.crc:
-            _bad(f'CRC-32 mismatch in member {name!r} (the file is corrupt)')
+            _bad(f'CRC-32 mismatch in member {_short(name)} (the file is corrupt)')
 
     def data_offset(self, name):
         """Absolute file offset of a stored member's data (for memory-mapping)."""
