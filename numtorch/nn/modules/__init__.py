@@ -23,6 +23,7 @@ from .conv import Conv1d, Conv2d, ConvTranspose2d  # noqa: E402
 from .pooling import (MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool2d,  # noqa: E402
                       AdaptiveMaxPool2d)
 from .batchnorm import BatchNorm1d, BatchNorm2d  # noqa: E402
+from .syncbatchnorm import SyncBatchNorm  # noqa: E402
 from .normalization import LayerNorm, GroupNorm  # noqa: E402
 from .sparse import Embedding  # noqa: E402
 from .upsampling import Upsample, UpsamplingNearest2d  # noqa: E402
@@ -33,3 +34,4 @@ __all__ += ['Conv1d', 'Conv2d', 'ConvTranspose2d', 'MaxPool1d', 'MaxPool2d', 'Av
             'LayerNorm', 'GroupNorm', 'Embedding', 'Upsample', 'UpsamplingNearest2d',
             'CrossEntropyLoss', 'NLLLoss', 'MSELoss', 'L1Loss', 'SmoothL1Loss', 'HuberLoss',
             'BCELoss', 'BCEWithLogitsLoss', 'KLDivLoss']
+__all__ += ['SyncBatchNorm']
