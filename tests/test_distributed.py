@@ -253,24 +253,57 @@ def test_ddp_find_unused_parameters(ddp):
 
 
 # ------------------------------------------------------------------------------- faults
+FAULTS = ('raise', 'kill', 'hang', 'shape')
+
+
+@pytest.fixture(scope='module')
+def faults(tmp_path_factory):
+    """The four fault jobs, started at once (they mostly wait: in parallel they cost one)."""
+    if _MPIRUN is None:
+        pytest.skip('MPI not installed')
+    env = _launch.environ()
+    env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
+    env['OMP_NUM_THREADS'] = env['OPENBLAS_NUM_THREADS'] = '1'
+    jobs = {}
+    for kind in FAULTS:
+        tmp = str(tmp_path_factory.mktemp(kind))
+        jobs[kind] = (time.monotonic(), subprocess.Popen(
+            _launch.command(2, [sys.executable, WORKER, kind, tmp]), env=env, cwd=REPO,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    yield jobs
+    for _, proc in jobs.values():
+        if proc.poll() is None:
+            proc.kill()
+
+
+def _outcome(jobs, kind):
+    start, proc = jobs[kind]
+    try:
+        out, _ = proc.communicate(timeout=90)   # hard limit: a hang fails here, loudly
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail(f'{kind}: the MPI job did not stop within 90 s')
+    return proc.returncode, out, time.monotonic() - start
+
+
 @needs_mpi
 @pytest.mark.parametrize('kind,expect', [
     ('raise', 'rank 1 fails on purpose'),
     ('kill', ''),
     ('hang', 'timed out after 3 s')])
-def test_a_failed_rank_stops_the_job_with_a_clear_error(tmp_path, kind, expect):
-    rc, out, seconds = mpirun(2, kind, str(tmp_path), timeout=60)
+def test_a_failed_rank_stops_the_job_with_a_clear_error(faults, kind, expect):
+    rc, out, seconds = _outcome(faults, kind)
     assert rc != 0, out
     assert 'finished' not in out
     assert expect in out
-    assert seconds < 40, f'{kind}: the job took {seconds:.0f} s to stop'
+    assert seconds < 45, f'{kind}: the job took {seconds:.0f} s to stop'
     if kind == 'kill':
         assert 'signal 9' in out or 'Killed' in out or 'killed' in out, out
 
 
 @needs_mpi
-def test_ddp_rejects_different_parameter_shapes(tmp_path):
-    rc, out, _ = mpirun(2, 'shape', str(tmp_path), timeout=60)
+def test_ddp_rejects_different_parameter_shapes(faults):
+    rc, out, _ = _outcome(faults, 'shape')
     assert rc != 0 and 'constructed' not in out
     assert 'appears not to match sizes of the same param in process 0' in out, out
 

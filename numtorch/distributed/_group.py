@@ -199,7 +199,10 @@ def poll(reqs, limit, what, group, statuses=None):
     if _test(reqs, statuses):
         return
     start = time.monotonic()
-    delay = 2e-5
+    # Open MPI moves a non-blocking collective on only inside MPI calls, one round per test:
+    # poll often (short sleeps, capped at 0.2 ms) so a multi-round all-reduce is not slowed
+    # by the polling, yet a rank that waits long leaves the core to the others.
+    delay = 1e-5
     while not _test(reqs, statuses):
         if time.monotonic() - start > limit:
             rank = _state['world'].comm.Get_rank() if _state['world'] is not None else '?'
@@ -209,4 +212,4 @@ def poll(reqs, limit, what, group, statuses=None):
                 f'called a different collective (set the limit with '
                 f'init_process_group(timeout=datetime.timedelta(...)))')
         time.sleep(delay)
-        delay = min(delay * 2, 1e-3)
+        delay = min(delay * 2, 2e-4)

@@ -145,7 +145,8 @@ class DistributedDataParallel(Module):
                        for i, p in enumerate(self._params)]
         self._reset()
         #: Communication figures the benchmark reads: buckets and bytes all-reduced, seconds
-        #: spent waiting for them after the last gradient arrived, backward passes reduced.
+        #: spent waiting for them after the last gradient arrived, backward passes reduced,
+        #: and (``time.monotonic``) when the last backward ended and its reduction completed.
         self.comm_stats = {'steps': 0, 'bytes': 0, 'buckets': 0, 'wait_s': 0.0}
 
     # ------------------------------------------------------------------ construction
@@ -241,6 +242,7 @@ class DistributedDataParallel(Module):
     def _finish(self):
         g = self.process_group
         start = time.perf_counter()
+        self.comm_stats['t_backward_end'] = time.monotonic()
         _group.poll([b.request for b in self._buckets], g.timeout,
                     'the gradient all-reduce of DistributedDataParallel', g)
         used_anywhere = None
@@ -251,6 +253,7 @@ class DistributedDataParallel(Module):
                         g.timeout, 'the unused-parameter map of DistributedDataParallel', g)
             used_anywhere = used
         self.comm_stats['wait_s'] += time.perf_counter() - start
+        self.comm_stats['t_reduced'] = time.monotonic()
         for bucket in self._buckets:
             for i, lo, hi in zip(bucket.indices, bucket.offsets[:-1], bucket.offsets[1:]):
                 if used_anywhere is not None and not used_anywhere[i]:
