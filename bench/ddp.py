@@ -14,9 +14,8 @@ barriers. Reported per model and configuration:
 - compute: seconds per step not spent waiting for gradients (rank 0);
 - wait: seconds per step rank 0 waits for the all-reduce after its last gradient (DDP's
   ``comm_stats['wait_s']``), which includes waiting for a slower rank to finish its backward;
-- exposed comm: the part of that wait after the *slowest* rank's backward ended (the ranks'
-  ``time.monotonic`` end times are gathered: one machine, one clock), i.e. communication that
-  nothing overlapped;
+- exposed comm: the wait of the rank whose backward ended last in that step (it waits for
+  nobody's compute, only for the all-reduce tail), i.e. communication that nothing overlapped;
 - comm alone: the same buckets all-reduced with nothing else running (after a barrier);
 - hidden: the fraction of the all-reduce time overlapped with backward, 1 - exposed / alone;
 - bytes: what each rank hands MPI per step (the whole gradient, once) and the ring all-reduce
@@ -89,9 +88,12 @@ def _worker(args):
         exposed = 0.0
         if world > 1:
             everyone = [None] * world
-            dist.all_gather_object(everyone, ends)
-            last = np.max(np.array(everyone), axis=0)
-            exposed = float(np.mean(np.maximum(np.array(done) - last, 0.0)))
+            dist.all_gather_object(everyone, (ends, done))
+            ends_all = np.array([e for e, _ in everyone])     # ranks x steps
+            done_all = np.array([d for _, d in everyone])
+            last = np.argmax(ends_all, axis=0)                # the slowest rank of each step
+            steps = np.arange(args.steps)
+            exposed = float(np.mean(done_all[last, steps] - ends_all[last, steps]))
         # The same buckets, all-reduced alone (blocking, in order), after a barrier each time.
         alone = 0.0
         if world > 1:
@@ -106,6 +108,21 @@ def _worker(args):
             alone /= reps
         model_bytes = sum(p.numel() * p.element_size() for p in net.parameters())
         step_s = elapsed / args.steps
+        # One rank: the step time at the per-rank batch of 1..64 ranks (global batch fixed),
+        # for the scaling model; each the fastest of a few steps (load only slows steps down).
+        compute_at = {}
+        if world == 1:
+            for ranks in (1, 2, 4, 8, 16, 32, 64):
+                b = max(gb // ranks, 1)
+                times = []
+                for s in range(max(3, min(20, 2 * 256 // b))):
+                    t0 = time.perf_counter()
+                    idx = perm[s * b:(s + 1) * b]
+                    opt.zero_grad()
+                    loss_fn(net(numtorch.from_numpy(X[idx])), numtorch.from_numpy(y[idx])).backward()
+                    opt.step()
+                    times.append(time.perf_counter() - t0)
+                compute_at[ranks] = min(times)
         results.append({
             'model': model, 'ranks': world, 'threads': numtorch.get_num_threads(),
             'step_s': step_s, 'throughput': gb / step_s, 'wait_s': wait, 'exposed_s': exposed,
@@ -113,7 +130,7 @@ def _worker(args):
             'hidden': (max(0.0, min(1.0, 1 - exposed / alone)) if alone > 0 else None),
             'buckets': len(ddp._buckets), 'model_bytes': model_bytes,
             'sent_bytes': model_bytes if world > 1 else 0,
-            'ring_bound': 2 * (world - 1) / world * model_bytes})
+            'ring_bound': 2 * (world - 1) / world * model_bytes, 'compute_at': compute_at})
     if rank == 0:
         for r in results:
             print('RESULT ' + json.dumps(r), flush=True)
@@ -137,6 +154,34 @@ def _run_config(args, n, threads):
     return [json.loads(line[7:]) for line in r.stdout.splitlines() if line.startswith('RESULT ')]
 
 
+def _model(rows, args):
+    """Predicted speed-up at 8-64 ranks from the measured per-step compute (a stated model).
+
+    Step time at N ranks = compute at the per-rank batch 256/N (measured on one rank with one
+    BLAS thread) + a ring all-reduce of the model nobody overlaps: 2(N-1) messages of latency
+    ``--alpha-us`` plus 2(N-1)/N x model bytes at ``--gbps``. Weak scaling keeps 256 per rank.
+    """
+    one = {r['model']: r for r in rows if r['ranks'] == 1 and r['compute_at']
+           and r['threads'] == 1} or {r['model']: r for r in rows if r['ranks'] == 1}
+    if not one:
+        return
+    alpha, bw = args.alpha_us * 1e-6, args.gbps * 1e9 / 8
+    print(f'\nmodel (not a measurement): step = compute(256/N per rank, measured) + ring '
+          f'all-reduce at {args.gbps:g} Gb/s, {args.alpha_us:g} us per message, no overlap')
+    print(f'{"model":<6} {"N":>3} {"compute ms":>10} {"comm ms":>8} {"speed-up":>8} '
+          f'{"eff.":>5} {"weak eff.":>9}')
+    for name, r in sorted(one.items()):
+        c1 = r['compute_at'].get(1, r['compute_at'].get('1', r['compute_s']))
+        for n in (8, 16, 32, 64):
+            comm = 2 * (n - 1) * alpha + 2 * (n - 1) / n * r['model_bytes'] / bw
+            c = r['compute_at'].get(n, r['compute_at'].get(str(n)))
+            if c is None:
+                continue
+            sp = c1 / (c + comm)
+            print(f'{name:<6} {n:>3} {c * 1e3:10.2f} {comm * 1e3:8.2f} {sp:7.1f}x {sp / n:5.0%} '
+                  f'{c1 / (c1 + comm):9.0%}')
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--data-dir', default=DEFAULT_DATA)
@@ -148,6 +193,10 @@ def main(argv=None):
     p.add_argument('--batch-size', type=int, default=256, help='global batch (default 256)')
     p.add_argument('--repeat', type=int, default=2,
                    help='rounds over the configurations; each keeps its fastest (default 2)')
+    p.add_argument('--alpha-us', type=float, default=25.0,
+                   help='scaling model: latency per message between machines (default 25 us)')
+    p.add_argument('--gbps', type=float, default=10.0,
+                   help='scaling model: network bandwidth per machine (default 10 Gb/s)')
     p.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     p.add_argument('--json', metavar='PATH', help='also write the figures here')
     args = p.parse_args(argv)
@@ -180,6 +229,7 @@ def main(argv=None):
               f'{sp / r["ranks"]:5.0%} {r["step_s"] * 1e3:8.1f} {r["compute_s"] * 1e3:8.1f} '
               f'{r["wait_s"] * 1e3:7.2f} {r["exposed_s"] * 1e3:8.2f} {r["alone_s"] * 1e3:7.2f} '
               f'{hidden:>6} {r["sent_bytes"] / 1e6:8.3f} {r["ring_bound"] / 1e6:8.3f}')
+    _model(rows, args)
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(rows, f, indent=1)

@@ -21,6 +21,7 @@ _NOT_INIT = ('Default process group has not been initialized, please make sure t
              'init_process_group.')
 
 _state = {'world': None, 'abort_hook': False}
+_SPIN_S = 0.002   # seconds of tight polling before poll() starts sleeping
 
 
 def _mpi():
@@ -199,17 +200,21 @@ def poll(reqs, limit, what, group, statuses=None):
     if _test(reqs, statuses):
         return
     start = time.monotonic()
-    # Open MPI moves a non-blocking collective on only inside MPI calls, one round per test:
-    # poll often (short sleeps, capped at 0.2 ms) so a multi-round all-reduce is not slowed
-    # by the polling, yet a rank that waits long leaves the core to the others.
-    delay = 1e-5
+    # Open MPI moves a non-blocking collective on only inside MPI calls, one round per test.
+    # So: test in a tight loop for the first few milliseconds (a sleeping rank on a busy machine
+    # waits for the scheduler at every round), then sleep between tests, at most 0.2 ms, so a
+    # rank that waits long for a slow peer leaves the core to the others.
+    delay = 0.0
     while not _test(reqs, statuses):
-        if time.monotonic() - start > limit:
+        waited = time.monotonic() - start
+        if waited > limit:
             rank = _state['world'].comm.Get_rank() if _state['world'] is not None else '?'
             raise RuntimeError(
                 f'numtorch.distributed: rank {rank} timed out after {limit:g} s waiting for '
                 f'{what} in a group of {group.size()} ranks: another rank failed, hangs or '
                 f'called a different collective (set the limit with '
                 f'init_process_group(timeout=datetime.timedelta(...)))')
+        if waited < _SPIN_S:
+            continue
         time.sleep(delay)
-        delay = min(delay * 2, 2e-4)
+        delay = min(delay * 2 or 1e-5, 2e-4)

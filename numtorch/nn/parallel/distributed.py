@@ -129,6 +129,9 @@ class DistributedDataParallel(Module):
             bucket_cap_mb = _DEFAULT_BUCKET_MB
         self.bucket_bytes_cap = int(bucket_cap_mb * 1024 * 1024)
         named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
+        if not named:
+            raise RuntimeError("DistributedDataParallel is not needed when a module doesn't have "
+                               "any parameter that requires a gradient.")
         self._param_names = [n for n, _ in named]
         self._params = [p for _, p in named]
         self._verify_across_ranks()
