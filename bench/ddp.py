@@ -18,6 +18,10 @@ barriers. Reported per model and configuration:
   nobody's compute, only for the all-reduce tail), i.e. communication that nothing overlapped;
 - comm alone: the same buckets all-reduced with nothing else running (after a barrier);
 - hidden: the fraction of the all-reduce time overlapped with backward, 1 - exposed / alone;
+- cpu ms: rank 0's CPU time per step (``time.process_time``; includes the short busy poll of
+  the wait), and cpu-proj.: the speed-up the CPU times project for ranks that each have a core
+  of their own, (1-rank CPU time per step) / (N-rank CPU time per step). On a shared machine
+  (others' processes competing for the cores) this is the steadier figure;
 - bytes: what each rank hands MPI per step (the whole gradient, once) and the ring all-reduce
   bound on what a rank must send, 2(N-1)/N x model size. (Bytes on the wire inside Open MPI's
   shared-memory transport are not observable from here; for messages this size its tuned
@@ -77,11 +81,13 @@ def _worker(args):
         ends, done = [], []
         dist.barrier()
         start = time.perf_counter()
+        cpu0 = time.process_time()
         for s in range(args.steps):
             step(args.warmup + s)
             if world > 1:
                 ends.append(ddp.comm_stats['t_backward_end'])
                 done.append(ddp.comm_stats['t_reduced'])
+        cpu = (time.process_time() - cpu0) / args.steps
         dist.barrier()
         elapsed = time.perf_counter() - start
         wait = ddp.comm_stats['wait_s'] / args.steps
@@ -108,24 +114,24 @@ def _worker(args):
             alone /= reps
         model_bytes = sum(p.numel() * p.element_size() for p in net.parameters())
         step_s = elapsed / args.steps
-        # One rank: the step time at the per-rank batch of 1..64 ranks (global batch fixed),
-        # for the scaling model; each the fastest of a few steps (load only slows steps down).
+        # One rank: the step's CPU time at the per-rank batch of 1..64 ranks (global batch
+        # fixed), for the scaling model of ranks with a core each; the least of a few steps.
         compute_at = {}
         if world == 1:
             for ranks in (1, 2, 4, 8, 16, 32, 64):
                 b = max(gb // ranks, 1)
                 times = []
-                for s in range(max(3, min(20, 2 * 256 // b))):
-                    t0 = time.perf_counter()
+                for s in range(max(4, min(20, 2 * 256 // b))):
+                    t0 = time.process_time()
                     idx = perm[s * b:(s + 1) * b]
                     opt.zero_grad()
                     loss_fn(net(numtorch.from_numpy(X[idx])), numtorch.from_numpy(y[idx])).backward()
                     opt.step()
-                    times.append(time.perf_counter() - t0)
+                    times.append(time.process_time() - t0)
                 compute_at[ranks] = min(times)
         results.append({
             'model': model, 'ranks': world, 'threads': numtorch.get_num_threads(),
-            'step_s': step_s, 'throughput': gb / step_s, 'wait_s': wait, 'exposed_s': exposed,
+            'step_s': step_s, 'throughput': gb / step_s, 'cpu_s': cpu, 'wait_s': wait, 'exposed_s': exposed,
             'compute_s': step_s - wait, 'alone_s': alone,
             'hidden': (max(0.0, min(1.0, 1 - exposed / alone)) if alone > 0 else None),
             'buckets': len(ddp._buckets), 'model_bytes': model_bytes,
@@ -157,8 +163,8 @@ def _run_config(args, n, threads):
 def _model(rows, args):
     """Predicted speed-up at 8-64 ranks from the measured per-step compute (a stated model).
 
-    Step time at N ranks = compute at the per-rank batch 256/N (measured on one rank with one
-    BLAS thread) + a ring all-reduce of the model nobody overlaps: 2(N-1) messages of latency
+    Step time at N ranks = compute at the per-rank batch 256/N (the CPU time of a step measured
+    on one rank with one BLAS thread: a rank with a core of its own) + a ring all-reduce of the model nobody overlaps: 2(N-1) messages of latency
     ``--alpha-us`` plus 2(N-1)/N x model bytes at ``--gbps``. Weak scaling keeps 256 per rank.
     """
     one = {r['model']: r for r in rows if r['ranks'] == 1 and r['compute_at']
@@ -166,7 +172,7 @@ def _model(rows, args):
     if not one:
         return
     alpha, bw = args.alpha_us * 1e-6, args.gbps * 1e9 / 8
-    print(f'\nmodel (not a measurement): step = compute(256/N per rank, measured) + ring '
+    print(f'\nmodel (not a measurement): step = compute(256/N per rank, measured CPU time) + ring '
           f'all-reduce at {args.gbps:g} Gb/s, {args.alpha_us:g} us per message, no overlap')
     print(f'{"model":<6} {"N":>3} {"compute ms":>10} {"comm ms":>8} {"speed-up":>8} '
           f'{"eff.":>5} {"weak eff.":>9}')
@@ -218,9 +224,13 @@ def main(argv=None):
     for r in rows:
         if r['ranks'] == 1:
             base[r['model']] = max(base.get(r['model'], 0), r['throughput'])
+    cpu1 = {}
+    for r in rows:
+        if r['ranks'] == 1:
+            cpu1[r['model']] = min(cpu1.get(r['model'], 1e9), r['cpu_s'])
     print(f'{"model":<6} {"config":<7} {"ex/s":>7} {"speed-up":>8} {"eff.":>5} {"step ms":>8} '
           f'{"compute":>8} {"wait":>7} {"exposed":>8} {"alone":>7} {"hidden":>6} {"MB/step":>8} '
-          f'{"ring MB":>8}')
+          f'{"ring MB":>8} {"cpu ms":>7} {"cpu-proj.":>9}')
     for r in rows:
         sp = r['throughput'] / base[r['model']] if r['model'] in base else float('nan')
         r['speedup'], r['efficiency'] = sp, sp / r['ranks']
@@ -228,7 +238,9 @@ def main(argv=None):
         print(f'{r["model"]:<6} {r["config"]:<7} {r["throughput"]:7.0f} {sp:7.2f}x '
               f'{sp / r["ranks"]:5.0%} {r["step_s"] * 1e3:8.1f} {r["compute_s"] * 1e3:8.1f} '
               f'{r["wait_s"] * 1e3:7.2f} {r["exposed_s"] * 1e3:8.2f} {r["alone_s"] * 1e3:7.2f} '
-              f'{hidden:>6} {r["sent_bytes"] / 1e6:8.3f} {r["ring_bound"] / 1e6:8.3f}')
+              f'{hidden:>6} {r["sent_bytes"] / 1e6:8.3f} {r["ring_bound"] / 1e6:8.3f} '
+              f'{r["cpu_s"] * 1e3:7.1f} {cpu1[r["model"]] / r["cpu_s"]:8.2f}x')
+        r['cpu_projected_speedup'] = cpu1[r['model']] / r['cpu_s']
     _model(rows, args)
     if args.json:
         with open(args.json, 'w') as f:

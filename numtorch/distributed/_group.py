@@ -21,7 +21,7 @@ _NOT_INIT = ('Default process group has not been initialized, please make sure t
              'init_process_group.')
 
 _state = {'world': None, 'abort_hook': False}
-_SPIN_S = 0.002   # seconds of tight polling before poll() starts sleeping
+_SPIN_S = 0.0005  # seconds of tight polling before poll() starts sleeping
 
 
 def _mpi():
@@ -201,7 +201,7 @@ def poll(reqs, limit, what, group, statuses=None):
         return
     start = time.monotonic()
     # Open MPI moves a non-blocking collective on only inside MPI calls, one round per test.
-    # So: test in a tight loop for the first few milliseconds (a sleeping rank on a busy machine
+    # So: test in a tight loop for the first half millisecond (a sleeping rank on a busy machine
     # waits for the scheduler at every round), then sleep between tests, at most 0.2 ms, so a
     # rank that waits long for a slow peer leaves the core to the others.
     delay = 0.0
