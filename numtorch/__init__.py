@@ -79,6 +79,7 @@ from . import utils  # noqa: E402  (numtorch.utils.data after a bare `import num
 from . import nn  # noqa: E402  (numtorch.nn.Linear after a bare `import numtorch`, as torch)
 from . import optim  # noqa: E402  (numtorch.optim.SGD after a bare `import numtorch`, as torch)
 from . import distributions  # noqa: E402  (numtorch.distributions.Normal, as torch)
+from . import distributed  # noqa: E402  (numtorch.distributed; mpi4py loads only when used)
 from .serialization import save, load  # noqa: E402
 from . import serialization  # noqa: E402
 

@@ -281,6 +281,25 @@ class Tensor:
         fns.append(hook)
         return _RemovableHandle(fns, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after backward has accumulated this leaf's ``.grad``.
+
+        >>> import numtorch
+        >>> w = numtorch.ones(2, requires_grad=True)
+        >>> h = w.register_post_accumulate_grad_hook(lambda p: print(p.grad))
+        >>> (w * 3).sum().backward()
+        tensor([3., 3.])
+        """
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError('post accumulate grad hooks cannot be registered on non-leaf tensors')
+        node, _ = graph.edge(self)
+        if node._post_hooks is None:
+            node._post_hooks = []
+        node._post_hooks.append(hook)
+        return _RemovableHandle(node._post_hooks, hook)
+
     # ----------------------------------------------------------------- conversion
     def item(self):
         """The value of a one-element tensor as a Python number."""

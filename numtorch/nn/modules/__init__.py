@@ -23,6 +23,7 @@ from .conv import Conv1d, Conv2d, ConvTranspose2d  # noqa: E402
 from .pooling import (MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool2d,  # noqa: E402
                       AdaptiveMaxPool2d)
 from .batchnorm import BatchNorm1d, BatchNorm2d  # noqa: E402
+from .syncbatchnorm import SyncBatchNorm  # noqa: E402
 from .normalization import LayerNorm, GroupNorm  # noqa: E402
 from .sparse import Embedding  # noqa: E402
 from .upsampling import Upsample, UpsamplingNearest2d  # noqa: E402
@@ -35,3 +36,4 @@ __all__ += ['Conv1d', 'Conv2d', 'ConvTranspose2d', 'MaxPool1d', 'MaxPool2d', 'Av
             'BCELoss', 'BCEWithLogitsLoss', 'KLDivLoss']
 from .rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: E402
 __all__ += ['RNNBase', 'RNN', 'LSTM', 'GRU', 'RNNCellBase', 'RNNCell', 'LSTMCell', 'GRUCell']
+__all__ += ['SyncBatchNorm']
