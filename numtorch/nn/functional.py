@@ -249,3 +249,5 @@ from .._ops.loss import (cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_l
                          kl_div)
 __all__ += ['cross_entropy', 'nll_loss', 'mse_loss', 'l1_loss', 'smooth_l1_loss', 'huber_loss',
             'binary_cross_entropy', 'binary_cross_entropy_with_logits', 'kl_div']
+from .._ops.attention import scaled_dot_product_attention  # noqa: E402
+__all__ += ['scaled_dot_product_attention']
