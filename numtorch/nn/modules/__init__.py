@@ -33,3 +33,9 @@ __all__ += ['Conv1d', 'Conv2d', 'ConvTranspose2d', 'MaxPool1d', 'MaxPool2d', 'Av
             'LayerNorm', 'GroupNorm', 'Embedding', 'Upsample', 'UpsamplingNearest2d',
             'CrossEntropyLoss', 'NLLLoss', 'MSELoss', 'L1Loss', 'SmoothL1Loss', 'HuberLoss',
             'BCELoss', 'BCEWithLogitsLoss', 'KLDivLoss']
+from .linear import NonDynamicallyQuantizableLinear  # noqa: E402,F401
+from .attention import MultiheadAttention  # noqa: E402
+from .transformer import (Transformer, TransformerEncoder, TransformerDecoder,  # noqa: E402
+                          TransformerEncoderLayer, TransformerDecoderLayer)
+__all__ += ['MultiheadAttention', 'Transformer', 'TransformerEncoder', 'TransformerDecoder',
+            'TransformerEncoderLayer', 'TransformerDecoderLayer']
