@@ -225,13 +225,27 @@ def _float_only(a, kernel):
 class Gelu(Node):
     def forward(self, a, approximate):
         _float_only(a, 'GeluKernelImpl')
-        self.saved = (a,)
         self.approx = approximate
         if approximate == 'tanh':
+            self.saved = (a,)
             return 0.5 * a * (1 + xp.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a ** 3)))
+        if a.dtype == xp.float32 and a.size > 512:
+            # Hot in every transformer MLP: a float32 Phi with one exp instead of the float64
+            # erf (about 8x faster); backward reuses its Phi and exp(-a^2/2).
+            cdf, e = _phi32(a)
+            self.saved = (a, cdf, e)
+            return a * cdf
+        self.saved = (a,)
         return 0.5 * a * (1 + _erf(a * a.dtype.type(_SQRT1_2)))
 
     def backward(self, g):
+        if len(self.saved) == 3:
+            a, cdf, e = self.saved
+            e *= a
+            e *= _INV_SQRT_2PI
+            e += cdf
+            e *= g
+            return e
         a, = self.saved
         if self.approx == 'tanh':
             inner = _SQRT_2_OVER_PI * (a + 0.044715 * a ** 3)
@@ -240,6 +254,33 @@ class Gelu(Node):
             return g * d
         cdf = 0.5 * (1 + _erf(a * a.dtype.type(_SQRT1_2)))
         return g * (cdf + a * _INV_SQRT_2PI * xp.exp(-0.5 * a * a))
+
+
+# Abramowitz & Stegun 7.1.26: erfc(u) = t * P(t) * exp(-u^2), t = 1 / (1 + p u), u >= 0, with
+# absolute error <= 1.5e-7 -- at float32 rounding of Phi = 1 - erfc/2, and torch's own float32
+# GELU (0.5 x (1 + erf)) carries the same absolute, not relative, error in the far left tail.
+_AS_P = 0.3275911 * _SQRT1_2
+_AS_A = (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592)
+
+
+def _phi32(a):
+    """(Phi(a), exp(-a^2 / 2)) of a float32 array, in float32."""
+    f = a.dtype.type
+    t = xp.abs(a)
+    t *= f(_AS_P)
+    t += 1
+    xp.reciprocal(t, out=t)
+    p = t * f(_AS_A[0])
+    for c in _AS_A[1:]:
+        p += f(c)
+        p *= t
+    e = a * a
+    e *= f(-0.5)
+    xp.exp(e, out=e)
+    p *= e
+    p *= f(0.5)                      # p = erfc(|a| / sqrt(2)) / 2 = Phi(-|a|)
+    cdf = xp.where(a >= 0, f(1) - p, p)
+    return cdf, e
 
 
 def _erf(z):
