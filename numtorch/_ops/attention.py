@@ -13,6 +13,7 @@ import math
 
 from .._backend import xp
 from .._dtype import scalar_name
+from .._threads import blas_threads
 from ..autograd.graph import Node
 from ..autograd.grad_mode import _enabled
 from ._apply import wrap, unbroadcast, raise_if_unbroadcastable
@@ -34,6 +35,16 @@ class ScaledDotProductAttention(Node):
     ``rep``: grouped-query attention repeats each key/value head ``rep`` times."""
 
     def forward(self, q, k, v, bias, scale, causal, dropout_p, rep, gen):
+        # One BLAS thread: NumPy runs a stacked matmul as one small GEMM per (batch, head);
+        # splitting each across threads cost 7x more CPU than it saved (2 cores, measured).
+        with blas_threads(1):
+            return self._forward(q, k, v, bias, scale, causal, dropout_p, rep, gen)
+
+    def backward(self, g):
+        with blas_threads(1):
+            return self._backward(g)
+
+    def _forward(self, q, k, v, bias, scale, causal, dropout_p, rep, gen):
         if rep > 1:
             k = xp.repeat(k, rep, axis=-3)
             v = xp.repeat(v, rep, axis=-3)
@@ -69,7 +80,7 @@ class ScaledDotProductAttention(Node):
         self.bias_shape = None if bias is None else bias.shape
         return xp.matmul(pd, v)
 
-    def backward(self, g):
+    def _backward(self, g):
         q, k, v, p, drop = self.saved
         ed = self.edges
         pd = p if drop is None else p * drop
