@@ -13,11 +13,11 @@ import math
 
 from .._backend import xp
 from .._dtype import scalar_name
-from .._threads import blas_threads
 from ..autograd.graph import Node
 from ..autograd.grad_mode import _enabled
 from ._apply import wrap, unbroadcast, raise_if_unbroadcastable
 from .activation import _record
+from .linalg import _matmul
 
 # c10's C++ type names, which torch's SDPA checks print (``attn_mask.dtype: long int``).
 _CNAME = {'float32': 'float', 'float64': 'double', 'float16': 'c10::Half', 'int64': 'long int',
@@ -34,21 +34,13 @@ class ScaledDotProductAttention(Node):
     broadcastable to (..., L, S) (a float attn_mask, which gets a gradient).
     ``rep``: grouped-query attention repeats each key/value head ``rep`` times."""
 
+    # The products go through linalg._matmul: NumPy runs a stacked product as one GEMM per
+    # (batch, head), and small ones must stay on one BLAS thread (7x the CPU time otherwise).
     def forward(self, q, k, v, bias, scale, causal, dropout_p, rep, gen):
-        # One BLAS thread: NumPy runs a stacked matmul as one small GEMM per (batch, head);
-        # splitting each across threads cost 7x more CPU than it saved (2 cores, measured).
-        with blas_threads(1):
-            return self._forward(q, k, v, bias, scale, causal, dropout_p, rep, gen)
-
-    def backward(self, g):
-        with blas_threads(1):
-            return self._backward(g)
-
-    def _forward(self, q, k, v, bias, scale, causal, dropout_p, rep, gen):
         if rep > 1:
             k = xp.repeat(k, rep, axis=-3)
             v = xp.repeat(v, rep, axis=-3)
-        s = xp.matmul(q, xp.swapaxes(k, -1, -2))
+        s = _matmul(q, xp.swapaxes(k, -1, -2))
         s *= scale
         if bias is not None:
             s = s + bias if s.shape != xp.broadcast_shapes(s.shape, bias.shape) else \
@@ -78,14 +70,14 @@ class ScaledDotProductAttention(Node):
         self.saved = (q, k, v, p, drop)
         self.scale, self.rep = scale, rep
         self.bias_shape = None if bias is None else bias.shape
-        return xp.matmul(pd, v)
+        return _matmul(pd, v)
 
-    def _backward(self, g):
+    def backward(self, g):
         q, k, v, p, drop = self.saved
         ed = self.edges
         pd = p if drop is None else p * drop
-        gv = xp.matmul(xp.swapaxes(pd, -1, -2), g) if ed[2] is not None else None
-        gp = xp.matmul(g, xp.swapaxes(v, -1, -2))
+        gv = _matmul(xp.swapaxes(pd, -1, -2), g) if ed[2] is not None else None
+        gp = _matmul(g, xp.swapaxes(v, -1, -2))
         if drop is not None:
             gp *= drop
         # softmax backward: dS = P * (dP - rowsum(dP * P))
@@ -93,8 +85,8 @@ class ScaledDotProductAttention(Node):
         gp *= p
         gbias = unbroadcast(gp, self.bias_shape) if len(ed) > 3 and ed[3] is not None else None
         gp *= self.scale
-        gq = unbroadcast(xp.matmul(gp, k), q.shape) if ed[0] is not None else None
-        gk = xp.matmul(xp.swapaxes(gp, -1, -2), q) if ed[1] is not None else None
+        gq = unbroadcast(_matmul(gp, k), q.shape) if ed[0] is not None else None
+        gk = _matmul(xp.swapaxes(gp, -1, -2), q) if ed[1] is not None else None
         if self.rep > 1:
             gk = None if gk is None else _fold_heads(gk, self.rep)
             gv = None if gv is None else _fold_heads(gv, self.rep)
