@@ -259,3 +259,27 @@ def test_transformer_errors_match_torch(name):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         same_error(ERRORS[name])
+
+
+def test_state_dict_from_numtorch_loads_into_torch():
+    numtorch.manual_seed(0)
+    n = numtorch.nn.Transformer(d_model=E, nhead=H, num_encoder_layers=1, num_decoder_layers=1,
+                                dim_feedforward=FF, dropout=0.0, batch_first=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        t = torch.nn.Transformer(d_model=E, nhead=H, num_encoder_layers=1, num_decoder_layers=1,
+                                 dim_feedforward=FF, dropout=0.0, batch_first=True)
+    t.load_state_dict({k: torch.tensor(v.numpy()) for k, v in n.state_dict().items()})
+    src, tgt = _seq(5, 2, True), _seq(3, 2, True)
+    mask = np.triu(np.full((3, 3), -np.inf, np.float32), 1)
+    a = n(numtorch.tensor(src), numtorch.tensor(tgt), tgt_mask=numtorch.tensor(mask))
+    b = t(torch.tensor(src), torch.tensor(tgt), tgt_mask=torch.tensor(mask))
+    _close(a, b)
+    m = numtorch.nn.MultiheadAttention(E, H, kdim=3, vdim=5, add_bias_kv=True)
+    tm = torch.nn.MultiheadAttention(E, H, kdim=3, vdim=5, add_bias_kv=True)
+    tm.load_state_dict({k: torch.tensor(v.numpy()) for k, v in m.state_dict().items()})
+    q, k, v = (RNG.standard_normal(s).astype(np.float32) for s in ((2, 1, E), (4, 1, 3), (4, 1, 5)))
+    oa, wa = m(*(numtorch.tensor(x) for x in (q, k, v)))
+    ob, wb = tm(*(torch.tensor(x) for x in (q, k, v)))
+    _close(oa, ob)
+    _close(wa, wb)
