@@ -327,3 +327,11 @@ MHA_ERRORS = {
 @pytest.mark.parametrize('name', list(MHA_ERRORS))
 def test_multihead_attention_errors_match_torch(name):
     same_error(MHA_ERRORS[name])
+
+
+def test_sdpa_scale_and_gqa_are_keyword_only():
+    q = numtorch.ones(1, 2, 3)
+    with pytest.raises(TypeError):
+        numtorch.nn.functional.scaled_dot_product_attention(q, q, q, None, 0.0, False, 0.5)
+    out = numtorch.nn.functional.scaled_dot_product_attention(query=q, key=q, value=q, scale=0.5)
+    assert tuple(out.shape) == (1, 2, 3)

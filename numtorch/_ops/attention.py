@@ -149,7 +149,7 @@ def _check(q, k, v, attn_mask, dropout_p, is_causal, enable_gqa):
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
-                                 is_causal=False, scale=None, enable_gqa=False):
+                                 is_causal=False, *, scale=None, enable_gqa=False):
     """``softmax(query @ key.mT * scale + mask) @ value`` over the last two dims, with optional
     dropout on the attention weights (always applied when ``dropout_p > 0``, as torch).
 
