@@ -8,7 +8,7 @@ import numtorch
 
 def test_gelu_float32_large_matches_torch():
     rng = np.random.default_rng(0)
-    x = np.concatenate([np.linspace(-10, 10, 150001), rng.standard_normal(3000) * 3])
+    x = np.concatenate([np.linspace(-10, 10, 150001), rng.standard_normal(2999) * 3])
     x = x.astype(np.float32).reshape(-1, 3)[:, ::-1]           # non-contiguous, > one chunk
     n = numtorch.tensor(np.ascontiguousarray(x)).transpose(0, 1).contiguous().transpose(0, 1)
     n.requires_grad_(True)
