@@ -253,6 +253,7 @@ def test_multihead_attention_matches_torch(ckw, dims, fkw):
     _compare_params(n, t, tol)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
 def test_multihead_attention_fully_masked_query_gives_nan_weights_as_torch():
     n, t = _pair('MultiheadAttention', 4, 2)
     x = RNG.standard_normal((2, 1, 4)).astype(np.float32)
@@ -335,3 +336,14 @@ def test_sdpa_scale_and_gqa_are_keyword_only():
         numtorch.nn.functional.scaled_dot_product_attention(q, q, q, None, 0.0, False, 0.5)
     out = numtorch.nn.functional.scaled_dot_product_attention(query=q, key=q, value=q, scale=0.5)
     assert tuple(out.shape) == (1, 2, 3)
+
+
+def test_sdpa_kernel_context_is_accepted():
+    from numtorch.nn.attention import SDPBackend, sdpa_kernel
+    assert [(m.name, m.value) for m in SDPBackend] == \
+        [(m.name, m.value) for m in torch.nn.attention.SDPBackend.__members__.values()]
+    q = numtorch.ones(1, 2, 3)
+    with sdpa_kernel([SDPBackend.MATH, SDPBackend.FLASH_ATTENTION]):
+        assert tuple(numtorch.nn.functional.scaled_dot_product_attention(q, q, q).shape) == \
+            (1, 2, 3)
+    same_error(lambda m: m.nn.attention.sdpa_kernel('math').__enter__())
