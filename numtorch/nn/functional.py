@@ -249,3 +249,8 @@ from .._ops.loss import (cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_l
                          kl_div)
 __all__ += ['cross_entropy', 'nll_loss', 'mse_loss', 'l1_loss', 'smooth_l1_loss', 'huber_loss',
             'binary_cross_entropy', 'binary_cross_entropy_with_logits', 'kl_div']
+from .._ops.attention import scaled_dot_product_attention  # noqa: E402
+__all__ += ['scaled_dot_product_attention']
+from ._multi_head import (multi_head_attention_forward, _canonical_mask, _none_or_dtype,  # noqa: E402,F401
+                          _mha_shape_check, _in_projection_packed, _in_projection)
+__all__ += ['multi_head_attention_forward']
