@@ -5,7 +5,7 @@ as ``@compile`` and as ``@compile(mode=...)``."""
 __all__ = ['compile']
 
 
-def compile(model=None, *, fullgraph=False, dynamic=None, backend='inductor', mode=None,
+def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=None,
             options=None, name=None, disable=False, recompile_limit=None,
             isolate_recompiles=False, shapes_spec=None):
     """Return ``model`` unchanged (numtorch runs eagerly); without ``model``, a decorator that

@@ -82,7 +82,9 @@ class autocast:
 
     def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
         if not isinstance(device_type, str):
-            raise ValueError(f'Expected `device_type` of type `str`, got: `{type(device_type)}`')
+            kind = "<class 'torch.device'>" if isinstance(device_type, _device_cls) else \
+                type(device_type)
+            raise ValueError(f'Expected `device_type` of type `str`, got: `{kind}`')
         _check_type(device_type)
         self.device = device_type
         self.fast_dtype = get_autocast_dtype(device_type) if dtype is None else dtype
@@ -133,5 +135,3 @@ def custom_bwd(bwd=None, *, device_type):
         return functools.partial(custom_bwd, device_type=device_type)
     return bwd
 
-
-del _device_cls
