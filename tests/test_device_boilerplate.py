@@ -65,11 +65,13 @@ def test_matmul_precision_and_deterministic_switches():
         m.set_float32_matmul_precision('medium')
         assert m.get_float32_matmul_precision() == 'medium'
         m.set_float32_matmul_precision('highest')
-        m.use_deterministic_algorithms(True, warn_only=True)
-        assert m.are_deterministic_algorithms_enabled() and \
-            m.is_deterministic_algorithms_warn_only_enabled()
-        m.use_deterministic_algorithms(False)
         assert not m.are_deterministic_algorithms_enabled()
+    # (torch's first use_deterministic_algorithms(True) costs seconds of imports: numtorch only)
+    numtorch.use_deterministic_algorithms(True, warn_only=True)
+    assert numtorch.are_deterministic_algorithms_enabled() and \
+        numtorch.is_deterministic_algorithms_warn_only_enabled()
+    numtorch.use_deterministic_algorithms(False)
+    assert not numtorch.are_deterministic_algorithms_enabled()
     (_, nw), (_, tw) = [_warnings(lambda m=m: m.set_float32_matmul_precision('fast'))
                         for m in MODS]
     assert len(tw) == 1 and nw[0][0] == tw[0][0]
