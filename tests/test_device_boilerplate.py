@@ -220,23 +220,26 @@ def test_cpu_grad_scaler_errors_and_state_dict():
 
 # ---------------------------------------------------------------------- compile, jit, misc
 def test_compile_and_jit_return_their_argument():
-    for m in MODS:
-        net = m.nn.Linear(2, 2)
-        if m is numtorch:
-            assert m.compile(net) is net
-            assert m.jit.script(net) is net
-        deco = m.compile(mode='reduce-overhead')
+    # torch.compile itself is not called here: its first call imports dynamo, which switches
+    # off torch.distributions' argument validation for the rest of the process (and other
+    # tests compare against that); its signature and messages are compared instead.
+    net = numtorch.nn.Linear(2, 2)
+    assert numtorch.compile(net) is net and numtorch.jit.script(net) is net
 
-        def f(x):
-            return x + 1
-        g = m.compile(f) if m is numtorch else f
-        assert g(m.ones(1)).item() == 2.0
-        assert callable(deco)
+    def f(x):
+        return x + 1
+    assert numtorch.compile(f) is f and numtorch.compile(mode='reduce-overhead')(f) is f
+    assert numtorch.compile(fullgraph=True)(f)(numtorch.ones(1)).item() == 2.0
+    for m in MODS:
         assert m.jit.is_scripting() is False and m.jit.is_tracing() is False
     assert numtorch.jit.trace(f, (numtorch.ones(1),)) is f
     assert numtorch.jit.ignore(f) is f and numtorch.jit.ignore(drop=True)(f) is f
-    same_error(lambda m: m.compile(3))
-    same_error(lambda m: m.compile(lambda x: x, mode='a', options={}))
+    with pytest.raises(AssertionError, match="^A callable function is expected, but <class "
+                                             "'int'> is provided.$"):
+        numtorch.compile(3)
+    with pytest.raises(RuntimeError, match="^Either mode or options can be specified, but both "
+                                           "can't be specified at the same time.$"):
+        numtorch.compile(f, mode='a', options={})
     assert _sig(numtorch.compile) == _sig(torch.compile)
     assert [p[0] for p in _sig(numtorch.jit.trace)] == [p[0] for p in _sig(torch.jit.trace)]
 
