@@ -10,4 +10,4 @@ from .parameter import Parameter, UninitializedParameter, UninitializedBuffer, B
 from .modules import *  # noqa: F401,F403
 from .modules import Module, Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict  # noqa: F401
 from . import functional, init, parameter, modules  # noqa: F401
-from . import utils  # noqa: F401
+from . import utils  # noqa: F401  (nn.utils.clip_grad_norm_ after `import torch.nn`, as torch)
