@@ -43,9 +43,9 @@ def test_scalars_histograms_and_images_round_trip(tmp_path):
                for v in e.summary.value if v.HasField('simple_value')]
     got = [(s, v) for s, t, v in scalars if t == 'train/loss']
     assert got == [(0, pytest.approx(0.9)), (1, pytest.approx(0.5)), (2, pytest.approx(0.25))]
-    # add_scalars writes one run per key (acc_train/, acc_val/), each with the tag 'acc'
+    # add_scalars writes one run (sub-folder) per key, each with the tag 'acc'
     assert sorted(round(v, 5) for s, t, v in scalars if t == 'acc') == [0.7, 0.8]
-    assert len(glob.glob(f'{tmp_path}/acc_*')) == 2
+    assert len(glob.glob(f'{tmp_path}/acc*/**/events.*', recursive=True)) == 2
     tags = {v.tag for e in _events(tmp_path) for v in e.summary.value}
     assert 'weights' in tags and 'img' in tags
     with pytest.raises(NotImplementedError, match='cannot trace'):
