@@ -20,6 +20,15 @@ P3 = np.array([[0.5, 2.0, 7.0], [1.2, 1.0, 0.3]])
 POS = np.array([0.4, 1.5, 3.0])
 
 
+@pytest.fixture(autouse=True)
+def _torch_one_thread():
+    """torch's intra-op threads on tiny ops: seconds of spinning on a busy 2-core machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _mvn(kind):
     def make(m, p):
         mat = p['cov'] if kind != 'scale_tril' else m.linalg.cholesky(p['cov'])

@@ -17,6 +17,15 @@ from numtorch.vision import datasets, models, transforms, utils
 PIL = pytest.importorskip('PIL.Image', reason='Pillow (numtorch[vision]) is not installed')
 
 
+@pytest.fixture(autouse=True)
+def _torch_one_thread():
+    """torch's intra-op threads on tiny ops: seconds of spinning on a busy 2-core machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 # --------------------------------------------------------------------------- datasets
 @pytest.mark.parametrize('cls,n_classes', [(datasets.CIFAR10, 10), (datasets.CIFAR100, 100)])
 def test_cifar_reads_the_pickled_batches(tmp_path, cls, n_classes):
@@ -306,12 +315,13 @@ def _torch_twin(module_file):
     return ns
 
 
-@pytest.mark.parametrize('name,module,args,kw', [
-    ('ResNet', 'resnet', ('BasicBlock', [2, 1, 1, 1]), dict(num_classes=10)),
-    ('ResNet', 'resnet', ('Bottleneck', [1, 1, 1, 1]), dict(num_classes=5)),
-    ('mobilenet_v2', 'mobilenetv2', (), dict(num_classes=7, width_mult=0.35, dropout=0.0)),
+@pytest.mark.parametrize('name,module,args,kw,train_mode', [
+    ('ResNet', 'resnet', ('BasicBlock', [1, 1, 1, 1]), dict(num_classes=10), True),
+    ('ResNet', 'resnet', ('Bottleneck', [1, 1, 1, 1]), dict(num_classes=5), False),
+    ('mobilenet_v2', 'mobilenetv2', (), dict(num_classes=7, width_mult=0.35), False),
 ])
-def test_models_forward_backward_match_torch_from_the_same_weights(name, module, args, kw):
+def test_models_forward_backward_match_torch_from_the_same_weights(name, module, args, kw,
+                                                                   train_mode):
     import importlib
     mod = importlib.import_module(f'numtorch.vision.models.{module}')
     twin = _torch_twin(mod.__file__)
@@ -321,16 +331,18 @@ def test_models_forward_backward_match_torch_from_the_same_weights(name, module,
     theirs = twin[name](*[twin[a] if isinstance(a, str) else a for a in args], **kw)
     theirs.load_state_dict({k: torch.from_numpy(v.numpy().copy())
                             for k, v in ours.state_dict().items()})
-    # float64: train-mode BatchNorm over a 1x1 map of 2 images amplifies float32 rounding
+    # float64, so that agreement is checked far below float32 rounding. Train mode (BatchNorm
+    # on batch statistics) only where the last maps are 2x2: BatchNorm over the 1x1 maps of two
+    # images is ill-conditioned (and MobileNet's dropout draws differ between the libraries).
     ours.double()
     theirs.double()
-    x = np.random.default_rng(0).standard_normal((2, 3, 48, 48))
-    for train in (True, False):
+    size = 48 if train_mode else 32
+    x = np.random.default_rng(0).standard_normal((2, 3, size, size))
+    for train in ((True, False) if train_mode else (False,)):
         ours.train(train)
         theirs.train(train)
         xo, xt = numtorch.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
         yo, yt = ours(xo), theirs(xt)
-        # train-mode BatchNorm over the 2x2 maps of 2 images is ill-conditioned: looser there
         tol = 1e-5 if train else 1e-9
         _close(yo, yt, tol)
         yo.square().sum().backward()
@@ -338,8 +350,9 @@ def test_models_forward_backward_match_torch_from_the_same_weights(name, module,
         _close(xo.grad, xt.grad, tol)
     for (k, p), (k2, q) in zip(ours.named_parameters(), theirs.named_parameters()):
         assert k == k2
-        _close(p.grad, q.grad, 1e-5)
+        _close(p.grad, q.grad, 1e-5 if train_mode else 1e-8)
     # running statistics moved the same way
-    np.testing.assert_allclose(ours.state_dict()[list(ours.state_dict())[3]].numpy(),
-                               theirs.state_dict()[list(theirs.state_dict())[3]].numpy(),
-                               rtol=1e-9, atol=1e-12)
+    for k, v in ours.state_dict().items():
+        if 'running' in k:
+            np.testing.assert_allclose(v.numpy(), theirs.state_dict()[k].numpy(), rtol=1e-9,
+                                       atol=1e-12, err_msg=k)
