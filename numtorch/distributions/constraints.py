@@ -25,19 +25,6 @@ class _Real(Constraint):
         return value == value      # False only for NaN
 
 
-class _IndependentReal(Constraint):
-    event_dim = 1
-
-    def __init__(self, name):
-        self._name = name
-
-    def check(self, value):
-        return (value == value).all(-1)
-
-    def __repr__(self):
-        return f'IndependentConstraint({self._name}, 1)'
-
-
 class _GreaterThan(Constraint):
     def __init__(self, lower_bound):
         self.lower_bound = lower_bound
