@@ -62,6 +62,19 @@ CASES = {
         m.distributions.Normal(p['loc'], p['scale']), 1),
         dict(loc=RNG.normal(size=(2, 3)), scale=np.abs(RNG.normal(size=(2, 3))) + 0.5),
         RNG.normal(size=(2, 3)), ''),
+    'laplace': (lambda m, p: m.distributions.Laplace(p['loc'], p['scale']),
+                dict(loc=np.array([0.1, -0.5]), scale=np.array([0.7, 1.3])),
+                np.array([0.5, -2.0]), 'cdf icdf'),
+    'cauchy': (lambda m, p: m.distributions.Cauchy(p['loc'], p['scale']),
+               dict(loc=np.array([0.1, -0.5]), scale=np.array([0.7, 1.3])),
+               np.array([0.5, -2.0]), 'cdf icdf'),
+    'halfnormal': (lambda m, p: m.distributions.HalfNormal(p['scale']),
+                   dict(scale=np.array([0.7, 1.3])), np.array([0.5, 2.0]), 'cdf icdf'),
+    'poisson': (lambda m, p: m.distributions.Poisson(p['rate']),
+                dict(rate=np.array([0.7, 4.3])), np.array([0.0, 3.0]), ''),
+    'studentt': (lambda m, p: m.distributions.StudentT(p['df'], p['loc'], p['scale']),
+                 dict(df=np.array([0.8, 1.5, 5.0]), loc=np.array([0.1, -0.5, 2.0]),
+                      scale=np.array([0.7, 1.3, 2.0])), np.array([0.5, -2.0, 1.0]), ''),
     'lognormal': (lambda m, p: m.distributions.LogNormal(p['loc'], p['scale']),
                   dict(loc=np.array([0.1, -0.5]), scale=np.array([0.7, 1.3])),
                   np.array([0.5, 2.0]), 'cdf icdf'),
@@ -143,7 +156,8 @@ def test_values_and_gradients_match_torch(name):
 KL_PAIRS = ['normal normal', 'gamma gamma', 'beta beta', 'dirichlet dirichlet',
             'exponential exponential', 'exponential gamma', 'gamma normal', 'exponential normal',
             'uniform uniform', 'uniform normal', 'mvn mvn', 'independent independent',
-            'lognormal lognormal', 'bernoulli bernoulli', 'categorical categorical']
+            'lognormal lognormal', 'bernoulli bernoulli', 'categorical categorical',
+            'laplace laplace', 'cauchy cauchy', 'poisson poisson']
 
 
 def _kl_dist(m, kind, p, i):
@@ -156,6 +170,8 @@ def _kl_dist(m, kind, p, i):
             'mvn': lambda: D.MultivariateNormal(a, scale_tril=m.linalg.cholesky(p['cov'][i])),
             'independent': lambda: D.Independent(D.Normal(a, b), 1),
             'lognormal': lambda: D.LogNormal(a, b),
+            'laplace': lambda: D.Laplace(a, b), 'cauchy': lambda: D.Cauchy(a, b),
+            'poisson': lambda: D.Poisson(a),
             'bernoulli': lambda: D.Bernoulli(logits=a),
             'categorical': lambda: D.Categorical(logits=p['c'][i])}[kind]()
 
@@ -292,6 +308,11 @@ def test_special_function_derivatives_by_finite_differences():
     ('mvn', lambda: nd.MultivariateNormal(numtorch.tensor([1.0, -1.0]),
                                           numtorch.tensor([[2.0, 0.5], [0.5, 1.0]])),
      ([1.0, -1.0], [2.0, 1.0])),
+    ('laplace', lambda: nd.Laplace(numtorch.tensor([1.0]), numtorch.tensor([0.5])),
+     ([1.0], [0.5])),
+    ('halfnormal', lambda: nd.HalfNormal(numtorch.tensor([2.0])),
+     ([2.0 * math.sqrt(2 / math.pi)], [4.0 * (1 - 2 / math.pi)])),
+    ('studentt', lambda: nd.StudentT(numtorch.tensor([9.0]), 1.0, 2.0), ([1.0], [4 * 9 / 7])),
     ('lognormal', lambda: nd.LogNormal(numtorch.tensor([0.0]), numtorch.tensor([0.5])),
      ([math.exp(0.125)], [(math.exp(0.25) - 1) * math.exp(0.25)])),
 ])
@@ -346,6 +367,9 @@ def _msg(fn, is_torch=False):
     lambda m: m.distributions.MultivariateNormal(m.zeros(2), m.eye(2)).log_prob(m.zeros(3)),
     lambda m: m.distributions.Independent(m.distributions.Normal(m.zeros(2), 1.), 2),
     lambda m: m.distributions.TransformedDistribution(m.distributions.Normal(0., 1.), 3),
+    lambda m: m.distributions.Poisson(m.tensor([1.0])).log_prob(m.tensor([0.5])),
+    lambda m: m.distributions.HalfNormal(1.0).log_prob(m.tensor(-1.0)),
+    lambda m: m.distributions.StudentT(m.tensor([-1.0])),
 ])
 def test_validation_errors_match_torch(case):
     got, want = _msg(lambda: case(numtorch)), _msg(lambda: case(torch), True)
@@ -363,7 +387,12 @@ def test_reprs_and_shapes_match_torch():
                  lambda m: m.distributions.Independent(m.distributions.Normal(m.zeros(2, 3), 1.), 1),
                  lambda m: m.distributions.LogNormal(0., 1.),
                  lambda m: m.distributions.Exponential(m.ones(2)),
-                 lambda m: m.distributions.Chi2(3.)):
+                 lambda m: m.distributions.Chi2(3.),
+                 lambda m: m.distributions.Laplace(0., m.ones(2)),
+                 lambda m: m.distributions.Cauchy(m.zeros(2), 1.),
+                 lambda m: m.distributions.HalfNormal(m.ones(2)),
+                 lambda m: m.distributions.Poisson(m.ones(2)),
+                 lambda m: m.distributions.StudentT(m.ones(2) * 3)):
         a, b = make(numtorch), make(torch)
         assert repr(a) == repr(b).replace('torch.Size', 'numtorch.Size')
         assert (tuple(a.batch_shape), tuple(a.event_shape)) == \

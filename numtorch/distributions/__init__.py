@@ -19,7 +19,9 @@ from .gamma import Gamma, Chi2, Exponential
 from .dirichlet import Dirichlet, Beta
 from .independent import Independent
 from .multivariate_normal import MultivariateNormal
-from .transformed_distribution import TransformedDistribution, LogNormal
+from .transformed_distribution import TransformedDistribution, LogNormal, HalfNormal
+from .laplace import Laplace, Cauchy
+from .poisson import Poisson, StudentT
 from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform,
                          IndependentTransform, LowerCholeskyTransform, PositiveDefiniteTransform,
                          PowerTransform, ReshapeTransform, SigmoidTransform, SoftplusTransform,
@@ -30,7 +32,8 @@ from . import bernoulli, categorical, multinomial, normal, uniform, transforms, 
 
 __all__ = ['Distribution', 'Bernoulli', 'Categorical', 'Multinomial', 'Normal', 'Uniform',
            'Gamma', 'Chi2', 'Exponential', 'Dirichlet', 'Beta', 'Independent',
-           'MultivariateNormal', 'TransformedDistribution', 'LogNormal', 'kl_divergence',
+           'MultivariateNormal', 'TransformedDistribution', 'LogNormal', 'HalfNormal',
+           'Laplace', 'Cauchy', 'Poisson', 'StudentT', 'kl_divergence',
            'register_kl', 'constraints',
            'AbsTransform', 'AffineTransform', 'ComposeTransform', 'ExpTransform',
            'IndependentTransform', 'LowerCholeskyTransform', 'PositiveDefiniteTransform',

@@ -1,14 +1,16 @@
 """``TransformedDistribution(base, transforms)`` and the distributions torch builds from it
 (``LogNormal``)."""
+import math
+
 import numtorch
 from .._size import Size
 from . import constraints
 from .distribution import Distribution, _sum_rightmost
 from .independent import Independent
 from .normal import Normal
-from .transforms import ComposeTransform, ExpTransform, Transform
+from .transforms import AbsTransform, ComposeTransform, ExpTransform, Transform
 
-__all__ = ['TransformedDistribution', 'LogNormal']
+__all__ = ['TransformedDistribution', 'LogNormal', 'HalfNormal']
 
 
 class TransformedDistribution(Distribution):
@@ -173,3 +175,58 @@ class LogNormal(TransformedDistribution):
 
     def entropy(self):
         return self.base_dist.entropy() + self.loc
+
+
+class HalfNormal(TransformedDistribution):
+    """``|X|`` for ``X ~ Normal(0, scale)``.
+
+    >>> import numtorch
+    >>> from numtorch.distributions import HalfNormal
+    >>> HalfNormal(1.0).log_prob(numtorch.tensor(1.0))
+    tensor(-0.7258)
+    """
+    arg_constraints = {'scale': constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+
+    def __init__(self, scale, validate_args=None):
+        base = Normal(0, scale, validate_args=False)
+        super().__init__(base, AbsTransform(), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        """Expand ``scale`` to ``batch_shape``."""
+        new = self._get_checked_instance(HalfNormal, _instance)
+        return super().expand(batch_shape, _instance=new)
+
+    @property
+    def scale(self):
+        return self.base_dist.scale
+
+    @property
+    def mean(self):
+        return self.scale * math.sqrt(2 / math.pi)
+
+    @property
+    def mode(self):
+        return numtorch.zeros_like(self.scale)
+
+    @property
+    def variance(self):
+        return self.scale.pow(2) * (1 - 2 / math.pi)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        log_prob = self.base_dist.log_prob(value) + math.log(2)
+        return numtorch.where(value >= 0, log_prob, numtorch.full_like(log_prob, -math.inf))
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return 2 * self.base_dist.cdf(value) - 1
+
+    def icdf(self, prob):
+        return self.base_dist.icdf((prob + 1) / 2)
+
+    def entropy(self):
+        return self.base_dist.entropy() - math.log(2)
