@@ -356,3 +356,22 @@ def test_models_forward_backward_match_torch_from_the_same_weights(name, module,
         if 'running' in k:
             np.testing.assert_allclose(v.numpy(), theirs.state_dict()[k].numpy(), rtol=1e-9,
                                        atol=1e-12, err_msg=k)
+
+
+def test_transforms_functional():
+    import numtorch.vision.transforms.functional as TF
+    x = _img(5, (3, 6, 8))
+    a = x.numpy()
+    assert TF.get_image_size(x) == [8, 6]
+    np.testing.assert_array_equal(TF.crop(x, 1, 2, 3, 4).numpy(), a[:, 1:4, 2:6])
+    np.testing.assert_array_equal(TF.vflip(x).numpy(), a[:, ::-1])
+    np.testing.assert_array_equal(TF.pad(x, (1, 2)).numpy(), np.pad(a, ((0, 0), (2, 2), (1, 1))))
+    np.testing.assert_allclose(TF.adjust_brightness(x, 0.5).numpy(), 0.5 * a, rtol=1e-6)
+    gray = 0.2989 * a[0] + 0.587 * a[1] + 0.114 * a[2]
+    np.testing.assert_allclose(TF.adjust_saturation(x, 0.0).numpy()[1], gray, rtol=1e-5)
+    np.testing.assert_allclose(TF.adjust_hue(TF.adjust_hue(x, 0.2), -0.2).numpy(), a,
+                               atol=1e-5)
+    np.testing.assert_allclose(TF.to_tensor(TF.to_pil_image(x)).numpy(), a, atol=1 / 255 + 1e-6)
+    assert TF.resized_crop(x, 0, 0, 4, 4, (8, 8)).shape == (3, 8, 8)
+    with pytest.raises(ValueError, match='hue_factor'):
+        TF.adjust_hue(x, 0.7)

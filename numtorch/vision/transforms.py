@@ -266,3 +266,6 @@ class Lambda:
 from ._transforms_aug import (CenterCrop, RandomCrop, Pad, RandomHorizontalFlip,  # noqa: E402
                               RandomVerticalFlip, RandomResizedCrop, ColorJitter, ToPILImage,
                               Grayscale)
+from . import transforms_functional as functional  # noqa: E402
+# ``import numtorch.vision.transforms.functional as TF`` (a submodule path, as torchvision's)
+__import__('sys').modules[__name__ + '.functional'] = functional
