@@ -402,3 +402,38 @@ def test_reprs_and_shapes_match_torch():
         assert tuple(a.sample((2,)).shape) == tuple(b.sample((2,)).shape)
         e = a.expand((4,) + tuple(a.batch_shape))
         assert tuple(e.batch_shape) == tuple(b.expand((4,) + tuple(b.batch_shape)).batch_shape)
+
+
+@pytest.mark.parametrize('make', [
+    lambda m: m.distributions.constraints.real,
+    lambda m: m.distributions.constraints.positive,
+    lambda m: m.distributions.constraints.nonnegative,
+    lambda m: m.distributions.constraints.unit_interval,
+    lambda m: m.distributions.constraints.interval(-1.0, 2.0),
+    lambda m: m.distributions.constraints.greater_than(3.0),
+    lambda m: m.distributions.constraints.less_than(-1.0),
+    lambda m: m.distributions.constraints.real_vector,
+    lambda m: m.distributions.constraints.simplex,
+    lambda m: m.distributions.constraints.lower_cholesky,
+    lambda m: m.distributions.constraints.positive_definite,
+])
+def test_biject_to_and_transform_to_match_torch(make):
+    x = np.random.default_rng(1).normal(size=(2, 3, 3))
+    for reg in ('biject_to', 'transform_to'):
+        outs = []
+        for mod in (numtorch, torch):
+            try:
+                t = getattr(mod.distributions, reg)(make(mod))
+            except NotImplementedError as e:
+                outs.append(str(e))
+                continue
+            xt = mod.tensor(x, requires_grad=True)
+            y = t(xt)
+            g, = mod.autograd.grad(y.sum(), [xt])
+            outs.append((repr(t), y.detach().numpy(), g.numpy(), repr(t.codomain)))
+        if isinstance(outs[1], str):
+            assert outs[0] == outs[1]
+            continue
+        assert outs[0][0] == outs[1][0] and outs[0][3] == outs[1][3]
+        np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(outs[0][2], outs[1][2], rtol=1e-9, atol=1e-12)

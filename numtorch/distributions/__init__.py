@@ -28,13 +28,14 @@ from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTra
                          TanhTransform, SoftmaxTransform, StickBreakingTransform, Transform,
                          identity_transform)
 from .kl import kl_divergence, register_kl
+from .constraint_registry import biject_to, transform_to
 from . import bernoulli, categorical, multinomial, normal, uniform, transforms, kl
 
 __all__ = ['Distribution', 'Bernoulli', 'Categorical', 'Multinomial', 'Normal', 'Uniform',
            'Gamma', 'Chi2', 'Exponential', 'Dirichlet', 'Beta', 'Independent',
            'MultivariateNormal', 'TransformedDistribution', 'LogNormal', 'HalfNormal',
            'Laplace', 'Cauchy', 'Poisson', 'StudentT', 'kl_divergence',
-           'register_kl', 'constraints',
+           'register_kl', 'constraints', 'biject_to', 'transform_to',
            'AbsTransform', 'AffineTransform', 'ComposeTransform', 'ExpTransform',
            'IndependentTransform', 'LowerCholeskyTransform', 'PositiveDefiniteTransform',
            'PowerTransform', 'ReshapeTransform', 'SigmoidTransform', 'SoftplusTransform',
