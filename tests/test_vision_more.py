@@ -14,7 +14,11 @@ import numtorch
 from numtorch import nn
 from numtorch.vision import datasets, models, transforms, utils
 
-PIL = pytest.importorskip('PIL.Image', reason='Pillow (numtorch[vision]) is not installed')
+try:
+    import PIL.Image as PIL
+except ImportError:        # the optional extra numtorch[vision]
+    PIL = None
+needs_pil = pytest.mark.skipif(PIL is None, reason='Pillow (numtorch[vision]) is not installed')
 
 
 @pytest.fixture(autouse=True)
@@ -65,6 +69,7 @@ def test_cifar_missing_and_hostile_pickles(tmp_path):
         datasets.CIFAR10(str(tmp_path), train=False)
 
 
+@needs_pil
 def test_image_folder_with_pngs(tmp_path):
     rng = np.random.default_rng(0)
     arrays = {}
@@ -106,6 +111,7 @@ def _img(seed=0, shape=(3, 6, 8)):
     return numtorch.tensor(np.random.default_rng(seed).random(shape, dtype=np.float32))
 
 
+@needs_pil
 def test_center_crop_all_input_kinds():
     x = _img()
     out = transforms.CenterCrop((4, 4))(x)
@@ -193,6 +199,7 @@ def test_color_jitter_formulas():
         transforms.ColorJitter(hue=0.7)
 
 
+@needs_pil
 def test_to_pil_image_and_resize_on_pil():
     x = _img(4, (3, 6, 8))
     pil = transforms.ToPILImage()(x)
@@ -220,6 +227,7 @@ def test_cifar_training_pipeline(tmp_path):
 
 
 # --------------------------------------------------------------------------- utils
+@needs_pil
 def test_make_grid_layout_and_save_image(tmp_path):
     b = numtorch.arange(5 * 3 * 2 * 2, dtype=numtorch.float32).reshape(5, 3, 2, 2) / 60
     g = utils.make_grid(b, nrow=3, padding=1, pad_value=0.5)
@@ -358,6 +366,7 @@ def test_models_forward_backward_match_torch_from_the_same_weights(name, module,
                                        atol=1e-12, err_msg=k)
 
 
+@needs_pil
 def test_transforms_functional():
     import numtorch.vision.transforms.functional as TF
     x = _img(5, (3, 6, 8))
