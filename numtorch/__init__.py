@@ -82,5 +82,11 @@ from . import distributions  # noqa: E402  (numtorch.distributions.Normal, as to
 from . import distributed  # noqa: E402  (numtorch.distributed; mpi4py loads only when used)
 from .serialization import save, load  # noqa: E402
 from . import serialization  # noqa: E402
+# device-era boilerplate real scripts run at the top (CPU-only answers; see each module)
+from . import accelerator, amp, backends, jit, multiprocessing, onnx, version  # noqa: E402
+from .amp import autocast  # noqa: E402
+from .amp.autocast_mode import is_autocast_enabled, get_autocast_dtype  # noqa: E402
+from ._settings import *  # noqa: F401,F403,E402  (set_default_device, use_deterministic_algorithms, ...)
+from ._compile import compile  # noqa: E402
 
 __version__ = '0.1.0'

@@ -116,6 +116,13 @@ class Tensor:
     def is_cuda(self):
         return False
 
+    # the other device kinds a script may test; every numtorch tensor lives on the CPU
+    is_xpu = is_mps = is_meta = is_quantized = is_sparse = is_mkldnn = is_cuda
+
+    @property
+    def is_cpu(self):
+        return True
+
     @property
     def ndim(self):
         return self._data.ndim

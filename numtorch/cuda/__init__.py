@@ -42,3 +42,36 @@ def synchronize(device=None):
 
 def is_initialized():
     return False
+
+
+def get_device_name(device=None):
+    _lazy_init()
+
+
+def get_device_properties(device=None):
+    _lazy_init()
+
+
+def is_bf16_supported(including_emulation=True):
+    """False: no CUDA device."""
+    return False
+
+
+def empty_cache():
+    """Nothing is cached without CUDA: a no-op, as in torch."""
+
+
+def memory_allocated(device=None):
+    """0 bytes: no CUDA memory is in use."""
+    return 0
+
+
+max_memory_allocated = memory_reserved = max_memory_reserved = memory_allocated
+
+
+def __getattr__(name):
+    # `torch.cuda.amp.autocast` / `GradScaler` without importing numtorch.amp at startup
+    if name == 'amp':
+        import importlib
+        return importlib.import_module(__name__ + '.amp')
+    raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
