@@ -86,7 +86,7 @@ from . import serialization  # noqa: E402
 from . import accelerator, amp, backends, jit, multiprocessing, onnx, version  # noqa: E402
 from .amp import autocast  # noqa: E402
 from .amp.autocast_mode import is_autocast_enabled, get_autocast_dtype  # noqa: E402
-from ._settings import *  # noqa: F401,F403,E402  (set_default_device, use_deterministic_algorithms, ...)
+from ._settings import *  # noqa: F401,F403,E402  (set_default_device, use_deterministic_algorithms)
 from ._compile import compile  # noqa: E402
 
 __version__ = '0.1.0'

@@ -258,18 +258,62 @@ def test_version_multiprocessing_onnx_and_import_only_modules():
     importlib.import_module('numtorch.nn.parallel')
 
 
-def _child(i, path):
-    with open(f'{path}/{i}', 'w') as f:
-        f.write(str(numtorch.ones(2).sum().item() + i))
-
-
-def _fails(i):
-    raise ValueError(f'bad {i}')
-
-
 def test_multiprocessing_spawn_runs_and_propagates_errors(tmp_path):
+    """Fresh 'spawn' processes (forking a process that holds torch's and BLAS's threads can
+    deadlock): process 0 runs to completion, process 1's exception is re-raised here."""
+    import _mp_child
     mp = numtorch.multiprocessing
-    mp.spawn(_child, args=(str(tmp_path),), nprocs=2, start_method='fork')
-    assert sorted(p.read_text() for p in tmp_path.iterdir()) == ['2.0', '3.0']
-    with pytest.raises(mp.ProcessRaisedException, match='ValueError: bad 0'):
-        mp.spawn(_fails, nprocs=1, start_method='fork')
+    with pytest.raises(mp.ProcessRaisedException, match='ValueError: bad 1'):
+        mp.spawn(_mp_child.write_or_fail, args=(str(tmp_path),), nprocs=2)
+    assert [p.read_text() for p in tmp_path.iterdir()] == ['2.0']
+
+
+SCRIPT = '''
+device = torch.device('cuda' if torch.cuda.is_available() else
+                      'mps' if torch.backends.mps.is_available() else 'cpu')
+torch.backends.cudnn.benchmark = True
+torch.backends.cuda.matmul.allow_tf32 = True
+torch.set_float32_matmul_precision('high')
+torch.manual_seed(0)
+model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+with torch.no_grad():
+    for p, a in zip(model.parameters(), init):
+        p.copy_(torch.tensor(a))
+model = model.to(device)
+if torch.cuda.device_count() > 1:
+    model = torch.nn.DataParallel(model)
+model = torch.compile(model) if use_compile else model
+opt = torch.optim.NAdam(model.parameters(), lr=0.05)
+sched = torch.optim.lr_scheduler.StepLR(opt, 2, 0.5)
+scaler = torch.amp.GradScaler(device.type, enabled=device.type == 'cuda')
+losses = []
+for step in range(4):
+    x, y = torch.tensor(X).to(device), torch.tensor(Y).to(device)
+    with torch.autocast(device_type=device.type, enabled=device.type == 'cuda'):
+        loss = torch.nn.functional.mse_loss(model(x), y)
+    opt.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.unscale_(opt)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+    scaler.step(opt)
+    scaler.update()
+    sched.step()
+    losses.append(loss.item())
+torch.backends.cudnn.benchmark = False
+torch.set_float32_matmul_precision('highest')
+'''
+
+
+def test_a_typical_training_script_header_runs_unchanged():
+    """The boilerplate as scripts write it, run with ``torch`` bound to each library, from the
+    same weights and data: the same losses."""
+    rng = np.random.default_rng(11)
+    init = [rng.standard_normal(s).astype(np.float32) * 0.5 for s in [(8, 4), (8,), (1, 8), (1,)]]
+    X = rng.standard_normal((16, 4)).astype(np.float32)
+    Y = rng.standard_normal((16, 1)).astype(np.float32)
+    res = []
+    for m in MODS:
+        ns = {'torch': m, 'init': init, 'X': X, 'Y': Y, 'use_compile': m is numtorch}
+        exec(SCRIPT, ns)
+        res.append(ns['losses'])
+    np.testing.assert_allclose(res[0], res[1], rtol=1e-5)
