@@ -46,10 +46,10 @@ FUNCTION_ONLY |= {*conv.__all__, *pool.__all__, *normalization.__all__, *loss.__
 # Issue 13's layers: 3-D convolution/pooling, per-sample norms, patches, distances (compositions).
 # Tensor methods among them: Tensor.unfold (patches.METHODS); cosine_similarity, cdist and
 # pairwise_distance are torch-level only.
-from . import conv_nd, pool_nd, feature_norm, patches, distance  # noqa: E402
-MODULES += [conv_nd, pool_nd, feature_norm, patches, distance]
+from . import conv_nd, pool_nd, feature_norm, patches, distance, loss_margin  # noqa: E402
+MODULES += [conv_nd, pool_nd, feature_norm, patches, distance, loss_margin]
 FUNCTION_ONLY |= {*conv_nd.__all__, *pool_nd.__all__, *feature_norm.__all__, *patches.__all__,
-                  *distance.__all__}
+                  *distance.__all__, *loss_margin.__all__}
 
 
 def _install():

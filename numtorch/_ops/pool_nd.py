@@ -167,4 +167,4 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
     return out.squeeze(0) if unb else out
 
 
-__all__ = ['max_pool3d', 'avg_pool3d', 'adaptive_avg_pool1d', 'adaptive_max_pool1d']
+__all__ = ['max_pool3d', 'adaptive_avg_pool1d', 'adaptive_max_pool1d']

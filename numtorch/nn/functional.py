@@ -279,3 +279,11 @@ __all__ += ['conv3d', 'conv_transpose1d', 'conv_transpose3d', 'max_pool3d', 'avg
             'adaptive_max_pool3d', 'instance_norm', 'rms_norm', 'local_response_norm',
             'pixel_shuffle', 'pixel_unshuffle', 'fold', 'unfold', 'cosine_similarity',
             'pairwise_distance']
+from .._ops.loss_margin import (triplet_margin_loss, triplet_margin_with_distance_loss,  # noqa: E402
+                                margin_ranking_loss, cosine_embedding_loss, hinge_embedding_loss,
+                                soft_margin_loss, multilabel_soft_margin_loss, multi_margin_loss,
+                                multilabel_margin_loss, poisson_nll_loss, gaussian_nll_loss)
+__all__ += ['triplet_margin_loss', 'triplet_margin_with_distance_loss', 'margin_ranking_loss',
+            'cosine_embedding_loss', 'hinge_embedding_loss', 'soft_margin_loss',
+            'multilabel_soft_margin_loss', 'multi_margin_loss', 'multilabel_margin_loss',
+            'poisson_nll_loss', 'gaussian_nll_loss']

@@ -51,3 +51,11 @@ __all__ += ['Conv3d', 'ConvTranspose1d', 'ConvTranspose3d', 'MaxPool3d', 'AvgPoo
             'BatchNorm3d', 'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d', 'RMSNorm',
             'LocalResponseNorm', *_padding_all, 'PixelShuffle', 'PixelUnshuffle', 'Fold', 'Unfold',
             'CosineSimilarity', 'PairwiseDistance']
+from .loss import (TripletMarginLoss, TripletMarginWithDistanceLoss, MarginRankingLoss,  # noqa: E402
+                   CosineEmbeddingLoss, HingeEmbeddingLoss, SoftMarginLoss,
+                   MultiLabelSoftMarginLoss, MultiMarginLoss, MultiLabelMarginLoss,
+                   PoissonNLLLoss, GaussianNLLLoss)
+__all__ += ['TripletMarginLoss', 'TripletMarginWithDistanceLoss', 'MarginRankingLoss',
+            'CosineEmbeddingLoss', 'HingeEmbeddingLoss', 'SoftMarginLoss',
+            'MultiLabelSoftMarginLoss', 'MultiMarginLoss', 'MultiLabelMarginLoss',
+            'PoissonNLLLoss', 'GaussianNLLLoss']
