@@ -287,3 +287,33 @@ __all__ += ['triplet_margin_loss', 'triplet_margin_with_distance_loss', 'margin_
             'cosine_embedding_loss', 'hinge_embedding_loss', 'soft_margin_loss',
             'multilabel_soft_margin_loss', 'multi_margin_loss', 'multilabel_margin_loss',
             'poisson_nll_loss', 'gaussian_nll_loss']
+from .._ops.resample import grid_sample, affine_grid  # noqa: E402
+__all__ += ['grid_sample', 'affine_grid']
+from .._ops.embedding_bag import embedding_bag  # noqa: E402
+from .._ops.ctc import ctc_loss  # noqa: E402
+__all__ += ['embedding_bag', 'ctc_loss', 'gumbel_softmax']
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """Sample from the Gumbel-softmax distribution over ``dim``: ``softmax((logits + g) / tau)``
+    with Gumbel(0, 1) noise ``g``; ``hard=True`` returns one-hot samples whose gradient is the
+    soft sample's (straight-through). Draws from numtorch's generator, so the noise differs from
+    torch's for the same seed.
+
+    >>> import numtorch
+    >>> from numtorch.nn import functional as F
+    >>> y = F.gumbel_softmax(numtorch.zeros(2, 3), hard=True)
+    >>> y.sum(-1)
+    tensor([1., 1.])
+    """
+    import warnings
+    if eps != 1e-10:
+        warnings.warn('`eps` parameter is deprecated and has no effect.', stacklevel=2)
+    from .. import _creation
+    noise = -_creation.empty(*logits.shape, dtype=logits.dtype).exponential_().log()
+    y_soft = ((logits + noise) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = _creation.zeros(*logits.shape, dtype=logits.dtype).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft

@@ -59,3 +59,6 @@ __all__ += ['TripletMarginLoss', 'TripletMarginWithDistanceLoss', 'MarginRanking
             'CosineEmbeddingLoss', 'HingeEmbeddingLoss', 'SoftMarginLoss',
             'MultiLabelSoftMarginLoss', 'MultiMarginLoss', 'MultiLabelMarginLoss',
             'PoissonNLLLoss', 'GaussianNLLLoss']
+from .loss import CTCLoss  # noqa: E402
+from .sparse import EmbeddingBag  # noqa: E402
+__all__ += ['CTCLoss', 'EmbeddingBag']

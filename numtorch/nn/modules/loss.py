@@ -391,3 +391,24 @@ class GaussianNLLLoss(_Loss):
     def forward(self, input, target, var):
         return _lm.gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps,
                                      reduction=self.reduction)
+
+
+class CTCLoss(_Loss):
+    """Connectionist Temporal Classification loss over ``(T, N, C)`` log-probabilities.
+
+    >>> import numtorch
+    >>> from numtorch import nn
+    >>> lp = numtorch.zeros(3, 1, 2).log_softmax(2)
+    >>> nn.CTCLoss(reduction='sum')(lp, numtorch.tensor([[1]]), [3], [1])
+    tensor(0.2877)
+    """
+
+    def __init__(self, blank=0, reduction='mean', zero_infinity=False):
+        super().__init__(reduction=reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        from ..._ops.ctc import ctc_loss
+        return ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank,
+                        self.reduction, self.zero_infinity)
