@@ -141,7 +141,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if (in_len > T).any():
         v = int(in_len.max())
         raise RuntimeError(f'Expected input_lengths to have value at most {T}, but got value {v} '
-                           f'(while checking arguments for ctc_loss_cpu)')
+                           f'(while checking arguments for ctc_loss_allocate_outputs)')
     if not 0 <= blank < C:
         raise RuntimeError('blank must be in label range')
     tg = targets._data.astype(np.int64)

@@ -8,6 +8,11 @@ from ._apply import wrap
 from .normalization import embedding
 
 
+def _type_name(x):
+    from .._tensor import Tensor
+    return "<class 'torch.Tensor'>" if isinstance(x, Tensor) else str(type(x))
+
+
 def _bags(input, offsets, include_last_offset):
     """Flat indices and the bag number of each, plus the bag count."""
     idx = input._data
@@ -15,7 +20,7 @@ def _bags(input, offsets, include_last_offset):
         if offsets is not None:
             raise ValueError('if input is 2D, then offsets has to be None, as input is treated is '
                              'a mini-batch of fixed length sequences. However, found offsets of '
-                             f'type {type(offsets)}'.replace('numtorch.', 'torch.'))
+                             f'type {_type_name(offsets)}')
         B, L = idx.shape
         return idx.reshape(-1), np.repeat(np.arange(B), L), B
     if idx.ndim != 1:
@@ -27,10 +32,11 @@ def _bags(input, offsets, include_last_offset):
     if off.ndim != 1:
         raise ValueError('offsets has to be a 1D Tensor')
     n = idx.shape[0]
-    # With include_last_offset the last offset only closes the list: torch's CPU kernel still
-    # runs the last bag to the end of the input, and so does this.
+    # With include_last_offset the last offset must be len(input) (CSR format, torch's
+    # documented rule); torch's kernels disagree among themselves when it is not, this one
+    # closes the last bag there.
     starts = off[:-1] if include_last_offset else off
-    ends = np.append(starts[1:], n)
+    ends = off[1:] if include_last_offset else np.append(off[1:], n)
     if len(off) and off[0] != 0:
         raise RuntimeError(f'offsets[0] has to be 0, i.e., the first sequence in the mini-batch '
                            f'has to start from position 0. However, got {off[0]}')
@@ -58,6 +64,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     """
     if mode not in ('sum', 'mean', 'max'):
         raise ValueError(f'mode has to be one of sum, mean or max')
+    if mode == 'max' and scale_grad_by_freq:
+        raise ValueError('max mode does not support scaling the gradient by the frequency')
     if per_sample_weights is not None:
         if mode != 'sum':
             raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "

@@ -166,20 +166,20 @@ def affine_grid(theta, size, align_corners=None):
     if not theta.dtype.is_floating_point:
         raise ValueError(f'Expected theta to have floating point type, but got {theta.dtype}'
                          .replace('numtorch.', 'torch.'))
-    size = list(size)
+    given, size = size, list(size)
     if len(size) == 4:
         if theta.dim() != 3 or tuple(theta.shape[-2:]) != (2, 3):
             raise ValueError(f'Expected a batch of 2D affine matrices of shape Nx2x3 for size '
-                             f'{_size(size)}. Got {_size(theta.shape)}.')
+                             f'{given}. Got {_size(theta.shape)}.')
         spatial = size[2:]
     elif len(size) == 5:
         if theta.dim() != 3 or tuple(theta.shape[-2:]) != (3, 4):
             raise ValueError(f'Expected a batch of 3D affine matrices of shape Nx3x4 for size '
-                             f'{_size(size)}. Got {_size(theta.shape)}.')
+                             f'{given}. Got {_size(theta.shape)}.')
         spatial = size[2:]
     else:
         raise NotImplementedError(f'affine_grid only supports 4D and 5D sizes, for 2D and 3D '
-                                  f'affine transforms, respectively. Got size {_size(size)}.')
+                                  f'affine transforms, respectively. Got size {given}.')
     if min(size) <= 0:
         raise ValueError(f'Expected non-zero, positive output size. Got {size}')
     dt = theta._data.dtype
