@@ -24,7 +24,7 @@ def _norm(norm):
     if norm is None:
         return 'backward'
     if norm not in _DUAL:
-        raise ValueError(f'Invalid normalization mode: "{norm}"')
+        raise RuntimeError(f'Invalid normalization mode: "{norm}"')
     return norm
 
 
@@ -183,8 +183,9 @@ def ifftn(input, s=None, dim=None, norm=None, *, out=None):
 
 def _need_real(x, name):
     if x._data.dtype.kind == 'c':
-        raise RuntimeError(f'{name} expects a real input tensor, but got {x.dtype}'
-                           .replace('numtorch.', 'torch.'))
+        from ._dtype import scalar_name
+        raise RuntimeError(f'{name} expects a real input tensor, but got '
+                           f'{scalar_name(x._data.dtype)}')
 
 
 def _r2c(x, s, dim, norm, default_all, name):

@@ -158,7 +158,8 @@ def _H(self):
     """Conjugate transpose of a matrix (0-D and 1-D tensors as ``.T``)."""
     if self._data.ndim > 2:
         raise RuntimeError(f'tensor.H is only supported on matrices (2-D tensors). Got '
-                           f'{self._data.ndim}-D tensor.')
+                           f'{self._data.ndim}-D tensor. For batches of matrices, consider using '
+                           f'tensor.mH')
     if self._data.ndim == 1:
         raise RuntimeError('tensor.H is only supported on matrices (2-D tensors). Got 1-D tensor.')
     return conj(self.T) if self._data.ndim == 2 else self

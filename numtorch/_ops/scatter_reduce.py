@@ -161,8 +161,9 @@ def masked_scatter(input, mask, source):
     """
     md = mask._data if isinstance(mask, _apply.Tensor) else np.asarray(mask)
     if md.dtype != np.bool_:
+        from .._dtype import scalar_name
         raise RuntimeError(f'masked_scatter_ only supports boolean masks, but got mask with dtype '
-                           f'{_apply.Tensor._from_any(md).dtype}'.replace('numtorch.', ''))
+                           f'{scalar_name(md.dtype)}')
     if source._data.dtype != input._data.dtype:
         raise RuntimeError(f'masked_scatter_: expected self and source to have same dtypes but '
                            f'got {str(input.dtype).replace("numtorch.", "")} and '
