@@ -81,6 +81,6 @@ from . import optim  # noqa: E402  (numtorch.optim.SGD after a bare `import numt
 from . import distributions  # noqa: E402  (numtorch.distributions.Normal, as torch)
 from .serialization import save, load  # noqa: E402
 from . import serialization  # noqa: E402
-from . import fft, special, storage  # noqa: E402  (issue 13)
+from . import fft, special, storage, testing  # noqa: E402  (issue 13)
 
 __version__ = '0.1.0'

@@ -114,7 +114,7 @@ def _bessel(x, nu, scaled):
     out[~big] = ser * np.exp(-xs) if scaled else ser
     xb = ax[big]
     asy = _bessel_asym_scaled(xb, nu)
-    with np.errstate(over='ignore'):
+    with np.errstate(over='ignore', invalid='ignore'):
         out[big] = asy if scaled else asy * np.exp(xb)
     return np.where(np.isnan(x), np.nan, out)
 
