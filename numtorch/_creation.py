@@ -178,8 +178,8 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
     nbytes = mv.nbytes
     item = to_dtype(dtype).np.itemsize
     if offset < 0 or offset >= nbytes:
-        raise ValueError(f'both buffer length ({nbytes}) and offset ({offset}) must be greater '
-                         f'than 0 and offset must be less than buffer length')
+        raise ValueError(f'offset ({offset} bytes) must be non-negative and no greater than '
+                         f'buffer length ({nbytes} bytes) minus 1')
     if count == 0 or count < -1:
         raise ValueError(f'expected count to be -1 or a positive number, but got {count}')
     if count < 0:

@@ -177,7 +177,8 @@ def apply_(self, callable):
     tensor([10., 20.])
     """
     if self._rg:
-        raise RuntimeError("apply_ is only implemented on CPU tensors that don't require grad")
+        raise RuntimeError("Can't call apply_() on Variable that requires grad. Use "
+                           "var.detach().apply_() instead.")
     vals = [callable(v) for v in self._data.reshape(-1).tolist()]
     self._data[...] = np.asarray(vals, self._data.dtype).reshape(self._data.shape)
     self._vc[0] += 1
@@ -192,7 +193,8 @@ def map_(self, tensor, callable):
     tensor([3., 8.])
     """
     if self._rg or tensor._rg:
-        raise RuntimeError("map_ is only implemented on CPU tensors that don't require grad")
+        raise RuntimeError("Can't call map_() on Variable that requires grad. Use "
+                           "var.detach().map_() instead.")
     other = np.broadcast_to(tensor._data, self._data.shape)
     vals = [callable(a, b) for a, b in zip(self._data.reshape(-1).tolist(),
                                            other.reshape(-1).tolist())]

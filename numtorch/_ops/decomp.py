@@ -356,6 +356,12 @@ def logdet(input):
     >>> numtorch.logdet(numtorch.tensor([[2., 0.], [0., 3.]]))
     tensor(1.7918)
     """
+    a = input._data
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        if a.ndim < 2:
+            raise RuntimeError(f'logdet: The input tensor A must have at least 2 dimensions.')
+        raise RuntimeError(f'logdet: A must be batches of square matrices, but they are '
+                           f'{a.shape[-2]} by {a.shape[-1]} matrices')
     sign, logabs = slogdet(input)
     with np.errstate(divide='ignore', invalid='ignore'):
         shift = np.log(sign._data.astype(logabs._data.dtype))     # 0, -inf or nan; a constant
