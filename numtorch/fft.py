@@ -8,7 +8,6 @@ the non-DC, non-Nyquist bins doubled. ``n``/``s`` (crop or zero-pad the input) a
 before the node with differentiable slicing/padding. Outputs are complex64 for float32 inputs
 (complex128 for float64), as torch.
 """
-import numpy as np
 
 from ._backend import xp
 from .autograd.graph import Node
@@ -16,8 +15,8 @@ from ._ops._apply import unary, wrap
 from ._ops.reduce import _one
 
 _DUAL = {'backward': 'forward', 'forward': 'backward', 'ortho': 'ortho'}
-_C = {np.dtype(np.float32): np.complex64, np.dtype(np.float64): np.complex128,
-      np.dtype(np.complex64): np.complex64, np.dtype(np.complex128): np.complex128}
+_C = {xp.dtype(xp.float32): xp.complex64, xp.dtype(xp.float64): xp.complex128,
+      xp.dtype(xp.complex64): xp.complex64, xp.dtype(xp.complex128): xp.complex128}
 
 
 def _norm(norm):
@@ -30,12 +29,12 @@ def _norm(norm):
 
 def _cdtype(a):
     if a.dtype.kind in 'biu':
-        return np.complex64
+        return xp.complex64
     return _C[a.dtype]
 
 
 def _rdtype(a):
-    return np.float64 if a.dtype in (np.complex128, np.float64) else np.float32
+    return xp.float64 if a.dtype in (xp.complex128, xp.float64) else xp.float32
 
 
 class _C2C(Node):
@@ -45,12 +44,12 @@ class _C2C(Node):
         self._name = name
         self.real_in = a.dtype.kind != 'c'
         self.meta = axes, norm, inverse, a.dtype
-        f = np.fft.ifftn if inverse else np.fft.fftn
+        f = xp.fft.ifftn if inverse else xp.fft.fftn
         return f(a, axes=axes, norm=norm).astype(_cdtype(a), copy=False)
 
     def backward(self, g):
         axes, norm, inverse, dt = self.meta
-        f = np.fft.fftn if inverse else np.fft.ifftn
+        f = xp.fft.fftn if inverse else xp.fft.ifftn
         gi = f(g, axes=axes, norm=_DUAL[norm])
         return (gi.real if self.real_in else gi).astype(dt, copy=False)
 
@@ -61,18 +60,18 @@ class _R2C(Node):
 
     def forward(self, a, axes, norm):
         self.meta = axes, norm, a.shape, a.dtype
-        return np.fft.rfftn(a, axes=axes, norm=norm).astype(_cdtype(a), copy=False)
+        return xp.fft.rfftn(a, axes=axes, norm=norm).astype(_cdtype(a), copy=False)
 
     def backward(self, g):
         axes, norm, shape, dt = self.meta
         last = axes[-1]
         full = list(g.shape)
         full[last] = shape[last]
-        pad = np.zeros(full, g.dtype)
+        pad = xp.zeros(full, g.dtype)
         sl = [slice(None)] * g.ndim
         sl[last] = slice(0, g.shape[last])
         pad[tuple(sl)] = g
-        return np.fft.ifftn(pad, axes=axes, norm=_DUAL[norm]).real.astype(dt, copy=False)
+        return xp.fft.ifftn(pad, axes=axes, norm=_DUAL[norm]).real.astype(dt, copy=False)
 
 
 class _C2R(Node):
@@ -81,12 +80,12 @@ class _C2R(Node):
 
     def forward(self, a, axes, norm, s):
         self.meta = axes, norm, a.shape, a.dtype
-        out = np.fft.irfftn(a, s=s, axes=axes, norm=norm)
+        out = xp.fft.irfftn(a, s=s, axes=axes, norm=norm)
         return out.astype(_rdtype(a), copy=False)
 
     def backward(self, g):
         axes, norm, shape, dt = self.meta
-        gi = np.fft.rfftn(g, axes=axes, norm=_DUAL[norm])
+        gi = xp.fft.rfftn(g, axes=axes, norm=_DUAL[norm])
         last = axes[-1]
         # rfftn(g) has n//2 + 1 bins along the last axis; the input had shape[last] of them.
         n_out = g.shape[last]
@@ -97,7 +96,7 @@ class _C2R(Node):
         if gi.shape[last] < keep:                      # input longer than needed: zero grads
             padw = [(0, 0)] * gi.ndim
             padw[last] = (0, keep - gi.shape[last])
-            gi = np.pad(gi, padw)
+            gi = xp.pad(gi, padw)
         # Bins 1 .. (n_out - 1) // 2... counted twice in the Hermitian-symmetric spectrum.
         double = n_out - (n_out // 2 + 1)
         if double > 0:
@@ -234,7 +233,7 @@ def _c2r(x, s, dim, norm, default_all):
 
 def _C_DTYPE(x):
     from . import _dtype
-    return _dtype.complex128 if x._data.dtype == np.float64 else _dtype.complex64
+    return _dtype.complex128 if x._data.dtype == xp.float64 else _dtype.complex64
 
 
 def irfft(input, n=None, dim=-1, norm=None, *, out=None):
@@ -271,7 +270,7 @@ def fftfreq(n, d=1.0, *, dtype=None, layout=None, device=None, requires_grad=Fal
     tensor([ 0.0000,  0.2500, -0.5000, -0.2500])
     """
     dt = _freq_dtype(dtype)
-    t = wrap(np.fft.fftfreq(n, d).astype(dt.np))
+    t = wrap(xp.fft.fftfreq(n, d).astype(dt.np))
     return t.requires_grad_() if requires_grad else t
 
 
@@ -283,7 +282,7 @@ def rfftfreq(n, d=1.0, *, dtype=None, layout=None, device=None, requires_grad=Fa
     tensor([0.0000, 0.2500, 0.5000])
     """
     dt = _freq_dtype(dtype)
-    t = wrap(np.fft.rfftfreq(n, d).astype(dt.np))
+    t = wrap(xp.fft.rfftfreq(n, d).astype(dt.np))
     return t.requires_grad_() if requires_grad else t
 
 

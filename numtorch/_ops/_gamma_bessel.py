@@ -12,30 +12,29 @@ Methods (standard ones, vectorized; each documented where used):
 """
 import math
 
-import numpy as np
-
+from .._backend import xp
 from ._special import erfc as _erfc
 
 
 def digamma(x):
-    x = np.asarray(x, np.float64)
-    out = np.empty_like(x)
+    x = xp.asarray(x, xp.float64)
+    out = xp.empty_like(x)
     neg = x < 0
-    xr = np.where(neg, 1 - x, x)                     # reflected argument for x < 0
-    acc = np.zeros_like(x)
-    with np.errstate(divide='ignore', invalid='ignore'):
+    xr = xp.where(neg, 1 - x, x)                     # reflected argument for x < 0
+    acc = xp.zeros_like(x)
+    with xp.errstate(divide='ignore', invalid='ignore'):
         for _ in range(10):                          # shift up to >= 10
             small = xr < 10
-            acc = np.where(small, acc - 1 / xr, acc)
-            xr = np.where(small, xr + 1, xr)
+            acc = xp.where(small, acc - 1 / xr, acc)
+            xr = xp.where(small, xr + 1, xr)
         z = 1 / (xr * xr)
         ser = z * (1 / 12 - z * (1 / 120 - z * (1 / 252 - z * (1 / 240 - z * (1 / 132 - z * (
             691 / 32760 - z / 12))))))
-        psi = np.log(xr) - 0.5 / xr - ser + acc
-        refl = psi - np.pi / np.tan(np.pi * x)
-        out = np.where(neg, refl, psi)
-        out = np.where(x == 0, -np.inf, out)
-        out = np.where(neg & (x == np.floor(x)), np.nan, out)
+        psi = xp.log(xr) - 0.5 / xr - ser + acc
+        refl = psi - xp.pi / xp.tan(xp.pi * x)
+        out = xp.where(neg, refl, psi)
+        out = xp.where(x == 0, -xp.inf, out)
+        out = xp.where(neg & (x == xp.floor(x)), xp.nan, out)
     return out
 
 
@@ -46,9 +45,9 @@ _ZA = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9, 
 
 def zeta(x, q):
     """Hurwitz zeta sum_{k>=0} (q + k)^-x for x > 1 (Cephes' algorithm)."""
-    x, q = np.broadcast_arrays(np.asarray(x, np.float64), np.asarray(q, np.float64))
-    with np.errstate(all='ignore'):
-        s = np.zeros(x.shape)
+    x, q = xp.broadcast_arrays(xp.asarray(x, xp.float64), xp.asarray(q, xp.float64))
+    with xp.errstate(all='ignore'):
+        s = xp.zeros(x.shape)
         a = q.copy()
         for _ in range(10):
             s += a ** -x
@@ -57,7 +56,7 @@ def zeta(x, q):
         b = w ** -x
         s += b
         s += b * w / (x - 1) - 0.5 * b
-        fac = np.ones(x.shape)
+        fac = xp.ones(x.shape)
         k = 0.0
         for A in _ZA:
             fac = fac * (x + k)
@@ -67,10 +66,10 @@ def zeta(x, q):
             fac = fac * (x + k)
             b = b / w
             k += 1
-        s = np.where(x == 1, np.inf, s)
-        s = np.where(x < 1, np.nan, s)
-        s = np.where((q <= 0) & (q == np.floor(q)), np.inf, s)
-        s = np.where((q <= 0) & (q != np.floor(q)) & (x != np.floor(x)), np.nan, s)
+        s = xp.where(x == 1, xp.inf, s)
+        s = xp.where(x < 1, xp.nan, s)
+        s = xp.where((q <= 0) & (q == xp.floor(q)), xp.inf, s)
+        s = xp.where((q <= 0) & (q != xp.floor(q)) & (x != xp.floor(x)), xp.nan, s)
     return s
 
 
@@ -96,27 +95,27 @@ def _bessel_series(x, nu):
 def _bessel_asym_scaled(x, nu):
     """exp(-x) I_nu(x) for large x > 0: 1/sqrt(2 pi x) sum_k (-1)^k a_k(nu) / x^k."""
     mu = 4.0 * nu * nu
-    term = np.ones_like(x)
+    term = xp.ones_like(x)
     s = term.copy()
     for k in range(1, 30):
         term = term * -(mu - (2 * k - 1) ** 2) / (k * 8 * x)
         s += term
-    return s / np.sqrt(2 * np.pi * x)
+    return s / xp.sqrt(2 * xp.pi * x)
 
 
 def _bessel(x, nu, scaled):
-    x = np.asarray(x, np.float64)
-    ax = np.abs(x)
+    x = xp.asarray(x, xp.float64)
+    ax = xp.abs(x)
     big = ax > 15
-    out = np.empty_like(ax)
+    out = xp.empty_like(ax)
     xs = ax[~big]
     ser = _bessel_series(xs, nu)
-    out[~big] = ser * np.exp(-xs) if scaled else ser
+    out[~big] = ser * xp.exp(-xs) if scaled else ser
     xb = ax[big]
     asy = _bessel_asym_scaled(xb, nu)
-    with np.errstate(over='ignore', invalid='ignore'):
-        out[big] = asy if scaled else asy * np.exp(xb)
-    return np.where(np.isnan(x), np.nan, out)
+    with xp.errstate(over='ignore', invalid='ignore'):
+        out[big] = asy if scaled else asy * xp.exp(xb)
+    return xp.where(xp.isnan(x), xp.nan, out)
 
 
 def i0(x):
@@ -128,27 +127,27 @@ def i0e(x):
 
 
 def i1(x):
-    x = np.asarray(x, np.float64)
-    return np.sign(x) * _bessel(x, 1, False)      # odd function
+    x = xp.asarray(x, xp.float64)
+    return xp.sign(x) * _bessel(x, 1, False)      # odd function
 
 
 def i1e(x):
-    x = np.asarray(x, np.float64)
-    return np.sign(x) * _bessel(x, 1, True)
+    x = xp.asarray(x, xp.float64)
+    return xp.sign(x) * _bessel(x, 1, True)
 
 
 def erfcx(x):
-    x = np.asarray(x, np.float64)
-    out = np.empty_like(x)
+    x = xp.asarray(x, xp.float64)
+    out = xp.empty_like(x)
     near = x <= 2
     xn = x[near]
-    with np.errstate(over='ignore', invalid='ignore'):
-        out[near] = np.exp(xn * xn) * _erfc(xn)
+    with xp.errstate(over='ignore', invalid='ignore'):
+        out[near] = xp.exp(xn * xn) * _erfc(xn)
     xf = x[~near]
     # erfc(x) exp(x^2) sqrt(pi) = 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + ...))))),
     # evaluated bottom-up with 60 levels (plenty for x > 2).
-    t = np.zeros_like(xf)
+    t = xp.zeros_like(xf)
     for k in range(60, 0, -1):
         t = (k / 2) / (xf + t)
-    out[~near] = 1 / (np.sqrt(np.pi) * (xf + t))
+    out[~near] = 1 / (xp.sqrt(xp.pi) * (xf + t))
     return out

@@ -6,14 +6,13 @@ writes torch's gradient ``exp(lp) - exp(log(sum alpha*beta) + nll - lp)`` — th
 native kernel returns, which is the true gradient once it flows back through the
 ``log_softmax`` that produced ``log_probs`` (the ``exp(lp)`` term cancels there).
 """
-import numpy as np
 
 from .._backend import xp
 from ..autograd.graph import Node
 from ._apply import nary, wrap
 from .loss import _reduction
 
-_NEG = -np.inf
+_NEG = -xp.inf
 
 
 def _lse(*xs):
@@ -23,7 +22,7 @@ def _lse(*xs):
         m = xp.maximum(m, x)
     mm = xp.where(xp.isfinite(m), m, 0)
     s = sum(xp.exp(x - mm) for x in xs)
-    with np.errstate(divide='ignore'):
+    with xp.errstate(divide='ignore'):
         return xp.log(s) + mm
 
 
@@ -41,12 +40,12 @@ class CtcLoss(Node):
         lp, = arrays                                   # (T, N, C)
         T, N, C = lp.shape
         S = ext.shape[1]
-        n = np.arange(N)
+        n = xp.arange(N)
         lpe = lp[:, n[:, None], ext]                   # (T, N, S): log-prob of each ext label
         # alpha[s] may also come from s-2 when label s is not blank and differs from s-2.
-        skip = np.zeros((N, S), bool)
+        skip = xp.zeros((N, S), bool)
         skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
-        valid = np.arange(S)[None] < S_len[:, None]
+        valid = xp.arange(S)[None] < S_len[:, None]
         alpha = xp.full((T, N, S), _NEG, lp.dtype)
         alpha[0, :, 0] = lpe[0, :, 0]
         alpha[0, :, 1] = xp.where(S_len > 1, lpe[0, :, 1], _NEG)
@@ -56,7 +55,7 @@ class CtcLoss(Node):
             alpha[t] = xp.where(valid, lpe[t] + _lse(a, _shift(a, 1), a2), _NEG)
         last = alpha[in_len - 1, n]                    # (N, S)
         end1 = last[n, S_len - 1]
-        end2 = xp.where(S_len > 1, last[n, np.maximum(S_len - 2, 0)], _NEG)
+        end2 = xp.where(S_len > 1, last[n, xp.maximum(S_len - 2, 0)], _NEG)
         nll = -_lse(end1, end2)
         self.saved = (lp, lpe, alpha, nll)
         self.meta = ext, in_len, S_len, skip, valid, zero_infinity
@@ -69,9 +68,9 @@ class CtcLoss(Node):
         ext, in_len, S_len, skip, valid, zero_inf = self.meta
         T, N, C = lp.shape
         S = ext.shape[1]
-        n = np.arange(N)
+        n = xp.arange(N)
         beta = xp.full((T, N, S), _NEG, lp.dtype)
-        skip_next = np.zeros((N, S), bool)     # beta[s] may come from s+2
+        skip_next = xp.zeros((N, S), bool)     # beta[s] may come from s+2
         skip_next[:, :-2] = skip[:, 2:]
         for t in range(T - 1, -1, -1):
             init = in_len - 1 == t
@@ -95,13 +94,13 @@ class CtcLoss(Node):
         m = xp.where(xp.isfinite(m), m, 0)
         acc = xp.zeros((T, N, C), lp.dtype)
         e = xp.exp(ab - m)
-        tt, nn_ = np.meshgrid(np.arange(T), n, indexing='ij')
+        tt, nn_ = xp.meshgrid(xp.arange(T), n, indexing='ij')
         for s in range(S):
-            xp.add.at(acc, (tt, nn_, np.broadcast_to(ext[:, s], (T, N))), e[:, :, s])
-        with np.errstate(divide='ignore', invalid='ignore'):
+            xp.add.at(acc, (tt, nn_, xp.broadcast_to(ext[:, s], (T, N))), e[:, :, s])
+        with xp.errstate(divide='ignore', invalid='ignore'):
             lcab = xp.log(acc) + m
             grad = xp.exp(lp) - xp.exp(lcab + nll[None, :, None] - lp)
-        live = np.arange(T)[:, None] < in_len[None, :]
+        live = xp.arange(T)[:, None] < in_len[None, :]
         grad = xp.where(live[:, :, None], grad, 0)
         if zero_inf:
             grad = xp.where(xp.isinf(nll)[None, :, None], 0, grad)
@@ -110,7 +109,7 @@ class CtcLoss(Node):
 
 
 def _lengths(x, name):
-    a = np.asarray(x._data if hasattr(x, '_data') else x, dtype=np.int64).reshape(-1)
+    a = xp.asarray(x._data if hasattr(x, '_data') else x, dtype=xp.int64).reshape(-1)
     return a
 
 
@@ -144,13 +143,13 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
                            f'(while checking arguments for ctc_loss_allocate_outputs)')
     if not 0 <= blank < C:
         raise RuntimeError('blank must be in label range')
-    tg = targets._data.astype(np.int64)
+    tg = targets._data.astype(xp.int64)
     if unbatched:
         tg = tg.reshape(1, -1)
     L = int(tg_len.max()) if N else 0
-    lab = np.zeros((N, max(L, 1)), np.int64)
+    lab = xp.zeros((N, max(L, 1)), xp.int64)
     if tg.ndim == 1:     # concatenated targets
-        starts = np.concatenate([[0], np.cumsum(tg_len)[:-1]])
+        starts = xp.concatenate([[0], xp.cumsum(tg_len)[:-1]])
         for i in range(N):
             lab[i, :tg_len[i]] = tg[starts[i]:starts[i] + tg_len[i]]
     else:
@@ -160,7 +159,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
                                f"'targets' (while checking arguments for ctc_loss_cpu)")
         lab[:, :min(L, tg.shape[1])] = tg[:, :max(L, 1)][:, :min(L, tg.shape[1])]
     S = 2 * max(L, 1) + 1
-    ext = np.full((N, S), blank, np.int64)
+    ext = xp.full((N, S), blank, xp.int64)
     ext[:, 1::2] = lab
     nll = nary(CtcLoss, [lpt], ext, in_len, 2 * tg_len + 1, int(blank), bool(zero_infinity))
     if unbatched:
@@ -169,7 +168,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         return nll
     if reduction == 'sum':
         return nll.sum()
-    div = wrap(np.maximum(tg_len, 1).astype(log_probs._data.dtype))
+    div = wrap(xp.maximum(tg_len, 1).astype(log_probs._data.dtype))
     return (nll / (div if not unbatched else div[0])).mean()
 
 

@@ -2,8 +2,8 @@
 the per-bag lists. Composed from ``embedding`` (rows, with its padding-row and max-norm rules)
 and ``index_add`` (the per-bag reduction), so the weight and ``per_sample_weights`` get their
 gradients from those nodes."""
-import numpy as np
 
+from .._backend import xp
 from ._apply import wrap
 from .normalization import embedding
 
@@ -22,13 +22,13 @@ def _bags(input, offsets, include_last_offset):
                              'a mini-batch of fixed length sequences. However, found offsets of '
                              f'type {_type_name(offsets)}')
         B, L = idx.shape
-        return idx.reshape(-1), np.repeat(np.arange(B), L), B
+        return idx.reshape(-1), xp.repeat(xp.arange(B), L), B
     if idx.ndim != 1:
         raise ValueError(f'input has to be 1D or 2D Tensor, but got Tensor of dimension '
                          f'{idx.ndim}')
     if offsets is None:
         raise ValueError('offsets has to be a 1D Tensor but got None')
-    off = offsets._data.astype(np.int64)
+    off = offsets._data.astype(xp.int64)
     if off.ndim != 1:
         raise ValueError('offsets has to be a 1D Tensor')
     n = idx.shape[0]
@@ -36,7 +36,7 @@ def _bags(input, offsets, include_last_offset):
     # documented rule); torch's kernels disagree among themselves when it is not, this one
     # closes the last bag there.
     starts = off[:-1] if include_last_offset else off
-    ends = off[1:] if include_last_offset else np.append(off[1:], n)
+    ends = off[1:] if include_last_offset else xp.append(off[1:], n)
     if len(off) and off[0] != 0:
         raise RuntimeError(f'offsets[0] has to be 0, i.e., the first sequence in the mini-batch '
                            f'has to start from position 0. However, got {off[0]}')
@@ -44,7 +44,7 @@ def _bags(input, offsets, include_last_offset):
         raise RuntimeError(f'offsets[-1] can not be greater than input\'s length ({n}), but got '
                            f'offsets[-1] of {off[-1]}')
     B = len(starts)
-    bag = np.repeat(np.arange(B), np.maximum(ends - starts, 0))
+    bag = xp.repeat(xp.arange(B), xp.maximum(ends - starts, 0))
     return idx, bag, B
 
 
@@ -81,16 +81,16 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         if not -n <= padding_idx < n:
             raise AssertionError('padding_idx must be within num_embeddings')
         padding_idx %= n
-    keep = np.ones(len(bag), bool) if padding_idx is None else flat[:len(bag)] != padding_idx
-    sel = np.nonzero(keep)[0]
+    keep = xp.ones(len(bag), bool) if padding_idx is None else flat[:len(bag)] != padding_idx
+    sel = xp.nonzero(keep)[0]
     rows = embedding(wrap(flat[sel]), weight, None, max_norm, norm_type, scale_grad_by_freq)
     bag = bag[sel]
     D = weight.shape[1]
-    out_zero = wrap(np.zeros((B, D), weight._data.dtype))
+    out_zero = wrap(xp.zeros((B, D), weight._data.dtype))
     if mode == 'max':
         outs = []
         for b in range(B):
-            r = np.nonzero(bag == b)[0]
+            r = xp.nonzero(bag == b)[0]
             outs.append(rows[wrap(r)].max(0)[0] if len(r) else out_zero[0])
         from .rearrange import stack
         return stack(outs) if outs else out_zero
@@ -98,7 +98,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         rows = rows * per_sample_weights.reshape(-1)[wrap(sel)].unsqueeze(1)
     out = out_zero.index_add(0, wrap(bag), rows)
     if mode == 'mean':
-        cnt = np.maximum(np.bincount(bag, minlength=B), 1).astype(weight._data.dtype)
+        cnt = xp.maximum(xp.bincount(bag, minlength=B), 1).astype(weight._data.dtype)
         out = out / wrap(cnt[:, None])
     return out
 

@@ -275,7 +275,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-06, reduction='mean
     if isinstance(var, (int, float)):
         if var < 0:
             raise ValueError('var has negative entry/entries')
-        var = var * input.new_ones(input.shape) if hasattr(input, 'new_ones') else var
+        var = var * input.new_ones(input.shape)
     elif (var._data < 0).any():
         raise ValueError('var has negative entry/entries')
     if tuple(var.shape) != tuple(input.shape):

@@ -8,10 +8,8 @@ axis (backward: the transposed matrices). ``grid_sample`` gathers the 4 (bilinea
 (nearest) neighbours with ``gather`` and weights them with differentiable bilinear weights, so
 gradients reach both the input and the grid through existing ops.
 """
-import math
 import warnings
 
-import numpy as np
 
 from .._backend import xp
 from ..autograd.graph import Node
@@ -31,30 +29,30 @@ def _source(n_in, n_out, align_corners, scale, cubic, ft):
     """Source coordinate of every output position (torch's area_pixel_compute_source_index),
     in the kernel's float type ``ft``."""
     s = ft(_scale(n_in, n_out, align_corners, scale))
-    dst = np.arange(n_out, dtype=ft)
+    dst = xp.arange(n_out, dtype=ft)
     if align_corners:
         return s * dst
     src = s * (dst + ft(0.5)) - ft(0.5)
-    return src if cubic else np.maximum(src, ft(0))
+    return src if cubic else xp.maximum(src, ft(0))
 
 
 def _linear_matrix(n_in, n_out, align_corners, scale, dtype):
-    ft = np.float32 if dtype == np.float32 else np.float64
+    ft = xp.float32 if dtype == xp.float32 else xp.float64
     src = _source(n_in, n_out, align_corners, scale, False, ft)
-    i0 = src.astype(np.int64)
+    i0 = src.astype(xp.int64)
     lam = src - i0
-    i1 = np.minimum(i0 + 1, n_in - 1)
-    m = np.zeros((n_out, n_in), dtype)
-    r = np.arange(n_out)
-    np.add.at(m, (r, i0), 1 - lam)
-    np.add.at(m, (r, i1), lam)
+    i1 = xp.minimum(i0 + 1, n_in - 1)
+    m = xp.zeros((n_out, n_in), dtype)
+    r = xp.arange(n_out)
+    xp.add.at(m, (r, i0), 1 - lam)
+    xp.add.at(m, (r, i1), lam)
     return m
 
 
 def _cubic_matrix(n_in, n_out, align_corners, scale, dtype):
-    ft = np.float32 if dtype == np.float32 else np.float64
+    ft = xp.float32 if dtype == xp.float32 else xp.float64
     src = _source(n_in, n_out, align_corners, scale, True, ft)
-    i = np.floor(src).astype(np.int64)
+    i = xp.floor(src).astype(xp.int64)
     t = src - i
     A = ft(_A)
 
@@ -64,19 +62,19 @@ def _cubic_matrix(n_in, n_out, align_corners, scale, dtype):
     def far(x):      # 1 < |x| < 2
         return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
     w = [far(t + 1), near(t), near(1 - t), far(2 - t)]
-    m = np.zeros((n_out, n_in), dtype)
-    r = np.arange(n_out)
+    m = xp.zeros((n_out, n_in), dtype)
+    r = xp.arange(n_out)
     for k in range(4):
-        np.add.at(m, (r, np.clip(i - 1 + k, 0, n_in - 1)), w[k])
+        xp.add.at(m, (r, xp.clip(i - 1 + k, 0, n_in - 1)), w[k])
     return m
 
 
 def _nearest_matrix(n_in, n_out, scale, exact, dtype):
-    s = np.float32(_scale(n_in, n_out, False, scale))
-    dst = np.arange(n_out, dtype=np.float32)
-    src = np.floor((dst + np.float32(0.5)) * s if exact else dst * s).astype(np.int64)
-    m = np.zeros((n_out, n_in), dtype)
-    m[np.arange(n_out), np.minimum(src, n_in - 1)] = 1
+    s = xp.float32(_scale(n_in, n_out, False, scale))
+    dst = xp.arange(n_out, dtype=xp.float32)
+    src = xp.floor((dst + xp.float32(0.5)) * s if exact else dst * s).astype(xp.int64)
+    m = xp.zeros((n_out, n_in), dtype)
+    m[xp.arange(n_out), xp.minimum(src, n_in - 1)] = 1
     return m
 
 
@@ -142,8 +140,8 @@ def interpolate_modes(input, sizes, scales, mode, align_corners):
 
 def _base_coords(n, align_corners, dtype):
     if n <= 1:
-        return np.zeros(max(n, 0), dtype)
-    c = np.linspace(-1, 1, n, dtype=dtype)
+        return xp.zeros(max(n, 0), dtype)
+    c = xp.linspace(-1, 1, n, dtype=dtype)
     return c if align_corners else c * dtype.type((n - 1) / n)
 
 
@@ -185,8 +183,8 @@ def affine_grid(theta, size, align_corners=None):
     dt = theta._data.dtype
     coords = [_base_coords(n, align_corners, dt) for n in spatial]
     # Base grid (*spatial, nd + 1): x varies along the last spatial dim, then y, then z; then 1.
-    mesh = np.meshgrid(*coords, indexing='ij')[::-1]
-    base = np.stack(list(mesh) + [np.ones(spatial, dt)], axis=-1).reshape(-1, len(spatial) + 1)
+    mesh = xp.meshgrid(*coords, indexing='ij')[::-1]
+    base = xp.stack(list(mesh) + [xp.ones(spatial, dt)], axis=-1).reshape(-1, len(spatial) + 1)
     N = size[0]
     grid = wrap(base) @ theta.transpose(1, 2)            # (N, prod(spatial), nd)
     return grid.reshape([N] + spatial + [len(spatial)])
@@ -209,7 +207,7 @@ def _reflect(x, lo2, hi2):
         return x * 0
     lo, span = lo2 / 2, (hi2 - lo2) / 2
     d = (x - lo).abs()
-    flips = wrap(np.floor(d._data / span))
+    flips = wrap(xp.floor(d._data / span))
     extra = d - flips * span
     even = wrap((flips._data % 2 == 0).astype(x._data.dtype))
     return even * (extra + lo) + (1 - even) * (span - extra + lo)
@@ -268,21 +266,21 @@ def grid_sample(input, grid, mode='bilinear', padding_mode='zeros', align_corner
     def tap(iy, ix):
         """input at integer (iy, ix) arrays (N, Ho, Wo), zero outside: (N, C, Ho, Wo)."""
         ok = (ix >= 0) & (ix < W) & (iy >= 0) & (iy < H)
-        idx = (np.clip(iy, 0, H - 1) * W + np.clip(ix, 0, W - 1)).reshape(N, 1, -1)
-        v = flat.gather(2, wrap(np.ascontiguousarray(np.broadcast_to(idx, (N, C, Ho * Wo)))))
+        idx = (xp.clip(iy, 0, H - 1) * W + xp.clip(ix, 0, W - 1)).reshape(N, 1, -1)
+        v = flat.gather(2, wrap(xp.ascontiguousarray(xp.broadcast_to(idx, (N, C, Ho * Wo)))))
         return v.reshape(N, C, Ho, Wo) * wrap(ok.astype(dt)[:, None])
 
     if mode == 'nearest':
-        # std::nearbyint: half to even, as np.rint. torch gives the grid a zero gradient (not
+        # std::nearbyint: half to even, as xp.rint. torch gives the grid a zero gradient (not
         # none): the "+ 0 * (x + y)" term records exactly that.
-        out = tap(np.rint(y._data).astype(np.int64), np.rint(x._data).astype(np.int64))
+        out = tap(xp.rint(y._data).astype(xp.int64), xp.rint(x._data).astype(xp.int64))
         return out + ((x + y) * 0).unsqueeze(1)
-    x0 = np.floor(x._data)
-    y0 = np.floor(y._data)
+    x0 = xp.floor(x._data)
+    y0 = xp.floor(y._data)
     wx1 = (x - wrap(x0)).unsqueeze(1)
     wy1 = (y - wrap(y0)).unsqueeze(1)
     wx0, wy0 = 1 - wx1, 1 - wy1
-    ix, iy = x0.astype(np.int64), y0.astype(np.int64)
+    ix, iy = x0.astype(xp.int64), y0.astype(xp.int64)
     return (tap(iy, ix) * (wy0 * wx0) + tap(iy, ix + 1) * (wy0 * wx1)
             + tap(iy + 1, ix) * (wy1 * wx0) + tap(iy + 1, ix + 1) * (wy1 * wx1))
 

@@ -6,7 +6,6 @@ formulas: mean divides by the per-position count; amax/amin split the gradient e
 the elements equal to the result; prod uses the product of the *other* elements, computed
 zero-safely (a group with one zero gives that zero the product of the rest; two zeros give 0).
 """
-import numpy as np
 
 from .._backend import xp
 from ..autograd.graph import Node
@@ -23,10 +22,10 @@ class ScatterReduce(Node):
     def forward(self, arrays, dim, idx, reduce, include_self):
         a, src = arrays
         where = _along(idx, dim)
-        flat = np.ravel_multi_index(where, a.shape).reshape(-1)     # target of each src element
+        flat = xp.ravel_multi_index(where, a.shape).reshape(-1)     # target of each src element
         v = src[_crop(src.shape, idx.shape)].reshape(-1)
         out = a.copy().reshape(-1)
-        hit = np.zeros(out.size, bool)
+        hit = xp.zeros(out.size, bool)
         hit[flat] = True
         if not include_self:
             ident = {'sum': 0, 'mean': 0, 'prod': 1,
@@ -42,8 +41,8 @@ class ScatterReduce(Node):
             xp.minimum.at(out, flat, v)
         cnt = None
         if reduce == 'mean':
-            cnt = np.bincount(flat, minlength=out.size) + (1 if include_self else 0)
-            cnt = np.maximum(cnt, 1)
+            cnt = xp.bincount(flat, minlength=out.size) + (1 if include_self else 0)
+            cnt = xp.maximum(cnt, 1)
             if out.dtype.kind in 'iu':
                 out = xp.floor_divide(out, cnt.astype(out.dtype))
             else:
@@ -65,8 +64,8 @@ class ScatterReduce(Node):
             # Ties share the gradient evenly (torch's rule).
             sel_a = (a == out) & (inc | ~hit)
             sel_v = v == out[flat]
-            n = sel_a.astype(g.dtype) + np.bincount(flat, weights=sel_v, minlength=out.size)
-            n = np.maximum(n, 1)
+            n = sel_a.astype(g.dtype) + xp.bincount(flat, weights=sel_v, minlength=out.size)
+            n = xp.maximum(n, 1)
             share = g / n.astype(g.dtype)
             ga, gv = share * sel_a, share[flat] * sel_v
         else:
@@ -82,27 +81,27 @@ class ScatterReduce(Node):
     def _prod_grads(g, a, v, out, flat, hit, inc):
         """d out / d element = product of the other elements of its group, zero-safe."""
         n = out.size
-        zeros = np.bincount(flat, weights=(v == 0), minlength=n)
-        nz = np.ones(n, a.dtype)
-        np.multiply.at(nz, flat, np.where(v == 0, 1, v))
+        zeros = xp.bincount(flat, weights=(v == 0), minlength=n)
+        nz = xp.ones(n, a.dtype)
+        xp.multiply.at(nz, flat, xp.where(v == 0, 1, v))
         if inc:
             zeros = zeros + (a == 0)
-            nz = nz * np.where(a == 0, 1, a)
-        with np.errstate(divide='ignore', invalid='ignore'):
+            nz = nz * xp.where(a == 0, 1, a)
+        with xp.errstate(divide='ignore', invalid='ignore'):
             def others(x, z):           # product of the other members for elements x in group z
-                return np.where(zeros[z] == 0, nz[z] / np.where(x == 0, 1, x),
-                                np.where((zeros[z] == 1) & (x == 0), nz[z], 0))
-            ga = g * others(a, np.arange(n)) if inc else g.copy()   # not hit: out is a
+                return xp.where(zeros[z] == 0, nz[z] / xp.where(x == 0, 1, x),
+                                xp.where((zeros[z] == 1) & (x == 0), nz[z], 0))
+            ga = g * others(a, xp.arange(n)) if inc else g.copy()   # not hit: out is a
             gv = g[flat] * others(v, flat)
         return ga, gv
 
 
 def _low(dt):
-    return -np.inf if dt.kind == 'f' else np.iinfo(dt).min
+    return -xp.inf if dt.kind == 'f' else xp.iinfo(dt).min
 
 
 def _high(dt):
-    return np.inf if dt.kind == 'f' else np.iinfo(dt).max
+    return xp.inf if dt.kind == 'f' else xp.iinfo(dt).max
 
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
@@ -132,7 +131,7 @@ class MaskedScatter(Node):
 
     def forward(self, arrays, mask):
         a, src = arrays
-        m = np.broadcast_to(mask, a.shape)
+        m = xp.broadcast_to(mask, a.shape)
         k = int(m.sum())
         if src.size < k:
             raise RuntimeError('masked_scatter: expected source to have at least as many '
@@ -144,7 +143,7 @@ class MaskedScatter(Node):
 
     def backward(self, g):
         m, k, sshape = self.meta
-        gs = xp.zeros(int(np.prod(sshape)), g.dtype)
+        gs = xp.zeros(int(xp.prod(sshape)), g.dtype)
         gs[:k] = g[m]
         return xp.where(m, 0, g), gs.reshape(sshape)
 
@@ -159,8 +158,8 @@ def masked_scatter(input, mask, source):
     tensor([[1., 0.],
             [0., 2.]])
     """
-    md = mask._data if isinstance(mask, _apply.Tensor) else np.asarray(mask)
-    if md.dtype != np.bool_:
+    md = mask._data if isinstance(mask, _apply.Tensor) else xp.asarray(mask)
+    if md.dtype != xp.bool_:
         from .._dtype import scalar_name
         raise RuntimeError(f'masked_scatter_ only supports boolean masks, but got mask with dtype '
                            f'{scalar_name(md.dtype)}')
@@ -169,7 +168,7 @@ def masked_scatter(input, mask, source):
                            f'got {str(input.dtype).replace("numtorch.", "")} and '
                            f'{str(source.dtype).replace("numtorch.", "")}')
     try:
-        np.broadcast_shapes(md.shape, input._data.shape)
+        xp.broadcast_shapes(md.shape, input._data.shape)
     except ValueError:
         _apply.raise_if_unbroadcastable(input._data.shape, md.shape)
     return nary(MaskedScatter, (input, source), md)

@@ -6,7 +6,6 @@ polygamma(1), I0' = I1, I1' = I0 - I1/x, ndtr' = pdf, ...).
 """
 import math
 
-import numpy as np
 
 from .._backend import xp
 from .._dtype import get_default_dtype
@@ -25,7 +24,7 @@ def _fl(a):
 
 def _f64(fn, a):
     """``fn`` evaluated in float64 on ``a``, cast back to ``a``'s float dtype."""
-    return fn(a.astype(np.float64)).astype(a.dtype, copy=False)
+    return fn(a.astype(xp.float64)).astype(a.dtype, copy=False)
 
 
 class Digamma(Node):
@@ -70,7 +69,7 @@ class _Bessel(Node):
         if k == 'i0e':
             return g * (_f64(_gb.i1e, a) - xp.sign(a) * out)
         other = _f64(_gb.i0 if k == 'i1' else _gb.i0e, a)
-        with np.errstate(divide='ignore', invalid='ignore'):
+        with xp.errstate(divide='ignore', invalid='ignore'):
             d = other - out / a - (xp.sign(a) * out if k == 'i1e' else 0)
         return g * xp.where(a == 0, 0.5, d)
 
@@ -102,11 +101,11 @@ def _log_ndtr64(x):
     # x < 0: ndtr(x) = erfcx(-x/sqrt2) exp(-x^2/2) / 2 stays representable in log space far
     # into the tail; x >= 0: log1p of the (small) upper tail.
     neg = x < 0
-    out = np.empty_like(x)
+    out = xp.empty_like(x)
     xn = x[neg]
-    out[neg] = np.log(0.5 * _gb.erfcx(-xn / _SQRT2)) - 0.5 * xn * xn
+    out[neg] = xp.log(0.5 * _gb.erfcx(-xn / _SQRT2)) - 0.5 * xn * xn
     xp_ = x[~neg]
-    out[~neg] = np.log1p(-0.5 * _gb.erfcx(xp_ / _SQRT2) * np.exp(-0.5 * xp_ * xp_))
+    out[~neg] = xp.log1p(-0.5 * _gb.erfcx(xp_ / _SQRT2) * xp.exp(-0.5 * xp_ * xp_))
     return out
 
 
@@ -139,13 +138,13 @@ class Entr(Node):
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
-        with np.errstate(divide='ignore', invalid='ignore'):
+        with xp.errstate(divide='ignore', invalid='ignore'):
             out = xp.where(a > 0, -a * xp.log(a), xp.where(a == 0, 0, -xp.inf))
         return xp.where(xp.isnan(a), a, out).astype(a.dtype, copy=False)
 
     def backward(self, g):
         a, = self.saved
-        with np.errstate(divide='ignore', invalid='ignore'):
+        with xp.errstate(divide='ignore', invalid='ignore'):
             return g * -(xp.log(a) + 1)
 
 
@@ -153,14 +152,14 @@ class Sinc(Node):
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
-        with np.errstate(divide='ignore', invalid='ignore'):
-            px = np.pi * a
+        with xp.errstate(divide='ignore', invalid='ignore'):
+            px = xp.pi * a
             return xp.where(a == 0, 1, xp.sin(px) / px).astype(a.dtype, copy=False)
 
     def backward(self, g):
         a, = self.saved
-        with np.errstate(divide='ignore', invalid='ignore'):
-            px = np.pi * a
+        with xp.errstate(divide='ignore', invalid='ignore'):
+            px = xp.pi * a
             d = (xp.cos(px) * px - xp.sin(px)) / (px * a)
         return g * xp.where(a == 0, 0, d)
 
@@ -171,14 +170,14 @@ class Xlog1py(Node):
     def forward(self, a, b):
         a, b = _fl(a), _fl(b) if isinstance(b, xp.ndarray) else b
         self.saved = (a, b)
-        with np.errstate(divide='ignore', invalid='ignore'):
+        with xp.errstate(divide='ignore', invalid='ignore'):
             out = xp.where(a == 0, 0, a * xp.log1p(b))
         return xp.where(xp.isnan(b), xp.nan, out).astype(a.dtype, copy=False)
 
     def backward(self, g):
         from ._apply import unbroadcast
         a, b = self.saved
-        with np.errstate(divide='ignore', invalid='ignore'):
+        with xp.errstate(divide='ignore', invalid='ignore'):
             ga = g * xp.where(a == 0, 0, xp.log1p(b))
             gb = g * a / (1 + b)
         if isinstance(b, xp.ndarray):
@@ -284,9 +283,9 @@ def xlog1py(input, other):
 def zeta(input, other):
     """Hurwitz zeta ``sum_k (other + k) ** -input`` (not differentiable, as torch's in x)."""
     from .._tensor import Tensor
-    x = input._data if isinstance(input, Tensor) else np.asarray(input)
-    q = other._data if isinstance(other, Tensor) else np.asarray(other)
-    dt = np.result_type(x, q)
+    x = input._data if isinstance(input, Tensor) else xp.asarray(input)
+    q = other._data if isinstance(other, Tensor) else xp.asarray(other)
+    dt = xp.result_type(x, q)
     dt = dt if dt.kind == 'f' else get_default_dtype().np
     from ._apply import wrap
     return wrap(_gb.zeta(x, q).astype(dt))
