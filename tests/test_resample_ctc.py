@@ -49,6 +49,12 @@ for pm in ('zeros', 'border', 'reflection'):
                           F(m).grid_sample(x, g, mode=mode, padding_mode=pm, align_corners=ac),
                           [((2, 2, 4, 5), (2, 3, 2, 2))], domain=(-1.3, 1.3), tol=TOL,
                           gradcheck=mode == 'bilinear'))
+for pm in ('zeros', 'border', 'reflection'):
+    for mode in ('bilinear', 'nearest'):
+        OPS.append(Op(f'grid_sample3d-{pm}-{mode}', lambda m, x, g, pm=pm, mode=mode:
+                      F(m).grid_sample(x, g, mode=mode, padding_mode=pm, align_corners=pm == 'border'),
+                      [((1, 2, 3, 4, 3), (1, 2, 2, 1, 3))], domain=(-1.3, 1.3), tol=TOL,
+                      gradcheck=mode == 'bilinear'))
 for ac in (False, True):
     OPS += [Op(f'affine_grid-{ac}', lambda m, t, ac=ac: F(m).affine_grid(t, (2, 3, 4, 5), ac),
                [((2, 2, 3),)], tol=TOL),
@@ -161,6 +167,8 @@ ERRORS = [
     lambda m: m.nn.functional.grid_sample(m.randn(1, 2, 3, 4), m.randn(1, 2, 2, 2),
                                           padding_mode='wrap'),
     lambda m: m.nn.functional.affine_grid(m.randn(1, 3, 3), (1, 1, 2, 2), align_corners=False),
+    lambda m: m.nn.functional.grid_sample(m.randn(1, 2, 3, 4, 5), m.randn(1, 2, 2, 2, 2),
+                                          align_corners=False),
     lambda m: m.nn.functional.embedding_bag(m.tensor([1, 2]), m.randn(4, 2), m.tensor([0]),
                                             mode='mean', per_sample_weights=m.ones(2)),
     lambda m: m.nn.functional.embedding_bag(m.tensor([[1, 2]]), m.randn(4, 2), m.tensor([0])),

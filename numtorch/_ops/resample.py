@@ -225,8 +225,9 @@ def _source_coords(c, n, padding_mode, align_corners):
 
 def grid_sample(input, grid, mode='bilinear', padding_mode='zeros', align_corners=None):
     """Sample ``input`` ``(N, C, H, W)`` at the normalized (x, y) positions of ``grid``
-    ``(N, Ho, Wo, 2)`` (-1 and 1 are the edges); bilinear or nearest, zeros / border /
-    reflection padding.
+    ``(N, Ho, Wo, 2)`` (-1 and 1 are the edges), or ``(N, C, D, H, W)`` at (x, y, z) of
+    ``(N, Do, Ho, Wo, 3)``; bilinear (trilinear for 5-D) or nearest, zeros / border / reflection
+    padding.
 
     >>> import numtorch
     >>> x = numtorch.arange(4.).reshape(1, 1, 2, 2)
@@ -246,43 +247,60 @@ def grid_sample(input, grid, mode='bilinear', padding_mode='zeros', align_corner
                       'the old behavior is desired. See the documentation of grid_sample for '
                       'details.', stacklevel=2)
         align_corners = False
-    if mode == 'bicubic' or input.dim() != 4:
-        raise NotImplementedError('grid_sample: numtorch supports 4-D input with bilinear or '
-                                  'nearest mode (volumetric and bicubic sampling are not '
-                                  'implemented)')
-    if grid.dim() != 4 or grid.shape[0] != input.shape[0] or grid.shape[-1] != 2:
-        raise RuntimeError(f'grid_sampler(): expected grid to have size 2 in last dimension, but '
-                           f'got grid with sizes {list(grid.shape)}' if grid.shape[-1] != 2 else
-                           f'grid_sampler(): expected grid and input to have same batch size, '
-                           f'but got input with sizes {list(input.shape)} and grid with sizes '
-                           f'{list(grid.shape)}')
-    N, C, H, W = input.shape
-    _, Ho, Wo, _ = grid.shape
-    x = _source_coords(grid[..., 0], W, padding_mode, align_corners)   # (N, Ho, Wo)
-    y = _source_coords(grid[..., 1], H, padding_mode, align_corners)
-    flat = input.reshape(N, C, H * W)
+    nd = input.dim() - 2
+    if mode == 'bicubic' or nd not in (2, 3):
+        raise NotImplementedError('grid_sample: numtorch supports 4-D and 5-D input with bilinear '
+                                  'or nearest mode (bicubic sampling is not implemented)')
+    if grid.dim() != nd + 2 or grid.shape[-1] != nd or grid.shape[0] != input.shape[0]:
+        raise RuntimeError(
+            f'grid_sampler(): expected grid to have size {nd} in last dimension, but got grid '
+            f'with sizes {list(grid.shape)}' if grid.shape[-1] != nd else
+            f'grid_sampler(): expected grid and input to have same batch size, but got input '
+            f'with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}')
+    N, C = input.shape[:2]
+    sizes = tuple(input.shape[2:])                      # (H, W) or (D, H, W)
+    out_sp = tuple(grid.shape[1:-1])
+    L = 1
+    for n in out_sp:
+        L *= n
+    # grid's last axis is (x, y[, z]): x indexes the last spatial dim.
+    coords = [_source_coords(grid[..., nd - 1 - k], sizes[k], padding_mode, align_corners)
+              for k in range(nd)]                        # per spatial dim, (N, *out_sp)
+    flat = input.reshape(N, C, -1)
     dt = input._data.dtype
 
-    def tap(iy, ix):
-        """input at integer (iy, ix) arrays (N, Ho, Wo), zero outside: (N, C, Ho, Wo)."""
-        ok = (ix >= 0) & (ix < W) & (iy >= 0) & (iy < H)
-        idx = (xp.clip(iy, 0, H - 1) * W + xp.clip(ix, 0, W - 1)).reshape(N, 1, -1)
-        v = flat.gather(2, wrap(xp.ascontiguousarray(xp.broadcast_to(idx, (N, C, Ho * Wo)))))
-        return v.reshape(N, C, Ho, Wo) * wrap(ok.astype(dt)[:, None])
+    def tap(ids):
+        """input at integer positions ``ids`` (one array per spatial dim), zero outside."""
+        ok = xp.ones(ids[0].shape, bool)
+        lin = xp.zeros(ids[0].shape, xp.int64)
+        for i, n in zip(ids, sizes):
+            ok &= (i >= 0) & (i < n)
+            lin = lin * n + xp.clip(i, 0, n - 1)
+        idx = xp.ascontiguousarray(xp.broadcast_to(lin.reshape(N, 1, L), (N, C, L)))
+        v = flat.gather(2, wrap(idx))
+        return v.reshape((N, C) + out_sp) * wrap(ok.astype(dt)[:, None])
 
     if mode == 'nearest':
-        # std::nearbyint: half to even, as xp.rint. torch gives the grid a zero gradient (not
-        # none): the "+ 0 * (x + y)" term records exactly that.
-        out = tap(xp.rint(y._data).astype(xp.int64), xp.rint(x._data).astype(xp.int64))
-        return out + ((x + y) * 0).unsqueeze(1)
-    x0 = xp.floor(x._data)
-    y0 = xp.floor(y._data)
-    wx1 = (x - wrap(x0)).unsqueeze(1)
-    wy1 = (y - wrap(y0)).unsqueeze(1)
-    wx0, wy0 = 1 - wx1, 1 - wy1
-    ix, iy = x0.astype(xp.int64), y0.astype(xp.int64)
-    return (tap(iy, ix) * (wy0 * wx0) + tap(iy, ix + 1) * (wy0 * wx1)
-            + tap(iy + 1, ix) * (wy1 * wx0) + tap(iy + 1, ix + 1) * (wy1 * wx1))
+        # std::nearbyint: half to even, as rint. torch gives the grid a zero gradient (not
+        # none): the "+ 0 * coords" term records exactly that.
+        out = tap([xp.rint(c._data).astype(xp.int64) for c in coords])
+        zero = coords[0] * 0
+        for c in coords[1:]:
+            zero = zero + c * 0
+        return out + zero.unsqueeze(1)
+    lo = [xp.floor(c._data) for c in coords]
+    w1 = [(c - wrap(f)).unsqueeze(1) for c, f in zip(coords, lo)]
+    base = [f.astype(xp.int64) for f in lo]
+    out = None
+    for corner in range(2 ** nd):        # 4 (bilinear) or 8 (trilinear) neighbours
+        bits = [(corner >> (nd - 1 - k)) & 1 for k in range(nd)]
+        w = None
+        for k, b in enumerate(bits):
+            wk = w1[k] if b else 1 - w1[k]
+            w = wk if w is None else w * wk
+        term = tap([i + b for i, b in zip(base, bits)]) * w
+        out = term if out is None else out + term
+    return out
 
 
 __all__ = []
