@@ -88,5 +88,6 @@ from .amp import autocast  # noqa: E402
 from .amp.autocast_mode import is_autocast_enabled, get_autocast_dtype  # noqa: E402
 from ._settings import *  # noqa: F401,F403,E402  (set_default_device, use_deterministic_algorithms)
 from ._compile import compile  # noqa: E402
+from . import fft, special, storage, testing  # noqa: E402  (issue 13)
 
 __version__ = '0.1.0'
