@@ -19,6 +19,37 @@ import numtorch
 DTYPES = {'float32': (np.float32, torch.float32, numtorch.float32),
           'float64': (np.float64, torch.float64, numtorch.float64)}
 TOL = {'float32': dict(rtol=1e-5, atol=1e-5), 'float64': dict(rtol=1e-10, atol=1e-10)}
+# A float sum of K terms is exact only up to the summation order, which the BLAS kernel picks per
+# CPU (blocking, SIMD width, threads): its error grows like eps * sqrt(K) * the terms' magnitude.
+# So the tolerances above are floors; ``tolerance`` raises them with K (below).
+SUM_C = 4.0
+
+
+def tolerance(dt, k, scale, tol=None):
+    """rtol/atol for comparing a ``dt`` result whose elements may be sums of up to ``k`` terms;
+    ``scale`` is the result's largest magnitude (a sum's rounding is relative to its terms, not to
+    a small, cancelled result). ``tol`` overrides the floors of ``TOL``."""
+    base = dict(TOL.get(dt, dict(rtol=0, atol=0)), **(tol or {}))
+    if dt not in TOL:                       # integer / bool results: exact
+        return base
+    grow = SUM_C * float(np.finfo(dt).eps) * float(np.sqrt(max(k, 1)))
+    return dict(base, rtol=max(base.get('rtol', 0), grow),
+                atol=max(base.get('atol', 0), grow * max(float(scale), 1.0)))
+
+
+def reduction_size(*arrays):
+    """An upper bound on how many terms any element of an op's result or gradient sums: the
+    largest element count among its inputs and outputs (a matmul's K, a conv weight gradient's
+    N*H*W, a sum's length are all at most that)."""
+    return max([int(np.prod(np.shape(a))) for a in arrays] + [1])
+
+
+def assert_close(actual, desired, dt, k, tol=None):
+    """``np.testing.assert_allclose`` with ``tolerance(dt, k, max|desired|)``."""
+    desired = np.asarray(desired)
+    finite = desired[np.isfinite(desired)] if desired.dtype.kind in 'fc' else desired
+    scale = float(np.max(np.abs(finite))) if finite.size else 0.0
+    np.testing.assert_allclose(actual, desired, equal_nan=True, **tolerance(dt, k, scale, tol))
 
 
 @dataclass
@@ -62,6 +93,13 @@ def _np(t):
     return t.detach().numpy() if isinstance(t, torch.Tensor) else t._data
 
 
+def _tol_dtype(torch_dtype):
+    """The ``TOL`` row for a result of this dtype; integer and bool results compare exactly."""
+    real = {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(torch_dtype,
+                                                                               torch_dtype)
+    return str(real).replace('torch.', '') if real.is_floating_point else 'exact'
+
+
 def check_op(op, shapes, dt, seed=0):
     """Forward values, dtype and shape vs torch; gradients vs torch; float64 finite differences."""
     arrs = _inputs(op, shapes, dt, seed)
@@ -70,15 +108,15 @@ def check_op(op, shapes, dt, seed=0):
     th_in = [torch.tensor(a, requires_grad=diff) for a in arrs]
     nt_out = _as_list(op.fn(numtorch, *nt_in))
     th_out = _as_list(op.fn(torch, *th_in))
-    tol = dict(TOL.get(dt, dict(rtol=0, atol=0)), **op.tol)
     assert len(nt_out) == len(th_out)
+    k = reduction_size(*arrs, *[_np(t) for t in th_out if isinstance(t, torch.Tensor)])
     for n, t in zip(nt_out, th_out):
         if not isinstance(t, torch.Tensor):
             assert n == t
             continue
         assert tuple(n.shape) == tuple(t.shape), (n.shape, t.shape)
         assert str(n.dtype) == str(t.dtype), (n.dtype, t.dtype)
-        np.testing.assert_allclose(_np(n), _np(t), equal_nan=True, **tol)
+        assert_close(_np(n), _np(t), _tol_dtype(t.dtype), k, op.tol)
     if not diff:
         return
     # Backward with the same random upstream gradient on both sides.
@@ -96,7 +134,7 @@ def check_op(op, shapes, dt, seed=0):
             assert n.grad is None or not np.any(n.grad._data)
             continue
         assert n.grad is not None, 'numtorch gave no gradient where torch did'
-        np.testing.assert_allclose(n.grad._data, t.grad.numpy(), equal_nan=True, **tol)
+        assert_close(n.grad._data, t.grad.numpy(), dt, k, op.tol)
     if op.gradcheck and dt == 'float64' and all(a.size <= 64 for a in arrs):
         xs = [numtorch.tensor(a, requires_grad=True) for a in arrs]
         assert numtorch.autograd.gradcheck(lambda *x: op.fn(numtorch, *x), xs,
