@@ -487,6 +487,8 @@ class Tensor:
     def __rsub__(self, other):
         if other.__class__ is bool or self._data.dtype.kind == 'b':
             raise RuntimeError(_ew.Sub.bool_error)
+        if other.__class__ in (int, float):     # torch records `2 - x` as RsubBackward1
+            return _apply.binary(_ew.RSub, self, other)
         return _apply.binary(_ew.Sub, Tensor._scalar_like(other, self), self)
 
     def __mul__(self, other):

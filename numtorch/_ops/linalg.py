@@ -381,6 +381,11 @@ class Einsum(Node):
     def forward(self, arrays, ins, out, sizes):
         self.saved = tuple(arrays)
         self.ins, self.out, self.sizes = ins, out, sizes
+        # torch's einsum is a chain of ops; its last one names the node: a sum (one operand) or
+        # a bmm reshaped back (several) where a letter is summed away, else permute / mul.
+        summed = bool(set(''.join(ins)) - set(out))
+        self._name = ('SumBackward1' if summed else 'PermuteBackward0') if len(ins) == 1 else \
+            ('ViewBackward0' if summed else 'MulBackward0')
         return xp.asarray(xp.einsum(','.join(ins) + '->' + out, *arrays, optimize=True))
 
     def backward(self, g):

@@ -39,11 +39,32 @@ class Node:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if '_name' not in cls.__dict__:
-            cls._name = cls.__name__ + 'Backward0'
+        # The class takes torch's node name, so ``type(t.grad_fn).__name__`` (what graph
+        # printers read) is ``SumBackward0`` as in torch; the Python name stays ``Sum``.
+        name = cls.__dict__.get('_name') or cls.__name__ + 'Backward0'
+        if '_name' in cls.__dict__:
+            delattr(cls, '_name')    # the property below reads the class name instead
+        cls.__name__ = cls.__qualname__ = name
+
+    @property
+    def _name(self):
+        return self.__class__.__name__
+
+    @_name.setter
+    def _name(self, name):
+        # An op whose torch name depends on its arguments (``sum(dim)`` is SumBackward1) becomes
+        # an instance of a same-behaviour subclass with that name, made once and cached.
+        cls = self.__class__
+        if cls.__name__ != name:
+            sub = _RENAMED.get((cls, name))
+            if sub is None:
+                sub = _RENAMED[(cls, name)] = type(cls)(name, (cls,), {'_name': name,
+                                                                      '__module__': cls.__module__})
+            self.__class__ = sub
 
     def name(self):
-        return self._name
+        """torch's name for this node, e.g. ``'SumBackward0'`` (also its class name)."""
+        return self.__class__.__name__
 
     @property
     def next_functions(self):
@@ -58,6 +79,9 @@ class Node:
 
     def register_prehook(self, fn):
         raise NotImplementedError('Node.register_prehook: use Tensor.register_hook instead')
+
+
+_RENAMED = {}   # (Node subclass, torch name) -> its renamed subclass
 
 
 class AccumulateGrad(Node):

@@ -1,0 +1,59 @@
+"""Everyday torch snippets that must behave exactly as in torch (issue 12's drop-in list)."""
+import numpy as np
+import pytest
+import torch
+
+import numtorch
+
+
+def _both(fn):
+    return fn(numtorch), fn(torch)
+
+
+# ------------------------------------------------------------- grad_fn class names
+GRAD_FN_CASES = {
+    'sum': lambda m, x: x.sum(), 'sum_dim': lambda m, x: x.sum(1), 'mean': lambda m, x: x.mean(),
+    'add': lambda m, x: x + x, 'sub': lambda m, x: x - 1, 'rsub': lambda m, x: 2 - x,
+    'rsub_float': lambda m, x: 2.5 - x, 'mul': lambda m, x: x * x, 'div': lambda m, x: x / 2,
+    'rdiv': lambda m, x: 2 / x, 'pow': lambda m, x: x ** 2, 'rpow': lambda m, x: 2 ** x,
+    'neg': lambda m, x: -x, 'exp': lambda m, x: x.exp(), 'relu': lambda m, x: x.relu(),
+    'matmul': lambda m, x: x @ x.T, 'index': lambda m, x: x[0], 'view': lambda m, x: x.view(6),
+    'reshape': lambda m, x: x.reshape(3, 2), 'transpose': lambda m, x: x.transpose(0, 1),
+    'max': lambda m, x: x.max(), 'softmax': lambda m, x: x.softmax(1),
+    'einsum_mm': lambda m, x: m.einsum('ij,kj->ik', x, x),
+    'einsum_outer': lambda m, x: m.einsum('i,j->ij', x[0], x[1]),
+    'einsum_sum': lambda m, x: m.einsum('ij->i', x), 'einsum_perm': lambda m, x: m.einsum('ij->ji', x),
+    'einsum_dot': lambda m, x: m.einsum('i,i', x[0], x[1]),
+    'div_floor': lambda m, x: x.div(2, rounding_mode='floor'),
+}
+
+
+@pytest.mark.parametrize('name', GRAD_FN_CASES)
+def test_grad_fn_class_name_is_torchs(name):
+    fn = GRAD_FN_CASES[name]
+    x = np.arange(1., 7.).reshape(2, 3).astype(np.float32)
+    n = fn(numtorch, numtorch.tensor(x, requires_grad=True))
+    t = fn(torch, torch.tensor(x, requires_grad=True))
+    assert type(n.grad_fn).__name__ == type(t.grad_fn).__name__ == t.grad_fn.name() == n.grad_fn.name()
+
+
+def test_rsub_gradient_and_dtype():
+    for m in (numtorch, torch):
+        x = m.tensor([1., 2.], requires_grad=True)
+        (2 - x).sum().backward()
+        assert x.grad.tolist() == [-1., -1.]
+        assert (2.5 - m.tensor([1, 2])).tolist() == [1.5, 0.5]
+        assert (2 - m.tensor([1, 2])).dtype == m.int64
+
+
+def test_custom_function_node_name():
+    class Twice(numtorch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+    y = Twice.apply(numtorch.ones(2, requires_grad=True))
+    assert type(y.grad_fn).__name__ == 'TwiceBackward' == y.grad_fn.name()
