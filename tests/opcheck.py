@@ -80,6 +80,7 @@ NODE_NAME_EXEMPT = {
     'sum_mean_0d_dim': 'torch names the 0-d sum(dim) SumBackward1',
     'var_mean': 'torch records one VarMean/StdMeanBackward0 node',
     'repeat_interleave': 'composite: torch indexes (IndexSelect) then views',
+    'bilinear': 'composite: torch adds the bias last (AddBackward0), numtorch reshapes last',
 }
 
 

@@ -81,6 +81,7 @@ class Mul(Node):
 
 
 class Div(Node):
+    quiet = True   # can give inf/nan: torch does so silently
     def forward(self, a, b, rounding_mode=None):
         if rounding_mode is not None:
             return _div_rounded(self, a, b, rounding_mode)
@@ -129,6 +130,7 @@ def _check_int_divisor(a, b, kernel='div_floor_cpu'):
 
 class RDiv(Node):
     """``scalar / tensor``; torch computes it as ``tensor.reciprocal() * scalar``."""
+    quiet = True   # can give inf/nan: torch does so silently
     _name = 'MulBackward0'
 
     def forward(self, a, b):
@@ -159,6 +161,7 @@ class Neg(Node):
 
 
 class Pow(Node):
+    quiet = True   # can give inf/nan: torch does so silently
     def forward(self, a, b):
         if a.dtype.kind == 'b':
             return _bool_pow(a, b)
@@ -198,6 +201,7 @@ def _bool_pow(a, b):
 
 class RPow(Node):
     """``scalar ** tensor``."""
+    quiet = True   # can give inf/nan: torch does so silently
     _name = 'PowBackward2'
 
     def forward(self, a, b):
@@ -220,6 +224,7 @@ class RPow(Node):
 
 
 class Exp(Node):
+    quiet = True   # can give inf/nan: torch does so silently
     def forward(self, a):
         out = xp.exp(a if a.dtype.kind in 'fc' else a.astype(float_dtype(a.dtype)))
         self.saved = (out,)
@@ -230,6 +235,7 @@ class Exp(Node):
 
 
 class Log(Node):
+    quiet = True   # can give inf/nan: torch does so silently
     def forward(self, a):
         self.saved = (a,)
         return xp.log(a if a.dtype.kind in 'fc' else a.astype(float_dtype(a.dtype)))
@@ -318,6 +324,7 @@ def relu(input):
 # --------------------------------------------------------------------------- more arithmetic
 class Remainder(Node):
     """Python-style modulus (the result takes the divisor's sign), as ``torch.remainder``."""
+    quiet = True   # can give inf/nan: torch does so silently
     def forward(self, a, b):
         if a.dtype.kind in 'biu':
             _check_int_divisor(a, b, 'remainder_cpu')
@@ -337,6 +344,7 @@ class Remainder(Node):
 
 class Fmod(Node):
     """C-style modulus (the result takes the dividend's sign)."""
+    quiet = True   # can give inf/nan: torch does so silently
     def forward(self, a, b):
         if a.dtype.kind in 'biu':
             _check_int_divisor(a, b, 'fmod_cpu')
@@ -354,6 +362,7 @@ class Fmod(Node):
 
 class FloorDivide(Node):
     """torch defines no derivative for floor_divide: backward through it raises, as there."""
+    quiet = True   # can give inf/nan: torch does so silently
     _name = 'torch::autograd::NotImplemented'
 
     def forward(self, a, b):

@@ -11,6 +11,7 @@ once all of its gradients have arrived, and hands each input gradient along its 
 """
 import numpy as np
 
+from .._backend import quiet_on, quiet_off
 from .._dtype import tensor_type_name
 
 from .grad_mode import _enabled
@@ -37,8 +38,12 @@ class Node:
     _out_meta = None      # [(shape, np dtype)] per output, for zero-filling unused outputs
     bool_error = None     # message if the op refuses a bool operand mixed with a number (Sub)
 
+    quiet = False         # True: forward can give inf/nan (log(0), 0/0): NumPy must not warn
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if cls.quiet and 'forward' in cls.__dict__:
+            cls.forward = _quiet(cls.forward)
         # The class takes torch's node name, so ``type(t.grad_fn).__name__`` (what graph
         # printers read) is ``SumBackward0`` as in torch; the Python name stays ``Sum``.
         name = cls.__dict__.get('_name') or cls.__name__ + 'Backward0'
@@ -82,6 +87,22 @@ class Node:
 
 
 _RENAMED = {}   # (Node subclass, torch name) -> its renamed subclass
+
+
+def _quiet(forward):
+    """``forward`` with NumPy's floating-point warnings off (torch gives inf/nan silently)."""
+    if getattr(forward, '_quiet', False):
+        return forward
+
+    def quiet_forward(self, *args, **kwargs):
+        token = quiet_on()
+        try:
+            return forward(self, *args, **kwargs)
+        finally:
+            quiet_off(token)
+    quiet_forward._quiet = True
+    quiet_forward.__doc__ = forward.__doc__
+    return quiet_forward
 
 
 class AccumulateGrad(Node):
@@ -216,6 +237,14 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, wrap=None)
     With ``capture`` (a dict edge -> slot), gradients arriving at those edges are collected and
     returned in a list instead of being accumulated into leaves (``autograd.grad``).
     """
+    token = quiet_on()    # backward formulas meet 1/0, 0*inf like torch's: silently
+    try:
+        return _run_backward(roots, root_grads, retain_graph, capture, wrap)
+    finally:
+        quiet_off(token)
+
+
+def _run_backward(roots, root_grads, retain_graph, capture, wrap):
     # 1. Count, for every node reachable from the roots, how many edges lead into it.
     deps = {}
     # Unique: several roots may be outputs of one node (split pieces); walking it twice would

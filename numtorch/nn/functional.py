@@ -224,8 +224,8 @@ def pad(input, pad, mode='constant', value=None):
     if mode not in ('reflect', 'replicate', 'circular'):
         raise NotImplementedError(f'Unsupported padding mode: {mode}')
     node = _Pad()
-    node._name = {'reflect': 'ReflectionPad', 'replicate': 'ReplicationPad'}.get(mode, 'Copy') + \
-        (f'{len(pad) // 2}DBackward0' if mode != 'circular' else 'SlicesBackward0')
+    node._name = 'CopySlices' if mode == 'circular' else \
+        {'reflect': 'ReflectionPad', 'replicate': 'ReplicationPad'}[mode] + f'{len(pad) // 2}DBackward0'
     out = wrap(node.forward(a, pads, mode))
     return _act._record(node, out, (input,))
 
