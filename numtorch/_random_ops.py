@@ -151,7 +151,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     >>> import numtorch
     >>> x = numtorch.rand(2, 3)
     >>> x.shape, x.dtype, all(0 <= v < 1 for v in x.flatten().tolist())
-    (numtorch.Size([2, 3]), torch.float32, True)
+    (torch.Size([2, 3]), torch.float32, True)
     """
     shape = _sizes('rand', size, kwargs.pop('size', None))
     npd = _float_dtype(dtype, 'check_uniform_bounds')
@@ -164,7 +164,7 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
 
     >>> import numtorch
     >>> numtorch.randn(4, 5).shape
-    numtorch.Size([4, 5])
+    torch.Size([4, 5])
     """
     shape = _sizes('randn', size, kwargs.pop('size', None))
     npd = _float_dtype(dtype, 'normal_kernel_cpu')
@@ -247,7 +247,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
 
     >>> import numtorch
     >>> numtorch.normal(numtorch.zeros(2, 3), 1.).shape
-    numtorch.Size([2, 3])
+    torch.Size([2, 3])
     >>> numtorch.normal(2., 3., size=(4,)).dtype
     torch.float32
     """
@@ -463,7 +463,7 @@ def normal_(self, mean=0, std=1, *, generator=None):
 
     >>> import numtorch
     >>> numtorch.empty(3, 4).normal_(0, 0.01).shape
-    numtorch.Size([3, 4])
+    torch.Size([3, 4])
     """
     _check_float(self, 'normal_kernel_cpu')
     if std < 0:

@@ -98,7 +98,7 @@ class Tensor:
 
         >>> import numtorch
         >>> numtorch.zeros(2, 3).size(), numtorch.zeros(2, 3).size(-1)
-        (numtorch.Size([2, 3]), 3)
+        (torch.Size([2, 3]), 3)
         """
         if dim is None:
             return Size(self._data.shape)

@@ -57,3 +57,27 @@ def test_custom_function_node_name():
             return g * 2
     y = Twice.apply(numtorch.ones(2, requires_grad=True))
     assert type(y.grad_fn).__name__ == 'TwiceBackward' == y.grad_fn.name()
+
+
+# ------------------------------------------------------------- linspace
+def _linspace_cases():
+    rng = np.random.default_rng(0)
+    fixed = [(-1, 1, 20), (0, 1, 5), (0, 10, 7), (1, 0, 5), (-3, 7, 6), (0.1, 0.7, 33), (2, 2, 3),
+             (0, 1, 2), (0, 1, 1), (0, 1, 0), (-5.5, 3.25, 100), (1e-3, 1e3, 1000)]
+    rand = zip(rng.uniform(-100, 100, 150), rng.uniform(-100, 100, 150), rng.integers(2, 400, 150))
+    return fixed + [(float(a), float(b), int(c)) for a, b, c in rand]
+
+
+def test_linspace_is_torchs_bit_for_bit():
+    bad = []
+    for start, end, steps in _linspace_cases():
+        for name in ('float32', 'float64', 'int64', 'int32', 'int16', 'uint8'):
+            if name in ('uint8', 'int16') and not (0 <= min(start, end) and max(start, end) < 256):
+                continue
+            n = numtorch.linspace(start, end, steps, dtype=getattr(numtorch, name)).numpy()
+            t = torch.linspace(start, end, steps, dtype=getattr(torch, name)).numpy()
+            if n.dtype != t.dtype or n.tobytes() != t.tobytes():
+                bad.append((start, end, steps, name))
+    assert not bad, bad[:5]
+    assert numtorch.linspace(-1, 1, 20)[5].item() == -0.4736841917037964    # issue 12's value
+    assert numtorch.linspace(numtorch.tensor(0.), numtorch.tensor(1.), 3).tolist() == [0., .5, 1.]

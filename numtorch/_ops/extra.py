@@ -463,7 +463,7 @@ def squeeze_(input, dim=None):
 
     >>> import numtorch
     >>> numtorch.zeros(1, 2, 1).squeeze_().shape
-    numtorch.Size([2])
+    torch.Size([2])
     """
     from .shape import squeeze
     kind = 3 if dim is None else 5 if isinstance(dim, (tuple, list)) else 4
@@ -475,7 +475,7 @@ def unsqueeze_(input, dim):
 
     >>> import numtorch
     >>> numtorch.zeros(2).unsqueeze_(0).shape
-    numtorch.Size([1, 2])
+    torch.Size([1, 2])
     """
     from .shape import unsqueeze
     return _shape_inplace(input, unsqueeze, dim)
@@ -486,7 +486,7 @@ def t_(input):
 
     >>> import numtorch
     >>> numtorch.zeros(2, 3).t_().shape
-    numtorch.Size([3, 2])
+    torch.Size([3, 2])
     """
     if input._data.ndim > 2:
         raise RuntimeError(f't_() expects a tensor with <= 2 dimensions, but self is '
@@ -499,7 +499,7 @@ def transpose_(input, dim0, dim1):
 
     >>> import numtorch
     >>> numtorch.zeros(2, 3, 4).transpose_(0, 2).shape
-    numtorch.Size([4, 3, 2])
+    torch.Size([4, 3, 2])
     """
     from .shape import transpose
     return _shape_inplace(input, transpose, dim0, dim1)

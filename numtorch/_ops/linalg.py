@@ -92,7 +92,7 @@ def mm(input, mat2, *, out=None):
 
     >>> import numtorch
     >>> numtorch.mm(numtorch.ones(2, 3), numtorch.ones(3, 4)).shape
-    numtorch.Size([2, 4])
+    torch.Size([2, 4])
     """
     if input._data.dtype != mat2._data.dtype:
         _same_dtype(input, mat2, _MM_DTYPE)
@@ -104,7 +104,7 @@ def matmul(input, other, *, out=None):
 
     >>> import numtorch
     >>> numtorch.matmul(numtorch.ones(5, 2, 3), numtorch.ones(3)).shape
-    numtorch.Size([5, 2])
+    torch.Size([5, 2])
     """
     if other.__class__ is not input.__class__ and not isinstance(other, _apply.Tensor):
         other = _apply.Tensor._from_any(other)
@@ -128,7 +128,7 @@ def bmm(input, mat2, *, out=None):
 
     >>> import numtorch
     >>> numtorch.bmm(numtorch.ones(4, 2, 3), numtorch.ones(4, 3, 5)).shape
-    numtorch.Size([4, 2, 5])
+    torch.Size([4, 2, 5])
     """
     a, b = input._data, mat2._data
     if a.ndim != 3:
@@ -437,7 +437,7 @@ def tensordot(a, b, dims=2, out=None):
 
     >>> import numtorch
     >>> numtorch.tensordot(numtorch.ones(2, 3, 4), numtorch.ones(3, 4, 5)).shape
-    numtorch.Size([2, 5])
+    torch.Size([2, 5])
     """
     na, nb = a._data.ndim, b._data.ndim
     if isinstance(dims, _apply.Tensor):

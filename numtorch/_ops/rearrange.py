@@ -53,7 +53,7 @@ def cat(tensors, dim=0, *, out=None, axis=None):
 
     >>> import numtorch
     >>> numtorch.cat([numtorch.zeros(2, 3), numtorch.ones(1, 3)]).shape
-    numtorch.Size([3, 3])
+    torch.Size([3, 3])
     """
     tensors = _tensor_list(tensors, 'cat')
     if axis is not None:
@@ -106,7 +106,7 @@ def stack(tensors, dim=0, *, out=None):
 
     >>> import numtorch
     >>> numtorch.stack([numtorch.zeros(2, 3), numtorch.ones(2, 3)], dim=1).shape
-    numtorch.Size([2, 2, 3])
+    torch.Size([2, 2, 3])
     """
     tensors = _tensor_list(tensors, 'stack')
     if not tensors:
@@ -130,7 +130,7 @@ def hstack(tensors, *, out=None):
 
     >>> import numtorch
     >>> numtorch.hstack([numtorch.zeros(2, 1), numtorch.ones(2, 2)]).shape
-    numtorch.Size([2, 3])
+    torch.Size([2, 3])
     """
     ts = atleast_1d(_tensor_list(tensors, 'hstack'))
     return cat(ts, 0 if ts and ts[0]._data.ndim == 1 else 1, out=out)
@@ -141,7 +141,7 @@ def vstack(tensors, *, out=None):
 
     >>> import numtorch
     >>> numtorch.vstack([numtorch.zeros(3), numtorch.ones(3)]).shape
-    numtorch.Size([2, 3])
+    torch.Size([2, 3])
     """
     return cat(atleast_2d(_tensor_list(tensors, 'vstack')), 0, out=out)
 
@@ -280,7 +280,7 @@ def tile(input, dims):
 
     >>> import numtorch
     >>> numtorch.zeros(2, 3).tile((2,)).shape
-    numtorch.Size([2, 6])
+    torch.Size([2, 6])
     """
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     dims = (1,) * (input._data.ndim - len(dims)) + dims
@@ -393,7 +393,7 @@ def broadcast_shapes(*shapes):
 
     >>> import numtorch
     >>> numtorch.broadcast_shapes((2, 1), (4,))
-    numtorch.Size([2, 4])
+    torch.Size([2, 4])
     """
     out = ()
     for shape in shapes:
@@ -413,7 +413,7 @@ def broadcast_tensors(*tensors):
 
     >>> import numtorch
     >>> [t.shape for t in numtorch.broadcast_tensors(numtorch.zeros(2, 1), numtorch.zeros(3))]
-    [numtorch.Size([2, 3]), numtorch.Size([2, 3])]
+    [torch.Size([2, 3]), torch.Size([2, 3])]
     """
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tensors[0]
@@ -427,7 +427,7 @@ def meshgrid(*tensors, indexing=None):
     >>> import numtorch
     >>> xs, ys = numtorch.meshgrid(numtorch.arange(2), numtorch.arange(3), indexing='ij')
     >>> xs.shape
-    numtorch.Size([2, 3])
+    torch.Size([2, 3])
     """
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
@@ -473,7 +473,7 @@ def atleast_1d(*tensors):
 
     >>> import numtorch
     >>> numtorch.atleast_1d(numtorch.tensor(3.)).shape
-    numtorch.Size([1])
+    torch.Size([1])
     """
     return _atleast(tensors, 1, lambda t: view_op(View, t, (1,)))
 

@@ -167,7 +167,7 @@ def flatten(input, start_dim=0, end_dim=-1):
 
     >>> import numtorch
     >>> numtorch.zeros(2, 3, 4).flatten(1).shape
-    numtorch.Size([2, 12])
+    torch.Size([2, 12])
     """
     nd = input._data.ndim
     if nd == 0:
@@ -443,7 +443,7 @@ def movedim(input, source, destination):
 
     >>> import numtorch
     >>> numtorch.zeros(2, 3, 4).movedim(0, -1).shape
-    numtorch.Size([3, 4, 2])
+    torch.Size([3, 4, 2])
     """
     nd = input._data.ndim
     src = list(source) if isinstance(source, (tuple, list)) else [source]
@@ -472,7 +472,7 @@ def unflatten(input, dim, sizes):
 
     >>> import numtorch
     >>> numtorch.zeros(2, 6).unflatten(1, (2, 3)).shape
-    numtorch.Size([2, 2, 3])
+    torch.Size([2, 2, 3])
     """
     shp = input._data.shape
     d = _one(dim, len(shp))
@@ -493,7 +493,7 @@ def ravel(input):
 
     >>> import numtorch
     >>> numtorch.zeros(2, 3).ravel().shape
-    numtorch.Size([6])
+    torch.Size([6])
     """
     return view_op(View, input, (-1,))
 

@@ -91,7 +91,7 @@ class BatchNorm1d(_BatchNorm):
     >>> from numtorch import nn
     >>> bn = nn.BatchNorm1d(3)
     >>> bn(numtorch.randn(8, 3)).shape
-    numtorch.Size([8, 3])
+    torch.Size([8, 3])
     >>> int(bn.num_batches_tracked)
     1
     """

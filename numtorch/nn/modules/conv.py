@@ -108,7 +108,7 @@ class Conv1d(_ConvNd):
     >>> from numtorch import nn
     >>> m = nn.Conv1d(3, 5, 3, padding=1)
     >>> m(numtorch.randn(2, 3, 10)).shape
-    numtorch.Size([2, 5, 10])
+    torch.Size([2, 5, 10])
     >>> m
     Conv1d(3, 5, kernel_size=(3,), stride=(1,), padding=(1,))
     """
@@ -129,7 +129,7 @@ class Conv2d(_ConvNd):
     >>> from numtorch import nn
     >>> m = nn.Conv2d(1, 6, kernel_size=5, padding=2)
     >>> m(numtorch.randn(2, 1, 28, 28)).shape
-    numtorch.Size([2, 6, 28, 28])
+    torch.Size([2, 6, 28, 28])
     >>> m
     Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))
     """
@@ -151,7 +151,7 @@ class ConvTranspose2d(_ConvNd):
     >>> from numtorch import nn
     >>> m = nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1)
     >>> m(numtorch.randn(1, 4, 5, 5)).shape
-    numtorch.Size([1, 2, 10, 10])
+    torch.Size([1, 2, 10, 10])
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,

@@ -40,7 +40,7 @@ class MaxPool2d(_MaxPoolNd):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.MaxPool2d(2)(numtorch.ones(1, 1, 4, 4)).shape
-    numtorch.Size([1, 1, 2, 2])
+    torch.Size([1, 1, 2, 2])
     >>> nn.MaxPool2d(2)
     MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
     """
@@ -110,7 +110,7 @@ class AdaptiveAvgPool2d(Module):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.AdaptiveAvgPool2d((1, 1))(numtorch.ones(2, 3, 7, 7)).shape
-    numtorch.Size([2, 3, 1, 1])
+    torch.Size([2, 3, 1, 1])
     """
 
     def __init__(self, output_size):
@@ -130,7 +130,7 @@ class AdaptiveMaxPool2d(Module):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.AdaptiveMaxPool2d(2)(numtorch.ones(2, 3, 7, 7)).shape
-    numtorch.Size([2, 3, 2, 2])
+    torch.Size([2, 3, 2, 2])
     """
 
     def __init__(self, output_size, return_indices=False):
