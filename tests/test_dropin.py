@@ -81,3 +81,67 @@ def test_linspace_is_torchs_bit_for_bit():
     assert not bad, bad[:5]
     assert numtorch.linspace(-1, 1, 20)[5].item() == -0.4736841917037964    # issue 12's value
     assert numtorch.linspace(numtorch.tensor(0.), numtorch.tensor(1.), 3).tolist() == [0., .5, 1.]
+
+
+# ------------------------------------------------------------- indexing and assignment
+from errcheck import same_error  # noqa: E402
+
+INDEX_CASES = [
+    lambda m: m.tensor([[.1, .3, .6], [.3, .2, .5]])[range(2), m.tensor([0, 2])],   # D2L's cross_entropy
+    lambda m: m.arange(6.).reshape(2, 3)[range(2)],
+    lambda m: m.arange(6.).reshape(2, 3)[(0, 1), ],
+    lambda m: m.arange(6.).reshape(2, 3)[:, (2, 0)],
+    lambda m: m.arange(6.).reshape(2, 3)[range(0)],
+    lambda m: m.arange(6.).reshape(2, 3)[[]],
+    lambda m: m.arange(6.).reshape(2, 3)[range(1, 2), range(0, 3, 2)],
+]
+
+
+@pytest.mark.parametrize('i', range(len(INDEX_CASES)))
+def test_sequences_and_ranges_are_indices(i):
+    n, t = _both(INDEX_CASES[i])
+    assert n.tolist() == t.tolist() and tuple(n.shape) == tuple(t.shape)
+
+
+def _setitem(value, index=0, shape=(3,), dtype='float32', vdtype=None):
+    def run(m):
+        x = m.zeros(*shape, dtype=getattr(m, dtype))
+        x[index] = value(m) if vdtype is None else value(m).to(getattr(m, vdtype))
+        return x
+    return run
+
+
+@pytest.mark.parametrize('run', [
+    _setitem(lambda m: m.ones(1, 1)),                          # preds[i] = net(x)
+    _setitem(lambda m: m.ones(1, 1, 3), shape=(2, 3)),
+    _setitem(lambda m: m.ones(1, 2), index=(slice(None), 0), shape=(2, 3)),
+    _setitem(lambda m: m.tensor(1.5), dtype='int64'),          # basic index: casts silently
+    _setitem(lambda m: m.tensor(1.5), index=slice(1, None), dtype='int64'),
+    _setitem(lambda m: m.tensor(2), dtype='float32'),
+    _setitem(lambda m: m.tensor(1.5), index=[True, False, True], dtype='int64'),   # a mask fill
+])
+def test_setitem_values_like_torch(run):
+    n, t = _both(run)
+    assert n.tolist() == t.tolist() and str(n.dtype) == str(t.dtype)
+
+
+def test_setitem_value_gradient_through_stripped_dims():
+    for m in (numtorch, torch):
+        v = m.ones(1, 1, requires_grad=True)
+        x = m.zeros(3)
+        x[1] = v * 2
+        x.sum().backward()
+        assert v.grad.tolist() == [[2.]]
+
+
+@pytest.mark.parametrize('fn', [
+    _setitem(lambda m: m.tensor([1.5, 2.]), index=[0, 1], dtype='int64'),
+    _setitem(lambda m: m.tensor([1.5, 2.]), index=range(2), dtype='int64'),
+    _setitem(lambda m: m.tensor(1), index=[0], dtype='float32'),
+    _setitem(lambda m: m.tensor(1.), index=[0], dtype='float32', vdtype='float64'),
+    _setitem(lambda m: m.tensor([1.5, 2.]), index=[True, False, True], dtype='int64'),
+    _setitem(lambda m: m.ones(2, 1)),                          # not size-1: still an error
+    lambda m: m.zeros(3).copy_(m.ones(1, 1, 3)),               # copy_ does not strip dims
+])
+def test_setitem_errors_like_torch(fn):
+    same_error(fn)
