@@ -145,3 +145,41 @@ def test_setitem_value_gradient_through_stripped_dims():
 ])
 def test_setitem_errors_like_torch(fn):
     same_error(fn)
+
+
+# ------------------------------------------------------------- zero-size batches
+ZERO_BATCH = {
+    'flatten': lambda m, x: x.flatten(1), 'flatten0': lambda m, x: x.flatten(),
+    'reshape': lambda m, x: x.reshape(-1, 3 * 4 * 5), 'view': lambda m, x: x.view(0, 60),
+    'unflatten': lambda m, x: x.flatten(1).unflatten(1, (3, 20)),
+    'squeeze': lambda m, x: x[:, :1].squeeze(1), 'unsqueeze': lambda m, x: x.unsqueeze(1),
+    'permute': lambda m, x: x.permute(0, 2, 3, 1), 'transpose': lambda m, x: x.transpose(0, 1),
+    'movedim': lambda m, x: m.movedim(x, 0, -1), 'cat': lambda m, x: m.cat([x, x], 1),
+    'cat0': lambda m, x: m.cat([x, x]), 'stack': lambda m, x: m.stack([x, x], 1),
+    'split': lambda m, x: x.split(2, 1)[1], 'chunk': lambda m, x: x.chunk(3, 1)[0],
+    'expand': lambda m, x: x[:, :1].expand(0, 3, 4, 5), 'repeat': lambda m, x: x.repeat(2, 1, 1, 1),
+    'flip': lambda m, x: m.flip(x, [0, 1]), 'roll': lambda m, x: x.roll(1, 1),
+    'narrow': lambda m, x: x.narrow(1, 0, 2), 'contiguous': lambda m, x: x.transpose(2, 3).contiguous(),
+    'sum': lambda m, x: x.sum(0), 'mean_dim1': lambda m, x: x.mean(1), 'softmax': lambda m, x: x.softmax(1),
+    'linear': lambda m, x: m.nn.Linear(5, 2)(x), 'conv': lambda m, x: m.nn.Conv2d(3, 2, 3)(x),
+    'maxpool': lambda m, x: m.nn.MaxPool2d(2)(x), 'avgpool': lambda m, x: m.nn.AvgPool2d(2)(x),
+    'adaptive': lambda m, x: m.nn.AdaptiveAvgPool2d(1)(x), 'Flatten': lambda m, x: m.nn.Flatten()(x),
+    'layernorm': lambda m, x: m.nn.LayerNorm(5)(x), 'bn_eval': lambda m, x: m.nn.BatchNorm2d(3).eval()(x),
+    'relu': lambda m, x: m.nn.ReLU()(x), 'dropout': lambda m, x: m.nn.Dropout(0.5)(x),
+    'lenet_tail': lambda m, x: m.nn.Sequential(m.nn.Flatten(), m.nn.Linear(60, 7), m.nn.Sigmoid())(x),
+    'embedding': lambda m, x: m.nn.Embedding(4, 2)(m.zeros(0, 3, dtype=m.int64)),
+    'upsample': lambda m, x: m.nn.Upsample(scale_factor=2)(x),
+}
+
+
+@pytest.mark.parametrize('name', ZERO_BATCH)
+def test_zero_size_batch_like_torch(name):
+    fn = ZERO_BATCH[name]
+    n = fn(numtorch, numtorch.empty(0, 3, 4, 5))
+    t = fn(torch, torch.empty(0, 3, 4, 5))
+    assert tuple(n.shape) == tuple(t.shape) and str(n.dtype) == str(t.dtype)
+
+
+def test_zero_size_reshape_errors_like_torch():
+    same_error(lambda m: m.empty(0, 3).view(0, -1))
+    same_error(lambda m: m.empty(2, 3).view(0, -1))

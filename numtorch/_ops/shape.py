@@ -23,6 +23,10 @@ def _infer(shape, numel, src_shape):
                 raise RuntimeError(f'invalid shape dimension {s}')
             known *= s
     if -1 in shape:
+        if known == 0 and numel == 0:
+            raise RuntimeError(f"cannot reshape tensor of 0 elements into shape "
+                               f"[{', '.join(map(str, shape))}] because the unspecified dimension "
+                               f"size -1 can be any value and is ambiguous")
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '[{', '.join(map(str, shape))}]' is invalid for input of "
                                f'size {numel}')
@@ -176,7 +180,10 @@ def flatten(input, start_dim=0, end_dim=-1):
     if s > e:
         raise RuntimeError('flatten() has invalid args: start_dim cannot come after end_dim')
     shp = input._data.shape
-    new = shp[:s] + (-1 if 0 not in shp[s:e + 1] else 0,) + shp[e + 1:]
+    n = 1
+    for d in shp[s:e + 1]:
+        n *= d
+    new = shp[:s] + (n,) + shp[e + 1:]    # explicit: a zero-size batch leaves -1 ambiguous
     return reshape(input, new)
 
 
