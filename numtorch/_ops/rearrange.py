@@ -171,13 +171,14 @@ class Flip(Node):
         return xp.flip(g, self.dims)
 
 
-def flip(input, *dims):
+def flip(input, *args, dims=None):
     """Reverse the order of elements along ``dims`` (a copy, as in torch).
 
     >>> import numtorch
-    >>> numtorch.arange(4).flip(0)
-    tensor([3, 2, 1, 0])
+    >>> numtorch.arange(4).flip(0), numtorch.flip(numtorch.arange(4), dims=[0])
+    (tensor([3, 2, 1, 0]), tensor([3, 2, 1, 0]))
     """
+    dims = args if dims is None else (dims,)
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = dims[0]
     nd = input._data.ndim

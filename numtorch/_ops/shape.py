@@ -132,7 +132,7 @@ class Unsqueeze(Node):
         return g.reshape(self.shape)
 
 
-def reshape(input, *shape):
+def reshape(input, *args, shape=None):
     """Same data in a new shape; a view when possible, otherwise a copy. One dim may be -1.
 
     >>> import numtorch
@@ -140,7 +140,7 @@ def reshape(input, *shape):
     tensor([[0, 1, 2],
             [3, 4, 5]])
     """
-    return view_op(View, input, _shape_args(shape))
+    return view_op(View, input, _shape_args(args if shape is None else (shape,)))
 
 
 def view(input, *shape):
@@ -211,7 +211,14 @@ def transpose(input, dim0, dim1):
     return view_op(Transpose, input, _one(dim0, nd), _one(dim1, nd))
 
 
-swapaxes = swapdims = transpose
+def swapaxes(input, axis0, axis1):
+    """Alias of ``transpose`` with NumPy's argument names (as torch's)."""
+    return transpose(input, axis0, axis1)
+
+
+def swapdims(input, dim0, dim1):
+    """Alias of ``transpose`` (as torch's)."""
+    return transpose(input, dim0, dim1)
 
 
 def t(input):
