@@ -422,6 +422,17 @@ def broadcast_tensors(*tensors):
     return tuple(t if t._data.shape == shape else view_op(Expand, t, shape) for t in tensors)
 
 
+def _legacy_str(a):
+    """A matrix as torch's C++ side prints it into error messages (`` 0  0`` rows, then the type)."""
+    from .._dtype import tensor_type_name
+    a2 = a.reshape(-1, a.shape[-1]) if a.ndim else a.reshape(1, 1)
+    exact = a2.dtype.kind in 'biu' or bool(xp.all(a2 == xp.round(a2)))
+    cells = [[str(int(v)) if exact else f'{v:.4f}' for v in row] for row in a2.tolist()]
+    w = max((len(c) for row in cells for c in row), default=1)
+    rows = '\n'.join(' ' + '  '.join(c.rjust(w) for c in row) for row in cells)
+    return f"{rows}\n[ {tensor_type_name(a.dtype)}{{{','.join(map(str, a.shape))}}} ]"
+
+
 def meshgrid(*tensors, indexing=None):
     """Coordinate grids from 1-D tensors; ``indexing='ij'`` (matrix) or ``'xy'`` (Cartesian).
 
@@ -442,10 +453,13 @@ def meshgrid(*tensors, indexing=None):
     if indexing not in ('ij', 'xy'):
         raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: '
                            f'{indexing}')
+    for t in tensors:    # torch compares the dtypes before it looks at the dims
+        if t._data.dtype != tensors[0]._data.dtype:
+            raise RuntimeError('meshgrid expects all tensors to have the same dtype')
     for t in tensors:
         if t._data.ndim > 1:
             raise RuntimeError(f'torch.meshgrid: Expected 0D or 1D tensor in the tensor list but '
-                               f'got: {t}')
+                               f'got: {_legacy_str(t._data)}')
         if t._data.dtype != tensors[0]._data.dtype:
             raise RuntimeError('meshgrid expects all tensors to have the same dtype')
     n = len(tensors)

@@ -9,6 +9,8 @@ the node that produced it (``AccumulateGrad`` for a leaf), or ``None``.
 The engine below knows no op by name: it counts how many edges lead into each node, runs a node
 once all of its gradients have arrived, and hands each input gradient along its edge.
 """
+import re
+
 import numpy as np
 
 from .._backend import quiet_on, quiet_off
@@ -185,13 +187,13 @@ def _record_versions(node, saved, out, inputs):
             d = t._data
             for s in saved:
                 if s is d:
-                    vs.append((t._vc, t._vc[0], d))
+                    vs.append((t._vc, t._vc[0], d, t))
                     break
     for o in (out if out.__class__ is tuple else (out,)):
         d = o._data
         for s in saved:
             if s is d:
-                vs.append((o._vc, 0, d))
+                vs.append((o._vc, 0, d, None))   # a saved output is named by this node
                 break
     if vs:
         node._versions = vs
@@ -202,15 +204,27 @@ def _type_name(arr):
 
 
 def _check_versions(node):
-    for cell, version, arr in node._versions:
+    for cell, version, arr, t in node._versions:
         if cell[0] != version:
             shape = ', '.join(map(str, arr.shape))
+            # torch names the op that now produces the modified tensor (its grad_fn after the
+            # in-place op), without the "Backward0" suffix
+            # (a saved input: its grad_fn now, as torch names it; a saved output: this node)
+            fn = node if t is None else t.grad_fn
+            if fn is None:
+                which = ''
+            else:
+                name = fn.name()
+                name = 'torch::autograd::CopySlices' if name == 'CopySlices' else \
+                    re.sub(r'Backward\d*$', '', name)
+                nr = 0 if t is None else getattr(t, '_output_nr', 0)
+                which = f', which is output {nr} of {name},'
             raise RuntimeError(
                 'one of the variables needed for gradient computation has been modified by an '
-                f'inplace operation: [{_type_name(arr)} [{shape}]], which is output 0 of '
-                f'{node._name}, is at version {cell[0]}; expected version {version} instead. '
-                'Hint: the backtrace further above can show the operation that failed to compute '
-                'its gradient.')
+                f'inplace operation: [{_type_name(arr)} [{shape}]]{which} is at version '
+                f'{cell[0]}; expected version {version} instead. Hint: enable anomaly detection '
+                'to find the operation that failed to compute its gradient, with '
+                'torch.autograd.set_detect_anomaly(True, check_nan=False).')
 
 
 def _apply_hooks(node, grads, wrap):
