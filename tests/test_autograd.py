@@ -12,8 +12,10 @@ from errcheck import same_error
 def both(fn):
     """Run ``fn(m)`` with numtorch and torch; compare the returned tensors/values."""
     a, b = fn(numtorch), fn(torch)
-    for x, y in zip(a if isinstance(a, (tuple, list)) else [a],
-                    b if isinstance(b, (tuple, list)) else [b]):
+    a = list(a) if isinstance(a, (tuple, list)) else [a]
+    b = list(b) if isinstance(b, (tuple, list)) else [b]
+    assert len(a) == len(b), f'numtorch returned {len(a)} results, torch {len(b)}'
+    for x, y in zip(a, b):
         if isinstance(y, torch.Tensor):
             assert x is not None, 'numtorch gave None where torch gave a tensor'
             assert tuple(x.shape) == tuple(y.shape)
@@ -453,3 +455,8 @@ def test_inplace_version_error_names_the_current_op_like_torch(case):
             y.detach().zero_()
             y.sum().backward()
     same_error(f)
+
+
+def test_both_rejects_a_shorter_result():
+    with pytest.raises(AssertionError, match='returned 1 results, torch 2'):
+        both(lambda m: (m.ones(2),) if m is numtorch else (m.ones(2), m.ones(2)))
