@@ -381,3 +381,29 @@ def test_plateau_param_group_added_after_init():
         s.step(1.0)
         with pytest.raises(RuntimeError, match=r'param groups in the `optimizer` \(3\) differs'):
             s.step(2.0)
+
+
+SCHEDULERS = {
+    'StepLR': lambda L, o: L.StepLR(o, 2), 'MultiStepLR': lambda L, o: L.MultiStepLR(o, [1, 2]),
+    'ExponentialLR': lambda L, o: L.ExponentialLR(o, 0.9),
+    'CosineAnnealingLR': lambda L, o: L.CosineAnnealingLR(o, 5),
+    'LambdaLR': lambda L, o: L.LambdaLR(o, lambda e: 1.0), 'ConstantLR': lambda L, o: L.ConstantLR(o),
+    'LinearLR': lambda L, o: L.LinearLR(o), 'PolynomialLR': lambda L, o: L.PolynomialLR(o),
+    'ReduceLROnPlateau': lambda L, o: L.ReduceLROnPlateau(o),
+    'CyclicLR': lambda L, o: L.CyclicLR(o, 0.01, 0.1),
+    'OneCycleLR': lambda L, o: L.OneCycleLR(o, 0.1, total_steps=10),
+    'CosineAnnealingWarmRestarts': lambda L, o: L.CosineAnnealingWarmRestarts(o, 2),
+    'SequentialLR': lambda L, o: L.SequentialLR(o, [L.ConstantLR(o), L.ExponentialLR(o, 0.9)], [2]),
+    'ChainedScheduler': lambda L, o: L.ChainedScheduler([L.ConstantLR(o), L.ExponentialLR(o, 0.9)]),
+}
+
+
+@pytest.mark.parametrize('name', SCHEDULERS)
+def test_state_dict_key_order_is_torchs(name):
+    keys = []
+    for m in (numtorch, torch):
+        s = SCHEDULERS[name](m.optim.lr_scheduler, _opt(m))
+        for _ in range(3):
+            s.step(1.0) if name == 'ReduceLROnPlateau' else s.step()
+        keys.append(list(s.state_dict()))
+    assert keys[0] == keys[1]
