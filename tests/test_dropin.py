@@ -183,3 +183,49 @@ def test_zero_size_batch_like_torch(name):
 def test_zero_size_reshape_errors_like_torch():
     same_error(lambda m: m.empty(0, 3).view(0, -1))
     same_error(lambda m: m.empty(2, 3).view(0, -1))
+
+
+# ------------------------------------------------------------- DataLoader(persistent_workers=True)
+class _PidDataset(numtorch.utils.data.Dataset):
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, i):
+        import os
+        return numtorch.tensor([i, os.getpid()])
+
+
+class _Stream(numtorch.utils.data.IterableDataset):
+    def __iter__(self):
+        return iter(range(3))
+
+
+def _epoch(loader):
+    batches = list(loader)
+    return (sorted(int(i) for b in batches for i in b[:, 0].tolist()),
+            {int(p) for b in batches for p in b[:, 1].tolist()})
+
+
+def test_persistent_workers_live_across_epochs():
+    loader = numtorch.utils.data.DataLoader(_PidDataset(), batch_size=2, num_workers=2,
+                                            persistent_workers=True)
+    (items1, pids1), (items2, pids2) = _epoch(loader), _epoch(loader)
+    assert items1 == items2 == list(range(6))
+    assert pids1 == pids2 and len(pids1) == 2           # the same two processes
+    for i, _ in enumerate(loader):                       # an epoch left early ...
+        break
+    assert _epoch(loader) == (list(range(6)), pids1)     # ... leaves nothing stale behind
+    loader._iterator._shutdown_workers()
+
+
+def test_workers_restart_without_persistence():
+    loader = numtorch.utils.data.DataLoader(_PidDataset(), batch_size=2, num_workers=2)
+    assert _epoch(loader)[1].isdisjoint(_epoch(loader)[1])
+
+
+def test_persistent_workers_restart_an_iterable_dataset():
+    loader = numtorch.utils.data.DataLoader(_Stream(), batch_size=2, num_workers=2,
+                                            persistent_workers=True)
+    epochs = [[b.tolist() for b in loader] for _ in range(3)]
+    assert epochs[0] == epochs[1] == epochs[2] == [[0, 1], [0, 1], [2], [2]]
+    loader._iterator._shutdown_workers()
