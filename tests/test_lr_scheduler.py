@@ -402,8 +402,10 @@ SCHEDULERS = {
 def test_state_dict_key_order_is_torchs(name):
     keys = []
     for m in (numtorch, torch):
-        s = SCHEDULERS[name](m.optim.lr_scheduler, _opt(m))
+        o = _opt(m)
+        s = SCHEDULERS[name](m.optim.lr_scheduler, o)
         for _ in range(3):
+            o.step()
             s.step(1.0) if name == 'ReduceLROnPlateau' else s.step()
         keys.append(list(s.state_dict()))
     assert keys[0] == keys[1]
