@@ -106,6 +106,7 @@ class RoundDecimals(Node):
 
 class Frac(Node):
     quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         _not_for('frac_cpu', a, 'biu')
         return a - xp.trunc(a)
@@ -117,6 +118,7 @@ class Frac(Node):
 # --------------------------------------------------------------------------- powers and logs
 class Reciprocal(Node):
     quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         out = 1 / _fl(a)
         self.saved = (out,)
@@ -129,6 +131,7 @@ class Reciprocal(Node):
 
 class Sqrt(Node):
     quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         out = xp.sqrt(_fl(a))
         self.saved = (out,)
@@ -140,6 +143,7 @@ class Sqrt(Node):
 
 class Rsqrt(Node):
     quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         out = 1 / xp.sqrt(_fl(a))
         self.saved = (out,)
@@ -152,6 +156,7 @@ class Rsqrt(Node):
 
 class Exp2(Node):
     quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         out = xp.exp2(_fl(a))
         self.saved = (out,)
@@ -163,6 +168,7 @@ class Exp2(Node):
 
 class Expm1(Node):
     quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         out = xp.expm1(_fl(a))
         self.saved = (out,)
@@ -187,6 +193,7 @@ class Log1p(Node):
 
 class Log2(Node):
     quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
@@ -198,6 +205,7 @@ class Log2(Node):
 
 class Log10(Node):
     quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
@@ -210,6 +218,7 @@ class Log10(Node):
 # --------------------------------------------------------------------------- trigonometry
 class Sin(Node):
     quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
@@ -221,6 +230,7 @@ class Sin(Node):
 
 class Cos(Node):
     quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
@@ -232,6 +242,7 @@ class Cos(Node):
 
 class Tan(Node):
     quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         out = xp.tan(_fl(a))
         self.saved = (out,)
@@ -244,6 +255,7 @@ class Tan(Node):
 
 class Asin(Node):
     quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
@@ -256,6 +268,7 @@ class Asin(Node):
 
 class Acos(Node):
     quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
@@ -279,6 +292,7 @@ class Atan(Node):
 
 class Sinh(Node):
     quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
@@ -290,6 +304,7 @@ class Sinh(Node):
 
 class Cosh(Node):
     quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
@@ -323,6 +338,7 @@ class Asinh(Node):
 
 class Acosh(Node):
     quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
@@ -335,6 +351,7 @@ class Acosh(Node):
 
 class Atanh(Node):
     quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
@@ -348,6 +365,7 @@ class Atanh(Node):
 # --------------------------------------------------------------------------- sigmoid, erf, ...
 class Sigmoid(Node):
     quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         # 1 / (1 + exp(-a)), as torch computes it, in place on one buffer. exp overflows to inf
         # for very negative a, which gives the right limit 0; only the warning is silenced.
@@ -367,6 +385,7 @@ class Sigmoid(Node):
 
 class Logit(Node):
     quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a, eps):
         a = _fl(a)
         self.saved = (a,)
@@ -407,6 +426,7 @@ class Erfc(Node):
 
 class Erfinv(Node):
     quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         out = _erfinv64(a.astype(xp.float64)).astype(a.dtype) if a.size else a.copy()
@@ -420,6 +440,7 @@ class Erfinv(Node):
 
 class Lgamma(Node):
     quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)

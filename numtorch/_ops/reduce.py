@@ -56,7 +56,6 @@ def _dim_kw(dim, kwargs):
 
 
 class Sum(Node):
-    quiet = True   # inf + -inf is nan: torch says nothing
     axes = None
     keepdim = False
 
@@ -76,8 +75,6 @@ class Sum(Node):
 
 
 class Mean(Node):
-    quiet = True   # inf + -inf is nan: torch says nothing
-
     def forward(self, a, axes, keepdim, dtype):
         if a.dtype.kind not in 'fc' and dtype is None:
             raise RuntimeError(f'mean(): could not infer output dtype. Input dtype must be either '
