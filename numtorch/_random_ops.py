@@ -427,6 +427,7 @@ def _fill(t, data, name):
         t._vc[0] += 1
         node = _Refill(name)
         node.edges = (edge,)
+        graph._rename(node)
         t.grad_fn = node
         t.__dict__.pop('_output_nr', None)
         return t

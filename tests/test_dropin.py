@@ -229,3 +229,12 @@ def test_persistent_workers_restart_an_iterable_dataset():
     epochs = [[b.tolist() for b in loader] for _ in range(3)]
     assert epochs[0] == epochs[1] == epochs[2] == [[0, 1], [0, 1], [2], [2]]
     loader._iterator._shutdown_workers()
+
+
+def test_grad_fn_class_name_after_in_place_and_special_paths():
+    for fn in (lambda m, x: (x * 1).unsqueeze_(0), lambda m, x: m.xlogy(x, 2.),
+               lambda m, x: (x * 1).t_(), lambda m, x: (x * 1).uniform_()):
+        x = np.arange(1., 7.).reshape(2, 3).astype(np.float32)
+        n = fn(numtorch, numtorch.tensor(x, requires_grad=True))
+        t = fn(torch, torch.tensor(x, requires_grad=True))
+        assert type(n.grad_fn).__name__ == n.grad_fn.name() == t.grad_fn.name()

@@ -10,7 +10,7 @@ their gradients come from the ops they are made of.
 import numpy as np
 
 from .._dtype import get_default_dtype
-from ..autograd.graph import Node
+from ..autograd.graph import Node, _rename
 from ..autograd.grad_mode import _enabled
 from ._apply import wrap, unary, binary, unbroadcast, float_dtype
 from .reduce import _one
@@ -261,6 +261,7 @@ def xlogy(input, other, *, out=None):
     out = binary(Xlogy, input, other)
     if out.grad_fn is not None and not isinstance(other, _apply.Tensor):
         out.grad_fn._name = 'XlogyBackward2'
+        _rename(out.grad_fn)
     return out
 
 
@@ -449,6 +450,7 @@ def _shape_inplace(self, fn, *args, name=None):
             # UnsqueezeBackward0 -> 1, TBackward0 -> 1, SqueezeBackward0-2 -> 3-5, ...
             base, num = node._name[:-1], int(node._name[-1])
             node._name = name or base + str(num + 1)
+            _rename(node)
         self.grad_fn = node
         self.__dict__.pop('_output_nr', None)
     else:

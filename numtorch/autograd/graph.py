@@ -49,29 +49,15 @@ class Node:
         # The class takes torch's node name, so ``type(t.grad_fn).__name__`` (what graph
         # printers read) is ``SumBackward0`` as in torch; the Python name stays ``Sum``.
         name = cls.__dict__.get('_name') or cls.__name__ + 'Backward0'
-        if '_name' in cls.__dict__:
-            delattr(cls, '_name')    # the property below reads the class name instead
         cls.__name__ = cls.__qualname__ = name
-
-    @property
-    def _name(self):
-        return self.__class__.__name__
-
-    @_name.setter
-    def _name(self, name):
-        # An op whose torch name depends on its arguments (``sum(dim)`` is SumBackward1) becomes
-        # an instance of a same-behaviour subclass with that name, made once and cached.
-        cls = self.__class__
-        if cls.__name__ != name:
-            sub = _RENAMED.get((cls, name))
-            if sub is None:
-                sub = _RENAMED[(cls, name)] = type(cls)(name, (cls,), {'_name': name,
-                                                                      '__module__': cls.__module__})
-            self.__class__ = sub
+        cls._name = cls.__name__   # the very same str object: ``connect`` tests identity
+        # An op whose torch name depends on its arguments (``sum(dim)`` is SumBackward1) sets
+        # ``self._name`` in forward (a plain attribute set, cheap on the hot path); ``connect``
+        # then makes the node an instance of a same-behaviour subclass of that name.
 
     def name(self):
         """torch's name for this node, e.g. ``'SumBackward0'`` (also its class name)."""
-        return self.__class__.__name__
+        return self._name
 
     @property
     def next_functions(self):
@@ -89,6 +75,17 @@ class Node:
 
 
 _RENAMED = {}   # (Node subclass, torch name) -> its renamed subclass
+
+
+def _rename(node):
+    """Give ``node`` the class named by its pending ``_name`` (made once per name and cached)."""
+    cls, name = node.__class__, node._name
+    if cls.__name__ != name:
+        sub = _RENAMED.get((cls, name))
+        if sub is None:
+            sub = _RENAMED[(cls, name)] = type(cls)(name, (cls,), {'_name': name,
+                                                                  '__module__': cls.__module__})
+        node.__class__ = sub
 
 
 def _quiet(forward):
@@ -163,6 +160,8 @@ def connect(node, out, inputs):
         else:
             edges.append((t.grad_fn, t._output_nr))
     node.edges = edges
+    if node._name is not node.__class__.__name__:
+        _rename(node)
     saved = node.saved
     if saved:
         _record_versions(node, saved, out, inputs)
