@@ -49,7 +49,7 @@ def check_device(d):
         return CPU
     d = d if isinstance(d, device) else device(d)
     if d.type == 'cuda':
-        raise AssertionError('Torch not compiled with CUDA enabled (numtorch has no GPU backend '
+        raise AssertionError('Torch not compiled with CUDA enabled\n(numtorch has no GPU backend '
                              'yet; numtorch.cuda.is_available() is False)')
     if d.type != 'cpu':
         raise RuntimeError(f'numtorch supports only the cpu device, got {d}')
