@@ -91,3 +91,5 @@ from ._compile import compile  # noqa: E402
 from . import fft, special, storage, testing  # noqa: E402  (issue 13)
 
 __version__ = '0.1.0'
+# torch.instance_norm's argument order differs from F.instance_norm's (ATen's schema)
+from ._ops.feature_norm import _aten_instance_norm as instance_norm  # noqa: E402
