@@ -9,6 +9,7 @@ from . import graph
 from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
 from .function import Function, FunctionCtx
 from .gradcheck import gradcheck, GradcheckError
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
 
 
 def _roots(tensors, grad_tensors, what):
