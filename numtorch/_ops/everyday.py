@@ -467,7 +467,13 @@ FUNCTION_ONLY = {'is_floating_point', 'is_complex', 'detach', 'block_diag', 'car
                  'combinations', 'trapezoid', 'trapz', 'unravel_index', 'is_nonzero'}
 # (is_nonzero is both: listed in _ops.FUNCTION_ONLY already, so its method comes from METHODS)
 # Tensor methods only (torch has no torch.<name> for them)
-METHODS = {'is_nonzero': is_nonzero, 'is_same_size': is_same_size, 'is_signed': is_signed, 'get_device': get_device,
+def _layout(self):
+    from .._misc_names import strided
+    return strided
+
+
+METHODS = {'layout': property(_layout, doc='``numtorch.strided``: the one (dense) layout.'),
+           'is_nonzero': is_nonzero, 'is_same_size': is_same_size, 'is_signed': is_signed, 'get_device': get_device,
            'is_inference': is_inference, 'sum_to_size': sum_to_size, 'addmm_': addmm_,
            'addmv_': addmv_, 'baddbmm_': baddbmm_, 'addbmm_': addbmm_, 'addr_': addr_,
            'tril_': tril_, 'triu_': triu_, 'copysign_': copysign_, 'heaviside_': heaviside_,

@@ -10,6 +10,7 @@ from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, 
 from .function import Function, FunctionCtx
 from .gradcheck import gradcheck, GradcheckError
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
+from .variable import Variable
 
 
 def _roots(tensors, grad_tensors, what):
