@@ -11,6 +11,7 @@ from .function import Function, FunctionCtx
 from .gradcheck import gradcheck, GradcheckError
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .variable import Variable
+from . import functional  # noqa: E402  (vjp, jacobian)
 
 
 def _roots(tensors, grad_tensors, what):
