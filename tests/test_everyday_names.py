@@ -135,3 +135,15 @@ def test_new_inplace_methods():
     for a, b in zip(run(numtorch), run(torch)):
         np.testing.assert_allclose(a, b, rtol=1e-6)
     same_error(lambda L: L.ones(2, 2, requires_grad=True).tril_())
+
+
+def test_mvlgamma_to_dense_dim_order():
+    for p in (1, 2, 4):
+        _check(lambda L, x: L.mvlgamma(x.abs() + 3, p), (2, 3))
+        _check(lambda L, x: (x.abs() + 3).mvlgamma(p), (4,))
+    for L in (numtorch, torch):
+        x = L.ones(2, 3, 4)
+        assert x.to_dense() is x and x.to_dense(L.float64).dtype == L.float64
+    for shape, perm in (((2, 3, 4), (0, 1, 2)), ((2, 3, 4), (2, 0, 1)), ((3, 2), (1, 0))):
+        got = numtorch.ones(*shape).permute(*perm).dim_order()
+        assert got == torch.ones(*shape).permute(*perm).dim_order()

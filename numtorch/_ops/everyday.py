@@ -447,6 +447,42 @@ def lcm(input, other):
     return wrap(xp.lcm(input._data, other._data))
 
 
+def mvlgamma(input, p):
+    """Multivariate log-gamma of dimension ``p``: ``sum_i lgamma(x - i/2) + p(p-1)/4 log(pi)``.
+
+    >>> import numtorch
+    >>> numtorch.mvlgamma(numtorch.tensor([3.]), 2)
+    tensor([1.5502])
+    """
+    if p < 1:
+        raise RuntimeError('p has to be greater than or equal to 1')
+    nt = _nt()
+    x = input if input.is_floating_point() else input.to(nt.get_default_dtype())
+    terms = nt.stack([nt.lgamma(x - i / 2) for i in range(p)]).sum(0)
+    return terms + p * (p - 1) / 4 * math.log(math.pi)
+
+
+def to_dense(input, dtype=None, *, masked_grad=True):
+    """``input`` itself (numtorch tensors are dense), or a copy in ``dtype``.
+
+    >>> import numtorch
+    >>> x = numtorch.ones(2); x.to_dense() is x
+    True
+    """
+    return input if dtype is None else input.to(dtype)
+
+
+def dim_order(input, *, ambiguity_check=False):
+    """Dims from outermost to innermost in memory (by stride, as torch).
+
+    >>> import numtorch
+    >>> numtorch.ones(2, 3).t().dim_order()
+    (1, 0)
+    """
+    st = input.stride()
+    return tuple(sorted(range(input.dim()), key=lambda d: -st[d]))
+
+
 def _ip(name):
     """In-place ``<name>_`` of torch-level op ``name`` (looked up when called: no import cycle)."""
     def fn(self, *args, **kwargs):
@@ -473,6 +509,7 @@ def _layout(self):
 
 
 METHODS = {'layout': property(_layout, doc='``numtorch.strided``: the one (dense) layout.'),
+           'to_dense': to_dense, 'dim_order': dim_order,
            'is_nonzero': is_nonzero, 'is_same_size': is_same_size, 'is_signed': is_signed, 'get_device': get_device,
            'is_inference': is_inference, 'sum_to_size': sum_to_size, 'addmm_': addmm_,
            'addmv_': addmv_, 'baddbmm_': baddbmm_, 'addbmm_': addbmm_, 'addr_': addr_,
@@ -483,4 +520,4 @@ METHODS = {'layout': property(_layout, doc='``numtorch.strided``: the one (dense
 __all__ = ['is_floating_point', 'is_complex', 'detach', 'is_nonzero', 'diag_embed', 'diagflat',
            'dist', 'hsplit', 'vsplit', 'dsplit', 'split_with_sizes', 'matrix_power', 'addr',
            'addbmm', 'heaviside', 'copysign', 'block_diag', 'cartesian_prod', 'combinations',
-           'trapezoid', 'trapz', 'unravel_index', 'gcd', 'lcm']
+           'trapezoid', 'trapz', 'unravel_index', 'gcd', 'lcm', 'mvlgamma']
