@@ -69,6 +69,10 @@ def memory_allocated(device=None):
 max_memory_allocated = memory_reserved = max_memory_reserved = memory_allocated
 
 
+def reset_peak_memory_stats(device=None):
+    """Nothing to reset without CUDA: a no-op."""
+
+
 def __getattr__(name):
     # `torch.cuda.amp.autocast` / `GradScaler` without importing numtorch.amp at startup
     if name == 'amp':
