@@ -13,7 +13,7 @@ from .._backend import xp
 from .._dtype import scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
-from ._apply import unary, wrap, float_dtype
+from ._apply import unary, wrap, float_dtype, keep_dtype
 from . import _apply
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
@@ -64,14 +64,14 @@ class Linear(Node):
             out = (x.reshape(-1, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
         if b is not None:
             out += b
-        return out
+        return keep_dtype(out, x.dtype)
 
     def backward(self, g):
         x, w = self.saved
         nf = self.edges
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
-        gx = (g2 @ w).reshape(x.shape) if nf[0] is not None else None
-        gw = g2.T @ x.reshape(-1, x.shape[-1]) if nf[1] is not None else None
+        gx = keep_dtype(g2 @ w, x.dtype).reshape(x.shape) if nf[0] is not None else None
+        gw = keep_dtype(g2.T @ x.reshape(-1, x.shape[-1]), w.dtype) if nf[1] is not None else None
         if self.has_bias:
             return gx, gw, (g2.sum(0) if nf[2] is not None else None)
         return gx, gw

@@ -8,6 +8,7 @@ evenly among tied elements; ``max(dim)`` sends it to the returned index.
 """
 from .._backend import xp
 from .._dtype import scalar_name
+from .._dtype_ext import is_float
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
 from ._apply import unary, wrap
@@ -76,7 +77,7 @@ class Sum(Node):
 
 class Mean(Node):
     def forward(self, a, axes, keepdim, dtype):
-        if a.dtype.kind not in 'fc' and dtype is None:
+        if dtype is None and not is_float(a.dtype):
             raise RuntimeError(f'mean(): could not infer output dtype. Input dtype must be either '
                                f'a floating point or complex dtype. Got: {_cap(a.dtype)}')
         self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
