@@ -86,6 +86,14 @@ def lookup(npd):
     return _dtype._BY_NP.get(npd)
 
 
+def cast(a, npd):
+    """``a.astype(npd)`` for an ml_dtypes ``npd``, rounding as torch: float8_e4m3fn (no inf)
+    saturates out-of-range values and infinities at +-448 where ml_dtypes gives nan."""
+    if npd == _NP.get('float8_e4m3fn'):
+        a = np.clip(a.astype(np.float32), -448.0, 448.0)   # nan stays nan
+    return a.astype(npd)
+
+
 def is_float8(d):
     return d.__class__ is ext_dtype and d.itemsize == 1
 

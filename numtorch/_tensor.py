@@ -357,6 +357,10 @@ class Tensor:
     def half(self):
         return self._to_dtype(_dtype.float16)
 
+    def bfloat16(self):
+        """This tensor as bfloat16 (needs the optional ml_dtypes)."""
+        return self._to_dtype(_dtype.bfloat16)
+
     def long(self):
         return self._to_dtype(_dtype.int64)
 
@@ -588,7 +592,7 @@ class _ToCopy(graph.Node):
     _name = 'ToCopyBackward0'
     def forward(self, a, np_dtype):
         self.src = a.dtype
-        return a.astype(np_dtype)
+        return a.astype(np_dtype) if np_dtype.kind != 'V' else _dtype_ext.cast(a, np_dtype)
 
     def backward(self, g):
         return g.astype(self.src) if _dtype_ext.is_float(self.src) else None

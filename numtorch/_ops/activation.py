@@ -73,7 +73,11 @@ class Linear(Node):
         gx = keep_dtype(g2 @ w, x.dtype).reshape(x.shape) if nf[0] is not None else None
         gw = keep_dtype(g2.T @ x.reshape(-1, x.shape[-1]), w.dtype) if nf[1] is not None else None
         if self.has_bias:
-            return gx, gw, (g2.sum(0) if nf[2] is not None else None)
+            if nf[2] is None:
+                return gx, gw, None
+            # bfloat16 sums in float32 (as torch), rounded once
+            return gx, gw, keep_dtype(g2.sum(0, xp.float32 if g2.dtype.kind == 'V' else None),
+                                      g2.dtype)
         return gx, gw
 
 

@@ -69,6 +69,8 @@ class Sum(Node):
             self.keepdim = True
         if dtype is None and a.dtype.kind in 'biu':
             dtype = xp.int64   # torch sums integers and bools in int64
+        elif dtype is None and a.dtype.kind == 'V':   # bfloat16: accumulate in float32, as torch
+            return a.sum(axes, xp.float32, None, keepdim).astype(a.dtype)
         return a.sum(axes, dtype, None, keepdim)
 
     def backward(self, g):
