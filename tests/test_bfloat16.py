@@ -24,7 +24,8 @@ def _both(name):
     return getattr(torch, name), getattr(numtorch, name)
 
 
-ml_dtypes = pytest.importorskip('ml_dtypes', reason='bfloat16 needs ml_dtypes: pip install numtorch[bfloat16]')
+ml_dtypes = pytest.importorskip('ml_dtypes',
+                                reason='bfloat16 needs ml_dtypes: pip install numtorch[bfloat16]')
 
 
 @pytest.mark.parametrize('name', EXT)

@@ -193,7 +193,8 @@ class Rebuilder:
             return np.empty(size, np_dt)
         it = np_dt.itemsize
         raw = np_dt.kind == 'V'   # ml_dtypes' bfloat16/float8 cannot be a buffer's format: view
-        out = np.ndarray(size, f'u{it}' if raw else np_dt, buffer=arr.view(f'u{it}') if raw else arr,
+        out = np.ndarray(size, f'u{it}' if raw else np_dt,
+                         buffer=arr.view(f'u{it}') if raw else arr,
                          offset=offset * it, strides=tuple(s * it for s in stride))
         return out.view(np_dt) if raw else out
 

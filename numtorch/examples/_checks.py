@@ -69,7 +69,8 @@ def check_checkpoint(args):
     path = args.checkpoint
     if path is None:
         if args.resume or args.overwrite:
-            raise JobError(f'{"--resume" if args.resume else "--overwrite"} needs --checkpoint PATH')
+            flag = '--resume' if args.resume else '--overwrite'
+            raise JobError(f'{flag} needs --checkpoint PATH')
         return
     if args.resume and args.overwrite:
         raise JobError('--resume and --overwrite contradict each other: give one of them')
@@ -157,7 +158,7 @@ def data_fingerprint(train_set, test_set):
 
 
 def same_data_dir(a, b):
-    """True when two ``--data-dir`` values (None: the sample) name the same folder after symlinks."""
+    """True when two ``--data-dir`` values (None: the sample) name one folder after symlinks."""
     if a is None or b is None:
         return a is b
     return os.path.realpath(a) == os.path.realpath(b)

@@ -174,8 +174,8 @@ def _restore(fw, ck, args, net, optimizer, generator, fingerprint=None):
                  or (fingerprint is not None and ck.get('data_fingerprint') == fingerprint))
     if saved != now or not same_data:
         saved['data_dir'], now['data_dir'] = saved_dir, now_dir
-        diff = ', '.join(f'--{k.replace("_", "-")} {saved.get(k)} (now {now[k]})'
-                         for k in now if saved.get(k) != now[k] and (k != 'data_dir' or not same_data))
+        diff = ', '.join(f'--{k.replace("_", "-")} {saved.get(k)} (now {now[k]})' for k in now
+                         if saved.get(k) != now[k] and (k != 'data_dir' or not same_data))
         raise JobError(f'checkpoint {args.checkpoint} was written with {diff}; resume with the '
                        f'same values, or start afresh with --overwrite')
     try:
@@ -226,8 +226,9 @@ def parse_args(argv=None):
     p.add_argument('--overwrite', action='store_true',
                    help='replace an existing --checkpoint with a fresh run (without --resume or '
                         '--overwrite an existing checkpoint is refused)')
-    p.add_argument('--plot', metavar='PNG', help='write D2L-style training curves (needs matplotlib; '
-                                                  '.png is added to a name without extension)')
+    p.add_argument('--plot', metavar='PNG',
+                   help='write D2L-style training curves (needs matplotlib; .png is added to a '
+                        'name without extension)')
     p.add_argument('--threads', type=int, metavar='N',
                    help=f'BLAS threads for the matrix products (default {DEFAULT_THREADS}: '
                         'fastest for these small models, and robust on a busy machine)')
