@@ -51,6 +51,18 @@ DOCUMENTED_CLASSES = frozenset(
 README_LIST_MAX = 30
 
 
+def _import(fullname, root):
+    """Import ``fullname`` from ``root``'s own folder only: an editable install of another
+    checkout can otherwise answer for a submodule this one lacks. None if absent."""
+    try:
+        mod = importlib.import_module(fullname)
+    except ImportError:
+        return None
+    home = os.path.dirname(os.path.abspath(root.__file__))
+    here = os.path.abspath(getattr(mod, '__file__', None) or '')
+    return mod if here.startswith(home + os.sep) else None
+
+
 def _resolve(name, root):
     """``torch.nn.functional`` -> that module of ``root`` (torch or numtorch); None if absent."""
     parts = name.split('.')
@@ -58,9 +70,8 @@ def _resolve(name, root):
     for i, part in enumerate(parts[1:], 1):
         if part == 'Tensor':
             return getattr(obj, 'Tensor', None)
-        try:
-            obj = importlib.import_module('.'.join([root.__name__] + parts[1:i + 1]))
-        except ImportError:
+        obj = _import('.'.join([root.__name__] + parts[1:i + 1]), root)
+        if obj is None:
             return None
     return obj
 
@@ -155,7 +166,10 @@ def _has(path):
 
 
 def _module(name):
-    return lambda: importlib.import_module('numtorch.' + name) is not None
+    def probe():
+        import numtorch
+        return _import('numtorch.' + name, numtorch) is not None
+    return probe
 
 
 #: (what, probe): a feature is listed as not supported when its probe fails or returns False.
