@@ -204,3 +204,19 @@ def test_safetensors_bfloat16_both_ways(tmp_path):
     theirs = st.load_file(path)
     for k, v in tensors.items():
         assert theirs[k].dtype == v.dtype and torch.equal(theirs[k].float(), v.float())
+
+
+@pytest.mark.parametrize('fn', ['softmax', 'log_softmax', 'cross_entropy'])
+def test_softmax_family_computes_in_float32(fn):
+    data = [[1.0, 2.3, -0.5], [0.1, 0.2, 3.0]]
+    outs = []
+    for m in (torch, numtorch):
+        x = m.tensor(data, dtype=m.bfloat16, requires_grad=True)
+        F = m.nn.functional
+        y = F.cross_entropy(x, m.tensor([1, 2])) if fn == 'cross_entropy' else getattr(F, fn)(x, 1)
+        # a non-constant upstream gradient (a constant one gives softmax a zero gradient)
+        (y * m.tensor([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]], dtype=m.bfloat16)).sum().backward()
+        outs.append((y, x.grad))
+    (ty, tg), (ny, ng) = outs
+    _same(ny, ty, exact=False)
+    _same(ng, tg, exact=False)

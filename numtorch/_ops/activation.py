@@ -14,6 +14,7 @@ from .._dtype import scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
 from ._apply import unary, wrap, float_dtype, keep_dtype
+from .._dtype_ext import FLOAT_NP
 from . import _apply
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
@@ -148,8 +149,13 @@ def _wrap_dim(dim, ndim):
 
 
 class Softmax(Node):
+    rd = None   # bfloat16 input: computed in float32, result and gradient rounded back (torch)
+
     def forward(self, a, dim):
         if a.dtype.kind not in 'fc':
+            if a.dtype in FLOAT_NP:
+                self.rd = a.dtype
+                return self.forward(a.astype(xp.float32), dim).astype(a.dtype)
             raise RuntimeError(f'"softmax_lastdim_kernel_impl" not implemented for '
                                f"'{_dtname(a.dtype)}'")
         self.dim = dim = _wrap_dim(dim, a.ndim) if a.ndim else None
@@ -160,12 +166,18 @@ class Softmax(Node):
 
     def backward(self, g):
         s, = self.saved
-        return s * (g - (g * s).sum(axis=self.dim, keepdims=True))
+        gi = s * (g - (g * s).sum(axis=self.dim, keepdims=True))
+        return gi if self.rd is None else gi.astype(self.rd)
 
 
 class LogSoftmax(Node):
+    rd = None   # as Softmax
+
     def forward(self, a, dim):
         if a.dtype.kind not in 'fc':
+            if a.dtype in FLOAT_NP:
+                self.rd = a.dtype
+                return self.forward(a.astype(xp.float32), dim).astype(a.dtype)
             raise RuntimeError(f'"log_softmax_lastdim_kernel_impl" not implemented for '
                                f"'{_dtname(a.dtype)}'")
         self.dim = dim = _wrap_dim(dim, a.ndim) if a.ndim else None
@@ -179,7 +191,8 @@ class LogSoftmax(Node):
 
     def backward(self, g):
         out, = self.saved
-        return g - xp.exp(out) * g.sum(axis=self.dim, keepdims=True)
+        gi = g - xp.exp(out) * g.sum(axis=self.dim, keepdims=True)
+        return gi if self.rd is None else gi.astype(self.rd)
 
 
 def _cast_for(input, dtype):

@@ -32,8 +32,8 @@ from . import _checks, _plot
 from ._checks import JobError
 
 #: BLAS threads when ``--threads`` is not given. Measured on a 2-core machine (MLP, full data):
-#: one thread ran an epoch as fast as two when the machine was idle, and 2-4x faster when the
-#: other core was busy; D2L's models multiply matrices too small (batch 256) to gain from more.
+#: one thread ran an epoch about as fast as two with no extra load, and 2-10x faster when the
+#: other core was busy (README, "Threads"); D2L's matrices (batch 256) are too small to gain.
 DEFAULT_THREADS = 1
 
 #: Batches per epoch at which the running train loss/accuracy join the curves (D2L adds 5).
