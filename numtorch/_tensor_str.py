@@ -251,6 +251,8 @@ def _str(t, *, tensor_contents=None):
     indent = len(prefix)
     a = t._data
     dt = _dtype._BY_NP[a.dtype]
+    if dt.__class__ is not _dtype.dtype:   # bfloat16 / float8: format their (exact) float32 values
+        a = a.astype(np.float32)
     default = _dtype.get_default_dtype()
     suffixes = []
     dev = t.device
