@@ -3,7 +3,7 @@
 Fused rather than composed of matmul/softmax/dropout/matmul because it sits on the hot path of
 every transformer step: the composition records five to seven nodes per call, keeps the scores,
 the softmax and the dropped-out softmax alive as separate arrays, and its softmax backward
-recomputes what this node already has (measured in docs/notes/i13-attn.md). The arithmetic is
+recomputes what this node already has (measured in docs/programs.md). The arithmetic is
 torch's reference formula (see ``torch.nn.functional.scaled_dot_product_attention``'s docstring):
 
     P = softmax(Q K^T * scale + bias)   (rows with every key masked give 0, as torch 2.13 does)

@@ -18,7 +18,7 @@ def _shape_str(s):
 def _matmul(a, b):
     """``xp.matmul``; stacks of small matrices on one BLAS thread: NumPy runs a stacked product
     as one GEMM per slice, and splitting each small GEMM across threads cost ~10x the CPU time
-    it saved (128 slices of 128x64 @ 64x128, 2 cores; docs/notes/i13-attn.md)."""
+    it saved (128 slices of 128x64 @ 64x128, 2 cores; docs/programs.md)."""
     if a.ndim > 2 or b.ndim > 2:
         m = a.shape[-2] if a.ndim > 1 else 1
         n = b.shape[-1] if b.ndim > 1 else 1
