@@ -222,7 +222,7 @@ def train(model, data, max_iters=3, batch_size=4, grad_clip=1.0, seed=0):
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
     # nanoGPT builds {'float32': ..., 'bfloat16': torch.bfloat16, 'float16': ...}[dtype] here;
-    # numtorch has no bfloat16 yet when this copy was written; it names float32 only.
+    # this copy was written before numtorch had bfloat16 and names float32 only.
     ptdtype = {'float32': torch.float32, 'float16': torch.float16}['float32']
     ctx = nullcontext() if device_type == 'cpu' else torch.amp.autocast(device_type=device_type, dtype=ptdtype)
     scaler = torch.amp.GradScaler('cuda', enabled=False)
