@@ -477,18 +477,24 @@ class Module(_hooks.HookRegistration):
         device = kwargs.get('device')
         for a in args:
             if isinstance(a, Tensor):
-                dtype, device = a.dtype, None
+                dtype, device = a.dtype, a.device
             elif isinstance(a, _dtype.dtype):
                 dtype = a
             elif a is not None:
                 device = a
-        check_device(device)
+        if device is not None:
+            device = check_device(device)
         if dtype is None:
-            return self
+            if device is None:
+                return self
+            return self._apply(lambda t: t._to_device(device))
         dt = _dtype.to_dtype(dtype)
         if not (dt.is_floating_point or dt.is_complex):
             raise TypeError(f'nn.Module.to only accepts floating point or complex dtypes, but got '
                             f'desired dtype={dt}')
+        if device is not None:
+            return self._apply(lambda t: (t._to_dtype(dt) if t.is_floating_point() else t)
+                               ._to_device(device))
         return self._apply(lambda t: t._to_dtype(dt) if t.is_floating_point() else t)
 
     def _cast_float(self, dt):
@@ -515,11 +521,12 @@ class Module(_hooks.HookRegistration):
         return self._apply(lambda t: t._to_dtype(dt))
 
     def cpu(self):
-        """No-op: numtorch tensors live on the CPU."""
-        return self
+        """Move every parameter and buffer to the CPU (parameters keep their identity)."""
+        return self._apply(lambda t: t.cpu())
 
     def cuda(self, device=None):
-        check_device('cuda')
+        """Move every parameter and buffer to a CUDA device (parameters keep their identity)."""
+        return self._apply(lambda t: t.cuda(device))
 
     def share_memory(self):
         return self
