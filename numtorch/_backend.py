@@ -62,6 +62,14 @@ _BY_ARRAY = {np.ndarray: CPU_BACKEND}      # array class -> Backend
 _BY_TYPE = {'cpu': CPU_BACKEND}            # device type -> Backend
 
 
+ARRAYS = _BY_ARRAY   # `x.__class__ in ARRAYS`: x is some backend's array (not a Python scalar)
+
+
+def is_array(x):
+    """True for an array of any registered backend (NumPy's included)."""
+    return x.__class__ in _BY_ARRAY or isinstance(x, tuple(_BY_ARRAY))
+
+
 def register(backend):
     """Make ``backend`` the one for its device type and its array class."""
     _BY_ARRAY[backend.array_type] = backend

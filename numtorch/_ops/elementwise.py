@@ -10,6 +10,7 @@ from .._backend import xp
 from ..autograd.graph import Node
 from ._apply import unary, binary, unbroadcast, float_dtype
 from . import _apply
+from .._backend import ARRAYS
 
 
 ndarray = xp.ndarray
@@ -19,7 +20,7 @@ class Add(Node):
     alpha = 1
 
     def forward(self, a, b, alpha=1):
-        self.shapes = a.shape, (b.shape if b.__class__ is ndarray else None)
+        self.shapes = a.shape, (b.shape if (b.__class__ is ndarray or b.__class__ in ARRAYS) else None)
         if alpha != 1:
             self.alpha = alpha
         return a + b if alpha == 1 else a + alpha * b
@@ -38,7 +39,7 @@ class Sub(Node):
                   'trying to invert a mask, use the `~` or `logical_not()` operator instead.')
 
     def forward(self, a, b, alpha=1):
-        self.shapes = a.shape, (b.shape if b.__class__ is ndarray else None)
+        self.shapes = a.shape, (b.shape if (b.__class__ is ndarray or b.__class__ in ARRAYS) else None)
         if alpha != 1:
             self.alpha = alpha
         try:
@@ -67,7 +68,7 @@ class RSub(Node):
 
 class Mul(Node):
     def forward(self, a, b):
-        if b.__class__ is xp.ndarray:
+        if (b.__class__ is ndarray or b.__class__ in ARRAYS):
             self.saved = (a, b)
         else:
             self.scalar = b
@@ -86,9 +87,9 @@ class Div(Node):
             return _div_rounded(self, a, b, rounding_mode)
         if a.dtype.kind in 'biu':          # true division of integers gives the default float
             a = a.astype(float_dtype(a.dtype))
-            if b.__class__ is ndarray and b.dtype.kind in 'biu':
+            if (b.__class__ is ndarray or b.__class__ in ARRAYS) and b.dtype.kind in 'biu':
                 b = b.astype(a.dtype)
-        if b.__class__ is ndarray:
+        if (b.__class__ is ndarray or b.__class__ in ARRAYS):
             self.saved = (a, b)
         else:
             self.scalar = b
@@ -106,7 +107,7 @@ class Div(Node):
 
 def _div_rounded(node, a, b, mode):
     node._name = 'DivBackward2'
-    node.shapes = a.shape, (b.shape if b.__class__ is ndarray else None)
+    node.shapes = a.shape, (b.shape if (b.__class__ is ndarray or b.__class__ in ARRAYS) else None)
     if mode not in ('floor', 'trunc'):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                            f"found '{mode}'")
@@ -123,7 +124,7 @@ def _div_rounded(node, a, b, mode):
 def _check_int_divisor(a, b, kernel='div_floor_cpu'):
     if a.dtype.kind == 'b':
         raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
-    if (b.__class__ is ndarray and b.dtype.kind in 'biu' and not b.all()) or (b.__class__ is not ndarray and b == 0):
+    if ((b.__class__ is ndarray or b.__class__ in ARRAYS) and b.dtype.kind in 'biu' and not b.all()) or ((b.__class__ is not ndarray and b.__class__ not in ARRAYS) and b == 0):
         raise RuntimeError('ZeroDivisionError')
 
 
@@ -166,7 +167,7 @@ class Pow(Node):
             out = a ** b
         except ValueError as e:   # NumPy: "Integers to negative integer powers are not allowed."
             raise RuntimeError(str(e)) from None
-        if b.__class__ is xp.ndarray:
+        if (b.__class__ is ndarray or b.__class__ in ARRAYS):
             self._name = 'PowBackward1'
             self.saved = (a, b, out)
         else:
@@ -321,7 +322,7 @@ class Remainder(Node):
     def forward(self, a, b):
         if a.dtype.kind in 'biu':
             _check_int_divisor(a, b, 'remainder_cpu')
-        if b.__class__ is ndarray:
+        if (b.__class__ is ndarray or b.__class__ in ARRAYS):
             self._name = 'RemainderBackward1'
             self.saved = (a, b)
         else:
@@ -340,7 +341,7 @@ class Fmod(Node):
     def forward(self, a, b):
         if a.dtype.kind in 'biu':
             _check_int_divisor(a, b, 'fmod_cpu')
-        if b.__class__ is ndarray:
+        if (b.__class__ is ndarray or b.__class__ in ARRAYS):
             self._name = 'FmodBackward1'
             self.saved = (a, b)
         return xp.fmod(a, b)

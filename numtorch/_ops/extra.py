@@ -22,6 +22,7 @@ __all__ = ['tensor_split', 'take_along_dim', 'tril_indices', 'triu_indices', 'ro
 FUNCTION_ONLY = {'tril_indices', 'triu_indices'}
 
 from .._dtype import _SCALAR_NAMES as _CAP  # noqa: E402
+from .._backend import ARRAYS, ndarray
 
 
 def _floats_only(name, *ts):
@@ -222,15 +223,15 @@ class Xlogy(Node):
     def forward(self, a, b):
         if a.dtype.kind not in 'fc':
             a = a.astype(float_dtype(a.dtype))
-        b = b.astype(a.dtype, copy=False) if b.__class__ is np.ndarray else b
+        b = b.astype(a.dtype, copy=False) if (b.__class__ is ndarray or b.__class__ in ARRAYS) else b
         self.saved = (a, b)
         return _xlogy(a, np.asarray(b, a.dtype))
 
     def backward(self, g):
         a, b = self.saved
         with np.errstate(divide='ignore', invalid='ignore'):
-            ga = unbroadcast(_xlogy(g, b) if b.__class__ is np.ndarray else g * np.log(b), a.shape)
-            gb = None if b.__class__ is not np.ndarray else unbroadcast(g * a / b, b.shape)
+            ga = unbroadcast(_xlogy(g, b) if (b.__class__ is ndarray or b.__class__ in ARRAYS) else g * np.log(b), a.shape)
+            gb = None if (b.__class__ is not ndarray and b.__class__ not in ARRAYS) else unbroadcast(g * a / b, b.shape)
         return ga, gb
 
 

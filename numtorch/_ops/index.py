@@ -10,6 +10,7 @@ from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
 from ._apply import view as view_op, unary, unbroadcast
 from . import _apply
+from .._backend import ARRAYS, is_array, ndarray
 
 
 def _convert(index):
@@ -90,7 +91,7 @@ def _torch_msg(e, shape, index):
             if ix is Ellipsis:
                 pos += len(shape) - sum(_width(j) for j in index if j is not Ellipsis)
                 continue
-            if isinstance(ix, xp.ndarray):
+            if is_array(ix):
                 if ix.dtype != bool and pos < len(shape) and shape[pos] == size and \
                         xp.any(ix == bad):
                     return f'index {bad} is out of bounds for dimension {ordinal} with size {size}'
@@ -103,7 +104,7 @@ def _torch_msg(e, shape, index):
             if ix is Ellipsis:
                 pos += len(shape) - sum(_width(j) for j in index if j is not Ellipsis)
                 continue
-            if isinstance(ix, xp.ndarray) and ix.dtype == bool and \
+            if is_array(ix) and ix.dtype == bool and \
                     ix.shape != shape[pos:pos + ix.ndim]:
                 return (f'The shape of the mask [{", ".join(map(str, ix.shape))}] at index {k} '
                         f'does not match the shape of the indexed tensor '
@@ -116,7 +117,7 @@ def _width(ix):
     """How many dims of the indexed tensor one index item consumes."""
     if ix is None:
         return 0
-    if isinstance(ix, xp.ndarray) and ix.dtype == bool:
+    if is_array(ix) and ix.dtype == bool:
         return ix.ndim
     return 1
 
@@ -141,7 +142,7 @@ class IndexPut(Node):
     _name = 'CopySlices'
 
     def forward(self, a, v, index, accumulate=False):
-        self.index, self.vshape = index, (v.shape if v.__class__ is xp.ndarray else None)
+        self.index, self.vshape = index, (v.shape if (v.__class__ is ndarray or v.__class__ in ARRAYS) else None)
         _assign(a, index, v, accumulate)
         return a
 

@@ -9,6 +9,7 @@ from ._apply import view as view_op, unary, nary
 from . import _apply
 from .reduce import _one
 from .shape import View, Expand, unsqueeze, _dims_str
+from .._backend import is_array
 
 
 def _tensor_list(tensors, fname):
@@ -302,7 +303,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         input, dim = view_op(View, input, (-1,)), 0
     d = _one(dim, input._data.ndim)
     r = repeats._data if isinstance(repeats, _apply.Tensor) else int(repeats)
-    if isinstance(r, xp.ndarray) and r.ndim > 1:
+    if is_array(r) and r.ndim > 1:
         raise RuntimeError('repeat_interleave only accept 1D vector as repeat')
     idx = xp.repeat(xp.arange(input._data.shape[d]), r)
     return index_select(input, d, _apply.wrap(idx))

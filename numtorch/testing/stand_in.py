@@ -152,6 +152,10 @@ class StrictArray:
 
     def __getattr__(self, name):
         # Array methods (astype, reshape, sum, ...) run on the wrapped array; results stay here.
+        # No protocol dunders (__array_interface__, __array_struct__, buffers): those would let
+        # NumPy read the data without a counted transfer.
+        if name.startswith('__'):
+            raise AttributeError(name)
         attr = getattr(self._a, name)
         if not callable(attr):
             return _wrap(attr)

@@ -1,0 +1,209 @@
+"""Devices: the array decides the backend; CUDA's API and errors; the strict stand-in device.
+
+Without a GPU, ``cuda`` is played by ``numtorch.testing.stand_in`` (arrays that refuse host
+conversion and host operands, and count transfers): the ``cuda`` fixture enables it.
+"""
+import io
+import os
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+
+import numtorch
+from numtorch import nn
+from numtorch.testing import stand_in
+from errcheck import same_error
+
+ROOT = os.path.join(os.path.dirname(__file__), '..')
+
+
+@pytest.fixture
+def cuda():
+    with stand_in.enabled() as b:
+        yield b
+
+
+def host(t):
+    return stand_in.to_host(t)
+
+
+# ----------------------------------------------------------------------------- no CUDA here
+def test_import_does_not_import_cupy():
+    code = 'import sys, numtorch; numtorch.ones(2) + 1; print("cupy" in sys.modules)'
+    out = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True,
+                         env=dict(os.environ, PYTHONPATH=ROOT))
+    assert out.stdout.strip() == 'False', out.stderr
+
+
+@pytest.mark.parametrize('call', [
+    lambda m: m.cuda.current_device(), lambda m: m.cuda.synchronize(),
+    lambda m: m.cuda.get_device_name(), lambda m: m.ones(2).cuda(),
+    lambda m: m.ones(2, device='cuda'), lambda m: m.zeros(2).to('cuda'),
+    lambda m: m.ones(2).pin_memory(), lambda m: m.cuda.initial_seed(),
+    lambda m: m.randn(2, device='cuda'), lambda m: m.nn.Linear(2, 2).cuda(),
+])
+def test_cuda_calls_fail_as_torch_without_cuda(call):
+    if numtorch.cuda.is_available():
+        pytest.skip('a CUDA device is present')
+    same_error(call)
+
+
+def test_cuda_queries_without_cuda():
+    if numtorch.cuda.is_available():
+        pytest.skip('a CUDA device is present')
+    for name in ('is_available', 'device_count', 'memory_allocated', 'max_memory_allocated'):
+        assert getattr(numtorch.cuda, name)() == getattr(torch.cuda, name)()
+    assert numtorch.cuda.manual_seed(0) is None and numtorch.cuda.manual_seed_all(0) is None
+    numtorch.cuda.empty_cache()
+    x = numtorch.ones(2)
+    assert (x.device, x.is_cuda, x.get_device()) == (numtorch.device('cpu'), False, -1)
+    assert x.cpu() is x and x.to('cpu') is x
+
+
+# ----------------------------------------------------------------------------- the stand-in
+def test_stand_in_is_strict(cuda):
+    a = numtorch.ones(3, device='cuda')._data
+    with pytest.raises(TypeError, match='Implicit conversion'):
+        np.asarray(a)
+    with pytest.raises(stand_in.HostOperandError):
+        a + np.ones(3)
+    with pytest.raises(TypeError, match="can't convert cuda:0 device type tensor to numpy"):
+        numtorch.ones(2, device='cuda').numpy()
+    stand_in.transfers.update(h2d=0, d2h=0)
+    x = numtorch.tensor([1., 2.], device='cuda')   # Python data crosses once
+    y = (x * x + 1).exp().sum()
+    assert stand_in.transfers == {'h2d': 1, 'd2h': 0}
+    y.item()
+    assert stand_in.transfers == {'h2d': 1, 'd2h': 1}
+
+
+def test_device_follows_the_array(cuda):
+    x = numtorch.arange(6.).reshape(2, 3)
+    y = x.cuda()
+    assert str(y.device) == 'cuda:0' and y.is_cuda and y.get_device() == 0
+    assert y.device == numtorch.device('cuda', 0) == 'cuda:0'
+    assert (y * 2 + 1).device == y.device and y.T.device == y.device and y[0].device == y.device
+    assert y.cpu().device.type == 'cpu' and y.cuda() is y and y.to(y) is y
+    np.testing.assert_array_equal(y.cpu().numpy(), x.numpy())
+    assert y.to('cpu', numtorch.float64).dtype == numtorch.float64
+    assert x.to('cuda:0', non_blocking=True).device == y.device
+    assert numtorch.zeros_like(y).device == y.device and y.new_ones(2).device == y.device
+    assert y.new_tensor([1, 2]).device == y.device and x.new_zeros(2, device='cuda').is_cuda
+    assert repr(y) == ("tensor([[1., 1., 1.],\n        [1., 1., 1.]], device='cuda:0')"
+                       .replace('1., 1., 1.]]', '3., 4., 5.]]').replace('[[1., 1., 1.]', '[[0., 1., 2.]'))
+
+
+def test_to_device_is_differentiable(cuda):
+    x = numtorch.tensor([1., 2., 3.], requires_grad=True)
+    y = x.cuda()
+    assert y.grad_fn.name() == 'ToCopyBackward0'
+    (y * y).sum().backward()
+    assert x.grad.device.type == 'cpu' and x.grad.tolist() == [2., 4., 6.]
+    w = numtorch.ones(3, device='cuda', requires_grad=True)
+    (w.cpu() * 3).sum().backward()
+    assert w.grad.is_cuda and host(w.grad).tolist() == [3., 3., 3.]
+
+
+def test_mixing_devices_raises_torchs_error(cuda):
+    msg = ('Expected all tensors to be on the same device, but found at least two devices, '
+           'cuda:0 and cpu!')
+    a, b = numtorch.ones(2, device='cuda'), numtorch.ones(2)
+    for f in (lambda: a + b, lambda: b * a, lambda: numtorch.cat([a, b]),
+              lambda: numtorch.stack([b, a])):
+        with pytest.raises(RuntimeError) as e:
+            f()
+        assert str(e.value) == msg
+    # a 0-dim CPU tensor is allowed in a device op, as in torch
+    assert host(a + numtorch.tensor(2.)).tolist() == [3., 3.]
+    assert (2 - a).is_cuda and (2 / a).is_cuda and (a ** 2).is_cuda
+
+
+def test_factories_build_on_the_device(cuda):
+    stand_in.transfers.update(h2d=0, d2h=0)
+    made = [numtorch.zeros(2, 3, device='cuda'), numtorch.ones(2, device='cuda'),
+            numtorch.full((2,), 7, device='cuda'), numtorch.eye(3, device='cuda'),
+            numtorch.arange(5, device='cuda'), numtorch.linspace(0, 1, 5, device='cuda'),
+            numtorch.empty(3, device=numtorch.device('cuda')), numtorch.rand(3, device='cuda'),
+            numtorch.randn(2, device='cuda'), numtorch.randint(0, 5, (3,), device='cuda'),
+            numtorch.randperm(4, device='cuda')]
+    assert all(t.is_cuda for t in made)
+    assert stand_in.transfers == {'h2d': 0, 'd2h': 0}
+    assert host(made[4]).tolist() == [0, 1, 2, 3, 4]
+    with pytest.raises(RuntimeError, match='invalid device ordinal'):
+        numtorch.ones(2, device='cuda:1')
+
+
+def test_one_generator_per_device(cuda):
+    numtorch.manual_seed(0)
+    cpu_only = numtorch.randn(4).tolist()
+    numtorch.manual_seed(0)
+    numtorch.randn(4, device='cuda')           # draws from the CUDA generator ...
+    assert numtorch.randn(4).tolist() == cpu_only   # ... so the CPU stream is untouched
+    numtorch.cuda.manual_seed(3)
+    a = host(numtorch.rand(3, device='cuda'))
+    numtorch.cuda.manual_seed_all(3)
+    assert np.array_equal(a, host(numtorch.rand(3, device='cuda')))
+    w = numtorch.empty(100, device='cuda').uniform_(-1, 1)
+    assert w.is_cuda and -1 <= host(w).min() and host(w).max() < 1
+    assert numtorch.cuda.initial_seed() == 3
+
+
+def test_cuda_api_on_the_stand_in(cuda):
+    m = numtorch.cuda
+    assert m.is_available() and m.device_count() == 1 and m.current_device() == 0
+    m.set_device(0)
+    m.synchronize()
+    assert isinstance(m.get_device_name(0), str) and m.memory_allocated() >= 0
+    assert m.max_memory_allocated() >= 0 and m.empty_cache() is None
+    with pytest.raises(RuntimeError, match='invalid device ordinal'):
+        m.set_device(1)
+    with m.device(0):
+        assert m.current_device() == 0
+    assert numtorch.ones(2).pin_memory().device.type == 'cpu'
+
+
+def test_module_to_keeps_parameter_identity(cuda):
+    net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    w = net[0].weight
+    assert net.to('cuda') is net and net[0].weight is w and w.is_cuda
+    assert net[1].running_mean.is_cuda
+    net.cpu()
+    assert net[0].weight is w and w.device.type == 'cpu'
+    net.cuda()
+    net.to(numtorch.float64)
+    assert w.is_cuda and w.dtype == numtorch.float64
+    net.to('cpu', numtorch.float32)
+    assert w.device.type == 'cpu' and w.dtype == numtorch.float32
+
+
+def test_save_load_map_location(cuda, tmp_path):
+    sd = {'w': numtorch.arange(4.).cuda(), 'n': 3, 'c': numtorch.ones(2)}
+    buf = io.BytesIO()
+    numtorch.save(sd, buf)
+    pkl = zipfile.ZipFile(buf).read('archive/data.pkl')
+    assert b'cuda:0' in pkl and b'cpu' in pkl   # torch's location strings, per storage
+    buf.seek(0)
+    out = numtorch.load(buf)
+    assert out['w'].is_cuda and out['c'].device.type == 'cpu'
+    for ml in ('cpu', numtorch.device('cpu'), {'cuda:0': 'cpu'}, lambda s, loc: s):
+        buf.seek(0)
+        out = numtorch.load(buf, map_location=ml)
+        assert out['w'].device.type == 'cpu' and out['w'].tolist() == [0., 1., 2., 3.]
+    buf.seek(0)
+    assert numtorch.load(buf, map_location='cuda')['c'].is_cuda
+    buf.seek(0)
+    assert torch.load(buf, map_location='cpu')['w'].tolist() == [0., 1., 2., 3.]
+    stand_in.disable()   # now a machine without CUDA
+    buf.seek(0)
+    with pytest.raises(RuntimeError) as e:
+        numtorch.load(buf)
+    assert str(e.value) == (
+        "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is "
+        "False. If you are running on a CPU-only machine, please use torch.load with "
+        "map_location=torch.device('cpu') to map your storages to the CPU.")
+    buf.seek(0)
+    assert numtorch.load(buf, map_location='cpu')['w'].tolist() == [0., 1., 2., 3.]
