@@ -79,7 +79,15 @@ from . import utils  # noqa: E402  (numtorch.utils.data after a bare `import num
 from . import nn  # noqa: E402  (numtorch.nn.Linear after a bare `import numtorch`, as torch)
 from . import optim  # noqa: E402  (numtorch.optim.SGD after a bare `import numtorch`, as torch)
 from . import distributions  # noqa: E402  (numtorch.distributions.Normal, as torch)
+from . import distributed  # noqa: E402  (numtorch.distributed; mpi4py loads only when used)
 from .serialization import save, load  # noqa: E402
 from . import serialization  # noqa: E402
+# device-era boilerplate real scripts run at the top (CPU-only answers; see each module)
+from . import accelerator, amp, backends, jit, multiprocessing, onnx, version  # noqa: E402
+from .amp import autocast  # noqa: E402
+from .amp.autocast_mode import is_autocast_enabled, get_autocast_dtype  # noqa: E402
+from ._settings import *  # noqa: F401,F403,E402  (set_default_device, use_deterministic_algorithms)
+from ._compile import compile  # noqa: E402
+from . import fft, special, storage, testing  # noqa: E402  (issue 13)
 
 __version__ = '0.1.0'

@@ -189,6 +189,45 @@ def numel(input):
     return input._data.size
 
 
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-D tensor sharing memory with an object exposing the buffer protocol (``bytes``,
+    ``bytearray``, ``array.array``, ``memoryview``...); torch warns when it is read-only.
+
+    >>> import numtorch
+    >>> numtorch.frombuffer(bytearray(b'\\x01\\x00\\x02\\x00'), dtype=numtorch.int16)
+    tensor([1, 2], dtype=torch.int16)
+    """
+    import warnings
+    mv = memoryview(buffer)
+    nbytes = mv.nbytes
+    item = to_dtype(dtype).np.itemsize
+    if offset < 0 or offset >= nbytes:
+        raise ValueError(f'offset ({offset} bytes) must be non-negative and no greater than '
+                         f'buffer length ({nbytes} bytes) minus 1')
+    if count == 0 or count < -1:
+        raise ValueError(f'expected count to be -1 or a positive number, but got {count}')
+    if count < 0:
+        if (nbytes - offset) % item:
+            raise ValueError(f'buffer length ({nbytes - offset} bytes) after offset ({offset} '
+                             f'bytes) must be a multiple of element size ({item})')
+        count = (nbytes - offset) // item
+    elif offset + count * item > nbytes:
+        raise ValueError(f'requested buffer length ({count} * {item} bytes) after offset '
+                         f'({offset} bytes) must not be greater than actual buffer length '
+                         f'({nbytes} bytes)')
+    if mv.readonly:
+        warnings.warn('The given buffer is not writable, and PyTorch does not support '
+                      'non-writable tensors. This means you can write to the underlying '
+                      '(supposedly non-writable) buffer using the tensor. You may want to copy the '
+                      'buffer to protect its data or make it writable before converting it to a '
+                      'tensor. This type of warning will be suppressed for the rest of this '
+                      'program.', UserWarning, stacklevel=2)
+    arr = xp.frombuffer(buffer, dtype=dtype.np if hasattr(dtype, 'np') else dtype, count=count,
+                        offset=offset)
+    t = wrap(arr)
+    return t.requires_grad_() if requires_grad else t
+
+
 __all__ = ['tensor', 'as_tensor', 'asarray', 'from_numpy', 'zeros', 'ones', 'empty', 'full', 'eye',
            'arange', 'linspace', 'logspace', 'zeros_like', 'ones_like', 'empty_like', 'full_like',
-           'is_tensor', 'numel']
+           'is_tensor', 'numel', 'frombuffer']

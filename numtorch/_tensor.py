@@ -136,6 +136,13 @@ class Tensor:
         d = self.device
         return -1 if d.type == 'cpu' else d.index
 
+    # the other device kinds a script may test; every numtorch tensor lives on the CPU
+    is_xpu = is_mps = is_meta = is_quantized = is_sparse = is_mkldnn = is_cuda
+
+    @property
+    def is_cpu(self):
+        return True
+
     @property
     def ndim(self):
         return self._data.ndim
@@ -306,6 +313,25 @@ class Tensor:
         fns = node._pre_hooks.setdefault(nr, [])
         fns.append(hook)
         return _RemovableHandle(fns, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after backward has accumulated this leaf's ``.grad``.
+
+        >>> import numtorch
+        >>> w = numtorch.ones(2, requires_grad=True)
+        >>> h = w.register_post_accumulate_grad_hook(lambda p: print(p.grad))
+        >>> (w * 3).sum().backward()
+        tensor([3., 3.])
+        """
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError('post accumulate grad hooks cannot be registered on non-leaf tensors')
+        node, _ = graph.edge(self)
+        if node._post_hooks is None:
+            node._post_hooks = []
+        node._post_hooks.append(hook)
+        return _RemovableHandle(node._post_hooks, hook)
 
     # ----------------------------------------------------------------- conversion
     def item(self):

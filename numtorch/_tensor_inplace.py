@@ -168,8 +168,43 @@ def connect_const(t):
     return node
 
 
+def apply_(self, callable):
+    """Replace every element ``x`` by ``callable(x)`` (a Python function; slow, CPU only, as
+    torch's). Returns self.
+
+    >>> import numtorch
+    >>> numtorch.tensor([1., 2.]).apply_(lambda v: v * 10)
+    tensor([10., 20.])
+    """
+    if self._rg:
+        raise RuntimeError("Can't call apply_() on Variable that requires grad. Use "
+                           "var.detach().apply_() instead.")
+    vals = [callable(v) for v in self._data.reshape(-1).tolist()]
+    self._data[...] = np.asarray(vals, self._data.dtype).reshape(self._data.shape)
+    self._vc[0] += 1
+    return self
+
+
+def map_(self, tensor, callable):
+    """``self[i] = callable(self[i], tensor[i])`` elementwise (``tensor`` broadcasts to self).
+
+    >>> import numtorch
+    >>> numtorch.tensor([1., 2.]).map_(numtorch.tensor([3., 4.]), lambda a, b: a * b)
+    tensor([3., 8.])
+    """
+    if self._rg or tensor._rg:
+        raise RuntimeError("Can't call map_() on Variable that requires grad. Use "
+                           "var.detach().map_() instead.")
+    other = np.broadcast_to(tensor._data, self._data.shape)
+    vals = [callable(a, b) for a, b in zip(self._data.reshape(-1).tolist(),
+                                           other.reshape(-1).tolist())]
+    self._data[...] = np.asarray(vals, self._data.dtype).reshape(self._data.shape)
+    self._vc[0] += 1
+    return self
+
+
 _METHODS = ('_check_inplace', '_inplace', 'add_', 'sub_', 'mul_', 'div_', 'pow_', 'neg_',
-            'zero_', 'fill_', 'copy_', '__ifloordiv__', '__ipow__')
+            'zero_', 'fill_', 'copy_', '__ifloordiv__', '__ipow__', 'apply_', 'map_')
 # Python's augmented assignment: the same functions as the named methods.
 _ALIASES = {'__iadd__': 'add_', '__isub__': 'sub_', '__imul__': 'mul_', '__itruediv__': 'div_'}
 

@@ -43,6 +43,19 @@ from . import conv, pool, normalization, loss  # noqa: E402
 MODULES += [conv, pool, normalization, loss]
 FUNCTION_ONLY |= {*conv.__all__, *pool.__all__, *normalization.__all__, *loss.__all__}
 
+# Issue 13's layers: 3-D convolution/pooling, per-sample norms, patches, distances (compositions).
+# Tensor methods among them: Tensor.unfold (patches.METHODS); cosine_similarity, cdist and
+# pairwise_distance are torch-level only.
+from . import conv_nd, pool_nd, feature_norm, patches, distance, loss_margin  # noqa: E402
+from . import scatter_reduce, complex, special_fns  # noqa: E402
+MODULES += [conv_nd, pool_nd, feature_norm, patches, distance, loss_margin, scatter_reduce,
+            complex, special_fns]
+FUNCTION_ONLY |= complex.FUNCTION_ONLY | special_fns.FUNCTION_ONLY
+from .. import storage as _storage  # noqa: E402  (Tensor.storage/pin_memory/share_memory_)
+MODULES.append(_storage)
+FUNCTION_ONLY |= {*conv_nd.__all__, *pool_nd.__all__, *feature_norm.__all__, *patches.__all__,
+                  *distance.__all__, *loss_margin.__all__}
+
 
 def _install():
     from .._tensor import Tensor

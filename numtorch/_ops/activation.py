@@ -15,6 +15,7 @@ from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
 from ._apply import unary, wrap, float_dtype
 from . import _apply
+from . import _special
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -225,13 +226,27 @@ def _float_only(a, kernel):
 class Gelu(Node):
     def forward(self, a, approximate):
         _float_only(a, 'GeluKernelImpl')
-        self.saved = (a,)
         self.approx = approximate
         if approximate == 'tanh':
+            self.saved = (a,)
             return 0.5 * a * (1 + xp.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a ** 3)))
+        if a.dtype == xp.float32 and a.size > 512:
+            # Hot in every transformer MLP: a float32 Phi with one exp instead of the float64
+            # erf (about 8x faster); backward reuses its Phi and exp(-a^2/2).
+            cdf, e = _special.phi32(a)
+            self.saved = (a, cdf, e)
+            return a * cdf
+        self.saved = (a,)
         return 0.5 * a * (1 + _erf(a * a.dtype.type(_SQRT1_2)))
 
     def backward(self, g):
+        if len(self.saved) == 3:
+            a, cdf, e = self.saved
+            d = e * a                  # (saved arrays stay intact: backward may run again)
+            d *= d.dtype.type(_INV_SQRT_2PI)
+            d += cdf
+            d *= g
+            return d
         a, = self.saved
         if self.approx == 'tanh':
             inner = _SQRT_2_OVER_PI * (a + 0.044715 * a ** 3)

@@ -14,7 +14,7 @@ from ..return_types import _make
 from . import _apply
 from .linalg import _CAP
 
-__all__ = ['svd', 'slogdet', 'pinverse', 'cholesky', 'qr']
+__all__ = ['svd', 'slogdet', 'pinverse', 'cholesky', 'qr', 'logdet']
 
 _svd_t = _make('svd', ['U', 'S', 'V'])
 _linalg_svd_t = _make('linalg_svd', ['U', 'S', 'Vh'])
@@ -346,6 +346,26 @@ def slogdet(input, *, out=None):
     """``numtorch.linalg.slogdet`` (torch.return_types.slogdet)."""
     _check(input, 'linalg.slogdet', square=True)
     return _slogdet_t(*_apply.multi(LinalgSlogdet, input))
+
+
+def logdet(input):
+    """``log(det(input))``: NaN where the determinant is negative, -inf where it is 0
+    (differentiable through ``slogdet``'s log-abs-det).
+
+    >>> import numtorch
+    >>> numtorch.logdet(numtorch.tensor([[2., 0.], [0., 3.]]))
+    tensor(1.7918)
+    """
+    a = input._data
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        if a.ndim < 2:
+            raise RuntimeError(f'logdet: The input tensor A must have at least 2 dimensions.')
+        raise RuntimeError(f'logdet: A must be batches of square matrices, but they are '
+                           f'{a.shape[-2]} by {a.shape[-1]} matrices')
+    sign, logabs = slogdet(input)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        shift = np.log(sign._data.astype(logabs._data.dtype))     # 0, -inf or nan; a constant
+    return logabs + _apply.wrap(np.asarray(shift, logabs._data.dtype))
 
 
 # --------------------------------------------------------------------------- pinv / rank

@@ -7,11 +7,28 @@ import string
 from .._backend import xp
 from ..autograd.graph import Node
 from ._apply import binary, unbroadcast, nary
+from .._threads import blas_threads
 from . import _apply
 
 
 def _shape_str(s):
     return 'x'.join(map(str, s))
+
+
+def _matmul(a, b):
+    """``xp.matmul``; stacks of small matrices on one BLAS thread: NumPy runs a stacked product
+    as one GEMM per slice, and splitting each small GEMM across threads cost ~10x the CPU time
+    it saved (128 slices of 128x64 @ 64x128, 2 cores; docs/notes/i13-attn.md)."""
+    if a.ndim > 2 or b.ndim > 2:
+        m = a.shape[-2] if a.ndim > 1 else 1
+        n = b.shape[-1] if b.ndim > 1 else 1
+        if m * a.shape[-1] * n < _SMALL_GEMM:
+            with blas_threads(1):
+                return xp.matmul(a, b)
+    return xp.matmul(a, b)
+
+
+_SMALL_GEMM = 1 << 22
 
 
 class Mm(Node):
@@ -54,7 +71,7 @@ class Matmul(Node):
                                f'and {_shape_str(b.shape if b.ndim > 1 else (b.shape[0], 1))})')
         self._name = _NAMES.get((a.ndim, b.ndim), 'UnsafeViewBackward0')
         self.saved = (a, b)
-        return xp.matmul(a, b)
+        return _matmul(a, b)
 
     def backward(self, g):
         a, b = self.saved
@@ -63,8 +80,8 @@ class Matmul(Node):
         b2 = b[:, None] if b.ndim == 1 else b
         batch = xp.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
         g2 = g.reshape(batch + (a2.shape[-2], b2.shape[-1]))
-        ga = unbroadcast(xp.matmul(g2, xp.swapaxes(b2, -1, -2)), a2.shape)
-        gb = unbroadcast(xp.matmul(xp.swapaxes(a2, -1, -2), g2), b2.shape)
+        ga = unbroadcast(_matmul(g2, xp.swapaxes(b2, -1, -2)), a2.shape)
+        gb = unbroadcast(_matmul(xp.swapaxes(a2, -1, -2), g2), b2.shape)
         return ga.reshape(a.shape), gb.reshape(b.shape)
 
 
@@ -116,11 +133,11 @@ def matmul(input, other, *, out=None):
 class Bmm(Node):
     def forward(self, a, b):
         self.saved = (a, b)
-        return xp.matmul(a, b)
+        return _matmul(a, b)
 
     def backward(self, g):
         a, b = self.saved
-        return xp.matmul(g, b.transpose(0, 2, 1)), xp.matmul(a.transpose(0, 2, 1), g)
+        return _matmul(g, b.transpose(0, 2, 1)), _matmul(a.transpose(0, 2, 1), g)
 
 
 def bmm(input, mat2, *, out=None):
@@ -214,7 +231,7 @@ class _AddProduct(Node):
         c, a, b = arrays
         self.saved = (a, b)
         self.cshape, self.beta, self.alpha = c.shape, beta, alpha
-        out = xp.matmul(a, b)
+        out = _matmul(a, b)
         if alpha != 1:
             out *= alpha
         if beta != 0:   # beta=0 ignores input entirely (even nan/inf), as torch
@@ -228,7 +245,7 @@ class _AddProduct(Node):
             unbroadcast(g if self.beta == 1 else g * self.beta, self.cshape)
         if b.ndim == 1:   # addmv
             return gc, xp.multiply.outer(ga, b), ga @ a
-        return gc, xp.matmul(ga, xp.swapaxes(b, -1, -2)), xp.matmul(xp.swapaxes(a, -1, -2), ga)
+        return gc, _matmul(ga, xp.swapaxes(b, -1, -2)), _matmul(xp.swapaxes(a, -1, -2), ga)
 
 
 class Addmm(_AddProduct):

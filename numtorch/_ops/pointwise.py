@@ -404,7 +404,9 @@ class Lgamma(Node):
         return _lgamma(a)
 
     def backward(self, g):
-        raise NotImplementedError('numtorch: the derivative of lgamma (digamma) is not implemented')
+        from ._gamma_bessel import digamma     # d lgamma / dx = psi(x)
+        a, = self.saved
+        return g * digamma(a).astype(a.dtype, copy=False)
 
 
 class NanToNum(Node):

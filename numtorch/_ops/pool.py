@@ -438,23 +438,26 @@ class UpsampleNearest(Node):
 
 def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """Resize ``(N, C, L)`` or ``(N, C, H, W)`` by ``size`` or ``scale_factor``; mode
-    ``'nearest'`` (torch's default) is supported.
+    """Resize ``(N, C, L)``, ``(N, C, H, W)`` or ``(N, C, D, H, W)`` by ``size`` or
+    ``scale_factor``; modes nearest (default), linear, bilinear, bicubic, trilinear, area,
+    nearest-exact (``antialias=True`` is not supported).
 
     >>> import numtorch
     >>> numtorch.nn.functional.interpolate(numtorch.tensor([[[1., 2.]]]), scale_factor=2)
     tensor([[[1., 1., 2., 2.]]])
     """
     nd = input._data.ndim - 2
-    if mode != 'nearest':
-        raise NotImplementedError(f"interpolate: mode '{mode}' is not supported by numtorch "
-                                  f"(only 'nearest')")
-    if nd not in (1, 2):
-        raise NotImplementedError(f'Input Error: Only 3D and 4D input Tensors supported (got '
-                                  f'{input._data.ndim}D) for the modes: nearest')
-    if align_corners is not None:
-        raise ValueError('align_corners option can only be set with the interpolating modes: '
-                         'linear | bilinear | bicubic | trilinear')
+    modes = ('nearest', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area', 'nearest-exact')
+    if mode not in modes:
+        raise NotImplementedError(f"interpolate: mode '{mode}' is not supported by numtorch")
+    if mode in ('nearest', 'area', 'nearest-exact'):
+        if align_corners is not None:
+            raise ValueError('align_corners option can only be set with the interpolating modes: '
+                             'linear | bilinear | bicubic | trilinear')
+    elif align_corners is None:
+        align_corners = False
+    if antialias:
+        raise NotImplementedError('interpolate: antialias=True is not supported by numtorch')
     if size is None and scale_factor is None:
         raise ValueError('either size or scale_factor should be defined')
     if size is not None and scale_factor is not None:
@@ -479,7 +482,15 @@ def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corne
                              f'(s1, s2, ...,sK) format.')
         sizes = tuple(int(math.floor(float(n) * float(s))) for n, s in zip(spatial, sf))
         scales = (None,) * nd if recompute_scale_factor else tuple(float(s) for s in sf)
-    return unary(UpsampleNearest, input, sizes, scales)
+    if size is not None and recompute_scale_factor:
+        raise ValueError('recompute_scale_factor is not meaningful with an explicit size.')
+    if mode == 'area':
+        scales = (None,) * nd
+    if mode == 'nearest' and nd in (1, 2):
+        return unary(UpsampleNearest, input, sizes, scales)
+    # The other modes and 3-D inputs: separable resampling matrices (numtorch/_ops/resample.py).
+    from .resample import interpolate_modes
+    return interpolate_modes(input, sizes, scales, mode, align_corners)
 
 
 def upsample_nearest(input, size=None, scale_factor=None):

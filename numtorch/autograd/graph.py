@@ -65,6 +65,7 @@ class Node:
 class AccumulateGrad(Node):
     """The sink for a leaf tensor: adds the incoming gradient to ``leaf.grad``."""
     _name = 'AccumulateGrad'
+    _post_hooks = None   # [fn(leaf)] run once ``leaf.grad`` holds this pass's sum (DDP's trigger)
 
     def __init__(self, variable):
         self.variable = variable
@@ -84,6 +85,9 @@ class AccumulateGrad(Node):
         else:
             g._data += grad   # in place, as torch: `p.grad` keeps its identity across steps
             g._vc[0] += 1
+        if self._post_hooks:
+            for fn in tuple(self._post_hooks):
+                fn(leaf)
         return ()
 
 

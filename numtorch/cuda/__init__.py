@@ -222,3 +222,29 @@ class device:
         if self.prev >= 0:
             set_device(self.prev)
         return False
+
+
+def get_device_properties(device=None):
+    """The device's properties (CuPy's ``getDeviceProperties`` dict under CUDA)."""
+    idx = _index(device)
+    b = _lazy_init()
+    b.check_index(idx)
+    return b.properties(idx) if hasattr(b, 'properties') else {'name': b.name(idx)}
+
+
+def is_bf16_supported(including_emulation=True):
+    """False: numtorch has no bfloat16 dtype (NumPy has none)."""
+    return False
+
+
+def max_memory_reserved(device=None):
+    """The peak of ``memory_reserved`` (its current value here); 0 without CUDA."""
+    return memory_reserved(device)
+
+
+def __getattr__(name):
+    # `torch.cuda.amp.autocast` / `GradScaler` without importing numtorch.amp at startup
+    if name == 'amp':
+        import importlib
+        return importlib.import_module(__name__ + '.amp')
+    raise AttributeError(f"module '{__name__}' has no attribute '{name}'")

@@ -75,6 +75,9 @@ class CupyBackend(_backend.Backend):
         name = props['name']
         return name.decode() if isinstance(name, bytes) else name
 
+    def properties(self, index):
+        return self.cp.cuda.runtime.getDeviceProperties(index)
+
     def capability(self, index):
         props = self.cp.cuda.runtime.getDeviceProperties(index)
         return (props['major'], props['minor'])

@@ -2,7 +2,10 @@
 each has ``check(value) -> bool tensor`` and torch's repr, which the validation messages name."""
 __all__ = ['Constraint', 'real', 'real_vector', 'positive', 'unit_interval', 'boolean', 'simplex',
            'nonnegative_integer', 'integer_interval', 'greater_than', 'less_than', 'interval',
-           'half_open_interval', 'multinomial', 'dependent', 'dependent_property']
+           'half_open_interval', 'multinomial', 'dependent', 'dependent_property',
+           'nonnegative', 'greater_than_eq', 'positive_integer', 'independent', 'is_dependent',
+           'lower_triangular', 'lower_cholesky', 'positive_definite', 'positive_semidefinite',
+           'square', 'symmetric', 'one_hot', 'corr_cholesky']
 
 
 class Constraint:
@@ -20,19 +23,6 @@ class Constraint:
 class _Real(Constraint):
     def check(self, value):
         return value == value      # False only for NaN
-
-
-class _IndependentReal(Constraint):
-    event_dim = 1
-
-    def __init__(self, name):
-        self._name = name
-
-    def check(self, value):
-        return (value == value).all(-1)
-
-    def __repr__(self):
-        return f'IndependentConstraint({self._name}, 1)'
 
 
 class _GreaterThan(Constraint):
@@ -138,12 +128,134 @@ class _Dependent(Constraint):
         return 'Dependent()'
 
 
+class _GreaterThanEq(Constraint):
+    def __init__(self, lower_bound):
+        self.lower_bound = lower_bound
+
+    def check(self, value):
+        return self.lower_bound <= value
+
+    def __repr__(self):
+        return f'GreaterThanEq(lower_bound={self.lower_bound})'
+
+
+class _IndependentConstraint(Constraint):
+    """``base_constraint`` with its rightmost ``reinterpreted_batch_ndims`` dims made event dims."""
+
+    def __init__(self, base_constraint, reinterpreted_batch_ndims):
+        self.base_constraint = base_constraint
+        self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
+
+    @property
+    def is_discrete(self):
+        return self.base_constraint.is_discrete
+
+    @property
+    def event_dim(self):
+        return self.base_constraint.event_dim + self.reinterpreted_batch_ndims
+
+    def check(self, value):
+        result = self.base_constraint.check(value)
+        if result.dim() < self.reinterpreted_batch_ndims:
+            expected = self.base_constraint.event_dim + self.reinterpreted_batch_ndims
+            raise ValueError(f'Expected value.dim() >= {expected} but got {value.dim()}')
+        for _ in range(self.reinterpreted_batch_ndims):
+            result = result.all(-1)
+        return result
+
+    def __repr__(self):
+        return f'IndependentConstraint({self.base_constraint!r}, {self.reinterpreted_batch_ndims})'
+
+
+class _OneHot(Constraint):
+    is_discrete = True
+    event_dim = 1
+
+    def check(self, value):
+        return ((value == 0) | (value == 1)).all(-1) & (value.sum(-1) == 1)
+
+
+class _Square(Constraint):
+    event_dim = 2
+
+    def check(self, value):
+        import numtorch
+        return numtorch.full(value.shape[:-2], value.shape[-2] == value.shape[-1],
+                             dtype=numtorch.bool)
+
+
+class _LowerTriangular(Constraint):
+    event_dim = 2
+
+    def check(self, value):
+        return (value.tril() == value).flatten(-2).min(-1)[0]
+
+
+class _LowerCholesky(Constraint):
+    event_dim = 2
+
+    def check(self, value):
+        lower = (value.tril() == value).flatten(-2).min(-1)[0]
+        return lower & (value.diagonal(dim1=-2, dim2=-1) > 0).min(-1)[0]
+
+
+class _CorrCholesky(Constraint):
+    event_dim = 2
+
+    def check(self, value):
+        import numpy as np
+        tol = float(np.finfo(value._data.dtype).eps) * value.shape[-1] * 10
+        row_norm = value.norm(dim=-1)
+        unit = ((row_norm - 1.0).abs() <= tol).all(-1)
+        return _LowerCholesky().check(value) & unit
+
+
+class _Symmetric(_Square):
+    def check(self, value):
+        sq = super().check(value)
+        if not bool(sq.all()):
+            return sq
+        return ((value - value.mT).abs() <= 1e-6 * (1 + value.abs())).flatten(-2).all(-1)
+
+
+class _PositiveSemidefinite(_Symmetric):
+    def check(self, value):
+        sym = super().check(value)
+        if not bool(sym.all()):
+            return sym
+        import numtorch
+        return numtorch.linalg.eigvalsh(value).ge(0).all(-1)
+
+
+class _PositiveDefinite(_Symmetric):
+    def check(self, value):
+        sym = super().check(value)
+        if not bool(sym.all()):
+            return sym
+        import numpy as np
+        import numtorch
+        ok = []
+        mats = value.detach()._data.reshape((-1,) + tuple(value.shape[-2:]))
+        for m in mats:      # a failed Cholesky = not positive definite (torch's cholesky_ex test)
+            try:
+                np.linalg.cholesky(m)
+                ok.append(True)
+            except np.linalg.LinAlgError:
+                ok.append(False)
+        return numtorch.tensor(ok, dtype=numtorch.bool).reshape(value.shape[:-2])
+
+
+def is_dependent(constraint):
+    """True for ``dependent`` (and ``dependent_property`` placeholders)."""
+    return isinstance(constraint, _Dependent)
+
+
 class dependent_property(property):
     """A property whose constraint depends on the distribution's parameters (``support``)."""
 
 
 real = _Real()
-real_vector = _IndependentReal('Real()')
+real_vector = _IndependentConstraint(real, 1)
 positive = _GreaterThan(0.0)
 nonnegative_integer = _IntegerGreaterThan(0)
 unit_interval = _Interval(0.0, 1.0)
@@ -155,4 +267,16 @@ less_than = _LessThan
 interval = _Interval
 half_open_interval = _HalfOpenInterval
 integer_interval = _IntegerInterval
+nonnegative = _GreaterThanEq(0.0)
+greater_than_eq = _GreaterThanEq
+positive_integer = _IntegerGreaterThan(1)
+independent = _IndependentConstraint
+one_hot = _OneHot()
+square = _Square()
+symmetric = _Symmetric()
+lower_triangular = _LowerTriangular()
+lower_cholesky = _LowerCholesky()
+corr_cholesky = _CorrCholesky()
+positive_semidefinite = _PositiveSemidefinite()
+positive_definite = _PositiveDefinite()
 multinomial = _Multinomial

@@ -53,6 +53,17 @@ class Distribution:
                         f'{tuple(value.shape)}) of distribution {self!r} to satisfy the constraint '
                         f'{constraint!r}, but found invalid values:\n{value}')
 
+    def expand(self, batch_shape, _instance=None):
+        """A view of this distribution with a bigger ``batch_shape`` (parameters expanded)."""
+        raise NotImplementedError
+
+    def _get_checked_instance(self, cls, _instance=None):
+        if _instance is None and type(self).__init__ != cls.__init__:
+            raise NotImplementedError(
+                f'Subclass {self.__class__.__name__} of {cls.__name__} that defines a custom '
+                f'__init__ method must also define a custom .expand() method.')
+        return self.__new__(type(self)) if _instance is None else _instance
+
     @property
     def batch_shape(self):
         return self._batch_shape
@@ -166,6 +177,13 @@ def broadcast_all(*values):
     tensors = [v if isinstance(v, Tensor) else wrap(np.asarray(v, dtype=dt)) for v in values]
     from .. import broadcast_tensors
     return broadcast_tensors(*tensors)
+
+
+def _sum_rightmost(value, dim):
+    """Sum out the ``dim`` rightmost dims (none for ``dim == 0``)."""
+    if dim == 0:
+        return value
+    return value.reshape(tuple(value.shape[:-dim]) + (-1,)).sum(-1)
 
 
 def clamp_probs(probs):

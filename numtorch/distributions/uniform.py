@@ -28,6 +28,16 @@ class Uniform(Distribution):
     def support(self):
         return constraints.interval(self.low, self.high)
 
+    def expand(self, batch_shape, _instance=None):
+        """Expand ``low`` and ``high`` to ``batch_shape``."""
+        new = self._get_checked_instance(Uniform, _instance)
+        batch_shape = Size(batch_shape)
+        new.low = self.low.expand(batch_shape)
+        new.high = self.high.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
     @property
     def mean(self):
         return (self.high + self.low) / 2

@@ -200,6 +200,8 @@ def parse_args(argv=None):
     p.add_argument('--no-progress', action='store_true', help='no per-epoch progress bar')
     p.add_argument('--stop-after', type=int, metavar='N',
                    help='exit after epoch N as if interrupted (to try out --resume)')
+    p.add_argument('--distributed', action='store_true',
+                   help='data-parallel over the ranks of mpirun (see numtorch/examples/_distributed.py)')
     args = p.parse_args(argv)
     if args.lr is None:
         args.lr = DEFAULT_LR[args.model]
@@ -218,6 +220,9 @@ def run(args, fw=numtorch, out=print, datasets=None):
     ``datasets``: a ``(train, test)`` pair to use instead of reading ``args.data_dir``.
     Returns ``{'net', 'epoch', 'loss', 'train_acc', 'test_acc', 'history', 'stopped'}``.
     """
+    if getattr(args, 'distributed', False):
+        from . import _distributed
+        return _distributed.run(args, fw, out, datasets)
     train_set, test_set = load_datasets(args.data_dir) if datasets is None else datasets
     where = (args.data_dir or f'the shipped sample ({sample_dir()})' if datasets is None
              else 'the given datasets')

@@ -11,3 +11,5 @@ from .modules import *  # noqa: F401,F403
 from .modules import Module, Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict  # noqa: F401
 from . import functional, init, parameter, modules  # noqa: F401
 from . import utils  # noqa: F401
+from . import parallel  # noqa: F401,E402  (DistributedDataParallel; mpi4py loads lazily)
+from . import attention  # noqa: F401,E402

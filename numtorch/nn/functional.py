@@ -197,6 +197,22 @@ class _Pad(Node):
         return out.reshape(self.shape)
 
 
+def _check_mode_pad(shape, pads, n, mode):
+    """torch's limits for the non-constant modes: ``n`` padded dims need an input of ``n + 1``
+    or ``n + 2`` dims; reflection needs pads smaller than the dim, circular at most the dim."""
+    if len(shape) not in (n + 1, n + 2):
+        raise NotImplementedError(f'Padding size {2 * n} is not supported for {len(shape)}D input '
+                                  f'tensor.')
+    for d in range(len(shape) - n, len(shape)):
+        lo, hi = pads[d]
+        if mode == 'reflect' and (lo >= shape[d] or hi >= shape[d]):
+            raise RuntimeError(f'Argument #4: Padding size should be less than the corresponding '
+                               f'input dimension, but got: padding ({lo}, {hi}) at dimension {d} '
+                               f'of input [{", ".join(map(str, shape))}]')
+        if mode == 'circular' and (lo > shape[d] or hi > shape[d]):
+            raise RuntimeError('Padding value causes wrapping around more than once.')
+
+
 def pad(input, pad, mode='constant', value=None):
     """Pad the last ``len(pad) // 2`` dims: ``pad = (left, right, top, bottom, ...)``, last dim
     first. Modes: constant (negative pads crop), reflect, replicate, circular.
@@ -223,6 +239,7 @@ def pad(input, pad, mode='constant', value=None):
         return _act._record(node, out, (input,))
     if mode not in ('reflect', 'replicate', 'circular'):
         raise NotImplementedError(f'Unsupported padding mode: {mode}')
+    _check_mode_pad(a.shape, pads, len(pad) // 2, mode)
     node = _Pad()
     node._name = {'reflect': 'ReflectionPad', 'replicate': 'ReplicationPad'}.get(mode, 'Copy') + \
         (f'{len(pad) // 2}DBackward0' if mode != 'circular' else 'SlicesBackward0')
@@ -249,3 +266,59 @@ from .._ops.loss import (cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_l
                          kl_div)
 __all__ += ['cross_entropy', 'nll_loss', 'mse_loss', 'l1_loss', 'smooth_l1_loss', 'huber_loss',
             'binary_cross_entropy', 'binary_cross_entropy_with_logits', 'kl_div']
+from .._ops.attention import scaled_dot_product_attention  # noqa: E402
+__all__ += ['scaled_dot_product_attention']
+from ._multi_head import (multi_head_attention_forward, _canonical_mask, _none_or_dtype,  # noqa: E402,F401
+                          _mha_shape_check, _in_projection_packed, _in_projection)
+__all__ += ['multi_head_attention_forward']
+
+# Issue 13's layers (numtorch/_ops/{conv_nd,pool_nd,feature_norm,patches,distance}.py).
+from .._ops.conv_nd import conv3d, conv_transpose1d, conv_transpose3d  # noqa: E402
+from .._ops.pool_nd import (max_pool3d, avg_pool3d, adaptive_avg_pool1d, adaptive_max_pool1d,  # noqa: E402
+                            adaptive_avg_pool3d, adaptive_max_pool3d)
+from .._ops.feature_norm import instance_norm, rms_norm, local_response_norm  # noqa: E402
+from .._ops.patches import pixel_shuffle, pixel_unshuffle, fold, unfold  # noqa: E402
+from .._ops.distance import cosine_similarity, pairwise_distance  # noqa: E402
+__all__ += ['conv3d', 'conv_transpose1d', 'conv_transpose3d', 'max_pool3d', 'avg_pool3d',
+            'adaptive_avg_pool1d', 'adaptive_max_pool1d', 'adaptive_avg_pool3d',
+            'adaptive_max_pool3d', 'instance_norm', 'rms_norm', 'local_response_norm',
+            'pixel_shuffle', 'pixel_unshuffle', 'fold', 'unfold', 'cosine_similarity',
+            'pairwise_distance']
+from .._ops.loss_margin import (triplet_margin_loss, triplet_margin_with_distance_loss,  # noqa: E402
+                                margin_ranking_loss, cosine_embedding_loss, hinge_embedding_loss,
+                                soft_margin_loss, multilabel_soft_margin_loss, multi_margin_loss,
+                                multilabel_margin_loss, poisson_nll_loss, gaussian_nll_loss)
+__all__ += ['triplet_margin_loss', 'triplet_margin_with_distance_loss', 'margin_ranking_loss',
+            'cosine_embedding_loss', 'hinge_embedding_loss', 'soft_margin_loss',
+            'multilabel_soft_margin_loss', 'multi_margin_loss', 'multilabel_margin_loss',
+            'poisson_nll_loss', 'gaussian_nll_loss']
+from .._ops.resample import grid_sample, affine_grid  # noqa: E402
+__all__ += ['grid_sample', 'affine_grid']
+from .._ops.embedding_bag import embedding_bag  # noqa: E402
+from .._ops.ctc import ctc_loss  # noqa: E402
+__all__ += ['embedding_bag', 'ctc_loss', 'gumbel_softmax']
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """Sample from the Gumbel-softmax distribution over ``dim``: ``softmax((logits + g) / tau)``
+    with Gumbel(0, 1) noise ``g``; ``hard=True`` returns one-hot samples whose gradient is the
+    soft sample's (straight-through). Draws from numtorch's generator, so the noise differs from
+    torch's for the same seed.
+
+    >>> import numtorch
+    >>> from numtorch.nn import functional as F
+    >>> y = F.gumbel_softmax(numtorch.zeros(2, 3), hard=True)
+    >>> y.sum(-1)
+    tensor([1., 1.])
+    """
+    import warnings
+    if eps != 1e-10:
+        warnings.warn('`eps` parameter is deprecated and has no effect.', stacklevel=2)
+    from .. import _creation
+    noise = -_creation.empty(*logits.shape, dtype=logits.dtype).exponential_().log()
+    y_soft = ((logits + noise) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = _creation.zeros(*logits.shape, dtype=logits.dtype).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft

@@ -13,6 +13,16 @@ from .sgd import SGD
 from .adam import Adam, AdamW
 from .rmsprop import RMSprop
 from .adagrad import Adagrad
+from .adadelta import Adadelta
+from .adamax import Adamax
+from .nadam import NAdam
+from .radam import RAdam
+from .asgd import ASGD
+from .rprop import Rprop
+from .lbfgs import LBFGS
+from .sparse_adam import SparseAdam
 from . import lr_scheduler
+from . import swa_utils
 
-__all__ = ['Optimizer', 'SGD', 'Adam', 'AdamW', 'RMSprop', 'Adagrad', 'lr_scheduler']
+__all__ = ['Optimizer', 'SGD', 'Adam', 'AdamW', 'RMSprop', 'Adagrad', 'Adadelta', 'Adamax', 'NAdam',
+           'RAdam', 'ASGD', 'Rprop', 'LBFGS', 'SparseAdam', 'lr_scheduler', 'swa_utils']

@@ -1,13 +1,15 @@
-"""``numtorch.vision``: the parts of torchvision D2L's Fashion-MNIST chapters use.
+"""``numtorch.vision``: torchvision's everyday parts -- ``datasets`` (MNIST, Fashion-MNIST,
+CIFAR-10/100, ImageFolder, FakeData), ``transforms``, ``models`` (ResNet-18/34/50, VGG-11,
+AlexNet, MobileNetV2) and ``utils`` (``make_grid``, ``save_image``).
 
-``from numtorch.vision import datasets, transforms`` stands in for
-``from torchvision import datasets, transforms``.
+``import numtorch.vision as torchvision`` (or ``from numtorch.vision import datasets,
+transforms``) stands in for torchvision.
 
 >>> from numtorch.vision import datasets, transforms
 >>> ds = datasets.FashionMNIST(train=False, transform=transforms.ToTensor())
 >>> ds[0][0].shape
 numtorch.Size([1, 28, 28])
 """
-from . import datasets, transforms
+from . import datasets, transforms, utils, models
 
-__all__ = ['datasets', 'transforms']
+__all__ = ['datasets', 'transforms', 'utils', 'models']

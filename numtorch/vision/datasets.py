@@ -18,7 +18,8 @@ import numpy as np
 from .._ops._apply import wrap
 from ..utils.data import Dataset
 
-__all__ = ['MNIST', 'FashionMNIST', 'sample_root', 'read_idx']
+__all__ = ['MNIST', 'FashionMNIST', 'sample_root', 'read_idx', 'CIFAR10', 'CIFAR100',
+           'DatasetFolder', 'ImageFolder', 'FakeData']
 
 
 def sample_root():
@@ -164,3 +165,7 @@ class FashionMNIST(MNIST):
                  download=False):
         super().__init__(sample_root() if root is None else root, train, transform,
                          target_transform, download)
+
+
+from ._folder import (CIFAR10, CIFAR100, DatasetFolder, ImageFolder, FakeData,  # noqa: E402
+                      IMG_EXTENSIONS, default_loader)

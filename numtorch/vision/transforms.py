@@ -19,7 +19,9 @@ from .._tensor import Tensor
 from .._ops._apply import wrap
 from .. import _dtype
 
-__all__ = ['Compose', 'ToTensor', 'Normalize', 'Resize', 'Lambda', 'InterpolationMode']
+__all__ = ['Compose', 'ToTensor', 'Normalize', 'Resize', 'Lambda', 'InterpolationMode',
+           'CenterCrop', 'RandomCrop', 'Pad', 'RandomHorizontalFlip', 'RandomVerticalFlip',
+           'RandomResizedCrop', 'ColorJitter', 'ToPILImage', 'Grayscale']
 
 
 def _array(img):
@@ -81,7 +83,7 @@ class ToTensor:
     """
 
     def __call__(self, pic):
-        a = _array(pic)
+        a = np.asarray(pic) if type(pic).__module__.startswith('PIL.') else _array(pic)
         if a.ndim not in (2, 3):
             raise ValueError(f'pic should be 2/3 dimensional. Got {a.ndim} dimensions.')
         a = a[None] if a.ndim == 2 else a.transpose(2, 0, 1)
@@ -174,6 +176,14 @@ class Resize:
         return (new_short, new_long) if h <= w else (new_long, new_short)
 
     def __call__(self, img):
+        if type(img).__module__.startswith('PIL.') or \
+                (isinstance(img, np.ndarray) and img.ndim == 3):
+            from ._transforms_aug import _unpack      # an image: H x W x C array or PIL
+            a, back = _unpack(img)
+            return back(np.asarray(self._batch(a)._data))
+        return self._batch(img)
+
+    def _batch(self, img):
         a = _array(img)
         if a.ndim < 2:
             raise ValueError(f'Resize needs an image with at least 2 dims, got shape {a.shape}')
@@ -183,8 +193,6 @@ class Resize:
         if self.interpolation == 'nearest':
             return wrap(_nearest(a, oh, ow))
         return wrap(_bilinear(a, oh, ow, bool(self.antialias)))
-
-    _batch = __call__
 
     def __repr__(self):
         return f'{type(self).__name__}(size={self.size}, interpolation={self.interpolation})'
@@ -253,3 +261,11 @@ class Lambda:
 
     def __repr__(self):
         return f'{type(self).__name__}()'
+
+
+from ._transforms_aug import (CenterCrop, RandomCrop, Pad, RandomHorizontalFlip,  # noqa: E402
+                              RandomVerticalFlip, RandomResizedCrop, ColorJitter, ToPILImage,
+                              Grayscale)
+from . import transforms_functional as functional  # noqa: E402
+# ``import numtorch.vision.transforms.functional as TF`` (a submodule path, as torchvision's)
+__import__('sys').modules[__name__ + '.functional'] = functional

@@ -23,6 +23,7 @@ from .conv import Conv1d, Conv2d, ConvTranspose2d  # noqa: E402
 from .pooling import (MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool2d,  # noqa: E402
                       AdaptiveMaxPool2d)
 from .batchnorm import BatchNorm1d, BatchNorm2d  # noqa: E402
+from .syncbatchnorm import SyncBatchNorm  # noqa: E402
 from .normalization import LayerNorm, GroupNorm  # noqa: E402
 from .sparse import Embedding  # noqa: E402
 from .upsampling import Upsample, UpsamplingNearest2d  # noqa: E402
@@ -35,3 +36,39 @@ __all__ += ['Conv1d', 'Conv2d', 'ConvTranspose2d', 'MaxPool1d', 'MaxPool2d', 'Av
             'BCELoss', 'BCEWithLogitsLoss', 'KLDivLoss']
 from .rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: E402
 __all__ += ['RNNBase', 'RNN', 'LSTM', 'GRU', 'RNNCellBase', 'RNNCell', 'LSTMCell', 'GRUCell']
+__all__ += ['SyncBatchNorm']
+from .linear import NonDynamicallyQuantizableLinear  # noqa: E402,F401
+from .attention import MultiheadAttention  # noqa: E402
+from .transformer import (Transformer, TransformerEncoder, TransformerDecoder,  # noqa: E402
+                          TransformerEncoderLayer, TransformerDecoderLayer)
+__all__ += ['MultiheadAttention', 'Transformer', 'TransformerEncoder', 'TransformerDecoder',
+            'TransformerEncoderLayer', 'TransformerDecoderLayer']
+
+# Issue 13's layers.
+from .conv import Conv3d, ConvTranspose1d, ConvTranspose3d  # noqa: E402
+from .pooling import (MaxPool3d, AvgPool3d, AdaptiveAvgPool1d, AdaptiveAvgPool3d,  # noqa: E402
+                      AdaptiveMaxPool1d, AdaptiveMaxPool3d)
+from .batchnorm import BatchNorm3d  # noqa: E402
+from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d  # noqa: E402
+from .normalization import RMSNorm, LocalResponseNorm  # noqa: E402
+from .padding import *  # noqa: E402,F401,F403
+from .padding import __all__ as _padding_all  # noqa: E402
+from .pixelshuffle import PixelShuffle, PixelUnshuffle  # noqa: E402
+from .fold import Fold, Unfold  # noqa: E402
+from .distance import CosineSimilarity, PairwiseDistance  # noqa: E402
+__all__ += ['Conv3d', 'ConvTranspose1d', 'ConvTranspose3d', 'MaxPool3d', 'AvgPool3d',
+            'AdaptiveAvgPool1d', 'AdaptiveAvgPool3d', 'AdaptiveMaxPool1d', 'AdaptiveMaxPool3d',
+            'BatchNorm3d', 'InstanceNorm1d', 'InstanceNorm2d', 'InstanceNorm3d', 'RMSNorm',
+            'LocalResponseNorm', *_padding_all, 'PixelShuffle', 'PixelUnshuffle', 'Fold', 'Unfold',
+            'CosineSimilarity', 'PairwiseDistance']
+from .loss import (TripletMarginLoss, TripletMarginWithDistanceLoss, MarginRankingLoss,  # noqa: E402
+                   CosineEmbeddingLoss, HingeEmbeddingLoss, SoftMarginLoss,
+                   MultiLabelSoftMarginLoss, MultiMarginLoss, MultiLabelMarginLoss,
+                   PoissonNLLLoss, GaussianNLLLoss)
+__all__ += ['TripletMarginLoss', 'TripletMarginWithDistanceLoss', 'MarginRankingLoss',
+            'CosineEmbeddingLoss', 'HingeEmbeddingLoss', 'SoftMarginLoss',
+            'MultiLabelSoftMarginLoss', 'MultiMarginLoss', 'MultiLabelMarginLoss',
+            'PoissonNLLLoss', 'GaussianNLLLoss']
+from .loss import CTCLoss  # noqa: E402
+from .sparse import EmbeddingBag  # noqa: E402
+__all__ += ['CTCLoss', 'EmbeddingBag']

@@ -307,3 +307,7 @@ class PReLU(Module):
 
     def extra_repr(self):
         return f'num_parameters={self.num_parameters}'
+
+
+# torch defines MultiheadAttention in this module; scripts import it from here.
+from .attention import MultiheadAttention  # noqa: E402,F401

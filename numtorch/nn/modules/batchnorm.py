@@ -112,3 +112,17 @@ class BatchNorm2d(_BatchNorm):
     def _check_input_dim(self, input):
         if input.dim() != 4:
             raise ValueError(f'expected 4D input (got {input.dim()}D input)')
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization over ``(N, C, D, H, W)``, per channel.
+
+    >>> import numtorch
+    >>> from numtorch import nn
+    >>> nn.BatchNorm3d(2)(numtorch.randn(3, 2, 2, 2, 2)).shape
+    numtorch.Size([3, 2, 2, 2, 2])
+    """
+
+    def _check_input_dim(self, input):
+        if input.dim() != 5:
+            raise ValueError(f'expected 5D input (got {input.dim()}D input)')

@@ -1,9 +1,10 @@
-"""``Conv1d``, ``Conv2d``, ``ConvTranspose2d``: convolution layers with torch's parameters,
+"""``Conv1d/2d/3d``, ``ConvTranspose1d/2d/3d``: convolution layers with torch's parameters,
 initialization, padding modes and ``repr``."""
 import math
 
 from ... import _creation
 from ..._ops import conv as _conv
+from ..._ops import conv_nd as _conv_nd
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -143,7 +144,43 @@ class Conv2d(_ConvNd):
         return self._conv_forward(_conv.conv2d, input, 2)
 
 
-class ConvTranspose2d(_ConvNd):
+class _ConvTransposeNd(_ConvNd):
+    """Shared ``__init__``, ``output_size`` handling and forward of the transposed convolutions."""
+    _nd = _fn = None
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode='zeros',
+                 device=None, dtype=None):
+        if padding_mode != 'zeros':
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        super().__init__(self._nd, in_channels, out_channels, kernel_size, stride, padding,
+                         dilation, True, output_padding, groups, bias, padding_mode, dtype)
+
+    def _output_padding(self, input, output_size):
+        if output_size is None:
+            return self.output_padding
+        nd = len(self.kernel_size)
+        output_size = list(output_size)[-nd:]
+        op = []
+        for d in range(nd):
+            size = input.shape[d - nd]
+            least = ((size - 1) * self.stride[d] - 2 * self.padding[d]
+                     + self.dilation[d] * (self.kernel_size[d] - 1) + 1)
+            extra = output_size[d] - least
+            if not 0 <= extra < max(self.stride[d], self.dilation[d]):
+                raise ValueError(f'requested an output size of {output_size}, but valid sizes '
+                                 f'range from {least} to {least + self.stride[d] - 1} (for an '
+                                 f'input of {list(input.shape[-nd:])})')
+            op.append(extra)
+        return tuple(op)
+
+    def forward(self, input, output_size=None):
+        op = self._output_padding(input, output_size)
+        return self._fn(input, self.weight, self.bias, self.stride, self.padding, op, self.groups,
+                        self.dilation)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
     """Transposed 2-D convolution; weight ``(C_in, C_out/groups, kH, kW)``. ``output_size`` in
     ``forward`` picks the ``output_padding`` that gives that size.
 
@@ -153,33 +190,50 @@ class ConvTranspose2d(_ConvNd):
     >>> m(numtorch.randn(1, 4, 5, 5)).shape
     numtorch.Size([1, 2, 10, 10])
     """
+    _nd, _fn = 2, staticmethod(_conv.conv_transpose2d)
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode='zeros',
-                 device=None, dtype=None):
-        if padding_mode != 'zeros':
-            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
-        super().__init__(2, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         True, output_padding, groups, bias, padding_mode, dtype)
 
-    def _output_padding(self, input, output_size):
-        if output_size is None:
-            return self.output_padding
-        output_size = list(output_size)[-2:]
-        op = []
-        for d in range(2):
-            size = input.shape[d - 2]
-            least = ((size - 1) * self.stride[d] - 2 * self.padding[d]
-                     + self.dilation[d] * (self.kernel_size[d] - 1) + 1)
-            extra = output_size[d] - least
-            if not 0 <= extra < max(self.stride[d], self.dilation[d]):
-                raise ValueError(f'requested an output size of {output_size}, but valid sizes '
-                                 f'range from {least} to {least + self.stride[d] - 1} (for an '
-                                 f'input of {list(input.shape[2:])})')
-            op.append(extra)
-        return tuple(op)
+class Conv3d(_ConvNd):
+    """3-D convolution over ``(N, C_in, D, H, W)``; weight ``(C_out, C_in/groups, kD, kH, kW)``.
 
-    def forward(self, input, output_size=None):
-        op = self._output_padding(input, output_size)
-        return _conv.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                      op, self.groups, self.dilation)
+    >>> import numtorch
+    >>> from numtorch import nn
+    >>> m = nn.Conv3d(2, 4, 3, padding=1)
+    >>> m(numtorch.randn(1, 2, 4, 4, 4)).shape
+    numtorch.Size([1, 4, 4, 4, 4])
+    >>> m
+    Conv3d(2, 4, kernel_size=(3, 3, 3), stride=(1, 1, 1), padding=(1, 1, 1))
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode='zeros', device=None, dtype=None):
+        super().__init__(3, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         False, 0, groups, bias, padding_mode, dtype)
+
+    def forward(self, input):
+        return self._conv_forward(_conv_nd.conv3d, input, 3)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """Transposed 1-D convolution; weight ``(C_in, C_out/groups, k)``.
+
+    >>> import numtorch
+    >>> from numtorch import nn
+    >>> m = nn.ConvTranspose1d(4, 2, 3, stride=2)
+    >>> m(numtorch.randn(1, 4, 5)).shape
+    numtorch.Size([1, 2, 11])
+    >>> m
+    ConvTranspose1d(4, 2, kernel_size=(3,), stride=(2,))
+    """
+    _nd, _fn = 1, staticmethod(_conv_nd.conv_transpose1d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """Transposed 3-D convolution; weight ``(C_in, C_out/groups, kD, kH, kW)``.
+
+    >>> import numtorch
+    >>> from numtorch import nn
+    >>> nn.ConvTranspose3d(4, 2, 2, stride=2)(numtorch.randn(1, 4, 2, 3, 3)).shape
+    numtorch.Size([1, 2, 4, 6, 6])
+    """
+    _nd, _fn = 3, staticmethod(_conv_nd.conv_transpose3d)

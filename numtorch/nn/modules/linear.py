@@ -1,4 +1,5 @@
-"""``Identity``, ``Linear``, ``Bilinear``: fully connected layers with torch's initialization."""
+"""``Identity``, ``Linear`` (and ``NonDynamicallyQuantizableLinear``), ``Bilinear``: fully
+connected layers with torch's initialization."""
 import math
 
 from ... import _dtype
@@ -72,6 +73,19 @@ class Linear(Module):
     def extra_repr(self):
         return (f'in_features={self.in_features}, out_features={self.out_features}, '
                 f'bias={self.bias is not None}')
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """A ``Linear`` under another name: torch uses it for ``MultiheadAttention.out_proj`` (to keep
+    its quantization tools off it), and scripts subclass it, so it lives where torch's does.
+
+    >>> from numtorch.nn.modules.linear import NonDynamicallyQuantizableLinear
+    >>> NonDynamicallyQuantizableLinear(2, 3)
+    NonDynamicallyQuantizableLinear(in_features=2, out_features=3, bias=True)
+    """
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__(in_features, out_features, bias=bias, device=device, dtype=dtype)
 
 
 class Bilinear(Module):

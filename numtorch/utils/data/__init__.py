@@ -15,8 +15,10 @@ from .sampler import (Sampler, SequentialSampler, RandomSampler, SubsetRandomSam
 from ._collate import default_collate, default_convert
 from ._worker import get_worker_info, WorkerInfo
 from .dataloader import DataLoader
+from . import distributed  # noqa: F401
+from .distributed import DistributedSampler
 
 __all__ = ['Dataset', 'IterableDataset', 'TensorDataset', 'Subset', 'ConcatDataset',
            'ChainDataset', 'random_split', 'Sampler', 'SequentialSampler', 'RandomSampler',
            'SubsetRandomSampler', 'WeightedRandomSampler', 'BatchSampler', 'default_collate',
-           'default_convert', 'get_worker_info', 'WorkerInfo', 'DataLoader']
+           'default_convert', 'get_worker_info', 'WorkerInfo', 'DataLoader', 'DistributedSampler']

@@ -1,0 +1,255 @@
+"""``GradScaler``: loss scaling for mixed precision, torch's state machine and state dict.
+
+``GradScaler('cuda')`` (the default, and ``torch.cuda.amp.GradScaler``) on a machine without
+CUDA is disabled with torch's warning: ``scale`` returns its input, ``step`` just steps,
+``update``/``unscale_`` do nothing, ``state_dict()`` is ``{}``, ``get_scale()`` is 1.0.
+``GradScaler('cpu')`` is enabled as in torch: gradients are unscaled, a step with an inf/NaN
+gradient is skipped, and the scale backs off / grows on torch's schedule.
+"""
+import warnings
+from collections import defaultdict
+from enum import Enum
+
+import numpy as np
+
+from .._tensor import Tensor
+from .._ops._apply import wrap
+
+__all__ = ['GradScaler', 'OptState']
+
+
+class OptState(Enum):
+    READY = 0
+    UNSCALED = 1
+    STEPPED = 2
+
+
+def _refresh_per_optimizer_state():
+    return {'stage': OptState.READY, 'found_inf_per_device': {}}
+
+
+class GradScaler:
+    """Scale the loss, unscale the gradients, skip steps that overflowed.
+
+    >>> import numtorch
+    >>> w = numtorch.ones(2, requires_grad=True)
+    >>> opt = numtorch.optim.SGD([w], lr=0.1)
+    >>> scaler = numtorch.amp.GradScaler('cpu', init_scale=4.0)
+    >>> scaler.scale((w * w).sum()).backward(); w.grad
+    tensor([8., 8.])
+    >>> scaler.step(opt); scaler.update(); w
+    tensor([0.8000, 0.8000], requires_grad=True)
+    """
+
+    def __init__(self, device='cuda', init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5,
+                 growth_interval=2000, enabled=True):
+        self._device = device
+        self._enabled = enabled
+        if self._device == 'cuda' and enabled:
+            warnings.warn('torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  '
+                          'Disabling.', stacklevel=2)
+            self._enabled = False
+        if self._enabled:
+            if growth_factor <= 1.0:
+                raise AssertionError('The growth factor must be > 1.0.')
+            if backoff_factor >= 1.0:
+                raise AssertionError('The backoff factor must be < 1.0.')
+            self._init_scale = init_scale
+            self._scale = None
+            self._growth_factor = growth_factor
+            self._backoff_factor = backoff_factor
+            self._growth_interval = growth_interval
+            self._init_growth_tracker = 0
+            self._growth_tracker = None
+            self._per_optimizer_states = defaultdict(_refresh_per_optimizer_state)
+
+    def _lazy_init_scale_growth_tracker(self):
+        self._scale = wrap(np.full((), self._init_scale, np.float32))
+        self._growth_tracker = wrap(np.full((), self._init_growth_tracker, np.int32))
+
+    def scale(self, outputs):
+        """``outputs * scale`` (a tensor, or tensors nested in lists/tuples)."""
+        if not self._enabled:
+            return outputs
+        if self._scale is None:
+            self._lazy_init_scale_growth_tracker()
+
+        def apply(v):
+            if isinstance(v, Tensor):
+                return v * self._scale.to(v.dtype) if v.is_floating_point() else v * self._scale
+            if isinstance(v, (list, tuple)):
+                return type(v)(apply(x) for x in v)
+            raise ValueError('outputs must be a Tensor or an iterable of Tensors')
+        return apply(outputs)
+
+    def unscale_(self, optimizer):
+        """Divide the gradients of ``optimizer``'s parameters by the scale (once per step) and
+        record whether any is inf/NaN."""
+        if not self._enabled:
+            return
+        self._check_scale_growth_tracker('unscale_')
+        state = self._per_optimizer_states[id(optimizer)]
+        if state['stage'] is OptState.UNSCALED:
+            raise RuntimeError('unscale_() has already been called on this optimizer since the '
+                               'last update().')
+        if state['stage'] is OptState.STEPPED:
+            raise RuntimeError('unscale_() is being called after step().')
+        inv_scale = np.float32(1.0 / np.float64(self._scale._data))
+        found = False
+        for group in optimizer.param_groups:
+            for p in group['params']:
+                if p.grad is None:
+                    continue
+                g = p.grad._data
+                if g.dtype == np.float16:
+                    raise ValueError('Attempting to unscale FP16 gradients.')
+                g *= inv_scale
+                found = found or not bool(np.isfinite(g).all())
+                p.grad._vc[0] += 1
+        state['found_inf_per_device'] = {'cpu': wrap(np.array(float(found), np.float32))}
+        state['stage'] = OptState.UNSCALED
+
+    def _check_scale_growth_tracker(self, funcname):
+        if self._scale is None:
+            raise AssertionError(f'Attempted {funcname} but _scale is None.  This may indicate '
+                                 'your script did not use scaler.scale(loss or outputs) earlier '
+                                 'in the iteration.')
+
+    def step(self, optimizer, *args, **kwargs):
+        """``optimizer.step()`` unless the gradients had an inf/NaN (unscaling them first if
+        ``unscale_`` was not called); returns what ``step`` returned, or None if skipped."""
+        if not self._enabled:
+            return optimizer.step(*args, **kwargs)
+        if 'closure' in kwargs:
+            raise RuntimeError('Closure use is not currently supported if GradScaler is enabled.')
+        self._check_scale_growth_tracker('step')
+        state = self._per_optimizer_states[id(optimizer)]
+        if state['stage'] is OptState.STEPPED:
+            raise RuntimeError('step() has already been called since the last update().')
+        if state['stage'] is OptState.READY:
+            self.unscale_(optimizer)
+        if len(state['found_inf_per_device']) == 0:
+            raise AssertionError('No inf checks were recorded for this optimizer.')
+        retval = None
+        if not sum(float(v) for v in state['found_inf_per_device'].values()):
+            retval = optimizer.step(*args, **kwargs)
+        state['stage'] = OptState.STEPPED
+        return retval
+
+    def update(self, new_scale=None):
+        """Back off the scale after a skipped step, grow it after ``growth_interval`` clean
+        ones (or set it to ``new_scale``)."""
+        if not self._enabled:
+            return
+        self._check_scale_growth_tracker('update')
+        if new_scale is not None:
+            if isinstance(new_scale, float):
+                self._scale._data[...] = new_scale
+            else:
+                reason = ('new_scale should be a float or a 1-element torch.cuda.FloatTensor or '
+                          'torch.FloatTensor with requires_grad=False.')
+                if not (isinstance(new_scale, Tensor) and new_scale.numel() == 1 and
+                        new_scale.dtype == self._scale.dtype and not new_scale.requires_grad):
+                    raise AssertionError(reason)
+                self._scale._data[...] = new_scale._data.reshape(())
+        else:
+            found_infs = [v for s in self._per_optimizer_states.values()
+                          for v in s['found_inf_per_device'].values()]
+            if len(found_infs) == 0:
+                raise AssertionError('No inf checks were recorded prior to update.')
+            found_inf = sum(float(v) for v in found_infs)
+            scale, tracker = self._scale._data, self._growth_tracker._data
+            if found_inf:
+                scale *= np.float32(self._backoff_factor)
+                tracker[...] = 0
+            else:
+                successful = int(tracker) + 1
+                if successful == self._growth_interval:
+                    new = scale * np.float32(self._growth_factor)
+                    if np.isfinite(new):
+                        scale[...] = new
+                    tracker[...] = 0
+                else:
+                    tracker[...] = successful
+        self._per_optimizer_states = defaultdict(_refresh_per_optimizer_state)
+
+    def _get_scale_async(self):
+        return self._scale
+
+    def get_scale(self):
+        """The current scale as a Python float (1.0 when disabled)."""
+        if not self._enabled:
+            return 1.0
+        return self._init_scale if self._scale is None else float(self._scale._data)
+
+    def get_growth_factor(self):
+        """The factor the scale grows by."""
+        return self._growth_factor
+
+    def set_growth_factor(self, new_factor):
+        """Set the growth factor."""
+        self._growth_factor = new_factor
+
+    def get_backoff_factor(self):
+        """The factor the scale backs off by."""
+        return self._backoff_factor
+
+    def set_backoff_factor(self, new_factor):
+        """Set the backoff factor."""
+        self._backoff_factor = new_factor
+
+    def get_growth_interval(self):
+        """How many clean steps before the scale grows."""
+        return self._growth_interval
+
+    def set_growth_interval(self, new_interval):
+        """Set the growth interval."""
+        self._growth_interval = new_interval
+
+    def _get_growth_tracker(self):
+        if not self._enabled:
+            return 0
+        return self._init_growth_tracker if self._growth_tracker is None else \
+            int(self._growth_tracker._data)
+
+    def is_enabled(self):
+        """Whether the scaler is active (False for a CUDA scaler without CUDA)."""
+        return self._enabled
+
+    def state_dict(self):
+        """``{'scale', 'growth_factor', 'backoff_factor', 'growth_interval',
+        '_growth_tracker'}`` when enabled, ``{}`` when disabled (torch's layout)."""
+        if self._enabled:
+            return {'scale': self.get_scale(), 'growth_factor': self._growth_factor,
+                    'backoff_factor': self._backoff_factor,
+                    'growth_interval': self._growth_interval,
+                    '_growth_tracker': self._get_growth_tracker()}
+        return {}
+
+    def load_state_dict(self, state_dict):
+        """Restore from ``state_dict()``."""
+        if not self._enabled:
+            return
+        if len(state_dict) == 0:
+            raise RuntimeError('The source state dict is empty, possibly because it was saved '
+                               'from a disabled instance of GradScaler.')
+        self._init_scale = state_dict['scale']
+        if self._scale is not None:
+            self._scale._data[...] = state_dict['scale']
+        self._growth_factor = state_dict['growth_factor']
+        self._backoff_factor = state_dict['backoff_factor']
+        self._growth_interval = state_dict['growth_interval']
+        self._init_growth_tracker = state_dict['_growth_tracker']
+        if self._growth_tracker is not None:
+            self._growth_tracker._data[...] = state_dict['_growth_tracker']
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        if self._enabled:
+            state['_per_optimizer_states'] = None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if self._enabled:
+            self._per_optimizer_states = defaultdict(_refresh_per_optimizer_state)
