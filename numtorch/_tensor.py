@@ -390,16 +390,6 @@ class Tensor:
             return self
         return _apply.unary(_ToDevice, self, dev)
 
-    def pin_memory(self, device=None):
-        """A copy in page-locked host memory (on numtorch: a CPU copy); needs CUDA, as torch."""
-        from . import cuda
-        if not cuda.is_available():
-            raise RuntimeError('Cannot access accelerator device when none is available.')
-        return self.cpu().clone() if self._data.__class__ is np.ndarray else self.cpu()
-
-    def is_pinned(self, device=None):
-        return False
-
     def to(self, *args, **kwargs):
         """Cast and/or move: ``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``.
 
