@@ -163,7 +163,7 @@ class _Sampled(graph.Node):
         self.shapes = shapes
 
     def backward(self, g):
-        return tuple(np.zeros_like(g, shape=s) for s in self.shapes)   # on g's device
+        return tuple(self.xp.zeros_like(g, shape=s) for s in self.shapes)   # on g's device
 
 
 def _record(out, name, inputs):
@@ -451,7 +451,7 @@ class _Refill(graph.Node):
         self._name = name
 
     def backward(self, g):
-        return (np.zeros_like(g),)   # dispatches to g's device (NumPy's array protocols)
+        return (self.xp.zeros_like(g),)   # dispatches to g's device (NumPy's array protocols)
 
 
 def _fill(t, data, name):

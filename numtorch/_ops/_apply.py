@@ -133,6 +133,13 @@ def multi(cls, x, *args):
     return outs
 
 
+def bind(node, arr):
+    """Give a node built outside the helpers above the namespace of its first input array."""
+    if arr.__class__ is not ndarray and arr.__class__ in _BY_ARRAY:
+        node.xp = namespace(arr)
+    return node
+
+
 def same_device(*arrays):
     """``arrays`` if they live on one device; a 0-dim CPU array joins the others' device (torch
     allows CPU scalars in device ops); else torch's RuntimeError naming the two devices."""

@@ -8,7 +8,7 @@ from .._backend import xp
 from .._dtype import result_type, from_numpy_dtype, scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
-from ._apply import unary, binary, unbroadcast, float_dtype, wrap, raise_if_unbroadcastable
+from ._apply import bind, unary, binary, unbroadcast, float_dtype, wrap, raise_if_unbroadcastable
 from . import _apply
 from .elementwise import _inplace
 from .._backend import ARRAYS
@@ -207,6 +207,7 @@ def _multi(cls, xs, extra=(), dtype=None):
     arrs = [x._data.astype(dtype, copy=False) if isinstance(x, T) else x for x in xs]
     node = cls()
     try:
+        bind(node, arrs[0])
         out = wrap(node.forward(*arrs, *extra))
     except ValueError:
         raise_if_unbroadcastable(*(a.shape for a in arrs if (a.__class__ is ndarray or a.__class__ in ARRAYS)))
@@ -349,6 +350,7 @@ def where(condition, input=None, other=None):
     node = Where()
     cd = condition._data
     try:
+        bind(node, cd)
         out = node.forward(cd, *arrs)
     except ValueError:
         raise_if_unbroadcastable(cd.shape, *(a.shape for a in arrs if (a.__class__ is ndarray or a.__class__ in ARRAYS)))

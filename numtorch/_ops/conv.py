@@ -185,8 +185,8 @@ class Convolution(Node):
         w2 = w.reshape(O, -1)
         rows, L = w2.shape[1] * groups, geo.Ho * geo.Wc
         B = geo.chunk(rows, x.itemsize)
-        scratch = xp.empty(rows * min(B, N) * L, x.dtype)
-        y = xp.empty((N, O, geo.Ho, geo.Wo), xp.result_type(x, w))
+        scratch = self.xp.empty(rows * min(B, N) * L, x.dtype)
+        y = self.xp.empty((N, O, geo.Ho, geo.Wo), xp.result_type(x, w))
         for n0 in range(0, N, B):
             n = min(B, N - n0)
             cols = geo.im2col(buf[:, n0:n0 + n], scratch[:rows * n * L])
@@ -210,13 +210,13 @@ class Convolution(Node):
         g = g.reshape(N, O, geo.Ho, geo.Wo)
         g2 = geo.to_cn(g)                                        # (O, N*Ho*Wc)
         need_x, need_w = nf[0] is not None, nf[1] is not None
-        gw = xp.zeros((G, w.shape[1] * geo.kh * geo.kw, O // G), g.dtype) if need_w else None
-        gbuf = xp.zeros((C, N, geo.F), g.dtype) if need_x else None
+        gw = self.xp.zeros((G, w.shape[1] * geo.kh * geo.kw, O // G), g.dtype) if need_w else None
+        gbuf = self.xp.zeros((C, N, geo.F), g.dtype) if need_x else None
         # (C*kk, O/G) per group: the transposed weight that maps output grads to im2col grads
         wt = w.reshape(G, O // G, -1).transpose(0, 2, 1).reshape(-1, O // G)
         rows, L = C * geo.kh * geo.kw, geo.Ho * geo.Wc
         B = geo.chunk(rows, g.itemsize)
-        scratch = xp.empty(rows * min(B, N) * L, buf.dtype) if need_w else None
+        scratch = self.xp.empty(rows * min(B, N) * L, buf.dtype) if need_w else None
         for n0 in range(0, N, B):
             n = min(B, N - n0)
             gc = g2[:, n0 * L:(n0 + n) * L]

@@ -98,7 +98,7 @@ class Div(Node):
     def backward(self, g):
         if self._name == 'DivBackward2':   # floor / trunc division: piecewise constant
             sa, sb = self.shapes
-            return xp.zeros(sa, g.dtype), None if sb is None else xp.zeros(sb, g.dtype)
+            return self.xp.zeros(sa, g.dtype), None if sb is None else self.xp.zeros(sb, g.dtype)
         if self.saved:
             a, b = self.saved
             return unbroadcast(g / b, a.shape), unbroadcast(-g * a / (b * b), b.shape)
@@ -186,7 +186,7 @@ class Pow(Node):
         a, = self.saved
         p = self.scalar
         if p == 0:
-            return xp.zeros_like(g), None
+            return self.xp.zeros_like(g), None
         return g * p * a ** (p - 1), None
 
 
@@ -216,7 +216,7 @@ class RPow(Node):
     def backward(self, g):
         out, = self.saved
         if self.scalar == 0:
-            return xp.zeros_like(g), None
+            return self.xp.zeros_like(g), None
         return g * out * math.log(self.scalar), None
 
 

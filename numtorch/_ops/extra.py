@@ -138,7 +138,7 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
 class Rot90(Node):
     def forward(self, a, k, axes):
         self.k, self.axes = k, axes
-        return np.ascontiguousarray(np.rot90(a, k, axes))
+        return self.xp.ascontiguousarray(np.rot90(a, k, axes))
 
     def backward(self, g):
         return np.rot90(g, -self.k, self.axes)
@@ -225,7 +225,7 @@ class Xlogy(Node):
             a = a.astype(float_dtype(a.dtype))
         b = b.astype(a.dtype, copy=False) if (b.__class__ is ndarray or b.__class__ in ARRAYS) else b
         self.saved = (a, b)
-        return _xlogy(a, np.asarray(b, a.dtype))
+        return _xlogy(a, self.xp.asarray(b, a.dtype))
 
     def backward(self, g):
         a, b = self.saved
@@ -278,7 +278,7 @@ class Logcumsumexp(Node):
         # negative parts of g separately so nothing overflows (torch's formula).
         a, out = self.saved
         ax = self.axis
-        res = np.zeros_like(a)
+        res = self.xp.zeros_like(a)
         with np.errstate(divide='ignore'):
             for part, sign in ((np.maximum(g, 0), 1), (np.maximum(-g, 0), -1)):
                 lw = np.log(part) - out

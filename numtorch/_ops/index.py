@@ -8,7 +8,7 @@ from .._backend import xp
 from .._dtype import scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
-from ._apply import view as view_op, unary, unbroadcast
+from ._apply import bind, view as view_op, unary, unbroadcast
 from . import _apply
 from .._backend import ARRAYS, is_array, ndarray
 
@@ -70,7 +70,7 @@ class Index(Node):
             raise IndexError(_torch_msg(e, a.shape, index)) from None
 
     def backward(self, g):
-        full = xp.zeros(self.shape, self.dtype)
+        full = self.xp.zeros(self.shape, self.dtype)
         if self.advanced:
             xp.add.at(full, self.index, g)
         else:
@@ -201,6 +201,7 @@ def setitem(input, index, value):
     node = IndexPut()
     if isinstance(value, Tensor) and vd.dtype != input._data.dtype:
         vd = vd.astype(input._data.dtype)
+    bind(node, input._data)
     node.forward(input._data, vd, index)
     input._vc[0] += 1
     node.edges = (_edge_of(input), _edge_of(value))
@@ -264,7 +265,7 @@ def _mask(mask, fname):
 class MaskedFill(Node):
     def forward(self, a, mask, value):
         self.shape, self.mask = a.shape, mask
-        return xp.where(mask, xp.asarray(value).astype(a.dtype), a)
+        return xp.where(mask, self.xp.asarray(value).astype(a.dtype), a)
 
     def backward(self, g):
         return unbroadcast(xp.where(self.mask, 0, g), self.shape)
@@ -280,7 +281,7 @@ class MaskedFillT(Node):
         return xp.where(mask, v.astype(a.dtype), a)
 
     def backward(self, g):
-        gv = xp.asarray(xp.where(self.mask, g, 0).sum()).astype(self.vdt)
+        gv = self.xp.asarray(xp.where(self.mask, g, 0).sum()).astype(self.vdt)
         return unbroadcast(xp.where(self.mask, 0, g), self.shape), gv
 
 
@@ -320,7 +321,7 @@ class MaskedSelect(Node):
         return xp.broadcast_to(a, shape)[self.mask]
 
     def backward(self, g):
-        z = xp.zeros(self.bshape, g.dtype)
+        z = self.xp.zeros(self.bshape, g.dtype)
         z[self.mask] = g
         return unbroadcast(z, self.shape)
 

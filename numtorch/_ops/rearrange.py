@@ -41,7 +41,7 @@ class Cat(Node):
         out, start, idx = [], 0, [slice(None)] * g.ndim
         for n, dt in self.meta:
             if n is None:   # a skipped legacy empty tensor
-                out.append(xp.zeros((0,), dt))
+                out.append(self.xp.zeros((0,), dt))
                 continue
             idx[self.dim] = slice(start, start + n)
             out.append(g[tuple(idx)].astype(dt, copy=False))
@@ -365,9 +365,9 @@ class DiagCopy(Node):
         return xp.diagonal(a, k).copy()
 
     def backward(self, g):
-        z = xp.zeros(self.shape, g.dtype)
+        z = self.xp.zeros(self.shape, g.dtype)
         n = g.shape[0]
-        r = xp.arange(n)
+        r = self.xp.arange(n)
         z[r + max(-self.k, 0), r + max(self.k, 0)] = g
         return z
 

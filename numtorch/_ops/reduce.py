@@ -10,7 +10,7 @@ from .._backend import xp
 from .._dtype import scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
-from ._apply import unary, wrap
+from ._apply import bind, unary, wrap
 from .. import return_types
 
 
@@ -186,7 +186,7 @@ class MaxAll(Node):
 
     def backward(self, g):
         a, = self.saved
-        mask = _ties(a, xp.asarray(self.out))
+        mask = _ties(a, self.xp.asarray(self.out))
         return mask * (g / mask.sum())
 
 
@@ -241,7 +241,7 @@ class SelectAlong(Node):
             return g
         if not self.keepdim:
             g = xp.expand_dims(g, self.axis)
-        out = xp.zeros(self.shape, g.dtype)
+        out = self.xp.zeros(self.shape, g.dtype)
         if self.accumulate:
             xp.add.at(out, _full_index(self.idx, self.axis), g)
         else:
@@ -270,7 +270,7 @@ class MaxDim(SelectAlong):
         self.shape, self.keepdim = a.shape, keepdim
         if a.ndim == 0:
             self.axis = None
-            return a.copy(), xp.zeros((), xp.int64)
+            return a.copy(), self.xp.zeros((), xp.int64)
         if a.shape[axis] == 0:
             raise IndexError(f'{self.label}(): Expected reduction dim {axis} to have non-zero size.')
         idx = self.arg(a, axis, keepdims=True)
@@ -295,7 +295,7 @@ class MedianAll(Node):
 
     def forward(self, a):
         if a.size == 0:
-            return xp.array(xp.nan, a.dtype) if a.dtype.kind == 'f' else xp.zeros((), a.dtype)
+            return self.xp.array(xp.nan, a.dtype) if a.dtype.kind == 'f' else self.xp.zeros((), a.dtype)
         flat = a.reshape(-1)
         k = (flat.size - 1) // 2
         out = xp.partition(flat, k)[k]
@@ -303,11 +303,11 @@ class MedianAll(Node):
             out = a.dtype.type(xp.nan)
         self.saved = (a,)
         self.out = out
-        return xp.asarray(out)
+        return self.xp.asarray(out)
 
     def backward(self, g):
         a, = self.saved
-        mask = _ties(a, xp.asarray(self.out))
+        mask = _ties(a, self.xp.asarray(self.out))
         return mask * (g / mask.sum())
 
 
@@ -329,6 +329,7 @@ class MedianDim(MaxDim):
 def _values_indices(cls, x, kind, *args):
     """Run a (values, indices) node: only ``values`` joins the graph, as in torch."""
     node = cls()
+    bind(node, x._data)
     v, i = node.forward(x._data, *args)
     out = wrap(v)
     if x._rg and _enabled[0]:

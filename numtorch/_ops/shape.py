@@ -249,7 +249,7 @@ class Contiguous(Node):
     _name = 'CloneBackward0'
 
     def forward(self, a):
-        return xp.ascontiguousarray(a)
+        return self.xp.ascontiguousarray(a)
 
     def backward(self, g):
         return g
@@ -525,7 +525,7 @@ class Diagonal(Node):
         return _diag_view(a, offset, d1, d2)
 
     def backward(self, g):
-        z = xp.zeros(self.shape, g.dtype)
+        z = self.xp.zeros(self.shape, g.dtype)
         _diag_view(z, *self.args)[...] = g
         return z
 
