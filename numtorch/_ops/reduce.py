@@ -10,7 +10,7 @@ from .._backend import xp
 from .._dtype import scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
-from ._apply import bind, unary, wrap
+from ._apply import bind, unary, wrap, ndarray
 from .. import return_types
 
 
@@ -179,7 +179,8 @@ class MaxAll(Node):
     def forward(self, a):
         if not a.size:
             _reduced_empty(self.label, a, None)
-        out = self.fn(a)
+        # the NumPy method is fast on the CPU; device arrays have their own method of that name
+        out = self.fn(a) if a.__class__ is ndarray else getattr(a, self.fn.__name__)()
         self.saved = (a,)
         self.out = out
         return out
@@ -203,7 +204,8 @@ class Amax(Node):
 
     def forward(self, a, axes, keepdim):
         _reduced_empty(self.label, a, axes)
-        out_k = self.fn(a, axis=axes, keepdims=True)
+        out_k = (self.fn(a, axis=axes, keepdims=True) if a.__class__ is ndarray
+                 else getattr(a, self.fn.__name__)(axis=axes, keepdims=True))
         self.saved = (a, out_k)
         self.axes, self.keepdim = axes, keepdim
         if keepdim or a.ndim == 0:
@@ -273,7 +275,8 @@ class MaxDim(SelectAlong):
             return a.copy(), self.xp.zeros((), xp.int64)
         if a.shape[axis] == 0:
             raise IndexError(f'{self.label}(): Expected reduction dim {axis} to have non-zero size.')
-        idx = self.arg(a, axis, keepdims=True)
+        idx = (self.arg(a, axis, keepdims=True) if a.__class__ is ndarray
+               else getattr(a, self.arg.__name__)(axis, keepdims=True))
         # max/argmax agree, NaN included (both pick the first NaN), and max is cheaper than a gather
         vals = xp.take_along_axis(a, idx, axis) if self.red is None else self.red(a, axis, None, True)
         self.axis, self.idx = axis, idx

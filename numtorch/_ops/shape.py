@@ -64,7 +64,10 @@ class Permute(Node):
         return a.transpose(dims)
 
     def backward(self, g):
-        return g.transpose(xp.argsort(self.dims))
+        inv = [0] * len(self.dims)   # the inverse permutation, in Python (no host array)
+        for i, d in enumerate(self.dims):
+            inv[d] = i
+        return g.transpose(inv)
 
 
 class Transpose(Node):
