@@ -207,3 +207,99 @@ def test_save_load_map_location(cuda, tmp_path):
         "map_location=torch.device('cpu') to map your storages to the CPU.")
     buf.seek(0)
     assert numtorch.load(buf, map_location='cpu')['w'].tolist() == [0., 1., 2., 3.]
+
+
+# ----------------------------------------------------------------------------- training
+def _train(dev, opt_cls):
+    numtorch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.LayerNorm(16), nn.Linear(16, 3))
+    net.to(dev)
+    opt = opt_cls(net.parameters(), lr=0.05)
+    x = numtorch.randn(8, 6).to(dev)
+    y = numtorch.tensor([0, 1, 2, 0, 1, 2, 0, 1]).to(dev)
+    losses = []
+    for _ in range(3):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(net(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses, [stand_in.to_host(p).copy() for p in net.parameters()], opt
+
+
+@pytest.mark.parametrize('opt_cls', [numtorch.optim.SGD, numtorch.optim.Adam,
+                                     numtorch.optim.AdamW, numtorch.optim.RMSprop,
+                                     numtorch.optim.Adagrad])
+def test_training_on_the_device_matches_the_cpu_bit_for_bit(cuda, opt_cls):
+    cpu_losses, cpu_params, _ = _train('cpu', opt_cls)
+    stand_in.transfers.update(h2d=0, d2h=0)
+    losses, params, opt = _train('cuda', opt_cls)
+    assert losses == cpu_losses
+    assert all(np.array_equal(a, b) for a, b in zip(params, cpu_params))
+    # the only copies back: per step, loss.item() and cross_entropy's target-range check (one
+    # sync; torch's CUDA kernel asserts on the device instead)
+    assert stand_in.transfers['d2h'] == 3 * 2
+    for p in opt.param_groups[0]['params']:
+        for k, v in opt.state.get(p, {}).items():
+            if isinstance(v, numtorch.Tensor) and k != 'step':
+                assert v.is_cuda, k   # optimizer state lives on the parameter's device
+
+
+# ----------------------------------------------------------------------------- D2L 5.6 (GPUs)
+D2L = '''
+import numtorch as torch
+from numtorch import nn
+from numtorch.testing import stand_in
+stand_in.enable()
+print(torch.device('cpu'), torch.device('cuda'), torch.device('cuda:1'))
+print(torch.cuda.device_count())
+def try_gpu(i=0):
+    if torch.cuda.device_count() >= i + 1:
+        return torch.device(f'cuda:{i}')
+    return torch.device('cpu')
+def try_all_gpus():
+    devices = [torch.device(f'cuda:{i}') for i in range(torch.cuda.device_count())]
+    return devices if devices else [torch.device('cpu')]
+print(try_gpu(), try_gpu(10), try_all_gpus())
+x = torch.tensor([1, 2, 3])
+print(x.device)
+X = torch.ones(2, 3, device=try_gpu())
+print(X)
+Y = torch.rand(2, 3, device=try_gpu(1))
+print(Y.device)
+try:
+    Z = X.cuda(1)
+except RuntimeError as e:
+    print('RuntimeError:', str(e).splitlines()[0])
+Z = X.cuda(0)
+print(Z.cuda(0) is Z)
+net = nn.Sequential(nn.LazyLinear(1))
+net = net.to(device=try_gpu())
+print(net(X).shape, net(X).device)
+print(net[0].weight.data.device)
+'''
+
+# What torch prints for that code on a machine with one GPU (torch's CUDA error text for an
+# invalid ordinal; the rest is torch's repr of devices and of a cuda:0 tensor).
+D2L_TORCH = '''cpu cuda cuda:1
+1
+cuda:0 cpu [device(type='cuda', index=0)]
+cpu
+tensor([[1., 1., 1.],
+        [1., 1., 1.]], device='cuda:0')
+cpu
+RuntimeError: CUDA error: invalid device ordinal
+True
+torch.Size([2, 1]) cuda:0
+cuda:0
+'''
+
+
+def test_d2l_use_gpu_section_on_the_stand_in():
+    out = subprocess.run([sys.executable, '-c', D2L], cwd=ROOT, capture_output=True, text=True,
+                         env=dict(os.environ, PYTHONPATH=ROOT))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.replace('numtorch.Size', 'torch.Size') == D2L_TORCH
+    # the device reprs are torch's own
+    assert repr(numtorch.device('cuda', 0)) == repr(torch.device('cuda', 0))
+    assert str(numtorch.device('cuda:1')) == str(torch.device('cuda:1'))

@@ -144,7 +144,10 @@ class NllLoss(Node):
             logp = x
         valid = t != ignore_index
         ts = xp.where(valid, t, 0).astype(xp.int64)
-        if ts.size and (ts.min() < 0 or ts.max() >= C):
+        # A clear error, never a silent wrong answer; on a device this is one sync (torch's
+        # CUDA kernel asserts on the device instead).
+        if ts.size and ((ts.min() < 0 or ts.max() >= C) if ts.__class__ is np.ndarray
+                        else ((ts < 0) | (ts >= C)).any()):
             bad = t[valid & ((t < 0) | (t >= C))].ravel()[0]
             raise IndexError(f'Target {bad} is out of bounds.')
         wi = (w[ts] if w is not None else self.xp.ones(ts.shape, x.dtype)) * valid
@@ -168,7 +171,10 @@ class NllLoss(Node):
         logp, ts, wi, valid, w = self.saved
         reduction, denom, smoothing, log_softmax = self.meta
         C = logp.shape[1]
-        if reduction == 'mean':
+        if reduction == 'mean' and not isinstance(denom, np.generic):   # device: no sync
+            with np.errstate(invalid='ignore', divide='ignore'):
+                coef = xp.where(denom != 0, g / denom, g * 0)
+        elif reduction == 'mean':
             coef = g / denom if denom else g * 0     # all targets ignored: zero gradient
         else:
             coef = g

@@ -451,6 +451,8 @@ class Module(_hooks.HookRegistration):
                 module._apply(fn)
         with no_grad():
             for key, param in self._parameters.items():
+                if param is not None and is_lazy(param):
+                    param.__dict__.setdefault('_pending', []).append(fn)   # at materialize
                 if param is None or is_lazy(param):
                     continue
                 new = fn(param)
@@ -461,6 +463,8 @@ class Module(_hooks.HookRegistration):
                     if g is not param.grad:
                         param.grad._data = g._data
             for key, buf in self._buffers.items():
+                if buf is not None and is_lazy(buf):
+                    buf.__dict__.setdefault('_pending', []).append(fn)
                 if buf is not None and not is_lazy(buf):
                     self._buffers[key] = fn(buf)
         return self
