@@ -142,10 +142,52 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     return _finish(data, requires_grad, device)
 
 
+def _fma(a, b, c):
+    """``a * b + c`` rounded once (a fused multiply-add, as torch's compiled kernels do), in
+    float64 arrays: the product's rounding error is recovered exactly (Dekker's two-product)."""
+    p = a * b
+    split = 134217729.0   # 2**27 + 1
+    ah = a * split
+    ah = ah - (ah - a)
+    bh = b * split
+    bh = bh - (bh - b)
+    err = ((ah * bh - p) + ah * (b - bh) + (a - ah) * bh) + (a - ah) * (b - bh)
+    s = p + c
+    bb = s - p
+    return s + ((p - (s - bb)) + (c - bb) + err)
+
+
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
-    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
-    return _finish(_on(device).linspace(start, end, int(steps)).astype(_dt(dtype)), requires_grad,
-                   device)
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive, bit for bit torch's.
+
+    >>> import numtorch
+    >>> numtorch.linspace(-1, 1, 20)[5].item()
+    -0.4736841917037964
+    """
+    steps = int(steps)
+    if steps < 0:
+        raise RuntimeError('number of steps must be non-negative')
+    np_dt = _dt(dtype)
+    if np_dt.kind == 'c' or steps <= 1:
+        return _finish(xp.linspace(start, end, steps).astype(np_dt), requires_grad, device)
+    start, end = (v.item() if hasattr(v, 'item') else v for v in (start, end))
+    # torch's formula: the first half steps up from ``start``, the second half down from
+    # ``end`` (so both ends are exact), each value one fused multiply-add; integer dtypes step
+    # in float64 and truncate. Computed in float64 then rounded once to float32.
+    s = float(xp.asarray(start).astype(np_dt))
+    e = float(xp.asarray(end).astype(np_dt))
+    if np_dt.kind == 'f' and np_dt.itemsize < 8:
+        step = float(xp.float32((xp.float32(e) - xp.float32(s)) / xp.float32((steps - 1))))
+    else:
+        step = (e - s) / (steps - 1)
+    i = xp.arange(steps, dtype=xp.float64)
+    half = steps // 2
+    out = xp.concatenate([_fma(xp.full(half, step), i[:half], xp.full(half, s)),
+                          _fma(xp.full(steps - half, -step), steps - 1 - i[half:],
+                               xp.full(steps - half, e))])
+    if np_dt.kind in 'iu':
+        out = xp.trunc(out)
+    return _finish(out.astype(np_dt), requires_grad, device)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):

@@ -135,8 +135,9 @@ def to_dtype(d):
     return from_numpy_dtype(d)
 
 
-def promote_types(a, b):
+def promote_types(type1, type2):
     """torch.promote_types: the smallest dtype both can be cast to, floats beating integers."""
+    a, b = type1, type2
     if a is b:
         return a
     if a._category != b._category:

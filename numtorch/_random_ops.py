@@ -32,6 +32,11 @@ _CTYPE = {'uint8': 'unsigned char', 'int8': 'signed char', 'int16': 'short', 'in
           'uint64': 'unsigned long', 'bool': 'bool'}
 
 
+# torch's TORCH_CHECK without a message appends this hint (compared as one line)
+_P_IN = ('Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message '
+         'be improved?  If so, please report an enhancement request to PyTorch.)')
+
+
 def _num(x):
     """A number as C++'s ostream prints a double (``2.0`` -> ``2``), for torch's messages."""
     return format(float(x), 'g')
@@ -76,7 +81,7 @@ def _sizes(name, args, size):
         args = (size,)
     if not args:
         raise TypeError(f'{name}() received an invalid combination of arguments - got (), but '
-                        f'expected (tuple of ints size, *, ...)')
+                        f'expected one of:\n * (tuple of ints size, *, ...)')
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = args[0]
     try:
@@ -182,7 +187,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     >>> import numtorch
     >>> x = numtorch.rand(2, 3)
     >>> x.shape, x.dtype, all(0 <= v < 1 for v in x.flatten().tolist())
-    (numtorch.Size([2, 3]), torch.float32, True)
+    (torch.Size([2, 3]), torch.float32, True)
     """
     shape = _sizes('rand', size, kwargs.pop('size', None))
     npd = _float_dtype(dtype, 'check_uniform_bounds')
@@ -195,7 +200,7 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
 
     >>> import numtorch
     >>> numtorch.randn(4, 5).shape
-    numtorch.Size([4, 5])
+    torch.Size([4, 5])
     """
     shape = _sizes('randn', size, kwargs.pop('size', None))
     npd = _float_dtype(dtype, 'normal_kernel_cpu')
@@ -278,7 +283,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
 
     >>> import numtorch
     >>> numtorch.normal(numtorch.zeros(2, 3), 1.).shape
-    numtorch.Size([2, 3])
+    torch.Size([2, 3])
     >>> numtorch.normal(2., 3., size=(4,)).dtype
     torch.float32
     """
@@ -287,8 +292,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     if not mt and not st:
         if size is None:
             raise TypeError(f'normal() received an invalid combination of arguments - got '
-                            f'({type(mean).__name__}, {type(std).__name__}), but expected a '
-                            f'Tensor mean or std, or a size')
+                            f'({type(mean).__name__}, {type(std).__name__}), but expected one of:'
+                            f'\n * a Tensor mean or std, or a size')
         if std < 0:
             raise RuntimeError(f'normal expects std >= 0.0, but found std {_num(std)}')
         shape = _sizes('normal', (size,), None)
@@ -331,7 +336,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     if a.dtype.kind not in 'fc':
         raise _not_impl('bernoulli_tensor_cpu_p_', a.dtype)
     if not ((a >= 0) & (a <= 1)).all():
-        raise RuntimeError('Expected p_in >= 0 && p_in <= 1 to be true, but got false.')
+        raise RuntimeError(_P_IN)
     data = (g.random(a.shape) < a).astype(a.dtype)
     return _record(_finish(data, False, None, out), 'BernoulliBackward0', (input,))
 
@@ -463,6 +468,7 @@ def _fill(t, data, name):
         t._vc[0] += 1
         node = _Refill(name)
         node.edges = (edge,)
+        graph._rename(node)
         t.grad_fn = node
         t.__dict__.pop('_output_nr', None)
         return t
@@ -504,7 +510,7 @@ def normal_(self, mean=0, std=1, *, generator=None):
 
     >>> import numtorch
     >>> numtorch.empty(3, 4).normal_(0, 0.01).shape
-    numtorch.Size([3, 4])
+    torch.Size([3, 4])
     """
     _check_float(self, 'normal_kernel_cpu')
     if std < 0:
@@ -520,7 +526,7 @@ def bernoulli_(self, p=0.5, *, generator=None):
     if isinstance(p, Tensor):
         pd = p._data
         if not ((pd >= 0) & (pd <= 1)).all():
-            raise RuntimeError('Expected p_in >= 0 && p_in <= 1 to be true, but got false.')
+            raise RuntimeError(_P_IN)
         if _broadcast(a.shape, pd.shape) != a.shape:
             raise RuntimeError(f'output with shape [{", ".join(map(str, a.shape))}] doesn\'t '
                                f'match the broadcast shape '

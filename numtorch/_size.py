@@ -1,4 +1,4 @@
-"""``numtorch.Size``: a tuple of ints, as torch's, printed ``numtorch.Size([2, 3])``."""
+"""``numtorch.Size``: a tuple of ints, as torch's, printed ``torch.Size([2, 3])`` like torch (its dtypes too say ``torch.``)."""
 
 
 class Size(tuple):
@@ -6,14 +6,14 @@ class Size(tuple):
 
     >>> import numtorch
     >>> numtorch.zeros(2, 3).shape
-    numtorch.Size([2, 3])
+    torch.Size([2, 3])
     >>> numtorch.Size([2, 3]).numel()
     6
     """
     __slots__ = ()
 
     def __repr__(self):
-        return f'numtorch.Size([{", ".join(map(str, self))}])'
+        return f'torch.Size([{", ".join(map(str, self))}])'
 
     __str__ = __repr__
 

@@ -102,7 +102,7 @@ class Tensor:
 
         >>> import numtorch
         >>> numtorch.zeros(2, 3).size(), numtorch.zeros(2, 3).size(-1)
-        (numtorch.Size([2, 3]), 3)
+        (torch.Size([2, 3]), 3)
         """
         if dim is None:
             return Size(self._data.shape)
@@ -583,6 +583,8 @@ class Tensor:
     def __rsub__(self, other):
         if other.__class__ is bool or self._data.dtype.kind == 'b':
             raise RuntimeError(_ew.Sub.bool_error)
+        if other.__class__ in (int, float):     # torch records `2 - x` as RsubBackward1
+            return _apply.binary(_ew.RSub, self, other)
         return _apply.binary(_ew.Sub, Tensor._scalar_like(other, self), self)
 
     def __mul__(self, other):

@@ -140,7 +140,12 @@ class _CopyFrom(graph.Node):
     def forward(self, dst, src):
         self.shapes = dst.shape, src.shape
         self.src_dtype = src.dtype
-        return np.broadcast_to(src, dst.shape).astype(dst.dtype)
+        try:
+            return np.broadcast_to(src, dst.shape).astype(dst.dtype)
+        except ValueError:    # torch's words (NumPy's name no shapes)
+            _apply.raise_if_unbroadcastable(dst.shape, src.shape)
+            raise RuntimeError(f"output with shape [{', '.join(map(str, dst.shape))}] doesn't match "
+                               f"the broadcast shape [{', '.join(map(str, np.broadcast_shapes(dst.shape, src.shape)))}]") from None
 
     def backward(self, g):
         return self.xp.zeros_like(g), _apply.unbroadcast(g, self.shapes[1]).astype(self.src_dtype)

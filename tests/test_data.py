@@ -79,7 +79,6 @@ def test_random_split_lengths_and_fractions():
         ndata.random_split(range(10), [3, 3])
 
 
-@pytest.mark.skipif(not hasattr(numtorch, 'Generator'), reason='numtorch.Generator not there yet')
 def test_random_split_generator_reproducible():
     def split(seed):
         return [s.indices for s in
@@ -207,7 +206,6 @@ def test_dataloader_shuffle_covers_each_sample_once_per_epoch():
     assert not np.array_equal(xs[0], xs[1])
 
 
-@pytest.mark.skipif(not hasattr(numtorch, 'Generator'), reason='numtorch.Generator not there yet')
 def test_dataloader_shuffle_seeded_generator_reproducible():
     nds, _ = _pair(40)
 

@@ -126,13 +126,15 @@ def test_factories_build_on_the_device(cuda):
     stand_in.transfers.update(h2d=0, d2h=0)
     made = [numtorch.zeros(2, 3, device='cuda'), numtorch.ones(2, device='cuda'),
             numtorch.full((2,), 7, device='cuda'), numtorch.eye(3, device='cuda'),
-            numtorch.arange(5, device='cuda'), numtorch.linspace(0, 1, 5, device='cuda'),
+            numtorch.arange(5, device='cuda'), numtorch.logspace(0, 1, 5, device='cuda'),
             numtorch.empty(3, device=numtorch.device('cuda')), numtorch.rand(3, device='cuda'),
             numtorch.randn(2, device='cuda'), numtorch.randint(0, 5, (3,), device='cuda'),
             numtorch.randperm(4, device='cuda')]
     assert all(t.is_cuda for t in made)
     assert stand_in.transfers == {'h2d': 0, 'd2h': 0}
     assert host(made[4]).tolist() == [0, 1, 2, 3, 4]
+    # linspace computes torch's exact formula on the host, then crosses once
+    assert numtorch.linspace(0, 1, 5, device='cuda').is_cuda and stand_in.transfers['h2d'] == 1
     with pytest.raises(RuntimeError, match='invalid device ordinal'):
         numtorch.ones(2, device='cuda:1')
 

@@ -221,7 +221,6 @@ def test_state_dict_resume_crosses_over_with_torch(name, kw):
     _close(nps, tps2, 'float32', 'torch resumed from numtorch state')
 
 
-@pytest.mark.skipif(not hasattr(numtorch, 'save'), reason='numtorch.save not there yet')
 def test_state_dict_round_trips_through_numtorch_save_bit_identical():
     rng = np.random.default_rng(5)
     grads = [_grads(rng, 'float32') for _ in range(4)]

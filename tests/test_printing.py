@@ -167,7 +167,7 @@ def test_printoptions_context_and_get():
 
 
 def test_parameter_and_subclass_use_tensor_prefix():
-    Parameter = pytest.importorskip('numtorch.nn.parameter').Parameter
+    from numtorch.nn.parameter import Parameter
     p = Parameter(numtorch.tensor([1., 2.]))
     tp = torch.nn.Parameter(torch.tensor([1., 2.]))
     assert numtorch._tensor_str._str(p) == torch._tensor_str._str(tp)

@@ -97,9 +97,9 @@ def test_parameter_access(runs):
     assert re.fullmatch(r'tensor\(\[-?\d\.\d{4}\], requires_grad=True\)', lines[3])
     assert re.fullmatch(r'tensor\(\[-?\d\.\d{4}\]\)', lines[4])
     assert lines[5] == 'True'           # net[2].weight.grad == None
-    assert lines[6] == "('weight', numtorch.Size([8, 4])) ('bias', numtorch.Size([8]))"
-    assert lines[7] == ("('0.weight', numtorch.Size([8, 4])) ('0.bias', numtorch.Size([8])) "
-                        "('2.weight', numtorch.Size([1, 8])) ('2.bias', numtorch.Size([1]))")
+    assert lines[6] == "('weight', torch.Size([8, 4])) ('bias', torch.Size([8]))"
+    assert lines[7] == ("('0.weight', torch.Size([8, 4])) ('0.bias', torch.Size([8])) "
+                        "('2.weight', torch.Size([1, 8])) ('2.bias', torch.Size([1]))")
     assert lines[8] == lines[4]         # state_dict()['2.bias'].data is the same bias
 
 
@@ -128,8 +128,8 @@ def test_builtin_initialization(runs):
 def test_custom_initialization_zero_pattern(runs):
     out, ns = runs[13]
     lines = _lines(out)
-    assert lines[0] == 'Init weight numtorch.Size([8, 4])'
-    assert lines[1] == 'Init weight numtorch.Size([1, 8])'
+    assert lines[0] == 'Init weight torch.Size([8, 4])'
+    assert lines[1] == 'Init weight torch.Size([1, 8])'
     assert lines[-1].endswith('grad_fn=<SliceBackward0>)')
     # snapshot taken before program 15 changed the weights in place
     printed = np.array([float(v) for v in re.findall(r'-?\d+\.\d+', out.split('\n', 2)[2])])

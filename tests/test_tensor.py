@@ -139,7 +139,7 @@ def test_size_behaviour():
     assert s == t == (2, 3, 4) and s[1] == 3 and s[-1] == 4
     assert isinstance(s[1:], numtorch.Size) and s[1:] == (3, 4)
     assert s.numel() == 24 and len(s) == 3 and list(s) == [2, 3, 4]
-    assert repr(s) == 'numtorch.Size([2, 3, 4])'
+    assert repr(s) == 'torch.Size([2, 3, 4])'
     assert numtorch.zeros(s).shape == s
     assert numtorch.zeros(2, 3).size() == (2, 3) and numtorch.zeros(2, 3).size(-1) == 3
     same_error(lambda m: m.zeros(2, 3).size(2))

@@ -122,7 +122,14 @@ def erfinv64(y):
         return xp.where(xp.abs(y) > 1, xp.nan, x)
 
 
-_lgamma_py = xp.frompyfunc(math.lgamma, 1, 1)
+def _lgamma1(v):
+    try:
+        return math.lgamma(v)
+    except ValueError:    # the poles 0, -1, -2 ...: torch gives inf (Python raises)
+        return math.inf
+
+
+_lgamma_py = xp.frompyfunc(_lgamma1, 1, 1)
 
 
 def lgamma(a):

@@ -49,8 +49,14 @@ class Linear(Node):
             rows = math.prod(x.shape[:-1])
             raise RuntimeError(f'mat1 and mat2 shapes cannot be multiplied ({rows}x{x.shape[-1]} '
                                f'and {w.shape[1]}x{w.shape[0]})')
-        if x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
-            other = w.dtype if x.dtype != w.dtype else b.dtype
+        if x.dtype != w.dtype and (b is None or x.ndim != 2):   # torch's mm/matmul kernel's words
+            raise RuntimeError(f'expected m1 and m2 to have the same dtype, but got: '
+                               f'{_dtname(x.dtype).lower()} != {_dtname(w.dtype).lower()}')
+        if x.dtype != w.dtype:                                   # addmm(bias, x, w.T)
+            raise RuntimeError(f'self and mat2 must have the same dtype, but got '
+                               f'{_dtname(b.dtype)} and {_dtname(w.dtype)}')
+        if b is not None and b.dtype != x.dtype:
+            other = b.dtype
             raise RuntimeError(f'mat1 and mat2 must have the same dtype, but got '
                                f'{_dtname(x.dtype)} and {_dtname(other)}')
         self.saved = (x, w)

@@ -161,7 +161,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     >>> from numtorch.nn import functional as F
     >>> q = numtorch.ones(1, 2, 3, 4)
     >>> F.scaled_dot_product_attention(q, q, q, is_causal=True).shape
-    numtorch.Size([1, 2, 3, 4])
+    torch.Size([1, 2, 3, 4])
     """
     q, k, v = query._data, key._data, value._data
     rep = _check(q, k, v, attn_mask, dropout_p, is_causal, enable_gqa)

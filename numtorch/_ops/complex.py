@@ -149,7 +149,7 @@ def adjoint(input):
 
     >>> import numtorch
     >>> numtorch.ones(2, 3).adjoint().shape
-    numtorch.Size([3, 2])
+    torch.Size([3, 2])
     """
     return conj(input.transpose(-2, -1))
 

@@ -377,7 +377,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     >>> import numtorch
     >>> x = numtorch.ones(1, 2, 5)
     >>> numtorch.nn.functional.conv1d(x, numtorch.ones(3, 2, 3), padding=1).shape
-    numtorch.Size([1, 3, 5])
+    torch.Size([1, 3, 5])
     """
     return _conv('conv1d', 1, input, weight, bias, stride, padding, dilation, groups)
 
@@ -389,7 +389,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     >>> import numtorch
     >>> x = numtorch.ones(2, 1, 28, 28)
     >>> numtorch.nn.functional.conv2d(x, numtorch.ones(6, 1, 5, 5), padding=2).shape
-    numtorch.Size([2, 6, 28, 28])
+    torch.Size([2, 6, 28, 28])
     """
     return _conv('conv2d', 2, input, weight, bias, stride, padding, dilation, groups)
 
@@ -401,7 +401,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     >>> import numtorch
     >>> x = numtorch.ones(1, 4, 5, 5)
     >>> numtorch.nn.functional.conv_transpose2d(x, numtorch.ones(4, 2, 3, 3), stride=2).shape
-    numtorch.Size([1, 2, 11, 11])
+    torch.Size([1, 2, 11, 11])
     """
     _check('conv_transpose2d', input, weight, bias, 2, groups, transposed=True)
     stride = _tuple(stride, 2, 'stride')

@@ -26,7 +26,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     >>> import numtorch
     >>> x = numtorch.ones(1, 2, 4, 5, 5)
     >>> numtorch.nn.functional.conv3d(x, numtorch.ones(3, 2, 2, 3, 3), padding=1).shape
-    numtorch.Size([1, 3, 5, 5, 5])
+    torch.Size([1, 3, 5, 5, 5])
     """
     _check('conv3d', input, weight, bias, 3, groups)
     stride = _tuple(stride, 3, 'stride')
@@ -92,7 +92,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     >>> import numtorch
     >>> x = numtorch.ones(1, 4, 5)
     >>> numtorch.nn.functional.conv_transpose1d(x, numtorch.ones(4, 2, 3), stride=2).shape
-    numtorch.Size([1, 2, 11])
+    torch.Size([1, 2, 11])
     """
     s, p, op, d = _check_transposed('conv_transpose1d', 1, input, weight, bias, stride, padding,
                                     output_padding, groups, dilation)
@@ -109,7 +109,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     >>> import numtorch
     >>> x = numtorch.ones(1, 4, 2, 3, 3)
     >>> numtorch.nn.functional.conv_transpose3d(x, numtorch.ones(4, 2, 2, 2, 2), stride=2).shape
-    numtorch.Size([1, 2, 4, 6, 6])
+    torch.Size([1, 2, 4, 6, 6])
     """
     s, p, op, d = _check_transposed('conv_transpose3d', 3, input, weight, bias, stride, padding,
                                     output_padding, groups, dilation)

@@ -6,7 +6,7 @@ their shape by ``unbroadcast``. Python scalars arrive as plain numbers and get n
 """
 import math
 
-from .._backend import xp
+from .._backend import xp, quiet_on, quiet_off
 from ..autograd.graph import Node
 from ._apply import unary, binary, unbroadcast, float_dtype
 from . import _apply
@@ -83,6 +83,16 @@ class Mul(Node):
 
 class Div(Node):
     def forward(self, a, b, rounding_mode=None):
+        if rounding_mode is None and (b.__class__ is not ndarray and b.__class__ not in ARRAYS) and b and a.dtype.kind in 'fc':
+            self.scalar = b        # by a nonzero number: no 0/0 or 1/0, nothing to silence
+            return a / b
+        token = quiet_on()         # 0/0, 1/0: nan/inf silently, as torch
+        try:
+            return self._divide(a, b, rounding_mode)
+        finally:
+            quiet_off(token)
+
+    def _divide(self, a, b, rounding_mode):
         if rounding_mode is not None:
             return _div_rounded(self, a, b, rounding_mode)
         if a.dtype.kind in 'biu':          # true division of integers gives the default float
@@ -130,6 +140,7 @@ def _check_int_divisor(a, b, kernel='div_floor_cpu'):
 
 class RDiv(Node):
     """``scalar / tensor``; torch computes it as ``tensor.reciprocal() * scalar``."""
+    quiet = True   # can give inf/nan: torch does so silently
     _name = 'MulBackward0'
 
     def forward(self, a, b):
@@ -163,10 +174,15 @@ class Pow(Node):
     def forward(self, a, b):
         if a.dtype.kind == 'b':
             return _bool_pow(a, b)
+        # x ** 2 cannot give inf/nan from finite x; 0 ** -1, (-1) ** 0.5 can: silence those
+        token = None if b.__class__ is int and b >= 0 else quiet_on()
         try:
             out = a ** b
         except ValueError as e:   # NumPy: "Integers to negative integer powers are not allowed."
             raise RuntimeError(str(e)) from None
+        finally:
+            if token is not None:
+                quiet_off(token)
         if (b.__class__ is ndarray or b.__class__ in ARRAYS):
             self._name = 'PowBackward1'
             self.saved = (a, b, out)
@@ -199,6 +215,7 @@ def _bool_pow(a, b):
 
 class RPow(Node):
     """``scalar ** tensor``."""
+    quiet = True   # can give inf/nan: torch does so silently
     _name = 'PowBackward2'
 
     def forward(self, a, b):
@@ -221,6 +238,8 @@ class RPow(Node):
 
 
 class Exp(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         out = xp.exp(a if a.dtype.kind in 'fc' else a.astype(float_dtype(a.dtype)))
         self.saved = (out,)
@@ -231,6 +250,8 @@ class Exp(Node):
 
 
 class Log(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         self.saved = (a,)
         return xp.log(a if a.dtype.kind in 'fc' else a.astype(float_dtype(a.dtype)))
@@ -319,6 +340,8 @@ def relu(input):
 # --------------------------------------------------------------------------- more arithmetic
 class Remainder(Node):
     """Python-style modulus (the result takes the divisor's sign), as ``torch.remainder``."""
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a, b):
         if a.dtype.kind in 'biu':
             _check_int_divisor(a, b, 'remainder_cpu')
@@ -338,6 +361,8 @@ class Remainder(Node):
 
 class Fmod(Node):
     """C-style modulus (the result takes the dividend's sign)."""
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a, b):
         if a.dtype.kind in 'biu':
             _check_int_divisor(a, b, 'fmod_cpu')
@@ -355,6 +380,7 @@ class Fmod(Node):
 
 class FloorDivide(Node):
     """torch defines no derivative for floor_divide: backward through it raises, as there."""
+    quiet = True   # can give inf/nan: torch does so silently
     _name = 'torch::autograd::NotImplemented'
 
     def forward(self, a, b):

@@ -10,7 +10,7 @@ their gradients come from the ops they are made of.
 import numpy as np
 
 from .._dtype import get_default_dtype
-from ..autograd.graph import Node
+from ..autograd.graph import Node, _rename
 from ..autograd.grad_mode import _enabled
 from ._apply import wrap, unary, binary, unbroadcast, float_dtype
 from .reduce import _one
@@ -262,6 +262,7 @@ def xlogy(input, other, *, out=None):
     out = binary(Xlogy, input, other)
     if out.grad_fn is not None and not isinstance(other, _apply.Tensor):
         out.grad_fn._name = 'XlogyBackward2'
+        _rename(out.grad_fn)
     return out
 
 
@@ -450,6 +451,7 @@ def _shape_inplace(self, fn, *args, name=None):
             # UnsqueezeBackward0 -> 1, TBackward0 -> 1, SqueezeBackward0-2 -> 3-5, ...
             base, num = node._name[:-1], int(node._name[-1])
             node._name = name or base + str(num + 1)
+            _rename(node)
         self.grad_fn = node
         self.__dict__.pop('_output_nr', None)
     else:
@@ -464,7 +466,7 @@ def squeeze_(input, dim=None):
 
     >>> import numtorch
     >>> numtorch.zeros(1, 2, 1).squeeze_().shape
-    numtorch.Size([2])
+    torch.Size([2])
     """
     from .shape import squeeze
     kind = 3 if dim is None else 5 if isinstance(dim, (tuple, list)) else 4
@@ -476,7 +478,7 @@ def unsqueeze_(input, dim):
 
     >>> import numtorch
     >>> numtorch.zeros(2).unsqueeze_(0).shape
-    numtorch.Size([1, 2])
+    torch.Size([1, 2])
     """
     from .shape import unsqueeze
     return _shape_inplace(input, unsqueeze, dim)
@@ -487,7 +489,7 @@ def t_(input):
 
     >>> import numtorch
     >>> numtorch.zeros(2, 3).t_().shape
-    numtorch.Size([3, 2])
+    torch.Size([3, 2])
     """
     if input._data.ndim > 2:
         raise RuntimeError(f't_() expects a tensor with <= 2 dimensions, but self is '
@@ -500,7 +502,7 @@ def transpose_(input, dim0, dim1):
 
     >>> import numtorch
     >>> numtorch.zeros(2, 3, 4).transpose_(0, 2).shape
-    numtorch.Size([4, 3, 2])
+    torch.Size([4, 3, 2])
     """
     from .shape import transpose
     return _shape_inplace(input, transpose, dim0, dim1)

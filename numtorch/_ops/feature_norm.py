@@ -73,7 +73,7 @@ def local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0):
     >>> import numtorch
     >>> from numtorch.nn import functional as F
     >>> F.local_response_norm(numtorch.ones(1, 3, 2), 2).shape
-    numtorch.Size([1, 3, 2])
+    torch.Size([1, 3, 2])
     """
     nd = input.dim()
     if nd < 3:

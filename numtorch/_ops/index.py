@@ -28,8 +28,10 @@ def _convert(index):
             else:
                 i = d
                 advanced = True
-        elif isinstance(i, (list, xp.ndarray)):
+        elif isinstance(i, (list, tuple, range, xp.ndarray)):   # any sequence, as in torch
             i = xp.asarray(i)
+            if i.size == 0 and i.dtype.kind == 'f':   # x[[]], x[range(0)]: an empty long index
+                i = i.astype(xp.int64)
             if i.dtype.kind == 'f':
                 raise IndexError('tensors used as indices must be long, int, byte or bool tensors')
             advanced = True
@@ -165,6 +167,10 @@ def _assign(a, index, v, accumulate=False):
     except ValueError:
         target = a[index].shape
         vs = xp.shape(v)
+        extra = len(vs) - len(target)
+        if extra > 0 and all(n == 1 for n in vs[:extra]):
+            # torch drops a value's leading size-1 dims: preds[i] = net(x) with a (1, 1) result
+            return _assign(a, index, xp.reshape(v, vs[extra:]), accumulate)
         if len(vs) > len(target):
             raise RuntimeError(f'expand(torch.{_cap(a.dtype)}Tensor{{[{", ".join(map(str, vs))}]}}, '
                                f'size=[{", ".join(map(str, target))}]): the number of sizes provided '
@@ -188,6 +194,12 @@ def setitem(input, index, value):
     index, advanced = _convert(index)
     Tensor = _apply.Tensor
     vd = value._data if isinstance(value, Tensor) else value
+    if advanced and (vd.__class__ is ndarray or vd.__class__ in ARRAYS) and vd.dtype != input._data.dtype and not (
+            len(index) == 1 and getattr(index[0], 'dtype', None) == bool and vd.ndim == 0):
+        # an index put (not a mask fill, not basic slicing) refuses to cast, as torch does
+        raise RuntimeError(f'Index put requires the source and destination dtypes match, got '
+                           f'{_cap(input._data.dtype)} for the destination and {_cap(vd.dtype)} '
+                           f'for the source.')
     grad = _enabled[0] and (input._rg or (isinstance(value, Tensor) and value._rg))
     if not grad:
         _assign(input._data, index, vd)

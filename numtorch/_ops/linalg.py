@@ -109,7 +109,7 @@ def mm(input, mat2, *, out=None):
 
     >>> import numtorch
     >>> numtorch.mm(numtorch.ones(2, 3), numtorch.ones(3, 4)).shape
-    numtorch.Size([2, 4])
+    torch.Size([2, 4])
     """
     if input._data.dtype != mat2._data.dtype:
         _same_dtype(input, mat2, _MM_DTYPE)
@@ -121,7 +121,7 @@ def matmul(input, other, *, out=None):
 
     >>> import numtorch
     >>> numtorch.matmul(numtorch.ones(5, 2, 3), numtorch.ones(3)).shape
-    numtorch.Size([5, 2])
+    torch.Size([5, 2])
     """
     if other.__class__ is not input.__class__ and not isinstance(other, _apply.Tensor):
         other = _apply.Tensor._from_any(other)
@@ -145,7 +145,7 @@ def bmm(input, mat2, *, out=None):
 
     >>> import numtorch
     >>> numtorch.bmm(numtorch.ones(4, 2, 3), numtorch.ones(4, 3, 5)).shape
-    numtorch.Size([4, 2, 5])
+    torch.Size([4, 2, 5])
     """
     a, b = input._data, mat2._data
     if a.ndim != 3:
@@ -398,6 +398,11 @@ class Einsum(Node):
     def forward(self, arrays, ins, out, sizes):
         self.saved = tuple(arrays)
         self.ins, self.out, self.sizes = ins, out, sizes
+        # torch's einsum is a chain of ops; its last one names the node: a sum (one operand) or
+        # a bmm reshaped back (several) where a letter is summed away, else permute / mul.
+        summed = bool(set(''.join(ins)) - set(out))
+        self._name = ('SumBackward1' if summed else 'PermuteBackward0') if len(ins) == 1 else \
+            ('ViewBackward0' if summed else 'MulBackward0')
         return self.xp.asarray(xp.einsum(','.join(ins) + '->' + out, *arrays, optimize=True))
 
     def backward(self, g):
@@ -449,7 +454,7 @@ def tensordot(a, b, dims=2, out=None):
 
     >>> import numtorch
     >>> numtorch.tensordot(numtorch.ones(2, 3, 4), numtorch.ones(3, 4, 5)).shape
-    numtorch.Size([2, 5])
+    torch.Size([2, 5])
     """
     na, nb = a._data.ndim, b._data.ndim
     if isinstance(dims, _apply.Tensor):

@@ -53,7 +53,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     >>> from numtorch.nn import functional as F
     >>> a, p, n = numtorch.zeros(1, 2), numtorch.zeros(1, 2), numtorch.ones(1, 2)
     >>> F.triplet_margin_with_distance_loss(a, p, n, margin=2.0).shape
-    numtorch.Size([])
+    torch.Size([])
     """
     if margin <= 0:
         raise ValueError(f'TripletMarginWithDistanceLoss: expected margin to be greater than 0, '

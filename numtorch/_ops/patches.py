@@ -22,7 +22,7 @@ def pixel_shuffle(input, upscale_factor):
 
     >>> import numtorch
     >>> numtorch.nn.functional.pixel_shuffle(numtorch.ones(1, 8, 2, 3), 2).shape
-    numtorch.Size([1, 2, 4, 6])
+    torch.Size([1, 2, 4, 6])
     """
     r = int(upscale_factor)
     shape = tuple(input.shape)
@@ -47,7 +47,7 @@ def pixel_unshuffle(input, downscale_factor):
 
     >>> import numtorch
     >>> numtorch.nn.functional.pixel_unshuffle(numtorch.ones(1, 2, 4, 6), 2).shape
-    numtorch.Size([1, 8, 2, 3])
+    torch.Size([1, 8, 2, 3])
     """
     r = int(downscale_factor)
     shape = tuple(input.shape)
@@ -85,7 +85,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
 
     >>> import numtorch
     >>> numtorch.nn.functional.unfold(numtorch.ones(2, 3, 4, 5), 2).shape
-    numtorch.Size([2, 12, 12])
+    torch.Size([2, 12, 12])
     """
     nd = input.dim()
     if nd not in (3, 4):

@@ -105,6 +105,8 @@ class RoundDecimals(Node):
 
 
 class Frac(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         _not_for('frac_cpu', a, 'biu')
         return a - xp.trunc(a)
@@ -115,6 +117,8 @@ class Frac(Node):
 
 # --------------------------------------------------------------------------- powers and logs
 class Reciprocal(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         out = 1 / _fl(a)
         self.saved = (out,)
@@ -126,6 +130,8 @@ class Reciprocal(Node):
 
 
 class Sqrt(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         out = xp.sqrt(_fl(a))
         self.saved = (out,)
@@ -136,6 +142,8 @@ class Sqrt(Node):
 
 
 class Rsqrt(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         out = 1 / xp.sqrt(_fl(a))
         self.saved = (out,)
@@ -147,6 +155,8 @@ class Rsqrt(Node):
 
 
 class Exp2(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         out = xp.exp2(_fl(a))
         self.saved = (out,)
@@ -157,6 +167,8 @@ class Exp2(Node):
 
 
 class Expm1(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         out = xp.expm1(_fl(a))
         self.saved = (out,)
@@ -167,6 +179,7 @@ class Expm1(Node):
 
 
 class Log1p(Node):
+    quiet = True   # can give inf/nan: torch does so silently
     _name = 'Log1PBackward0'
 
     def forward(self, a):
@@ -179,6 +192,8 @@ class Log1p(Node):
 
 
 class Log2(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
@@ -189,6 +204,8 @@ class Log2(Node):
 
 
 class Log10(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
@@ -200,6 +217,8 @@ class Log10(Node):
 
 # --------------------------------------------------------------------------- trigonometry
 class Sin(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
@@ -210,6 +229,8 @@ class Sin(Node):
 
 
 class Cos(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
@@ -220,6 +241,8 @@ class Cos(Node):
 
 
 class Tan(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         out = xp.tan(_fl(a))
         self.saved = (out,)
@@ -231,6 +254,8 @@ class Tan(Node):
 
 
 class Asin(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
@@ -242,6 +267,8 @@ class Asin(Node):
 
 
 class Acos(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
@@ -264,6 +291,8 @@ class Atan(Node):
 
 
 class Sinh(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
@@ -274,6 +303,8 @@ class Sinh(Node):
 
 
 class Cosh(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
@@ -306,6 +337,8 @@ class Asinh(Node):
 
 
 class Acosh(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
@@ -317,6 +350,8 @@ class Acosh(Node):
 
 
 class Atanh(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)
@@ -329,6 +364,8 @@ class Atanh(Node):
 
 # --------------------------------------------------------------------------- sigmoid, erf, ...
 class Sigmoid(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         # 1 / (1 + exp(-a)), as torch computes it, in place on one buffer. exp overflows to inf
         # for very negative a, which gives the right limit 0; only the warning is silenced.
@@ -347,6 +384,8 @@ class Sigmoid(Node):
 
 
 class Logit(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a, eps):
         a = _fl(a)
         self.saved = (a,)
@@ -386,6 +425,8 @@ class Erfc(Node):
 
 
 class Erfinv(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         out = _erfinv64(a.astype(xp.float64)).astype(a.dtype) if a.size else a.copy()
@@ -398,6 +439,8 @@ class Erfinv(Node):
 
 
 class Lgamma(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
     def forward(self, a):
         a = _fl(a)
         self.saved = (a,)

@@ -262,7 +262,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
     >>> import numtorch
     >>> numtorch.nn.functional.avg_pool2d(numtorch.ones(1, 1, 4, 4), 2).shape
-    numtorch.Size([1, 1, 2, 2])
+    torch.Size([1, 1, 2, 2])
     """
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError('divisor must be not zero')
@@ -382,7 +382,7 @@ def adaptive_avg_pool2d(input, output_size):
 
     >>> import numtorch
     >>> numtorch.nn.functional.adaptive_avg_pool2d(numtorch.ones(2, 3, 7, 5), 1).shape
-    numtorch.Size([2, 3, 1, 1])
+    torch.Size([2, 3, 1, 1])
     """
     _check_adaptive(input, 'adaptive_avg_pool2d')
     oh, ow = _out_pair(output_size, *input.shape[-2:])
@@ -394,7 +394,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
     >>> import numtorch
     >>> numtorch.nn.functional.adaptive_max_pool2d(numtorch.ones(2, 3, 7, 5), (2, 3)).shape
-    numtorch.Size([2, 3, 2, 3])
+    torch.Size([2, 3, 2, 3])
     """
     _check_adaptive(input, 'adaptive_max_pool2d')
     oh, ow = _out_pair(output_size, *input.shape[-2:])

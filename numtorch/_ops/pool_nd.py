@@ -48,7 +48,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
     >>> import numtorch
     >>> numtorch.nn.functional.max_pool3d(numtorch.ones(1, 2, 4, 4, 4), 2).shape
-    numtorch.Size([1, 2, 2, 2, 2])
+    torch.Size([1, 2, 2, 2, 2])
     """
     unb = _unbatched(input, 3, 'max_pool3d')
     x = input.unsqueeze(0) if unb else input
@@ -73,7 +73,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
     >>> import numtorch
     >>> numtorch.nn.functional.avg_pool3d(numtorch.ones(1, 2, 4, 4, 4), 2).shape
-    numtorch.Size([1, 2, 2, 2, 2])
+    torch.Size([1, 2, 2, 2, 2])
     """
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError('divisor must be not zero')
@@ -135,7 +135,7 @@ def adaptive_avg_pool3d(input, output_size):
 
     >>> import numtorch
     >>> numtorch.nn.functional.adaptive_avg_pool3d(numtorch.ones(1, 2, 5, 6, 7), 1).shape
-    numtorch.Size([1, 2, 1, 1, 1])
+    torch.Size([1, 2, 1, 1, 1])
     """
     unb = _unbatched(input, 3, 'adaptive_avg_pool3d')
     x = input.unsqueeze(0) if unb else input
@@ -152,7 +152,7 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
 
     >>> import numtorch
     >>> numtorch.nn.functional.adaptive_max_pool3d(numtorch.ones(1, 2, 5, 6, 7), 2).shape
-    numtorch.Size([1, 2, 2, 2, 2])
+    torch.Size([1, 2, 2, 2, 2])
     """
     unb = _unbatched(input, 3, 'adaptive_max_pool3d')
     x = input.unsqueeze(0) if unb else input

@@ -54,7 +54,7 @@ def cat(tensors, dim=0, *, out=None, axis=None):
 
     >>> import numtorch
     >>> numtorch.cat([numtorch.zeros(2, 3), numtorch.ones(1, 3)]).shape
-    numtorch.Size([3, 3])
+    torch.Size([3, 3])
     """
     tensors = _tensor_list(tensors, 'cat')
     if axis is not None:
@@ -107,7 +107,7 @@ def stack(tensors, dim=0, *, out=None):
 
     >>> import numtorch
     >>> numtorch.stack([numtorch.zeros(2, 3), numtorch.ones(2, 3)], dim=1).shape
-    numtorch.Size([2, 2, 3])
+    torch.Size([2, 2, 3])
     """
     tensors = _tensor_list(tensors, 'stack')
     if not tensors:
@@ -131,7 +131,7 @@ def hstack(tensors, *, out=None):
 
     >>> import numtorch
     >>> numtorch.hstack([numtorch.zeros(2, 1), numtorch.ones(2, 2)]).shape
-    numtorch.Size([2, 3])
+    torch.Size([2, 3])
     """
     ts = atleast_1d(_tensor_list(tensors, 'hstack'))
     return cat(ts, 0 if ts and ts[0]._data.ndim == 1 else 1, out=out)
@@ -142,7 +142,7 @@ def vstack(tensors, *, out=None):
 
     >>> import numtorch
     >>> numtorch.vstack([numtorch.zeros(3), numtorch.ones(3)]).shape
-    numtorch.Size([2, 3])
+    torch.Size([2, 3])
     """
     return cat(atleast_2d(_tensor_list(tensors, 'vstack')), 0, out=out)
 
@@ -172,13 +172,14 @@ class Flip(Node):
         return xp.flip(g, self.dims)
 
 
-def flip(input, *dims):
+def flip(input, *args, dims=None):
     """Reverse the order of elements along ``dims`` (a copy, as in torch).
 
     >>> import numtorch
-    >>> numtorch.arange(4).flip(0)
-    tensor([3, 2, 1, 0])
+    >>> numtorch.arange(4).flip(0), numtorch.flip(numtorch.arange(4), dims=[0])
+    (tensor([3, 2, 1, 0]), tensor([3, 2, 1, 0]))
     """
+    dims = args if dims is None else (dims,)
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = dims[0]
     nd = input._data.ndim
@@ -281,7 +282,7 @@ def tile(input, dims):
 
     >>> import numtorch
     >>> numtorch.zeros(2, 3).tile((2,)).shape
-    numtorch.Size([2, 6])
+    torch.Size([2, 6])
     """
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     dims = (1,) * (input._data.ndim - len(dims)) + dims
@@ -394,7 +395,7 @@ def broadcast_shapes(*shapes):
 
     >>> import numtorch
     >>> numtorch.broadcast_shapes((2, 1), (4,))
-    numtorch.Size([2, 4])
+    torch.Size([2, 4])
     """
     out = ()
     for shape in shapes:
@@ -414,12 +415,23 @@ def broadcast_tensors(*tensors):
 
     >>> import numtorch
     >>> [t.shape for t in numtorch.broadcast_tensors(numtorch.zeros(2, 1), numtorch.zeros(3))]
-    [numtorch.Size([2, 3]), numtorch.Size([2, 3])]
+    [torch.Size([2, 3]), torch.Size([2, 3])]
     """
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tensors[0]
     shape = tuple(broadcast_shapes(*[t._data.shape for t in tensors]))
     return tuple(t if t._data.shape == shape else view_op(Expand, t, shape) for t in tensors)
+
+
+def _legacy_str(a):
+    """A matrix as torch's C++ side prints it into error messages (`` 0  0`` rows, then the type)."""
+    from .._dtype import tensor_type_name
+    a2 = a.reshape(-1, a.shape[-1]) if a.ndim else a.reshape(1, 1)
+    exact = a2.dtype.kind in 'biu' or bool(xp.all(a2 == xp.round(a2)))
+    cells = [[str(int(v)) if exact else f'{v:.4f}' for v in row] for row in a2.tolist()]
+    w = max((len(c) for row in cells for c in row), default=1)
+    rows = '\n'.join(' ' + '  '.join(c.rjust(w) for c in row) for row in cells)
+    return f"{rows}\n[ {tensor_type_name(a.dtype)}{{{','.join(map(str, a.shape))}}} ]"
 
 
 def meshgrid(*tensors, indexing=None):
@@ -428,7 +440,7 @@ def meshgrid(*tensors, indexing=None):
     >>> import numtorch
     >>> xs, ys = numtorch.meshgrid(numtorch.arange(2), numtorch.arange(3), indexing='ij')
     >>> xs.shape
-    numtorch.Size([2, 3])
+    torch.Size([2, 3])
     """
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
@@ -442,10 +454,13 @@ def meshgrid(*tensors, indexing=None):
     if indexing not in ('ij', 'xy'):
         raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: '
                            f'{indexing}')
+    for t in tensors:    # torch compares the dtypes before it looks at the dims
+        if t._data.dtype != tensors[0]._data.dtype:
+            raise RuntimeError('meshgrid expects all tensors to have the same dtype')
     for t in tensors:
         if t._data.ndim > 1:
             raise RuntimeError(f'torch.meshgrid: Expected 0D or 1D tensor in the tensor list but '
-                               f'got: {t}')
+                               f'got: {_legacy_str(t._data)}')
         if t._data.dtype != tensors[0]._data.dtype:
             raise RuntimeError('meshgrid expects all tensors to have the same dtype')
     n = len(tensors)
@@ -474,7 +489,7 @@ def atleast_1d(*tensors):
 
     >>> import numtorch
     >>> numtorch.atleast_1d(numtorch.tensor(3.)).shape
-    numtorch.Size([1])
+    torch.Size([1])
     """
     return _atleast(tensors, 1, lambda t: view_op(View, t, (1,)))
 

@@ -269,7 +269,7 @@ def recurrence(mode, xg, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse=False):
     >>> xg, h0 = numtorch.zeros(6, 2), numtorch.zeros(2, 2)
     >>> out, hn = recurrence('RNN_TANH', xg, h0, None, numtorch.eye(2), None, None, [2, 2, 2])
     >>> out.shape, hn.shape
-    (numtorch.Size([6, 2]), numtorch.Size([2, 2]))
+    (torch.Size([6, 2]), torch.Size([2, 2]))
     """
     steps = _steps(batch_sizes, reverse)
     if mode.startswith('RNN'):

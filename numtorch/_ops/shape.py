@@ -23,6 +23,10 @@ def _infer(shape, numel, src_shape):
                 raise RuntimeError(f'invalid shape dimension {s}')
             known *= s
     if -1 in shape:
+        if known == 0 and numel == 0:
+            raise RuntimeError(f"cannot reshape tensor of 0 elements into shape "
+                               f"[{', '.join(map(str, shape))}] because the unspecified dimension "
+                               f"size -1 can be any value and is ambiguous")
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '[{', '.join(map(str, shape))}]' is invalid for input of "
                                f'size {numel}')
@@ -131,7 +135,7 @@ class Unsqueeze(Node):
         return g.reshape(self.shape)
 
 
-def reshape(input, *shape):
+def reshape(input, *args, shape=None):
     """Same data in a new shape; a view when possible, otherwise a copy. One dim may be -1.
 
     >>> import numtorch
@@ -139,7 +143,7 @@ def reshape(input, *shape):
     tensor([[0, 1, 2],
             [3, 4, 5]])
     """
-    return view_op(View, input, _shape_args(shape))
+    return view_op(View, input, _shape_args(args if shape is None else (shape,)))
 
 
 def view(input, *shape):
@@ -170,7 +174,7 @@ def flatten(input, start_dim=0, end_dim=-1):
 
     >>> import numtorch
     >>> numtorch.zeros(2, 3, 4).flatten(1).shape
-    numtorch.Size([2, 12])
+    torch.Size([2, 12])
     """
     nd = input._data.ndim
     if nd == 0:
@@ -179,7 +183,10 @@ def flatten(input, start_dim=0, end_dim=-1):
     if s > e:
         raise RuntimeError('flatten() has invalid args: start_dim cannot come after end_dim')
     shp = input._data.shape
-    new = shp[:s] + (-1 if 0 not in shp[s:e + 1] else 0,) + shp[e + 1:]
+    n = 1
+    for d in shp[s:e + 1]:
+        n *= d
+    new = shp[:s] + (n,) + shp[e + 1:]    # explicit: a zero-size batch leaves -1 ambiguous
     return reshape(input, new)
 
 
@@ -207,7 +214,14 @@ def transpose(input, dim0, dim1):
     return view_op(Transpose, input, _one(dim0, nd), _one(dim1, nd))
 
 
-swapaxes = swapdims = transpose
+def swapaxes(input, axis0, axis1):
+    """Alias of ``transpose`` with NumPy's argument names (as torch's)."""
+    return transpose(input, axis0, axis1)
+
+
+def swapdims(input, dim0, dim1):
+    """Alias of ``transpose`` (as torch's)."""
+    return transpose(input, dim0, dim1)
 
 
 def t(input):
@@ -446,7 +460,7 @@ def movedim(input, source, destination):
 
     >>> import numtorch
     >>> numtorch.zeros(2, 3, 4).movedim(0, -1).shape
-    numtorch.Size([3, 4, 2])
+    torch.Size([3, 4, 2])
     """
     nd = input._data.ndim
     src = list(source) if isinstance(source, (tuple, list)) else [source]
@@ -475,7 +489,7 @@ def unflatten(input, dim, sizes):
 
     >>> import numtorch
     >>> numtorch.zeros(2, 6).unflatten(1, (2, 3)).shape
-    numtorch.Size([2, 2, 3])
+    torch.Size([2, 2, 3])
     """
     shp = input._data.shape
     d = _one(dim, len(shp))
@@ -496,7 +510,7 @@ def ravel(input):
 
     >>> import numtorch
     >>> numtorch.zeros(2, 3).ravel().shape
-    numtorch.Size([6])
+    torch.Size([6])
     """
     return view_op(View, input, (-1,))
 

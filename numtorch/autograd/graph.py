@@ -9,8 +9,11 @@ the node that produced it (``AccumulateGrad`` for a leaf), or ``None``.
 The engine below knows no op by name: it counts how many edges lead into each node, runs a node
 once all of its gradients have arrived, and hands each input gradient along its edge.
 """
+import re
+
 import numpy as np
 
+from .._backend import quiet_on, quiet_off
 from .._dtype import tensor_type_name
 
 from .grad_mode import _enabled
@@ -39,12 +42,23 @@ class Node:
     xp = np               # the array namespace of the inputs' device; _apply sets it per node
                           # for device arrays (numpy, cupy, the test stand-in)
 
+    quiet = False         # True: forward can give inf/nan (log(0), 0/0): NumPy must not warn
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if '_name' not in cls.__dict__:
-            cls._name = cls.__name__ + 'Backward0'
+        if cls.quiet and 'forward' in cls.__dict__:
+            cls.forward = _quiet(cls.forward)
+        # The class takes torch's node name, so ``type(t.grad_fn).__name__`` (what graph
+        # printers read) is ``SumBackward0`` as in torch; the Python name stays ``Sum``.
+        name = cls.__dict__.get('_name') or cls.__name__ + 'Backward0'
+        cls.__name__ = cls.__qualname__ = name
+        cls._name = cls.__name__   # the very same str object: ``connect`` tests identity
+        # An op whose torch name depends on its arguments (``sum(dim)`` is SumBackward1) sets
+        # ``self._name`` in forward (a plain attribute set, cheap on the hot path); ``connect``
+        # then makes the node an instance of a same-behaviour subclass of that name.
 
     def name(self):
+        """torch's name for this node, e.g. ``'SumBackward0'`` (also its class name)."""
         return self._name
 
     @property
@@ -60,6 +74,36 @@ class Node:
 
     def register_prehook(self, fn):
         raise NotImplementedError('Node.register_prehook: use Tensor.register_hook instead')
+
+
+_RENAMED = {}   # (Node subclass, torch name) -> its renamed subclass
+
+
+def _rename(node):
+    """Give ``node`` the class named by its pending ``_name`` (made once per name and cached)."""
+    cls, name = node.__class__, node._name
+    if cls.__name__ != name:
+        sub = _RENAMED.get((cls, name))
+        if sub is None:
+            sub = _RENAMED[(cls, name)] = type(cls)(name, (cls,), {'_name': name,
+                                                                  '__module__': cls.__module__})
+        node.__class__ = sub
+
+
+def _quiet(forward):
+    """``forward`` with NumPy's floating-point warnings off (torch gives inf/nan silently)."""
+    if getattr(forward, '_quiet', False):
+        return forward
+
+    def quiet_forward(self, *args, **kwargs):
+        token = quiet_on()
+        try:
+            return forward(self, *args, **kwargs)
+        finally:
+            quiet_off(token)
+    quiet_forward._quiet = True
+    quiet_forward.__doc__ = forward.__doc__
+    return quiet_forward
 
 
 class AccumulateGrad(Node):
@@ -122,6 +166,8 @@ def connect(node, out, inputs):
         else:
             edges.append((t.grad_fn, t._output_nr))
     node.edges = edges
+    if node._name is not node.__class__.__name__:
+        _rename(node)
     saved = node.saved
     if saved:
         _record_versions(node, saved, out, inputs)
@@ -146,13 +192,13 @@ def _record_versions(node, saved, out, inputs):
             d = t._data
             for s in saved:
                 if s is d:
-                    vs.append((t._vc, t._vc[0], d))
+                    vs.append((t._vc, t._vc[0], d, t))
                     break
     for o in (out if out.__class__ is tuple else (out,)):
         d = o._data
         for s in saved:
             if s is d:
-                vs.append((o._vc, 0, d))
+                vs.append((o._vc, 0, d, None))   # a saved output is named by this node
                 break
     if vs:
         node._versions = vs
@@ -163,15 +209,27 @@ def _type_name(arr):
 
 
 def _check_versions(node):
-    for cell, version, arr in node._versions:
+    for cell, version, arr, t in node._versions:
         if cell[0] != version:
             shape = ', '.join(map(str, arr.shape))
+            # torch names the op that now produces the modified tensor (its grad_fn after the
+            # in-place op), without the "Backward0" suffix
+            # (a saved input: its grad_fn now, as torch names it; a saved output: this node)
+            fn = node if t is None else t.grad_fn
+            if fn is None:
+                which = ''
+            else:
+                name = fn.name()
+                name = 'torch::autograd::CopySlices' if name == 'CopySlices' else \
+                    re.sub(r'Backward\d*$', '', name)
+                nr = 0 if t is None else getattr(t, '_output_nr', 0)
+                which = f', which is output {nr} of {name},'
             raise RuntimeError(
                 'one of the variables needed for gradient computation has been modified by an '
-                f'inplace operation: [{_type_name(arr)} [{shape}]], which is output 0 of '
-                f'{node._name}, is at version {cell[0]}; expected version {version} instead. '
-                'Hint: the backtrace further above can show the operation that failed to compute '
-                'its gradient.')
+                f'inplace operation: [{_type_name(arr)} [{shape}]]{which} is at version '
+                f'{cell[0]}; expected version {version} instead. Hint: enable anomaly detection '
+                'to find the operation that failed to compute its gradient, with '
+                'torch.autograd.set_detect_anomaly(True, check_nan=False).')
 
 
 def _apply_hooks(node, grads, wrap):
@@ -198,6 +256,14 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, wrap=None)
     With ``capture`` (a dict edge -> slot), gradients arriving at those edges are collected and
     returned in a list instead of being accumulated into leaves (``autograd.grad``).
     """
+    token = quiet_on()    # backward formulas meet 1/0, 0*inf like torch's: silently
+    try:
+        return _run_backward(roots, root_grads, retain_graph, capture, wrap)
+    finally:
+        quiet_off(token)
+
+
+def _run_backward(roots, root_grads, retain_graph, capture, wrap):
     # 1. Count, for every node reachable from the roots, how many edges lead into it.
     deps = {}
     # Unique: several roots may be outputs of one node (split pieces); walking it twice would

@@ -22,7 +22,7 @@ class Distribution:
     >>> from numtorch.distributions import Normal
     >>> d = Normal(numtorch.zeros(3), 1.0)
     >>> d.batch_shape, d.event_shape, d.sample((2,)).shape
-    (numtorch.Size([3]), numtorch.Size([]), numtorch.Size([2, 3]))
+    (torch.Size([3]), torch.Size([]), torch.Size([2, 3]))
     """
     has_rsample = False
     has_enumerate_support = False

@@ -13,7 +13,7 @@ class Independent(Distribution):
     >>> from numtorch.distributions import Normal, Independent
     >>> d = Independent(Normal(numtorch.zeros(4, 3), 1.0), 1)
     >>> d.batch_shape, d.event_shape, d.log_prob(numtorch.zeros(4, 3)).shape
-    (numtorch.Size([4]), numtorch.Size([3]), numtorch.Size([4]))
+    (torch.Size([4]), torch.Size([3]), torch.Size([4]))
     """
     arg_constraints = {}
 

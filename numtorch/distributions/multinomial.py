@@ -16,7 +16,7 @@ class Multinomial(Distribution):
     >>> fair_probs = numtorch.ones(6) / 6
     >>> counts = Multinomial(10, fair_probs).sample((500,))
     >>> counts.shape, bool((counts.sum(1) == 10).all())
-    (numtorch.Size([500, 6]), True)
+    (torch.Size([500, 6]), True)
     >>> Multinomial(4, numtorch.tensor([0.5, 0.5])).log_prob(numtorch.tensor([2., 2.]))
     tensor(-0.9808)
     """

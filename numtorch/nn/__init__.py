@@ -4,7 +4,7 @@
 >>> from numtorch import nn
 >>> net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
 >>> net(numtorch.rand(2, 4)).shape
-numtorch.Size([2, 1])
+torch.Size([2, 1])
 """
 from .parameter import Parameter, UninitializedParameter, UninitializedBuffer, Buffer
 from .modules import *  # noqa: F401,F403

@@ -118,7 +118,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     >>> out, wts = F.multi_head_attention_forward(x, x, x, 4, 2, w, b, None, None, False, 0.0,
     ...                                           numtorch.ones(4, 4), numtorch.zeros(4))
     >>> out.shape, wts.shape
-    (numtorch.Size([3, 1, 4]), numtorch.Size([1, 3, 3]))
+    (torch.Size([3, 1, 4]), torch.Size([1, 3, 3]))
     """
     is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not is_batched:

@@ -242,8 +242,8 @@ def pad(input, pad, mode='constant', value=None):
         raise NotImplementedError(f'Unsupported padding mode: {mode}')
     _check_mode_pad(a.shape, pads, len(pad) // 2, mode)
     node = _Pad()
-    node._name = {'reflect': 'ReflectionPad', 'replicate': 'ReplicationPad'}.get(mode, 'Copy') + \
-        (f'{len(pad) // 2}DBackward0' if mode != 'circular' else 'SlicesBackward0')
+    node._name = 'CopySlices' if mode == 'circular' else \
+        {'reflect': 'ReflectionPad', 'replicate': 'ReplicationPad'}[mode] + f'{len(pad) // 2}DBackward0'
     bind(node, a)
     out = wrap(node.forward(a, pads, mode))
     return _act._record(node, out, (input,))

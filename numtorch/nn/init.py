@@ -105,7 +105,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.init.normal_(numtorch.empty(2, 3), mean=0, std=0.01).shape
-    numtorch.Size([2, 3])
+    torch.Size([2, 3])
     """
     with no_grad():
         return tensor.normal_(mean, std, generator=generator)

@@ -61,6 +61,9 @@ class LRScheduler:
                                    'when resuming an optimizer')
         self.base_lrs = _lrs(optimizer, 'initial_lr')
         self.last_epoch = last_epoch
+        # set in torch's order: state_dict() lists them so, and checkpoints compare key for key
+        self._step_count = 0
+        self._is_initial = True
         self._get_lr_called_within_step = False    # torch's key, kept for identical state dicts
         self._initial_step()
 

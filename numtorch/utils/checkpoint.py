@@ -110,7 +110,7 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
     >>> y = checkpoint(lin, numtorch.randn(4, 3), use_reentrant=False)
     >>> y.sum().backward()
     >>> lin.weight.grad.shape
-    numtorch.Size([2, 3])
+    torch.Size([2, 3])
     """
     if use_reentrant is None:
         warnings.warn(_REENTRANT_WARNING, stacklevel=2)
@@ -152,7 +152,7 @@ def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwar
     >>> net = numtorch.nn.Sequential(numtorch.nn.Linear(3, 3), numtorch.nn.ReLU(),
     ...                              numtorch.nn.Linear(3, 1))
     >>> checkpoint_sequential(net, 2, numtorch.randn(2, 3), use_reentrant=False).shape
-    numtorch.Size([2, 1])
+    torch.Size([2, 1])
     """
     if use_reentrant is None:
         warnings.warn(

@@ -8,7 +8,7 @@ transforms``) stands in for torchvision.
 >>> from numtorch.vision import datasets, transforms
 >>> ds = datasets.FashionMNIST(train=False, transform=transforms.ToTensor())
 >>> ds[0][0].shape
-numtorch.Size([1, 28, 28])
+torch.Size([1, 28, 28])
 """
 from . import datasets, transforms, utils, models
 

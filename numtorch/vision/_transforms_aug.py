@@ -116,7 +116,7 @@ class Pad:
     >>> import numtorch
     >>> from numtorch.vision import transforms
     >>> transforms.Pad(1)(numtorch.ones(1, 2, 2)).shape
-    numtorch.Size([1, 4, 4])
+    torch.Size([1, 4, 4])
     """
 
     def __init__(self, padding, fill=0, padding_mode='constant'):
@@ -166,7 +166,7 @@ class RandomCrop:
     >>> import numtorch
     >>> from numtorch.vision import transforms
     >>> transforms.RandomCrop(32, padding=4)(numtorch.zeros(3, 32, 32)).shape
-    numtorch.Size([3, 32, 32])
+    torch.Size([3, 32, 32])
     """
 
     def __init__(self, size, padding=None, pad_if_needed=False, fill=0, padding_mode='constant'):
@@ -242,7 +242,7 @@ class RandomResizedCrop:
     >>> import numtorch
     >>> from numtorch.vision import transforms
     >>> transforms.RandomResizedCrop(8)(numtorch.rand(3, 20, 30)).shape
-    numtorch.Size([3, 8, 8])
+    torch.Size([3, 8, 8])
     """
 
     def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0),
@@ -348,7 +348,7 @@ class ColorJitter:
     >>> import numtorch
     >>> from numtorch.vision import transforms
     >>> transforms.ColorJitter(0.4, 0.4, 0.4, 0.1)(numtorch.rand(3, 4, 4)).shape
-    numtorch.Size([3, 4, 4])
+    torch.Size([3, 4, 4])
     """
 
     def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):

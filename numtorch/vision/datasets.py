@@ -62,7 +62,7 @@ class MNIST(Dataset):
     >>> ds = datasets.FashionMNIST(train=False, transform=transforms.ToTensor())
     >>> img, label = ds[0]
     >>> img.shape, img.dtype, type(label)
-    (numtorch.Size([1, 28, 28]), torch.float32, <class 'int'>)
+    (torch.Size([1, 28, 28]), torch.float32, <class 'int'>)
     """
     classes = ['0 - zero', '1 - one', '2 - two', '3 - three', '4 - four', '5 - five', '6 - six',
                '7 - seven', '8 - eight', '9 - nine']
@@ -156,7 +156,7 @@ class FashionMNIST(MNIST):
     >>> from numtorch.vision.datasets import FashionMNIST
     >>> ds = FashionMNIST(train=True)
     >>> len(ds), ds.data.shape, ds.classes[ds[0][1]]
-    (5000, numtorch.Size([5000, 28, 28]), 'Pullover')
+    (5000, torch.Size([5000, 28, 28]), 'Pullover')
     """
     classes = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt',
                'Sneaker', 'Bag', 'Ankle boot']

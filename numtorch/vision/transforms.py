@@ -9,7 +9,7 @@ once (``N`` in front); the vision datasets use it to build whole batches with a 
 >>> t = transforms.Compose([transforms.Resize(4), transforms.ToTensor(),
 ...                         transforms.Normalize((0.5,), (0.5,))])
 >>> t(np.full((2, 2), 255, np.uint8)).shape
-numtorch.Size([1, 4, 4])
+torch.Size([1, 4, 4])
 """
 import numbers
 
@@ -44,7 +44,7 @@ class Compose:
     >>> import numpy as np
     >>> from numtorch.vision import transforms
     >>> transforms.Compose([transforms.ToTensor()])(np.zeros((2, 3), np.uint8)).shape
-    numtorch.Size([1, 2, 3])
+    torch.Size([1, 2, 3])
     """
 
     def __init__(self, transforms):
@@ -150,7 +150,7 @@ class Resize:
     >>> import numpy as np
     >>> from numtorch.vision import transforms
     >>> transforms.Resize((4, 6))(np.zeros((2, 3), np.uint8)).shape
-    numtorch.Size([4, 6])
+    torch.Size([4, 6])
     """
 
     def __init__(self, size, interpolation='bilinear', max_size=None, antialias=True):

@@ -3,7 +3,7 @@
 >>> import numtorch
 >>> from numtorch.vision.utils import make_grid
 >>> make_grid(numtorch.zeros(5, 3, 4, 4), nrow=4).shape
-numtorch.Size([3, 14, 26])
+torch.Size([3, 14, 26])
 """
 import math
 

@@ -26,7 +26,7 @@ class MultiheadAttention(Module):
     >>> x = numtorch.randn(3, 5, 8)
     >>> out, w = mha(x, x, x)
     >>> out.shape, w.shape
-    (numtorch.Size([3, 5, 8]), numtorch.Size([3, 5, 5]))
+    (torch.Size([3, 5, 8]), torch.Size([3, 5, 5]))
     >>> mha
     MultiheadAttention(
       (out_proj): NonDynamicallyQuantizableLinear(in_features=8, out_features=8, bias=True)
@@ -140,7 +140,7 @@ class MultiheadAttention(Module):
         >>> m, t = nn.MultiheadAttention(4, 2).merge_masks(numtorch.zeros(3, 3), None,
         ...                                                numtorch.zeros(1, 3, 4))
         >>> m.shape, t
-        (numtorch.Size([1, 2, 3, 3]), 2)
+        (torch.Size([1, 2, 3, 3]), 2)
         """
         mask_type, merged = None, None
         if key_padding_mask is not None:

@@ -91,7 +91,7 @@ class BatchNorm1d(_BatchNorm):
     >>> from numtorch import nn
     >>> bn = nn.BatchNorm1d(3)
     >>> bn(numtorch.randn(8, 3)).shape
-    numtorch.Size([8, 3])
+    torch.Size([8, 3])
     >>> int(bn.num_batches_tracked)
     1
     """
@@ -120,7 +120,7 @@ class BatchNorm3d(_BatchNorm):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.BatchNorm3d(2)(numtorch.randn(3, 2, 2, 2, 2)).shape
-    numtorch.Size([3, 2, 2, 2, 2])
+    torch.Size([3, 2, 2, 2, 2])
     """
 
     def _check_input_dim(self, input):

@@ -26,7 +26,7 @@ class Sequential(Module):
     >>> from numtorch import nn
     >>> net = nn.Sequential(nn.Linear(20, 256), nn.ReLU(), nn.Linear(256, 10))
     >>> net(numtorch.rand(2, 20)).shape
-    numtorch.Size([2, 10])
+    torch.Size([2, 10])
     >>> net[0]
     Linear(in_features=20, out_features=256, bias=True)
     >>> len(net), type(net[1:]).__name__

@@ -109,7 +109,7 @@ class Conv1d(_ConvNd):
     >>> from numtorch import nn
     >>> m = nn.Conv1d(3, 5, 3, padding=1)
     >>> m(numtorch.randn(2, 3, 10)).shape
-    numtorch.Size([2, 5, 10])
+    torch.Size([2, 5, 10])
     >>> m
     Conv1d(3, 5, kernel_size=(3,), stride=(1,), padding=(1,))
     """
@@ -130,7 +130,7 @@ class Conv2d(_ConvNd):
     >>> from numtorch import nn
     >>> m = nn.Conv2d(1, 6, kernel_size=5, padding=2)
     >>> m(numtorch.randn(2, 1, 28, 28)).shape
-    numtorch.Size([2, 6, 28, 28])
+    torch.Size([2, 6, 28, 28])
     >>> m
     Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))
     """
@@ -188,7 +188,7 @@ class ConvTranspose2d(_ConvTransposeNd):
     >>> from numtorch import nn
     >>> m = nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1)
     >>> m(numtorch.randn(1, 4, 5, 5)).shape
-    numtorch.Size([1, 2, 10, 10])
+    torch.Size([1, 2, 10, 10])
     """
     _nd, _fn = 2, staticmethod(_conv.conv_transpose2d)
 
@@ -200,7 +200,7 @@ class Conv3d(_ConvNd):
     >>> from numtorch import nn
     >>> m = nn.Conv3d(2, 4, 3, padding=1)
     >>> m(numtorch.randn(1, 2, 4, 4, 4)).shape
-    numtorch.Size([1, 4, 4, 4, 4])
+    torch.Size([1, 4, 4, 4, 4])
     >>> m
     Conv3d(2, 4, kernel_size=(3, 3, 3), stride=(1, 1, 1), padding=(1, 1, 1))
     """
@@ -221,7 +221,7 @@ class ConvTranspose1d(_ConvTransposeNd):
     >>> from numtorch import nn
     >>> m = nn.ConvTranspose1d(4, 2, 3, stride=2)
     >>> m(numtorch.randn(1, 4, 5)).shape
-    numtorch.Size([1, 2, 11])
+    torch.Size([1, 2, 11])
     >>> m
     ConvTranspose1d(4, 2, kernel_size=(3,), stride=(2,))
     """
@@ -234,6 +234,6 @@ class ConvTranspose3d(_ConvTransposeNd):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.ConvTranspose3d(4, 2, 2, stride=2)(numtorch.randn(1, 4, 2, 3, 3)).shape
-    numtorch.Size([1, 2, 4, 6, 6])
+    torch.Size([1, 2, 4, 6, 6])
     """
     _nd, _fn = 3, staticmethod(_conv_nd.conv_transpose3d)

@@ -9,7 +9,7 @@ class PairwiseDistance(Module):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.PairwiseDistance()(numtorch.zeros(2, 3), numtorch.ones(2, 3)).shape
-    numtorch.Size([2])
+    torch.Size([2])
     """
 
     def __init__(self, p=2.0, eps=1e-06, keepdim=False):
@@ -28,7 +28,7 @@ class CosineSimilarity(Module):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.CosineSimilarity()(numtorch.ones(2, 3), numtorch.ones(2, 3)).shape
-    numtorch.Size([2])
+    torch.Size([2])
     """
 
     def __init__(self, dim=1, eps=1e-08):

@@ -8,7 +8,7 @@ class Flatten(Module):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.Flatten()(numtorch.zeros(32, 1, 5, 5)).shape
-    numtorch.Size([32, 25])
+    torch.Size([32, 25])
     """
 
     def __init__(self, start_dim=1, end_dim=-1):
@@ -29,7 +29,7 @@ class Unflatten(Module):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.Unflatten(1, (2, 5))(numtorch.zeros(2, 10)).shape
-    numtorch.Size([2, 2, 5])
+    torch.Size([2, 2, 5])
     """
 
     def __init__(self, dim, unflattened_size):

@@ -9,7 +9,7 @@ class Fold(Module):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.Fold((4, 5), 2)(numtorch.ones(1, 8, 12)).shape
-    numtorch.Size([1, 2, 4, 5])
+    torch.Size([1, 2, 4, 5])
     >>> nn.Fold((4, 5), 2)
     Fold(output_size=(4, 5), kernel_size=2, dilation=1, padding=0, stride=1)
     """
@@ -37,7 +37,7 @@ class Unfold(Module):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.Unfold(2, stride=2)(numtorch.ones(1, 2, 4, 4)).shape
-    numtorch.Size([1, 8, 4])
+    torch.Size([1, 8, 4])
     """
 
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1):

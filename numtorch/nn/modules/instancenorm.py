@@ -78,7 +78,7 @@ class InstanceNorm2d(_InstanceNorm):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.InstanceNorm2d(3, affine=True)(numtorch.randn(2, 3, 4, 4)).shape
-    numtorch.Size([2, 3, 4, 4])
+    torch.Size([2, 3, 4, 4])
     """
     _no_batch_dim = 3
 
@@ -89,6 +89,6 @@ class InstanceNorm3d(_InstanceNorm):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.InstanceNorm3d(2)(numtorch.randn(1, 2, 3, 3, 3)).shape
-    numtorch.Size([1, 2, 3, 3, 3])
+    torch.Size([1, 2, 3, 3, 3])
     """
     _no_batch_dim = 4

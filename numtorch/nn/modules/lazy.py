@@ -52,7 +52,7 @@ class LazyLinear(LazyModuleMixin, Linear):
     >>> net[0]
     LazyLinear(in_features=0, out_features=256, bias=True)
     >>> net(numtorch.rand(2, 20)).shape
-    numtorch.Size([2, 10])
+    torch.Size([2, 10])
     >>> net[0]
     Linear(in_features=20, out_features=256, bias=True)
     """

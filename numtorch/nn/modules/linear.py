@@ -43,7 +43,7 @@ class Linear(Module):
     >>> from numtorch import nn
     >>> m = nn.Linear(20, 30)
     >>> m(numtorch.randn(128, 20)).shape
-    numtorch.Size([128, 30])
+    torch.Size([128, 30])
     >>> m
     Linear(in_features=20, out_features=30, bias=True)
     """
@@ -94,7 +94,7 @@ class Bilinear(Module):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.Bilinear(20, 30, 40)(numtorch.randn(128, 20), numtorch.randn(128, 30)).shape
-    numtorch.Size([128, 40])
+    torch.Size([128, 40])
     """
 
     def __init__(self, in1_features, in2_features, out_features, bias=True, device=None,

@@ -52,7 +52,7 @@ class Module(_hooks.HookRegistration):
     >>> [n for n, _ in net.named_parameters()]
     ['fc.weight', 'fc.bias']
     >>> net(numtorch.ones(4, 3)).shape
-    numtorch.Size([4, 2])
+    torch.Size([4, 2])
     """
     training = True
     _version = 1

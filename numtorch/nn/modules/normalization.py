@@ -31,7 +31,7 @@ class LayerNorm(Module):
     >>> from numtorch import nn
     >>> ln = nn.LayerNorm(5)
     >>> ln(numtorch.randn(2, 5)).shape
-    numtorch.Size([2, 5])
+    torch.Size([2, 5])
     >>> ln
     LayerNorm((5,), eps=1e-05, elementwise_affine=True, bias=True)
     """
@@ -65,7 +65,7 @@ class GroupNorm(Module):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.GroupNorm(2, 4)(numtorch.randn(3, 4, 5, 5)).shape
-    numtorch.Size([3, 4, 5, 5])
+    torch.Size([3, 4, 5, 5])
     """
 
     def __init__(self, num_groups, num_channels, eps=1e-05, affine=True, device=None, dtype=None,
@@ -101,7 +101,7 @@ class RMSNorm(Module):
     >>> nn.RMSNorm(4)
     RMSNorm((4,), eps=None, elementwise_affine=True)
     >>> nn.RMSNorm(4)(numtorch.ones(2, 4)).shape
-    numtorch.Size([2, 4])
+    torch.Size([2, 4])
     """
 
     def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None,

@@ -56,7 +56,7 @@ class ConstantPad3d(_ConstantPadNd):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.ConstantPad3d(1, 0.0)(numtorch.zeros(1, 1, 1, 1)).shape
-    numtorch.Size([1, 3, 3, 3])
+    torch.Size([1, 3, 3, 3])
     """
     _n = 3
 

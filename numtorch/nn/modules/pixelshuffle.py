@@ -10,7 +10,7 @@ class PixelShuffle(Module):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.PixelShuffle(2)(numtorch.ones(1, 8, 3, 3)).shape
-    numtorch.Size([1, 2, 6, 6])
+    torch.Size([1, 2, 6, 6])
     >>> nn.PixelShuffle(2)
     PixelShuffle(upscale_factor=2)
     """
@@ -32,7 +32,7 @@ class PixelUnshuffle(Module):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.PixelUnshuffle(2)(numtorch.ones(1, 2, 6, 6)).shape
-    numtorch.Size([1, 8, 3, 3])
+    torch.Size([1, 8, 3, 3])
     """
 
     def __init__(self, downscale_factor):

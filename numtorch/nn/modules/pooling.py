@@ -41,7 +41,7 @@ class MaxPool2d(_MaxPoolNd):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.MaxPool2d(2)(numtorch.ones(1, 1, 4, 4)).shape
-    numtorch.Size([1, 1, 2, 2])
+    torch.Size([1, 1, 2, 2])
     >>> nn.MaxPool2d(2)
     MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
     """
@@ -122,7 +122,7 @@ class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.AdaptiveAvgPool2d((1, 1))(numtorch.ones(2, 3, 7, 7)).shape
-    numtorch.Size([2, 3, 1, 1])
+    torch.Size([2, 3, 1, 1])
     """
 
     def forward(self, input):
@@ -145,7 +145,7 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.AdaptiveMaxPool2d(2)(numtorch.ones(2, 3, 7, 7)).shape
-    numtorch.Size([2, 3, 2, 2])
+    torch.Size([2, 3, 2, 2])
     """
 
     def forward(self, input):
@@ -158,7 +158,7 @@ class MaxPool3d(_MaxPoolNd):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.MaxPool3d(2)(numtorch.ones(1, 1, 4, 4, 4)).shape
-    numtorch.Size([1, 1, 2, 2, 2])
+    torch.Size([1, 1, 2, 2, 2])
     """
 
     def forward(self, input):
@@ -187,7 +187,7 @@ class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.AdaptiveAvgPool1d(2)(numtorch.ones(2, 3, 7)).shape
-    numtorch.Size([2, 3, 2])
+    torch.Size([2, 3, 2])
     """
 
     def forward(self, input):
@@ -200,7 +200,7 @@ class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.AdaptiveAvgPool3d(1)(numtorch.ones(2, 3, 4, 5, 6)).shape
-    numtorch.Size([2, 3, 1, 1, 1])
+    torch.Size([2, 3, 1, 1, 1])
     """
 
     def forward(self, input):
@@ -213,7 +213,7 @@ class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.AdaptiveMaxPool1d(2)(numtorch.ones(2, 3, 7)).shape
-    numtorch.Size([2, 3, 2])
+    torch.Size([2, 3, 2])
     """
 
     def forward(self, input):
@@ -226,7 +226,7 @@ class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.AdaptiveMaxPool3d(2)(numtorch.ones(2, 3, 4, 5, 6)).shape
-    numtorch.Size([2, 3, 2, 2, 2])
+    torch.Size([2, 3, 2, 2, 2])
     """
 
     def forward(self, input):

@@ -340,7 +340,7 @@ class RNN(RNNBase):
     >>> rnn = nn.RNN(10, 20, 2)
     >>> out, hn = rnn(numtorch.randn(5, 3, 10), numtorch.randn(2, 3, 20))
     >>> out.shape, hn.shape
-    (numtorch.Size([5, 3, 20]), numtorch.Size([2, 3, 20]))
+    (torch.Size([5, 3, 20]), torch.Size([2, 3, 20]))
     """
 
     def __init__(self, *args, **kwargs):
@@ -375,7 +375,7 @@ class LSTM(RNNBase):
     >>> lstm = nn.LSTM(10, 20, num_layers=2, batch_first=True)
     >>> out, (hn, cn) = lstm(numtorch.randn(3, 5, 10))
     >>> out.shape, hn.shape, cn.shape
-    (numtorch.Size([3, 5, 20]), numtorch.Size([2, 3, 20]), numtorch.Size([2, 3, 20]))
+    (torch.Size([3, 5, 20]), torch.Size([2, 3, 20]), torch.Size([2, 3, 20]))
     >>> nn.LSTM(10, 20, proj_size=5, bidirectional=True)
     LSTM(10, 20, proj_size=5, bidirectional=True)
     """
@@ -408,7 +408,7 @@ class GRU(RNNBase):
     >>> from numtorch import nn
     >>> out, hn = nn.GRU(4, 6, bidirectional=True)(numtorch.randn(7, 4))   # unbatched
     >>> out.shape, hn.shape
-    (numtorch.Size([7, 12]), numtorch.Size([2, 6]))
+    (torch.Size([7, 12]), torch.Size([2, 6]))
     """
 
     def __init__(self, *args, **kwargs):
@@ -493,7 +493,7 @@ class RNNCell(RNNCellBase):
     >>> from numtorch import nn
     >>> cell = nn.RNNCell(10, 20, nonlinearity='relu')
     >>> cell(numtorch.randn(3, 10)).shape, cell
-    (numtorch.Size([3, 20]), RNNCell(10, 20, nonlinearity=relu))
+    (torch.Size([3, 20]), RNNCell(10, 20, nonlinearity=relu))
     """
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity='tanh', device=None,
@@ -520,7 +520,7 @@ class LSTMCell(RNNCellBase):
     >>> from numtorch import nn
     >>> h, c = nn.LSTMCell(10, 20)(numtorch.randn(10))        # unbatched
     >>> h.shape, c.shape
-    (numtorch.Size([20]), numtorch.Size([20]))
+    (torch.Size([20]), torch.Size([20]))
     """
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
@@ -542,7 +542,7 @@ class GRUCell(RNNCellBase):
     >>> import numtorch
     >>> from numtorch import nn
     >>> nn.GRUCell(10, 20)(numtorch.randn(3, 10), numtorch.randn(3, 20)).shape
-    numtorch.Size([3, 20])
+    torch.Size([3, 20])
     """
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):

@@ -15,7 +15,7 @@ class Embedding(Module):
     >>> from numtorch import nn
     >>> emb = nn.Embedding(10, 3, padding_idx=0)
     >>> emb(numtorch.tensor([[0, 2], [4, 9]])).shape
-    numtorch.Size([2, 2, 3])
+    torch.Size([2, 2, 3])
     >>> emb
     Embedding(10, 3, padding_idx=0)
     """
@@ -99,7 +99,7 @@ class EmbeddingBag(Module):
     >>> from numtorch import nn
     >>> bag = nn.EmbeddingBag(10, 3)
     >>> bag(numtorch.tensor([1, 2, 4, 5, 4]), numtorch.tensor([0, 2])).shape
-    numtorch.Size([2, 3])
+    torch.Size([2, 3])
     >>> bag
     EmbeddingBag(10, 3, mode='mean')
     """

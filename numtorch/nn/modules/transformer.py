@@ -67,7 +67,7 @@ class Transformer(Module):
     >>> model = nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
     ...                        dim_feedforward=16, dropout=0.0)
     >>> model(numtorch.rand(5, 2, 8), numtorch.rand(3, 2, 8)).shape
-    numtorch.Size([3, 2, 8])
+    torch.Size([3, 2, 8])
     """
 
     def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
@@ -162,7 +162,7 @@ class TransformerEncoder(Module):
     >>> layer = nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16)
     >>> enc = nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False)
     >>> enc(numtorch.rand(5, 3, 8)).shape
-    numtorch.Size([5, 3, 8])
+    torch.Size([5, 3, 8])
     """
 
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True,
@@ -227,7 +227,7 @@ class TransformerDecoder(Module):
     >>> layer = nn.TransformerDecoderLayer(d_model=8, nhead=2, dim_feedforward=16)
     >>> dec = nn.TransformerDecoder(layer, num_layers=2)
     >>> dec(numtorch.rand(4, 3, 8), numtorch.rand(5, 3, 8)).shape
-    numtorch.Size([4, 3, 8])
+    torch.Size([4, 3, 8])
     """
     __constants__ = ['norm']
 
@@ -275,7 +275,7 @@ class TransformerEncoderLayer(Module):
     >>> layer = nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16,
     ...                                    batch_first=True)
     >>> layer(numtorch.rand(3, 5, 8)).shape
-    numtorch.Size([3, 5, 8])
+    torch.Size([3, 5, 8])
     """
     __constants__ = ['norm_first']
 
@@ -334,7 +334,7 @@ class TransformerDecoderLayer(Module):
     >>> from numtorch import nn
     >>> layer = nn.TransformerDecoderLayer(d_model=8, nhead=2, dim_feedforward=16)
     >>> layer(numtorch.rand(4, 3, 8), numtorch.rand(5, 3, 8)).shape
-    numtorch.Size([4, 3, 8])
+    torch.Size([4, 3, 8])
     """
     __constants__ = ['norm_first']
 

@@ -10,7 +10,7 @@ class Upsample(Module):
     >>> from numtorch import nn
     >>> up = nn.Upsample(scale_factor=2)
     >>> up(numtorch.ones(1, 1, 2, 2)).shape
-    numtorch.Size([1, 1, 4, 4])
+    torch.Size([1, 1, 4, 4])
     >>> up
     Upsample(scale_factor=2.0, mode='nearest')
     """

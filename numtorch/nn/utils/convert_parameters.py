@@ -11,7 +11,7 @@ def parameters_to_vector(parameters):
     >>> import numtorch
     >>> net = numtorch.nn.Linear(2, 1)
     >>> numtorch.nn.utils.parameters_to_vector(net.parameters()).shape
-    numtorch.Size([3])
+    torch.Size([3])
     """
     from ... import cat
     return cat([p.view(-1) for p in parameters])

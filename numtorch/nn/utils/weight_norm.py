@@ -91,7 +91,7 @@ def weight_norm(module, name='weight', dim=0):
     ...     warnings.simplefilter('ignore')
     ...     m = numtorch.nn.utils.weight_norm(numtorch.nn.Linear(3, 2))
     >>> m.weight_g.shape, m.weight_v.shape
-    (numtorch.Size([2, 1]), numtorch.Size([2, 3]))
+    (torch.Size([2, 1]), torch.Size([2, 3]))
     """
     WeightNorm.apply(module, name, dim)
     return module

@@ -5,8 +5,8 @@
 >>> X, y = numtorch.arange(12.).reshape(6, 2), numtorch.arange(6)
 >>> for xb, yb in data.DataLoader(data.TensorDataset(X, y), batch_size=4):
 ...     print(xb.shape, yb)
-numtorch.Size([4, 2]) tensor([0, 1, 2, 3])
-numtorch.Size([2, 2]) tensor([4, 5])
+torch.Size([4, 2]) tensor([0, 1, 2, 3])
+torch.Size([2, 2]) tensor([4, 5])
 """
 from .dataset import (Dataset, IterableDataset, TensorDataset, Subset, ConcatDataset,
                       ChainDataset, random_split)

@@ -67,6 +67,16 @@ class _KeyErrorMessage(str):
         return self
 
 
+RESUME = 'resume'      # a task that starts a new epoch in a persistent worker
+
+
+class ResumeAck:
+    """A persistent worker's answer to ``RESUME``: everything it sent before is stale."""
+
+    def __init__(self, worker_id):
+        self.worker_id = worker_id
+
+
 class _IterableDatasetStopIteration:
     def __init__(self, worker_id):
         self.worker_id = worker_id
@@ -138,6 +148,16 @@ def worker_loop(dataset, is_iterable, index_q, result_q, done, auto_collation, c
                 continue
             if task is None:
                 break
+            if task == RESUME:          # persistent workers: a new epoch, same process
+                ended = False
+                if is_iterable and init_error is None:
+                    try:
+                        state['it'] = iter(dataset)
+                    except Exception:
+                        init_error = ExceptionWrapper(sys.exc_info(),
+                                                      f'in DataLoader worker process {worker_id}')
+                result_q.put((None, ResumeAck(worker_id)))
+                continue
             if done.is_set() or ended:
                 continue       # shutting down / exhausted: drain without working
             idx, indices = task

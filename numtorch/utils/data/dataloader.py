@@ -70,8 +70,8 @@ class DataLoader:
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
         self.multiprocessing_context = multiprocessing_context
-        # Accepted for compatibility; workers are started afresh for every epoch here.
         self.persistent_workers = persistent_workers
+        self._iterator = None      # kept across epochs when persistent_workers
         self.in_order = in_order
 
         if isinstance(dataset, IterableDataset):
@@ -128,7 +128,14 @@ class DataLoader:
     def __iter__(self):
         if self.num_workers == 0:
             return _SingleProcessIter(self)
-        return _MultiProcessIter(self)
+        if not self.persistent_workers:
+            return _MultiProcessIter(self)
+        # torch keeps the worker processes (and their dataset copies) from epoch to epoch
+        if self._iterator is None or self._iterator._shutdown:
+            self._iterator = _MultiProcessIter(self)
+        else:
+            self._iterator._reset(self)
+        return self._iterator
 
     def __len__(self):
         if self._dataset_kind == 'iterable':
@@ -198,6 +205,7 @@ class _MultiProcessIter(_BaseIter):
         elif isinstance(ctx, str):
             ctx = multiprocessing.get_context(ctx)
         n = loader.num_workers
+        self._persistent = loader.persistent_workers
         self._result_q = ctx.Queue()
         self._done = ctx.Event()
         self._shutdown = False
@@ -211,6 +219,10 @@ class _MultiProcessIter(_BaseIter):
             w.start()
             self._index_qs.append(index_q)
             self._workers.append(w)
+        self._start_epoch()
+
+    def _start_epoch(self):
+        n = len(self._workers)
         self._active = [True] * n
         self._cycle = itertools.cycle(range(n))
         self._send_idx = 0      # next task number to hand out
@@ -219,6 +231,18 @@ class _MultiProcessIter(_BaseIter):
         self._outstanding = 0
         for _ in range(self._prefetch * n):
             self._try_put_index()
+
+    def _reset(self, loader):
+        """Persistent workers: a new epoch on the same processes (torch draws no new seed)."""
+        self._sampler_iter = iter(loader._index_sampler)
+        self._num_yielded = 0
+        for q in self._index_qs:
+            q.put(_worker.RESUME)
+        acks = 0
+        while acks < len(self._workers):      # drop what an unfinished epoch left in flight
+            _, data = self._get()
+            acks += isinstance(data, _worker.ResumeAck)
+        self._start_epoch()
 
     def _try_put_index(self):
         try:
@@ -266,7 +290,8 @@ class _MultiProcessIter(_BaseIter):
                 del self._task_info[self._rcvd_idx]
                 self._rcvd_idx += 1
             else:
-                self._shutdown_workers()
+                if not self._persistent:
+                    self._shutdown_workers()
                 raise StopIteration
             info = self._task_info[self._rcvd_idx]
             if len(info) == 2:
@@ -276,7 +301,8 @@ class _MultiProcessIter(_BaseIter):
             self._outstanding -= 1
             if isinstance(data, _worker._IterableDatasetStopIteration):
                 self._active[data.worker_id] = False
-                self._index_qs[data.worker_id].put(None)
+                if not self._persistent:     # a persistent worker waits for the next epoch
+                    self._index_qs[data.worker_id].put(None)
                 self._try_put_index()
                 continue
             if idx != self._rcvd_idx:

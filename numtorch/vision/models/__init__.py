@@ -5,7 +5,7 @@ weights: ``weights=None`` (the default) only; asking for weights raises a clear 
 >>> from numtorch.vision import models
 >>> m = models.resnet18()
 >>> list(m.state_dict())[:3], m.fc.weight.shape
-(['conv1.weight', 'bn1.weight', 'bn1.bias'], numtorch.Size([1000, 512]))
+(['conv1.weight', 'bn1.weight', 'bn1.bias'], torch.Size([1000, 512]))
 """
 from .resnet import (ResNet, BasicBlock, Bottleneck, resnet18, resnet34, resnet50,
                      ResNet18_Weights, ResNet34_Weights, ResNet50_Weights)
