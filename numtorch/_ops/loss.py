@@ -19,7 +19,6 @@ from .._dtype import promote_types, scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
 from ._apply import bind, wrap, unbroadcast
-from .._backend import ARRAYS, ndarray
 
 _REDUCTIONS = ('none', 'mean', 'sum')
 
@@ -147,7 +146,7 @@ class NllLoss(Node):
         ts = xp.where(valid, t, 0).astype(xp.int64)
         # A clear error, never a silent wrong answer; on a device this is one sync (torch's
         # CUDA kernel asserts on the device instead).
-        if ts.size and ((ts.min() < 0 or ts.max() >= C) if (ts.__class__ is ndarray or ts.__class__ in ARRAYS)
+        if ts.size and ((ts.min() < 0 or ts.max() >= C) if ts.__class__ is np.ndarray
                         else ((ts < 0) | (ts >= C)).any()):
             bad = t[valid & ((t < 0) | (t >= C))].ravel()[0]
             raise IndexError(f'Target {bad} is out of bounds.')
