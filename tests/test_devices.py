@@ -305,3 +305,22 @@ def test_d2l_use_gpu_section_on_the_stand_in():
     # the device reprs are torch's own
     assert repr(numtorch.device('cuda', 0)) == repr(torch.device('cuda', 0))
     assert str(numtorch.device('cuda:1')) == str(torch.device('cuda:1'))
+
+
+# ----------------------------------------------------------------------------- the main job
+def test_main_job_one_epoch_on_the_stand_in_matches_the_cpu(tmp_path):
+    from numtorch.examples import fashion_mnist as fm
+    figures = {}
+    for dev in ('cpu', 'cuda'):
+        ck = tmp_path / f'{dev}.pt'
+        args = fm.parse_args(['--model', 'mlp', '--epochs', '1', '--no-progress', '--device', dev,
+                              '--checkpoint', str(ck)])
+        lines = []
+        with stand_in.enabled():
+            r = fm.run(args, out=lines.append)
+            figures[dev] = (r['loss'], r['train_acc'], r['test_acc'])
+            assert all(p.device.type == dev for p in r['net'].parameters())
+            state = numtorch.load(ck, map_location='cpu')
+        assert lines[-1].endswith(f'on {dev}')
+        assert all(v.device.type == 'cpu' for v in state['model_state_dict'].values())
+    assert figures['cuda'] == figures['cpu']   # bit for bit: same arithmetic, another device
