@@ -122,7 +122,8 @@ def _as_list(out):
     return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
-# NUMTORCH_TEST_DEVICE=stand-in runs every spec on the strict stand-in device (as 'cuda'), so a
+# NUMTORCH_TEST_DEVICE=cuda (bench/gpu.sh) runs every spec on a real GPU, numtorch (CuPy) against
+# torch CUDA. NUMTORCH_TEST_DEVICE=stand-in runs every spec on the strict stand-in (as 'cuda'), so a
 # stray host call in an op fails its test; tests/test_stand_in_ops.py does it in every run.
 DEVICE = os.environ.get('NUMTORCH_TEST_DEVICE')
 if DEVICE == 'stand-in':
@@ -130,9 +131,14 @@ if DEVICE == 'stand-in':
     _stand_in.enable()
 
 
+TORCH_DEVICE = 'cuda' if DEVICE == 'cuda' else 'cpu'
+
+
 def _np(t):
     if isinstance(t, torch.Tensor):
-        return t.detach().numpy()
+        return t.detach().cpu().numpy()
+    if DEVICE == 'cuda':
+        return t.detach().cpu().numpy()
     from numtorch.testing.stand_in import to_host
     return to_host(t)
 
@@ -149,12 +155,12 @@ def check_op(op, shapes, dt, seed=0, device=None):
 
     ``device``: where numtorch's inputs live ('cuda' on the stand-in); the outputs and
     gradients must come back on it."""
-    if device is None and DEVICE == 'stand-in':
+    if device is None and DEVICE in ('stand-in', 'cuda'):
         device = 'cuda'
     arrs = _inputs(op, shapes, dt, seed)
     diff = op.grad and not op.int_inputs
     nt_in = [numtorch.tensor(a, requires_grad=diff, device=device) for a in arrs]
-    th_in = [torch.tensor(a, requires_grad=diff) for a in arrs]
+    th_in = [torch.tensor(a, requires_grad=diff, device=TORCH_DEVICE) for a in arrs]
     nt_out = _as_list(op.fn(numtorch, *nt_in))
     th_out = _as_list(op.fn(torch, *th_in))
     assert len(nt_out) == len(th_out)
@@ -182,7 +188,8 @@ def check_op(op, shapes, dt, seed=0, device=None):
     if not pairs:
         return
     ups = [rng.standard_normal(t.shape).astype(dt) for _, t in pairs]
-    torch.autograd.backward([t for _, t in pairs], [torch.tensor(u) for u in ups])
+    torch.autograd.backward([t for _, t in pairs],
+                            [torch.tensor(u, device=TORCH_DEVICE) for u in ups])
     numtorch.autograd.backward([n for n, _ in pairs],
                                [numtorch.tensor(u, device=device) for u in ups])
     for n, t in zip(nt_in, th_in):
@@ -191,7 +198,7 @@ def check_op(op, shapes, dt, seed=0, device=None):
             continue
         assert n.grad is not None, 'numtorch gave no gradient where torch did'
         assert n.grad.device == n.device
-        assert_close(_np(n.grad), t.grad.numpy(), dt, k, op.tol)
+        assert_close(_np(n.grad), _np(t.grad), dt, k, op.tol)
     # Finite differences prove the math once, on the CPU; a device run proves the device path.
     if op.gradcheck and dt == 'float64' and all(a.size <= 64 for a in arrs) and device is None:
         xs = [numtorch.tensor(a, requires_grad=True) for a in arrs]

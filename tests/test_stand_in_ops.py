@@ -1,14 +1,16 @@
-"""Every ``Op`` spec of the op-test modules, run on the strict stand-in device as ``cuda``.
+"""Every ``Op`` spec of the op-test modules, run on the strict stand-in device as ``cuda``
+(with ``NUMTORCH_TEST_DEVICE=cuda``, on a real GPU against torch CUDA: ``bench/gpu.sh``).
 
 Inputs, outputs and gradients live on the stand-in, whose arrays refuse host conversion and
 host operands: an op that builds a NumPy array and mixes it in, or reads values back to the host
 mid-computation, fails here. Values and gradients are compared with torch as on the CPU.
 """
+import contextlib
 import importlib
 
 import pytest
 
-from opcheck import Op, check_op
+from opcheck import DEVICE, Op, check_op
 from numtorch.testing import stand_in
 
 MODULES = ['test_ops_core', 'test_ops_elementwise', 'test_ops_reduce', 'test_ops_shape',
@@ -328,5 +330,6 @@ def _specs():
 
 @pytest.mark.parametrize('op,shapes,dt', _specs())
 def test_op_on_stand_in(op, shapes, dt):
-    with stand_in.enabled():
+    # NUMTORCH_TEST_DEVICE=cuda (bench/gpu.sh): the same specs on a real GPU, against torch CUDA
+    with contextlib.nullcontext() if DEVICE == 'cuda' else stand_in.enabled():
         check_op(op, shapes, dt, device='cuda')

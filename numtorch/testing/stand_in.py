@@ -298,11 +298,13 @@ class StandInBackend(_backend.Backend):
 
 
 _active = [None]
+_previous = [None]   # the real cuda backend (CuPy), given back by disable()
 
 
 def enable(n_devices=1):
     """Register the stand-in as ``cuda`` (``numtorch.cuda.is_available()`` becomes True)."""
     disable()
+    _previous[0] = _backend._BY_TYPE.get('cuda')
     b = StandInBackend(n_devices)
     _backend.register(b)
     _active[0] = b
@@ -315,6 +317,9 @@ def disable():
     if _active[0] is not None:
         _backend.unregister(_active[0])
         _active[0] = None
+        if _previous[0] is not None:
+            _backend.register(_previous[0])
+            _previous[0] = None
 
 
 @contextlib.contextmanager
