@@ -113,7 +113,8 @@ def test_mixing_devices_raises_torchs_error(cuda):
            'cuda:0 and cpu!')
     a, b = numtorch.ones(2, device='cuda'), numtorch.ones(2)
     for f in (lambda: a + b, lambda: b * a, lambda: numtorch.cat([a, b]),
-              lambda: numtorch.stack([b, a])):
+              lambda: numtorch.stack([b, a]),
+              lambda: nn.functional.linear(b[None], numtorch.ones(3, 2, device='cuda'))):
         with pytest.raises(RuntimeError) as e:
             f()
         assert str(e.value) == msg
@@ -165,6 +166,9 @@ def test_cuda_api_on_the_stand_in(cuda):
         m.set_device(1)
     with m.device(0):
         assert m.current_device() == 0
+    acc = numtorch.accelerator
+    assert acc.is_available() and acc.current_accelerator() == numtorch.device('cuda')
+    assert acc.device_count() == 1 and acc.current_device_index() == 0
     assert numtorch.ones(2).pin_memory().device.type == 'cpu'
 
 

@@ -133,9 +133,14 @@ def multi(cls, x, *args):
     return outs
 
 
-def bind(node, arr):
-    """Give a node built outside the helpers above the namespace of its first input array."""
-    if arr.__class__ is not ndarray and arr.__class__ in _BY_ARRAY:
+def bind(node, arr, *others):
+    """Give a node built outside the helpers above the namespace of its first input array;
+    ``others`` (arrays or None) must live on the same device (torch's error if not)."""
+    c = arr.__class__
+    for o in others:
+        if o.__class__ is not c and o is not None:
+            same_device(arr, o)
+    if c is not ndarray and c in _BY_ARRAY:
         node.xp = namespace(arr)
     return node
 

@@ -94,7 +94,7 @@ def linear(input, weight, bias=None):
             [3., 3., 3., 3.]])
     """
     node = Linear()
-    bind(node, input._data)
+    bind(node, input._data, weight._data, None if bias is None else bias._data)
     out = wrap(node.forward(input._data, weight._data, None if bias is None else bias._data))
     return _record(node, out, (input, weight) if bias is None else (input, weight, bias))
 
