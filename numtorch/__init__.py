@@ -89,5 +89,9 @@ from .amp.autocast_mode import is_autocast_enabled, get_autocast_dtype  # noqa: 
 from ._settings import *  # noqa: F401,F403,E402  (set_default_device, use_deterministic_algorithms)
 from ._compile import compile  # noqa: E402
 from . import fft, special, storage, testing  # noqa: E402  (issue 13)
+from . import func  # noqa: E402  (torch.func.functional_call)
+from ._misc_names import *  # noqa: F401,F403,E402  (pi, channels_last, typename, ...)
 
 __version__ = '0.1.0'
+# torch.instance_norm's argument order differs from F.instance_norm's (ATen's schema)
+from ._ops.feature_norm import _aten_instance_norm as instance_norm  # noqa: E402

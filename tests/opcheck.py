@@ -83,6 +83,34 @@ NODE_NAME_EXEMPT = {
     'repeat_interleave': 'composite: torch indexes (IndexSelect) then views',
     'bilinear': 'composite: torch adds the bias last (AddBackward0), numtorch reshapes last',
 }
+# Issue 13's layers and functions built as compositions of existing differentiable ops (so they
+# run on every device): the last node is the composition's (AddBackward0, ViewBackward0, ...)
+# where torch runs one fused kernel (GridSampler2DBackward0, ConvolutionBackward0, ...).
+NODE_NAME_EXEMPT.update(dict.fromkeys([
+    'adaptive_avg_pool3d', 'adaptive_max_pool3d', 'affine_grid-False', 'affine_grid-True',
+    'affine_grid3d-False', 'affine_grid3d-True', 'area', 'avg_pool3d', 'avg_pool3d-args',
+    'avg_pool3d-divisor', 'avg_pool3d-nocount', 'cdist', 'cdist-mm', 'cdist-p1', 'cdist-p3',
+    'conv3d', 'conv3d-args', 'conv3d-same', 'conv_transpose1d', 'conv_transpose1d-groups',
+    'conv_transpose3d', 'embedding_bag-2d-mean', 'embedding_bag-2d-psw', 'embedding_bag-max',
+    'embedding_bag-max-4', 'embedding_bag-max-True', 'embedding_bag-mean',
+    'embedding_bag-mean-2', 'embedding_bag-sum', 'embedding_bag-sum-True', 'entr', 'erfcx',
+    'fft-real-imag', 'fold', 'fold-args', 'grid_sample-border-False-bilinear',
+    'grid_sample-border-False-nearest', 'grid_sample-border-True-bilinear',
+    'grid_sample-border-True-nearest', 'grid_sample-reflection-False-bilinear',
+    'grid_sample-reflection-False-nearest', 'grid_sample-reflection-True-bilinear',
+    'grid_sample-reflection-True-nearest', 'grid_sample-zeros-False-bilinear',
+    'grid_sample-zeros-False-nearest', 'grid_sample-zeros-True-bilinear',
+    'grid_sample-zeros-True-nearest', 'grid_sample3d-border-bilinear',
+    'grid_sample3d-border-nearest', 'grid_sample3d-reflection-bilinear',
+    'grid_sample3d-reflection-nearest', 'grid_sample3d-zeros-bilinear',
+    'grid_sample3d-zeros-nearest', 'log_ndtr', 'logdet', 'margin_ranking_loss-none',
+    'max_pool3d', 'max_pool3d-args', 'multi_margin_loss-mean', 'multi_margin_loss-none',
+    'multi_margin_loss-p2', 'multi_margin_loss-sum', 'multigammaln',
+    'multilabel_margin_loss-mean', 'multilabel_margin_loss-none', 'multilabel_margin_loss-sum',
+    'ndtr', 'ndtri', 'pairwise_distance', 'pairwise_distance-p', 'pixel_shuffle',
+    'pixel_unshuffle', 'soft_margin_loss-mean', 'soft_margin_loss-none', 'soft_margin_loss-sum',
+    'triplet_margin_loss-none', 'unfold', 'unfold-args', 'xlog1py',],
+    'composite: torch has one fused kernel node here'))
 
 
 @dataclass

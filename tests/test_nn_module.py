@@ -470,3 +470,18 @@ def test_forgetting_super_init_is_a_clear_error():
             return x
     with pytest.raises(AttributeError, match='super\\(\\).__init__\\(\\)'):
         Bad()(1)
+
+
+def test_deepcopy_grad_like_torch():
+    # torch: a deep-copied Parameter (and so a deep-copied Module) has no .grad; a deep-copied
+    # plain leaf Tensor keeps a copy of its .grad.
+    for lib in (numtorch, torch):
+        lin = lib.nn.Linear(2, 2)
+        lin(lib.ones(1, 2)).sum().backward()
+        leaf = lib.ones(2, requires_grad=True)
+        (leaf * 2).sum().backward()
+        c, cl = copy.deepcopy(lin), copy.deepcopy(leaf)
+        assert lin.weight.grad is not None and c.weight.grad is None and c.bias.grad is None
+        assert isinstance(c.weight, lib.nn.Parameter) and c.weight.requires_grad
+        assert cl.grad is not None and cl.grad is not leaf.grad
+        assert cl.grad.tolist() == [2.0, 2.0]

@@ -143,9 +143,6 @@ def test_decoder_layer_and_stack_match_torch(lkw, fkw):
                      _act(torch, act), **lkw)
     layer_n.load_state_dict({k: numtorch.tensor(v.numpy()) for k, v in layer_t.state_dict().items()})
     _run_both(layer_n, layer_t, [tgt, mem], masks, fkw, train=True)
-    # (numtorch's Parameter deepcopy keeps .grad, torch's drops it: start the stack clean)
-    layer_n.zero_grad(set_to_none=True)
-    layer_t.zero_grad(set_to_none=True)
     t = torch.nn.TransformerDecoder(layer_t, 2, norm=torch.nn.LayerNorm(E))
     n = numtorch.nn.TransformerDecoder(layer_n, 2, norm=numtorch.nn.LayerNorm(E))
     with torch.no_grad():

@@ -51,6 +51,9 @@ from . import scatter_reduce, complex, special_fns  # noqa: E402
 MODULES += [conv_nd, pool_nd, feature_norm, patches, distance, loss_margin, scatter_reduce,
             complex, special_fns]
 FUNCTION_ONLY |= complex.FUNCTION_ONLY | special_fns.FUNCTION_ONLY
+from . import everyday  # noqa: E402  (everyday names real scripts use: dist, hsplit, addmm_...)
+MODULES.append(everyday)
+FUNCTION_ONLY |= everyday.FUNCTION_ONLY
 from .. import storage as _storage  # noqa: E402  (Tensor.storage/pin_memory/share_memory_)
 MODULES.append(_storage)
 FUNCTION_ONLY |= {*conv_nd.__all__, *pool_nd.__all__, *feature_norm.__all__, *patches.__all__,

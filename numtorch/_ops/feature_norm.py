@@ -94,3 +94,21 @@ def local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0):
 
 
 __all__ = ['instance_norm', 'rms_norm']
+
+
+def _aten_instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum,
+                        eps, cudnn_enabled):
+    """``torch.instance_norm``: the top-level form takes ATen's argument order (weight and bias
+    before the running statistics, every argument required); ``cudnn_enabled`` is accepted and
+    ignored. ``F.instance_norm`` is the everyday form.
+
+    >>> import numtorch
+    >>> numtorch.instance_norm(numtorch.tensor([[[1., 3.]]]), None, None, None, None, True, 0.1,
+    ...                        1e-5, False)
+    tensor([[[-1.0000,  1.0000]]])
+    """
+    return instance_norm(input, running_mean, running_var, weight, bias, use_input_stats,
+                         momentum, eps)
+
+
+_aten_instance_norm.__name__ = _aten_instance_norm.__qualname__ = 'instance_norm'

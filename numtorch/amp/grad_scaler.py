@@ -12,6 +12,7 @@ from enum import Enum
 
 import numpy as np
 
+from .._backend import quiet_on, quiet_off
 from .._tensor import Tensor
 from .._ops._apply import wrap
 
@@ -80,7 +81,11 @@ class GradScaler:
             if isinstance(v, (list, tuple)):
                 return type(v)(apply(x) for x in v)
             raise ValueError('outputs must be a Tensor or an iterable of Tensors')
-        return apply(outputs)
+        token = quiet_on()   # overflow to inf is what the scaler detects: silently, as torch
+        try:
+            return apply(outputs)
+        finally:
+            quiet_off(token)
 
     def unscale_(self, optimizer):
         """Divide the gradients of ``optimizer``'s parameters by the scale (once per step) and

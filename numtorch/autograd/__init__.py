@@ -9,6 +9,9 @@ from . import graph
 from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
 from .function import Function, FunctionCtx
 from .gradcheck import gradcheck, GradcheckError
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
+from .variable import Variable
+from . import functional  # noqa: E402  (vjp, jacobian)
 
 
 def _roots(tensors, grad_tensors, what):

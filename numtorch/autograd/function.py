@@ -127,3 +127,30 @@ class _UserNode(FunctionCtx):
             g = res[i]
             out.append(None if g is None else g._data)
         return tuple(out)
+
+
+def once_differentiable(fn):
+    """Decorator for a ``backward`` that cannot itself be differentiated: runs it without
+    recording, as torch's. (numtorch never records backward passes, so this only documents.)
+
+    >>> import numtorch
+    >>> class Double(numtorch.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         return x * 2
+    ...     @staticmethod
+    ...     @once_differentiable
+    ...     def backward(ctx, g):
+    ...         return g * 2
+    >>> x = numtorch.ones(2, requires_grad=True)
+    >>> Double.apply(x).sum().backward(); x.grad
+    tensor([2., 2.])
+    """
+    import functools
+    from .grad_mode import no_grad
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args, **kwargs):
+        with no_grad():
+            return fn(ctx, *args, **kwargs)
+    return wrapper

@@ -93,8 +93,41 @@ class set_grad_enabled(_Mode):
         return wrapper
 
 
+_inference = [False]   # inside an enabled inference_mode (is_inference_mode_enabled)
+
+
 class inference_mode(no_grad):
-    """Same as ``no_grad`` here (numtorch has no separate inference tensors)."""
+    """Same as ``no_grad`` here (numtorch has no separate inference tensors).
+
+    >>> import numtorch
+    >>> with numtorch.inference_mode():
+    ...     numtorch.is_inference_mode_enabled()
+    True
+    """
+
+    def __new__(cls, mode=True):
+        if isinstance(mode, bool):        # inference_mode(False) is a mode, not a function
+            return object.__new__(cls)
+        return super().__new__(cls, mode)
 
     def __init__(self, mode=True):
-        self.mode = not mode
+        self.mode = not mode if isinstance(mode, bool) else False
+
+    def __enter__(self):
+        super().__enter__()
+        self.prev_inference = _inference[0]
+        _inference[0] = not self.mode
+
+    def __exit__(self, *exc):
+        _inference[0] = self.prev_inference
+        return super().__exit__(*exc)
+
+
+def is_inference_mode_enabled():
+    """True inside ``inference_mode()``.
+
+    >>> import numtorch
+    >>> numtorch.is_inference_mode_enabled()
+    False
+    """
+    return _inference[0]

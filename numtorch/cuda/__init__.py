@@ -242,6 +242,10 @@ def max_memory_reserved(device=None):
     return memory_reserved(device)
 
 
+def reset_peak_memory_stats(device=None):
+    """Nothing to reset without CUDA: a no-op."""
+
+
 def __getattr__(name):
     # `torch.cuda.amp.autocast` / `GradScaler` without importing numtorch.amp at startup
     if name == 'amp':

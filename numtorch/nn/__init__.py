@@ -12,4 +12,5 @@ from .modules import Module, Sequential, ModuleList, ModuleDict, ParameterList, 
 from . import functional, init, parameter, modules  # noqa: F401
 from . import utils  # noqa: F401
 from . import parallel  # noqa: F401,E402  (DistributedDataParallel; mpi4py loads lazily)
+from .parallel import DataParallel  # noqa: F401,E402
 from . import attention  # noqa: F401,E402

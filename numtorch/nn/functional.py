@@ -324,3 +324,8 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
     index = y_soft.max(dim, keepdim=True)[1]
     y_hard = _creation.zeros(*logits.shape, dtype=logits.dtype).scatter_(dim, index, 1.0)
     return y_hard - y_soft.detach() + y_soft
+
+# In-place activations and deprecated upsampling aliases (issue 13 audit).
+from ._functional_aliases import (elu_, leaky_relu_, hardtanh_, threshold_, upsample,  # noqa: E402
+                                  upsample_bilinear)
+__all__ += ['elu_', 'leaky_relu_', 'hardtanh_', 'threshold_', 'upsample', 'upsample_bilinear']

@@ -49,9 +49,9 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
+        # torch's Parameter.__deepcopy__ copies data and requires_grad only: the copy has no
+        # .grad (a plain Tensor's deepcopy keeps it; Tensor.__deepcopy__ does that).
         p = type(self)(_apply.wrap(self._data.copy()), self._rg)
-        if self.grad is not None:
-            p.grad = self.grad.__deepcopy__(memo)
         memo[id(self)] = p
         return p
 

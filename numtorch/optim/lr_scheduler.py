@@ -123,6 +123,11 @@ class LRScheduler:
         self._last_lr = _lrs(self.optimizer)
 
 
+
+class _LRScheduler(LRScheduler):
+    """The old name of ``LRScheduler``, still subclassed by many custom schedulers (as torch)."""
+
+
 class LambdaLR(LRScheduler):
     """``lr = initial_lr * lr_lambda(epoch)`` (one function, or one per group).
 

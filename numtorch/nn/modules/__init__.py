@@ -26,12 +26,13 @@ from .batchnorm import BatchNorm1d, BatchNorm2d  # noqa: E402
 from .syncbatchnorm import SyncBatchNorm  # noqa: E402
 from .normalization import LayerNorm, GroupNorm  # noqa: E402
 from .sparse import Embedding  # noqa: E402
-from .upsampling import Upsample, UpsamplingNearest2d  # noqa: E402
+from .upsampling import Upsample, UpsamplingNearest2d, UpsamplingBilinear2d  # noqa: E402
 from .loss import (CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, HuberLoss,  # noqa: E402
                    BCELoss, BCEWithLogitsLoss, KLDivLoss)
 __all__ += ['Conv1d', 'Conv2d', 'ConvTranspose2d', 'MaxPool1d', 'MaxPool2d', 'AvgPool1d',
             'AvgPool2d', 'AdaptiveAvgPool2d', 'AdaptiveMaxPool2d', 'BatchNorm1d', 'BatchNorm2d',
             'LayerNorm', 'GroupNorm', 'Embedding', 'Upsample', 'UpsamplingNearest2d',
+            'UpsamplingBilinear2d',
             'CrossEntropyLoss', 'NLLLoss', 'MSELoss', 'L1Loss', 'SmoothL1Loss', 'HuberLoss',
             'BCELoss', 'BCEWithLogitsLoss', 'KLDivLoss']
 from .rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: E402

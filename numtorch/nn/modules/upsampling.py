@@ -1,4 +1,4 @@
-"""``Upsample`` (mode ``'nearest'``) and ``UpsamplingNearest2d``."""
+"""``Upsample``, ``UpsamplingNearest2d`` and ``UpsamplingBilinear2d``."""
 from ..._ops import pool as _pool
 from .module import Module
 
@@ -45,3 +45,15 @@ class UpsamplingNearest2d(Upsample):
 
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, mode='nearest')
+
+
+class UpsamplingBilinear2d(Upsample):
+    """2-D bilinear upsampling with ``align_corners=True`` (torch's definition).
+
+    >>> import numtorch
+    >>> numtorch.nn.UpsamplingBilinear2d(scale_factor=2)
+    UpsamplingBilinear2d(scale_factor=2.0, mode='bilinear')
+    """
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode='bilinear', align_corners=True)

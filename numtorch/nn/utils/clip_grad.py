@@ -10,6 +10,7 @@ import warnings
 
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
+from ..._backend import quiet_on, quiet_off
 
 __all__ = ['clip_grad_norm', 'clip_grad_norm_', 'clip_grad_value_', 'get_total_norm',
            'clip_grads_with_norm_']
@@ -54,10 +55,14 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     max_norm = float(max_norm)
     if len(grads) == 0:
         return
-    with no_grad():
-        coef = clamp(max_norm / (total_norm + 1e-6), max=1.0)
-        for g in grads:
-            g.mul_(coef)
+    token = quiet_on()   # a non-finite norm makes the gradients nan (inf * 0), silently as torch
+    try:
+        with no_grad():
+            coef = clamp(max_norm / (total_norm + 1e-6), max=1.0)
+            for g in grads:
+                g.mul_(coef)
+    finally:
+        quiet_off(token)
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
