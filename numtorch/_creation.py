@@ -2,11 +2,17 @@
 import numpy as np
 
 from ._backend import xp, to_device, backend_for
+from . import _settings
 from ._dtype import get_default_dtype, to_dtype
 from ._device import check_device
 from ._tensor import Tensor
 from ._convert import _from_any
 from ._ops._apply import wrap
+
+
+def _default_device(device):
+    """``device``, or the one ``numtorch.set_default_device`` chose (None: the CPU)."""
+    return _settings._state['default_device'] if device is None else device
 
 
 def _on(device):
@@ -49,6 +55,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     tensor([[1, 2],
             [3, 4]])
     """
+    device = _default_device(device)
     return _finish(_from_any(data, dtype), requires_grad, device)
 
 
@@ -83,16 +90,19 @@ def from_numpy(ndarray):
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, **kwargs):
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))`` or ``zeros(size=(2, 3))``."""
+    device = _default_device(device)
     return _finish(_on(device).zeros(_size(size, kwargs), _dt(dtype)), requires_grad, device)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, **kwargs):
     """A tensor of ones."""
+    device = _default_device(device)
     return _finish(_on(device).ones(_size(size, kwargs), _dt(dtype)), requires_grad, device)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, **kwargs):
     """An uninitialized tensor (zeros here: NumPy's empty would leak old memory into prints)."""
+    device = _default_device(device)
     return _finish(_on(device).zeros(_size(size, kwargs), _dt(dtype)), requires_grad, device)
 
 
@@ -108,6 +118,7 @@ def _infer_fill(value):
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     """A tensor filled with ``fill_value``; its dtype follows the value as in torch."""
+    device = _default_device(device)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     dt = _infer_fill(fill_value) if dtype is None else to_dtype(dtype).np
@@ -116,6 +127,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     """An identity matrix."""
+    device = _default_device(device)
     return _finish(_on(device).eye(n, m, dtype=_dt(dtype)), requires_grad, device)
 
 
@@ -126,6 +138,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     >>> numtorch.arange(4)
     tensor([0, 1, 2, 3])
     """
+    device = _default_device(device)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -164,6 +177,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     >>> numtorch.linspace(-1, 1, 20)[5].item()
     -0.4736841917037964
     """
+    device = _default_device(device)
     steps = int(steps)
     if steps < 0:
         raise RuntimeError('number of steps must be non-negative')
@@ -191,6 +205,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    device = _default_device(device)
     return _finish(_on(device).logspace(start, end, int(steps), base=base).astype(_dt(dtype)),
                    requires_grad, device)
 

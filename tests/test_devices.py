@@ -140,6 +140,17 @@ def test_factories_build_on_the_device(cuda):
         numtorch.ones(2, device='cuda:1')
 
 
+def test_default_device_is_followed_by_the_factories(cuda):
+    numtorch.set_default_device('cuda')
+    try:
+        made = [numtorch.zeros(2), numtorch.tensor([1., 2.]), numtorch.arange(3),
+                numtorch.full((2,), 1.), numtorch.eye(2)]
+        assert all(t.is_cuda for t in made)
+    finally:
+        numtorch.set_default_device(None)
+    assert numtorch.zeros(2).device.type == 'cpu'
+
+
 def test_one_generator_per_device(cuda):
     numtorch.manual_seed(0)
     cpu_only = numtorch.randn(4).tolist()
