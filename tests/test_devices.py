@@ -262,6 +262,25 @@ def test_training_on_the_device_matches_the_cpu_bit_for_bit(cuda, opt_cls):
                 assert v.is_cuda, k   # optimizer state lives on the parameter's device
 
 
+@pytest.mark.parametrize('model', ['lenet', 'lenet-bn'])
+def test_lenet_trains_on_the_device_as_on_the_cpu(cuda, model):
+    from numtorch.examples._models import build_model
+    out = {}
+    for dev in ('cpu', 'cuda'):
+        numtorch.manual_seed(0)
+        net = build_model(model, numtorch).to(dev)
+        opt = numtorch.optim.SGD(net.parameters(), lr=0.9)
+        x, y = numtorch.randn(4, 1, 28, 28).to(dev), numtorch.tensor([1, 2, 3, 4]).to(dev)
+        for _ in range(2):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(net(x), y)
+            loss.backward()
+            opt.step()
+        out[dev] = (loss.item(), [stand_in.to_host(p).copy() for p in net.parameters()])
+    assert out['cuda'][0] == out['cpu'][0]
+    assert all(np.array_equal(a, b) for a, b in zip(out['cuda'][1], out['cpu'][1]))
+
+
 # ----------------------------------------------------------------------------- D2L 5.6 (GPUs)
 D2L = '''
 import numtorch as torch

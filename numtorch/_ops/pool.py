@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .._backend import xp
+from .._backend import xp, namespace
 from ..autograd.graph import Node
 from ._apply import unary, multi, wrap
 
@@ -71,7 +71,7 @@ def _padded(x, ph, pw, Hn, Wn, fill):
     N, C, H, W = x.shape
     if ph == 0 and pw == 0 and Hn <= H and Wn <= W:
         return x
-    buf = xp.full((N, C, max(Hn, H + ph), max(Wn, W + pw)), fill, x.dtype)
+    buf = namespace(x).full((N, C, max(Hn, H + ph), max(Wn, W + pw)), fill, x.dtype)
     buf[:, :, ph:ph + H, pw:pw + W] = x
     return buf
 
@@ -79,8 +79,10 @@ def _padded(x, ph, pw, Hn, Wn, fill):
 def _windows(buf, kh, kw, sh, sw, dh, dw, Ho, Wo):
     """The pooling windows as a view (N, C, kh, kw, Ho, Wo) of ``buf``."""
     sN, sC, sH, sW = buf.strides
-    return as_strided(buf, buf.shape[:2] + (kh, kw, Ho, Wo),
-                      (sN, sC, dh * sH, dw * sW, sh * sH, sw * sW), writeable=True)
+    shape, strides = buf.shape[:2] + (kh, kw, Ho, Wo), (sN, sC, dh * sH, dw * sW, sh * sH, sw * sW)
+    if buf.__class__ is xp.ndarray:
+        return as_strided(buf, shape, strides, writeable=True)
+    return namespace(buf).lib.stride_tricks.as_strided(buf, shape, strides)   # a device array
 
 
 def _low(dtype):
@@ -91,8 +93,9 @@ def _scatter_flat(idx, g, in_shape):
     """Add ``g`` at flat spatial indices ``idx`` of each (n, c) plane: max pooling's backward."""
     NC = int(np.prod(in_shape[:-2], dtype=np.int64))
     HW = in_shape[-2] * in_shape[-1]
-    lin = idx.reshape(NC, -1) + (np.arange(NC, dtype=np.int64) * HW)[:, None]
-    out = np.bincount(lin.ravel(), weights=g.reshape(-1), minlength=NC * HW)
+    ns = namespace(g)
+    lin = idx.reshape(NC, -1) + (ns.arange(NC, dtype=np.int64) * HW)[:, None]
+    out = ns.bincount(lin.ravel(), weights=g.reshape(-1), minlength=NC * HW)
     return out.astype(g.dtype, copy=False).reshape(in_shape)
 
 
@@ -134,7 +137,7 @@ class MaxPool2DWithIndices(Node):
     def _nan_args(win, shape, dtype, kh, kw):
         """torch's rule where NaNs occur: a NaN beats everything (the last NaN wins)."""
         best = win[:, :, 0, 0].copy()
-        arg = xp.zeros(shape, dtype)
+        arg = namespace(win).zeros(shape, dtype)
         for i in range(kh):
             for j in range(kw):
                 v = win[:, :, i, j]
