@@ -66,6 +66,9 @@ def _wrap(x):
     return x
 
 
+_HOST_METHODS = {'tobytes', 'tofile', 'dump', 'dumps', 'tostring', 'ctypes', 'data'}
+
+
 class StrictArray:
     """A NumPy array on the stand-in device. ``.get()`` copies it to the host (counted)."""
     __slots__ = ('_a', '__weakref__')
@@ -156,6 +159,9 @@ class StrictArray:
         # NumPy read the data without a counted transfer.
         if name.startswith('__'):
             raise AttributeError(name)
+        if name in _HOST_METHODS:   # CuPy arrays have no such methods: the data would leave
+            raise AttributeError(f"stand-in device array has no attribute '{name}' (copy it "
+                                 f"to the host with Tensor.cpu() first)")
         attr = getattr(self._a, name)
         if not callable(attr):
             return _wrap(attr)
