@@ -8,7 +8,8 @@ tensor([[3., 3.],
         [3., 3.]])
 """
 from ._dtype import (dtype, bool_ as bool, uint8, int8, int16, int32, int64, uint16, uint32,
-                     uint64, float16, float32, float64, complex64, complex128,
+                     uint64, float16, float32, float64, complex64, complex128, bfloat16,
+                     float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz, float8_e8m0fnu,
                      get_default_dtype, set_default_dtype, promote_types, finfo, iinfo)
 from ._dtype import result_type as _result_type
 from ._device import device

@@ -39,7 +39,9 @@ def _from_any(data, dtype=None):
         elif arr.dtype.kind not in 'b':
             raise TypeError(f"Could not infer dtype of {type(data).__name__}")
     if dtype is not None:
-        arr = arr.astype(to_dtype(dtype).np, copy=False)
+        d = to_dtype(dtype)
+        arr = arr.astype(d.np, copy=False) if d.__class__ is _dtype.dtype else \
+            _dtype._dtype_ext.cast(arr, d.np)
     else:
         from_numpy_dtype(arr.dtype)
     return arr

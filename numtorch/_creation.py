@@ -8,6 +8,7 @@ from ._device import check_device
 from ._tensor import Tensor
 from ._convert import _from_any
 from ._ops._apply import wrap
+from ._dtype_ext import is_float
 
 
 def _default_device(device):
@@ -28,7 +29,7 @@ def _finish(data, requires_grad, device=None):
         data = to_device(data, check_device(device))
     t = wrap(data)
     if requires_grad:
-        if data.dtype.kind not in 'fc':   # factories word it differently from requires_grad_()
+        if not is_float(data.dtype):   # factories word it differently from requires_grad_()
             raise RuntimeError('Only Tensors of floating point and complex dtype can require '
                                'gradients')
         t._rg = True

@@ -117,6 +117,9 @@ def from_numpy_dtype(npd):
     try:
         return _BY_NP[np.dtype(npd)]
     except (KeyError, TypeError):
+        found = _ext_lookup(npd)
+        if found is not None:
+            return found
         raise TypeError(f"can't convert np.ndarray of type {np.dtype(npd)}. The only supported "
                         "types are: float64, float32, float16, complex64, complex128, int64, "
                         "int32, int16, int8, uint64, uint32, uint16, uint8, and bool.") from None
@@ -125,6 +128,8 @@ def from_numpy_dtype(npd):
 def to_dtype(d):
     """Accept a numtorch dtype, a NumPy dtype, or Python's ``float``/``int``/``bool``."""
     if d.__class__ is dtype:
+        return d
+    if isinstance(d, dtype):   # bfloat16, float8 (_dtype_ext)
         return d
     if d is float:
         return float64
@@ -140,6 +145,8 @@ def promote_types(type1, type2):
     a, b = type1, type2
     if a is b:
         return a
+    if a.__class__ is not dtype or b.__class__ is not dtype:
+        return _dtype_ext.promote(a, b)
     if a._category != b._category:
         hi, lo = (a, b) if a._category > b._category else (b, a)
         if hi._category >= 2:
@@ -206,7 +213,7 @@ class finfo:
         if not isinstance(d, dtype) or d._category != 2:
             raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo "
                             "to handle 'torch.finfo'")
-        fi = np.finfo(d.np)
+        fi = np.finfo(d.np) if d.__class__ is dtype else _dtype_ext.finfo_source(d)
         self.bits, self.dtype = fi.bits, d.name
         self.eps, self.max, self.min = float(fi.eps), float(fi.max), float(fi.min)
         self.tiny = self.smallest_normal = float(fi.smallest_normal)
@@ -237,3 +244,18 @@ class iinfo:
 
     def __repr__(self):
         return f'iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})'
+
+
+def _ext_lookup(npd):
+    try:
+        return _dtype_ext.lookup(np.dtype(npd))
+    except TypeError:
+        return None
+
+
+# bfloat16 and the float8 dtypes (NumPy dtypes from the optional ml_dtypes package).
+from . import _dtype_ext  # noqa: E402
+for _d in _dtype_ext.DTYPES:
+    globals()[_d.name] = _BY_NAME[_d.name] = _d
+_SCALAR_NAMES.update(_dtype_ext.SCALAR_NAMES)
+del _d

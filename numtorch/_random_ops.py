@@ -14,6 +14,7 @@ import numpy as np
 
 from ._dtype import get_default_dtype, to_dtype
 from . import _dtype as _dtype_mod
+from ._dtype_ext import BF16_NP
 from ._device import check_device
 from ._backend import device_of, backend_for, to_host, to_device
 from ._tensor import Tensor
@@ -120,6 +121,8 @@ def _uniform(g, shape, npd):
     if npd == np.float16:
         # float32 draws can round up to 1.0 in half precision: use 11 random bits instead
         return (g.integers(0, 2048, shape) * (1.0 / 2048)).astype(np.float16)
+    if npd in BF16_NP:   # bfloat16 holds 8 significant bits: k / 256 exactly, never 1.0
+        return (g.integers(0, 256, shape) * (1.0 / 256)).astype(npd)
     return g.random(shape, npd.type)
 
 
@@ -128,14 +131,14 @@ def _standard_normal(g, shape, npd):
         part = np.float32 if npd == np.complex64 else np.float64
         z = g.standard_normal(shape, part) + 1j * g.standard_normal(shape, part)
         return (z * math.sqrt(0.5)).astype(npd)   # torch: each part has variance 1/2
-    if npd == np.float16:
-        return g.standard_normal(shape, np.float32).astype(np.float16)
+    if npd == np.float16 or npd in BF16_NP:
+        return g.standard_normal(shape, np.float32).astype(npd)
     return g.standard_normal(shape, npd.type)
 
 
 def _float_dtype(dtype, kernel):
     npd = (get_default_dtype() if dtype is None else to_dtype(dtype)).np
-    if npd.kind not in 'fc':
+    if npd.kind not in 'fc' and npd not in BF16_NP:
         raise _not_impl(kernel, npd)
     return npd
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from ._backend import xp, device_of, to_device, to_host, namespace
 from . import _backend
-from . import _dtype
+from . import _dtype, _dtype_ext
 from ._dtype import get_default_dtype, to_dtype
 from ._device import CPU, check_device
 from ._size import Size
@@ -198,7 +198,7 @@ class Tensor:
         return self._data.flags.c_contiguous
 
     def is_floating_point(self):
-        return self._data.dtype.kind == 'f'
+        return _BY_NP[self._data.dtype].is_floating_point
 
     def is_complex(self):
         return self._data.dtype.kind == 'c'
@@ -218,7 +218,7 @@ class Tensor:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you "
                                "want to use a computed variable in a subgraph that doesn't require "
                                "differentiation use var_no_grad = var.detach().")
-        if value and self._data.dtype.kind not in 'fc':
+        if value and not _dtype_ext.is_float(self._data.dtype):
             raise RuntimeError('only Tensors of floating point dtype can require gradients')
         self._rg = value
 
@@ -432,7 +432,7 @@ class Tensor:
     def _to_dtype(self, dt):
         if dt.np == self._data.dtype:
             return self
-        if dt.np.kind not in 'fc':   # integer/bool results are not differentiable (as torch)
+        if dt._category < 2:   # integer/bool results are not differentiable (as torch)
             return _apply.wrap(self._data.astype(dt.np))
         return _apply.unary(_ToCopy, self, dt.np)
 
@@ -444,6 +444,10 @@ class Tensor:
 
     def half(self):
         return self._to_dtype(_dtype.float16)
+
+    def bfloat16(self):
+        """This tensor as bfloat16 (needs the optional ml_dtypes)."""
+        return self._to_dtype(_dtype.bfloat16)
 
     def long(self):
         return self._to_dtype(_dtype.int64)
@@ -686,10 +690,10 @@ class _ToCopy(graph.Node):
     _name = 'ToCopyBackward0'
     def forward(self, a, np_dtype):
         self.src = a.dtype
-        return a.astype(np_dtype)
+        return a.astype(np_dtype) if np_dtype.kind != 'V' else _dtype_ext.cast(a, np_dtype)
 
     def backward(self, g):
-        return g.astype(self.src) if self.src.kind in 'fc' else None
+        return g.astype(self.src) if _dtype_ext.is_float(self.src) else None
 
 
 class _ToDevice(graph.Node):

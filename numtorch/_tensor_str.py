@@ -252,6 +252,8 @@ def _str(t, *, tensor_contents=None):
     indent = len(prefix)
     a = to_host(t._data)   # printing is a host boundary: one copy of a device tensor
     dt = _dtype._BY_NP[a.dtype]
+    if dt.__class__ is not _dtype.dtype:   # bfloat16 / float8: format their (exact) float32 values
+        a = a.astype(np.float32)
     default = _dtype.get_default_dtype()
     suffixes = []
     dev = t.device

@@ -270,6 +270,29 @@ def test_dataloader_workers_ordered_errors_and_no_leaks():
     assert _no_children()
 
 
+_DRY_WORKER_SCRIPT = """
+import sys
+sys.path[:0] = [{root!r}, {tests!r}]
+from test_data import _Stream
+import numtorch.utils.data as ndata
+for _ in range(60):
+    assert len(list(ndata.DataLoader(_Stream(10), batch_size=3, num_workers=2))) == 4
+"""
+
+
+def test_worker_that_ran_dry_never_blocks_the_others():
+    """A worker whose IterableDataset ran dry exits while the others still send: it must flush
+    its queue's feeder thread instead of dying with the queue's shared write lock held (which hung
+    the main process forever, about once in 50 epochs on a busy machine). Run in a child process
+    with a time limit so a regression fails instead of hanging the suite."""
+    import os
+    import subprocess
+    import sys
+    here = os.path.dirname(os.path.abspath(__file__))
+    code = _DRY_WORKER_SCRIPT.format(root=os.path.dirname(here), tests=here)
+    subprocess.run([sys.executable, '-c', code], check=True, timeout=120)
+
+
 def test_iterable_dataset_single_process():
     assert [b.tolist() for b in ndata.DataLoader(_Stream(7), batch_size=3)] == \
         [[0, 1, 2], [3, 4, 5], [6]]

@@ -138,7 +138,7 @@ def test_resume_refuses_other_hyperparameters(tmp_path):
     sets = _tiny_sets(64, 64)
     fm.run(fm.parse_args(['--epochs', '1', '--checkpoint', path, '--no-progress']),
            out=lambda *a: None, datasets=sets)
-    with pytest.raises(SystemExit, match='--lr'):
+    with pytest.raises(fm.JobError, match='--lr'):
         fm.run(fm.parse_args(['--epochs', '2', '--lr', '0.5', '--checkpoint', path, '--resume',
                               '--no-progress']), out=lambda *a: None, datasets=sets)
 

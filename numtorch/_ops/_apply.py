@@ -6,6 +6,7 @@ only when grad mode is on and some input requires grad.
 """
 from .._backend import xp, namespace, device_of, to_device, _BY_ARRAY
 from .._dtype import result_type, get_default_dtype
+from .._dtype_ext import FLOAT_NP
 from ..autograd.grad_mode import _enabled
 from ..autograd.graph import connect
 
@@ -192,9 +193,15 @@ def unbroadcast(g, shape):
     return g.reshape(shape)
 
 
+def keep_dtype(out, npd):
+    """``out`` as ``npd``: NumPy multiplies bfloat16 matrices into float32 (accumulating in
+    float32, as torch does), and torch rounds the result back to bfloat16."""
+    return out if out.dtype is npd or out.dtype == npd else out.astype(npd)
+
+
 def float_dtype(d):
     """The floating dtype an integer input computes in (torch: int -> default float)."""
-    return d if d.kind in 'fc' else get_default_dtype().np
+    return d if d.kind in 'fc' or d in FLOAT_NP else get_default_dtype().np
 
 
 def inplace_method(fn, doc=None):

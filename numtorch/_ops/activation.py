@@ -13,7 +13,8 @@ from .._backend import xp
 from .._dtype import scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
-from ._apply import bind, unary, wrap, float_dtype
+from ._apply import bind, unary, wrap, float_dtype, keep_dtype
+from .._dtype_ext import FLOAT_NP
 from . import _apply
 from . import _special
 
@@ -71,16 +72,20 @@ class Linear(Node):
             out = (x.reshape(-1, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
         if b is not None:
             out += b
-        return out
+        return keep_dtype(out, x.dtype)
 
     def backward(self, g):
         x, w = self.saved
         nf = self.edges
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
-        gx = (g2 @ w).reshape(x.shape) if nf[0] is not None else None
-        gw = g2.T @ x.reshape(-1, x.shape[-1]) if nf[1] is not None else None
+        gx = keep_dtype(g2 @ w, x.dtype).reshape(x.shape) if nf[0] is not None else None
+        gw = keep_dtype(g2.T @ x.reshape(-1, x.shape[-1]), w.dtype) if nf[1] is not None else None
         if self.has_bias:
-            return gx, gw, (g2.sum(0) if nf[2] is not None else None)
+            if nf[2] is None:
+                return gx, gw, None
+            # bfloat16 sums in float32 (as torch), rounded once
+            return gx, gw, keep_dtype(g2.sum(0, xp.float32 if g2.dtype.kind == 'V' else None),
+                                      g2.dtype)
         return gx, gw
 
 
@@ -153,8 +158,13 @@ def _wrap_dim(dim, ndim):
 
 
 class Softmax(Node):
+    rd = None   # bfloat16 input: computed in float32, result and gradient rounded back (torch)
+
     def forward(self, a, dim):
         if a.dtype.kind not in 'fc':
+            if a.dtype in FLOAT_NP:
+                self.rd = a.dtype
+                return self.forward(a.astype(xp.float32), dim).astype(a.dtype)
             raise RuntimeError(f'"softmax_lastdim_kernel_impl" not implemented for '
                                f"'{_dtname(a.dtype)}'")
         self.dim = dim = _wrap_dim(dim, a.ndim) if a.ndim else None
@@ -165,12 +175,18 @@ class Softmax(Node):
 
     def backward(self, g):
         s, = self.saved
-        return s * (g - (g * s).sum(axis=self.dim, keepdims=True))
+        gi = s * (g - (g * s).sum(axis=self.dim, keepdims=True))
+        return gi if self.rd is None else gi.astype(self.rd)
 
 
 class LogSoftmax(Node):
+    rd = None   # as Softmax
+
     def forward(self, a, dim):
         if a.dtype.kind not in 'fc':
+            if a.dtype in FLOAT_NP:
+                self.rd = a.dtype
+                return self.forward(a.astype(xp.float32), dim).astype(a.dtype)
             raise RuntimeError(f'"log_softmax_lastdim_kernel_impl" not implemented for '
                                f"'{_dtname(a.dtype)}'")
         self.dim = dim = _wrap_dim(dim, a.ndim) if a.ndim else None
@@ -184,7 +200,8 @@ class LogSoftmax(Node):
 
     def backward(self, g):
         out, = self.saved
-        return g - xp.exp(out) * g.sum(axis=self.dim, keepdims=True)
+        gi = g - xp.exp(out) * g.sum(axis=self.dim, keepdims=True)
+        return gi if self.rd is None else gi.astype(self.rd)
 
 
 def _cast_for(input, dtype):

@@ -6,7 +6,7 @@ import string
 
 from .._backend import xp
 from ..autograd.graph import Node
-from ._apply import binary, unbroadcast, nary
+from ._apply import binary, unbroadcast, nary, keep_dtype
 from .._threads import blas_threads
 from . import _apply
 
@@ -39,11 +39,11 @@ class Mm(Node):
             raise RuntimeError(f'mat1 and mat2 shapes cannot be multiplied ({_shape_str(a.shape)} '
                                f'and {_shape_str(b.shape)})')
         self.saved = (a, b)
-        return a @ b
+        return keep_dtype(a @ b, a.dtype)
 
     def backward(self, g):
         a, b = self.saved
-        return g @ b.T, a.T @ g
+        return keep_dtype(g @ b.T, a.dtype), keep_dtype(a.T @ g, b.dtype)
 
 
 # torch records matmul as the op it dispatches to: dot, mv, mm, or (batched) bmm via views.
@@ -71,7 +71,7 @@ class Matmul(Node):
                                f'and {_shape_str(b.shape if b.ndim > 1 else (b.shape[0], 1))})')
         self._name = _NAMES.get((a.ndim, b.ndim), 'UnsafeViewBackward0')
         self.saved = (a, b)
-        return _matmul(a, b)
+        return keep_dtype(_matmul(a, b), a.dtype)
 
     def backward(self, g):
         a, b = self.saved
@@ -82,7 +82,7 @@ class Matmul(Node):
         g2 = g.reshape(batch + (a2.shape[-2], b2.shape[-1]))
         ga = unbroadcast(_matmul(g2, xp.swapaxes(b2, -1, -2)), a2.shape)
         gb = unbroadcast(_matmul(xp.swapaxes(a2, -1, -2), g2), b2.shape)
-        return ga.reshape(a.shape), gb.reshape(b.shape)
+        return keep_dtype(ga.reshape(a.shape), a.dtype), keep_dtype(gb.reshape(b.shape), b.dtype)
 
 
 from .._dtype import _SCALAR_NAMES as _CAP  # noqa: E402
@@ -236,7 +236,7 @@ class _AddProduct(Node):
             out *= alpha
         if beta != 0:   # beta=0 ignores input entirely (even nan/inf), as torch
             out += c if beta == 1 else beta * c
-        return out
+        return keep_dtype(out, a.dtype)
 
     def backward(self, g):
         a, b = self.saved
@@ -244,8 +244,9 @@ class _AddProduct(Node):
         gc = self.xp.zeros(self.cshape, g.dtype) if self.beta == 0 else \
             unbroadcast(g if self.beta == 1 else g * self.beta, self.cshape)
         if b.ndim == 1:   # addmv
-            return gc, xp.multiply.outer(ga, b), ga @ a
-        return gc, _matmul(ga, xp.swapaxes(b, -1, -2)), _matmul(xp.swapaxes(a, -1, -2), ga)
+            return gc, xp.multiply.outer(ga, b), keep_dtype(ga @ a, b.dtype)
+        return (gc, keep_dtype(_matmul(ga, xp.swapaxes(b, -1, -2)), a.dtype),
+                keep_dtype(_matmul(xp.swapaxes(a, -1, -2), ga), b.dtype))
 
 
 class Addmm(_AddProduct):

@@ -19,6 +19,7 @@ from .._dtype import promote_types, scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
 from ._apply import bind, wrap, unbroadcast
+from .._dtype_ext import FLOAT_NP
 
 _REDUCTIONS = ('none', 'mean', 'sum')
 
@@ -265,6 +266,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f'label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}')
     x, t = input._data, target._data
+    if x.dtype in FLOAT_NP and (t.dtype.kind != 'V' and (weight is None or weight._data.dtype
+                                                         .kind != 'V')):
+        # bfloat16 logits: computed in float32, the loss rounded back (differentiably), as torch
+        return cross_entropy(input.float(), target, weight, None, ignore_index, None, reduction,
+                             label_smoothing).to(input.dtype)
     if x.dtype.kind not in 'fc':
         raise NotImplementedError(f'"log_softmax_lastdim_kernel_impl" not implemented for '
                                   f"'{_dname(x)}'")

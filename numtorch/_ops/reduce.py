@@ -8,6 +8,7 @@ evenly among tied elements; ``max(dim)`` sends it to the returned index.
 """
 from .._backend import xp
 from .._dtype import scalar_name
+from .._dtype_ext import is_float
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
 from ._apply import bind, unary, wrap, ndarray
@@ -68,6 +69,8 @@ class Sum(Node):
             self.keepdim = True
         if dtype is None and a.dtype.kind in 'biu':
             dtype = xp.int64   # torch sums integers and bools in int64
+        elif dtype is None and a.dtype.kind == 'V':   # bfloat16: accumulate in float32, as torch
+            return a.sum(axes, xp.float32, None, keepdim).astype(a.dtype)
         return a.sum(axes, dtype, None, keepdim)
 
     def backward(self, g):
@@ -76,7 +79,7 @@ class Sum(Node):
 
 class Mean(Node):
     def forward(self, a, axes, keepdim, dtype):
-        if a.dtype.kind not in 'fc' and dtype is None:
+        if dtype is None and not is_float(a.dtype):
             raise RuntimeError(f'mean(): could not infer output dtype. Input dtype must be either '
                                f'a floating point or complex dtype. Got: {_cap(a.dtype)}')
         self.shape, self.axes, self.keepdim = a.shape, axes, keepdim

@@ -151,7 +151,7 @@ class ObjectPickler(pickle._Pickler):
             return obj.name            # -> save_global below
         if isinstance(obj, self.Tensor):
             return self._tensor(obj)
-        if t is _dtype.dtype:
+        if isinstance(obj, _dtype.dtype):   # bfloat16/float8 are a subclass
             return obj.name            # a dtype is the global torch.<name>: save_global
         if t is device:
             return _g('torch', 'device'), (str(obj),)
@@ -164,7 +164,7 @@ class ObjectPickler(pickle._Pickler):
             self.write(pickle.GLOBAL + obj.module.encode() + b'\n' + obj.name.encode() + b'\n')
             self.memoize(obj)
             return
-        if type(obj) is _dtype.dtype:
+        if isinstance(obj, _dtype.dtype):
             return self.save_global(_g('torch', obj.name))
         super().save_global(obj, name)
 

@@ -11,7 +11,7 @@ import struct
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _dtype_ext
 from .._device import device
 from .._size import Size
 from .._tensor import Tensor
@@ -145,7 +145,7 @@ class Pickler:
                 self._put(id(obj), obj)
             else:
                 self._tuple(obj, depth + 1, obj)
-        elif t is _dtype.dtype:
+        elif t is _dtype.dtype or t is _dtype_ext.ext_dtype:
             self._global('torch', obj.name)
         elif t is device:
             self._reduce('torch', 'device', (str(obj),), depth)

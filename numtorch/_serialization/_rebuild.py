@@ -24,6 +24,16 @@ _MAX_INT = 1 << 63      # every size, stride, offset and element count is an int
 COST_TENSOR = 512       # budget charge for a rebuilt tensor (Tensor, ndarray view, tuples)
 
 
+
+def _need_ml_dtypes(dt):
+    """bfloat16 / float8 storages need ml_dtypes: say so (not "malformed pickle") when absent."""
+    if dt.__class__ is not _dtype.dtype:
+        try:
+            dt.np
+        except ImportError as e:
+            raise CheckpointError(f'the checkpoint holds {dt} tensors: {e}') from None
+
+
 class Storage:
     """A loaded storage: a 1-D array of its dtype (``None`` while only metadata is wanted)."""
     __slots__ = ('array', 'dtype', 'numel', 'device')
@@ -91,7 +101,6 @@ class Rebuilder:
             'torch.Size': f.size, 'torch.device': f.device,
             '_codecs.encode': f.encode, 'builtins.set': f.set, 'builtins.frozenset': f.frozenset,
             'builtins.complex': f.complex, 'builtins.bytearray': f.bytearray,
-            'torch.bfloat16': 'bfloat16',
         }
         for name, dt in _dtype._BY_NAME.items():
             allowed[f'torch.{name}'] = dt
@@ -138,14 +147,13 @@ class Rebuilder:
                                       'or sizes')
             return s
         dt = stype.dtype
-        if dt == 'bfloat16':
-            arr = self.fetch(key, _dtype.uint16, numel, location)
-            if arr is not None:
-                warnings.warn('numtorch has no bfloat16: bfloat16 tensors are loaded as float32 '
-                              '(exactly)', stacklevel=4)
-                arr = (arr.astype(np.uint32) << 16).view(np.float32)
-        else:
+        if dt.__class__ is _dtype.dtype:
             arr = self.fetch(key, dt, numel, location)
+        else:   # bfloat16: read the bits as uint16 (ml_dtypes' types cannot be buffer formats)
+            _need_ml_dtypes(dt)
+            arr = self.fetch(key, _dtype.uint16 if dt.itemsize == 2 else _dtype.uint8, numel,
+                             location)
+            arr = None if arr is None else arr.view(dt.np)
         s = self.storages[key] = Storage(arr, dt, numel, target)
         return s
 
@@ -210,10 +218,9 @@ class Rebuilder:
                 raise UnpicklingError(f'tensor of size {size} is impossibly large')
         sdt, snumel, arr = storage.dtype, storage.numel, storage.array
         if dtype is not None:   # _rebuild_tensor_v3: an untyped byte storage read as `dtype`
-            if dtype == 'bfloat16':
-                raise UnpicklingError('bfloat16 tensors in untyped storages are not supported')
-            if type(dtype) is not _dtype.dtype:
+            if not isinstance(dtype, _dtype.dtype):
                 raise UnpicklingError(f'tensor dtype {short(dtype)} is not a dtype')
+            _need_ml_dtypes(dtype)
             if snumel % dtype.itemsize:
                 raise UnpicklingError(f'storage of {snumel} bytes is not a whole number of '
                                       f'{dtype} elements')
@@ -230,8 +237,11 @@ class Rebuilder:
         if numel == 0:
             return np.empty(size, np_dt)
         it = np_dt.itemsize
-        return np.ndarray(size, np_dt, buffer=arr, offset=offset * it,
-                          strides=tuple(s * it for s in stride))
+        raw = np_dt.kind == 'V'   # ml_dtypes' bfloat16/float8 cannot be a buffer's format: view
+        out = np.ndarray(size, f'u{it}' if raw else np_dt,
+                         buffer=arr.view(f'u{it}') if raw else arr,
+                         offset=offset * it, strides=tuple(s * it for s in stride))
+        return out.view(np_dt) if raw else out
 
     def _tensor(self, arr, requires_grad):
         if arr is None:

@@ -29,7 +29,8 @@ from ._write import write_path
 
 _CODES = {'bool': 'BOOL', 'uint8': 'U8', 'int8': 'I8', 'int16': 'I16', 'uint16': 'U16',
           'float16': 'F16', 'int32': 'I32', 'uint32': 'U32', 'float32': 'F32',
-          'float64': 'F64', 'int64': 'I64', 'uint64': 'U64', 'complex64': 'C64'}
+          'float64': 'F64', 'int64': 'I64', 'uint64': 'U64', 'complex64': 'C64',
+          'bfloat16': 'BF16', 'float8_e4m3fn': 'F8_E4M3', 'float8_e5m2': 'F8_E5M2'}
 _FROM_CODE = {v: _dtype._BY_NAME[k] for k, v in _CODES.items()}
 _MAX_HEADER = 100_000_000    # the safetensors package's own limit
 _BUDGET_CONSTANT = 64 << 20  # as numtorch.load's: parsing the header may take file size + this

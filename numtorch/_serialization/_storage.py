@@ -13,12 +13,12 @@ STORAGE_NAMES = {
     'float32': 'FloatStorage', 'float64': 'DoubleStorage', 'float16': 'HalfStorage',
     'int64': 'LongStorage', 'int32': 'IntStorage', 'int16': 'ShortStorage', 'int8': 'CharStorage',
     'uint8': 'ByteStorage', 'bool': 'BoolStorage', 'complex64': 'ComplexFloatStorage',
-    'complex128': 'ComplexDoubleStorage',
+    'complex128': 'ComplexDoubleStorage', 'bfloat16': 'BFloat16Storage',
 }
 # torch >= 2.3 writes the unsigned types beyond uint8 as an UntypedStorage + _rebuild_tensor_v3.
-UNTYPED_DTYPES = ('uint16', 'uint32', 'uint64')
-# dtypes numtorch lacks; bfloat16 widens to float32 exactly (its bits are float32's top half).
-FOREIGN = {'BFloat16Storage': 'bfloat16'}
+# So are the float8 dtypes (which have no typed-storage class).
+UNTYPED_DTYPES = ('uint16', 'uint32', 'uint64', 'float8_e4m3fn', 'float8_e5m2', 'float8_e4m3fnuz',
+                  'float8_e5m2fnuz', 'float8_e8m0fnu')
 
 
 class StorageType:
@@ -34,7 +34,6 @@ class StorageType:
 
 STORAGE_TYPES = {f'torch.{name}': StorageType(name, _dtype._BY_NAME[dt])
                  for dt, name in STORAGE_NAMES.items()}
-STORAGE_TYPES['torch.BFloat16Storage'] = StorageType('BFloat16Storage', 'bfloat16')
 STORAGE_TYPES['torch.UntypedStorage'] = STORAGE_TYPES['torch.storage.UntypedStorage'] = \
     StorageType('UntypedStorage', _dtype.uint8)
 

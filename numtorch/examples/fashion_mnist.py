@@ -28,7 +28,13 @@ import time
 import numtorch
 from ._models import DEFAULT_LR, MODELS, build_model
 from ._progress import progress
-from . import _plot
+from . import _checks, _plot
+from ._checks import JobError
+
+#: BLAS threads when ``--threads`` is not given. Measured on a 2-core machine (MLP, full data):
+#: one thread ran an epoch about as fast as two with no extra load, and 2-10x faster when the
+#: other core was busy (README, "Threads"); D2L's matrices (batch 256) are too small to gain.
+DEFAULT_THREADS = 1
 
 #: Batches per epoch at which the running train loss/accuracy join the curves (D2L adds 5).
 _POINTS_PER_EPOCH = 5
@@ -145,8 +151,9 @@ def save_checkpoint(fw, state, path):
         os.close(fd)
 
 
-def _checkpoint_state(fw, args, epoch, net, optimizer, generator, history):
+def _checkpoint_state(fw, args, epoch, net, optimizer, generator, history, fingerprint=None):
     return {
+        'data_fingerprint': fingerprint,
         'epoch': epoch,
         'model': args.model,
         'hparams': _hparams(args),
@@ -159,28 +166,48 @@ def _checkpoint_state(fw, args, epoch, net, optimizer, generator, history):
 
 
 def _hparams(args):
-    # What must match for a resumed run to continue the same computation.
+    # What must match for a resumed run to continue the same computation. The data folder is
+    # stored resolved (symlinks followed); another folder with the same data passes too (_restore).
     return {'model': args.model, 'batch_size': args.batch_size, 'lr': float(args.lr),
-            'data_dir': os.path.abspath(args.data_dir) if args.data_dir else None}
+            'data_dir': os.path.realpath(args.data_dir) if args.data_dir else None}
 
 
-def _restore(fw, ck, args, net, optimizer, generator):
-    if ck.get('hparams') != _hparams(args):
-        raise SystemExit(
-            f'error: checkpoint {args.checkpoint} was written with {ck.get("hparams")}, '
-            f'but this run has {_hparams(args)}; resume with the same --model, --batch-size, '
-            f'--lr and --data-dir (or start a fresh checkpoint)')
-    net.load_state_dict(ck['model_state_dict'])
-    optimizer.load_state_dict(ck['optimizer_state_dict'])
-    fw.set_rng_state(ck['rng_state'])
-    generator.set_state(ck['loader_generator_state'])
-    return int(ck['epoch']), ck['history']
+def _restore(fw, ck, args, net, optimizer, generator, fingerprint=None):
+    saved, now = dict(ck['hparams']), _hparams(args)
+    saved_dir, now_dir = saved.pop('data_dir', None), now.pop('data_dir')
+    same_data = (_checks.same_data_dir(saved_dir, now_dir)
+                 or (fingerprint is not None and ck.get('data_fingerprint') == fingerprint))
+    if saved != now or not same_data:
+        saved['data_dir'], now['data_dir'] = saved_dir, now_dir
+        diff = ', '.join(f'--{k.replace("_", "-")} {saved.get(k)} (now {now[k]})' for k in now
+                         if saved.get(k) != now[k] and (k != 'data_dir' or not same_data))
+        raise JobError(f'checkpoint {args.checkpoint} was written with {diff}; resume with the '
+                       f'same values, or start afresh with --overwrite')
+    try:
+        net.load_state_dict(ck['model_state_dict'])
+        optimizer.load_state_dict(ck['optimizer_state_dict'])
+        fw.set_rng_state(ck['rng_state'])
+        generator.set_state(ck['loader_generator_state'])
+        return int(ck['epoch']), ck['history']
+    except (RuntimeError, KeyError, ValueError, TypeError) as e:
+        raise JobError(f'cannot resume from --checkpoint {args.checkpoint}: '
+                       f'{str(e).splitlines()[0] if str(e) else type(e).__name__}') from None
 
 
 # ----------------------------------------------------------------------------------- command
+class _Parser(argparse.ArgumentParser):
+    # One line on stderr and status 2 for every bad argument, like the checks after parsing.
+    def error(self, message):
+        self.exit(2, f'error: {message} (see --help)\n')
+
+
 def parse_args(argv=None):
-    """The command line of ``python -m numtorch.examples.fashion_mnist`` (see ``--help``)."""
-    p = argparse.ArgumentParser(
+    """The command line of ``python -m numtorch.examples.fashion_mnist`` (see ``--help``).
+
+    Bad values exit with status 2 and a one-line ``error: ...`` on stderr; paths are checked
+    by ``run`` before the first epoch.
+    """
+    p = _Parser(
         prog='python -m numtorch.examples.fashion_mnist',
         description="Train D2L's Fashion-MNIST models (softmax regression, MLP, LeNet, "
                     "LeNet with batch norm) with numtorch.")
@@ -201,7 +228,15 @@ def parse_args(argv=None):
                    help='save model, optimizer, epoch and RNG states here after every epoch')
     p.add_argument('--resume', action='store_true',
                    help='continue from --checkpoint (starts fresh if the file does not exist)')
-    p.add_argument('--plot', metavar='PNG', help='write D2L-style training curves (needs matplotlib)')
+    p.add_argument('--overwrite', action='store_true',
+                   help='replace an existing --checkpoint with a fresh run (without --resume or '
+                        '--overwrite an existing checkpoint is refused)')
+    p.add_argument('--plot', metavar='PNG',
+                   help='write D2L-style training curves (needs matplotlib; .png is added to a '
+                        'name without extension)')
+    p.add_argument('--threads', type=int, metavar='N',
+                   help=f'BLAS threads for the matrix products (default {DEFAULT_THREADS}: '
+                        'fastest for these small models, and robust on a busy machine)')
     p.add_argument('--no-progress', action='store_true', help='no per-epoch progress bar')
     p.add_argument('--device', default='cpu',
                    help="where to train: 'cpu' (default) or 'cuda' (needs the cuda extra)")
@@ -212,27 +247,56 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.lr is None:
         args.lr = DEFAULT_LR[args.model]
-    if args.epochs < 0 or args.batch_size < 1 or args.num_workers < 0:
-        p.error('--epochs must be >= 0, --batch-size >= 1 and --num-workers >= 0')
-    if args.resume and not args.checkpoint:
-        p.error('--resume needs --checkpoint PATH')
+    if args.threads is None:
+        args.threads = DEFAULT_THREADS
+    try:
+        _checks.check_values(args)
+        if args.plot:
+            _checks.check_plot(args.plot)
+    except JobError as e:
+        p.error(str(e))
     if args.plot and not _plot.have_matplotlib():
         p.error(_plot.MISSING)   # before training, so a missing package costs no run
     return args
 
 
+def _plural(n, word):
+    return f'{n} {word}' + ('' if n == 1 else 's')
+
+
 def run(args, fw=numtorch, out=print, datasets=None):
     """Train as ``args`` (from ``parse_args``) says; return a dict of the final figures.
 
+    Every path and file is checked before the first epoch: a bad one raises ``JobError``.
     ``datasets``: a ``(train, test)`` pair to use instead of reading ``args.data_dir``.
     Returns ``{'net', 'epoch', 'loss', 'train_acc', 'test_acc', 'history', 'stopped'}``.
     """
+    _checks.check_checkpoint(args)
+    if datasets is None:
+        if args.data_dir is not None:
+            _checks.check_data_dir(args.data_dir)
+        datasets = _checks.load_data(load_datasets, args.data_dir)
+        where = args.data_dir or f'the shipped sample ({sample_dir()})'
+    else:
+        where = 'the given datasets'
     if getattr(args, 'distributed', False):
         from . import _distributed
         return _distributed.run(args, fw, out, datasets)
-    train_set, test_set = load_datasets(args.data_dir) if datasets is None else datasets
-    where = (args.data_dir or f'the shipped sample ({sample_dir()})' if datasets is None
-             else 'the given datasets')
+    train_set, test_set = datasets
+    fingerprint = _checks.data_fingerprint(train_set, test_set) if args.checkpoint else None
+    ck = None
+    if args.resume and os.path.exists(args.checkpoint):
+        ck = _checks.load_checkpoint(fw, args.checkpoint)
+
+    threads_before = fw.get_num_threads()
+    fw.set_num_threads(args.threads)
+    try:
+        return _train(args, fw, out, train_set, test_set, where, ck, fingerprint)
+    finally:
+        fw.set_num_threads(threads_before)
+
+
+def _train(args, fw, out, train_set, test_set, where, ck, fingerprint):
     fw.manual_seed(args.seed)
     net = build_model(args.model, fw)
     device = fw.device(getattr(args, 'device', 'cpu'))
@@ -246,14 +310,15 @@ def run(args, fw=numtorch, out=print, datasets=None):
     generator.manual_seed(args.seed)
     train_iter, test_iter = make_loaders(fw, train_set, test_set, args.batch_size, generator,
                                          args.num_workers)
+    start_epoch, history = 0, {'train': [], 'test': []}
+    if ck is not None:   # before the header: a refused checkpoint prints nothing else
+        start_epoch, history = _restore(fw, ck, args, net, optimizer, generator, fingerprint)
 
     out(f'training {args.model} on Fashion-MNIST from {where}: {len(train_set)} train / '
         f'{len(test_set)} test images, batch {args.batch_size}, SGD lr {args.lr:g}, '
-        f'{args.epochs} epochs, seed {args.seed}')
-    start_epoch, history = 0, {'train': [], 'test': []}
-    if args.resume and os.path.exists(args.checkpoint):
-        ck = fw.load(args.checkpoint)   # storages go back where they were saved
-        start_epoch, history = _restore(fw, ck, args, net, optimizer, generator)
+        f'{_plural(args.epochs, "epoch")}, seed {args.seed}, '
+        f'{_plural(fw.get_num_threads(), "BLAS thread")}')
+    if ck is not None:
         out(f'resumed from {args.checkpoint} after epoch {start_epoch}')
     elif args.resume:
         out(f'no checkpoint at {args.checkpoint} yet: starting from scratch')
@@ -275,13 +340,14 @@ def run(args, fw=numtorch, out=print, datasets=None):
         total_s += seconds
         if args.checkpoint:
             save_checkpoint(fw, _checkpoint_state(fw, args, epoch + 1, net, optimizer, generator,
-                                                  history), args.checkpoint)
+                                                  history, fingerprint), args.checkpoint)
         out(f'epoch {epoch + 1:>{width}}/{args.epochs}  loss {loss:.4f}  train acc '
             f'{train_acc:.3f}  test acc {test_acc:.3f}  {n / seconds:,.0f} examples/sec '
             f'({seconds:.2f} s)')
         result.update(epoch=epoch + 1, loss=loss, train_acc=train_acc, test_acc=test_acc)
         if args.stop_after is not None and epoch + 1 >= args.stop_after and epoch + 1 < args.epochs:
-            out(f'stopping after epoch {epoch + 1} (--stop-after); continue with --resume')
+            out(f'stopping after epoch {epoch + 1} (--stop-after)'
+                + ('; continue with --resume' if args.checkpoint else ''))
             result['stopped'] = True
             break
     if total_s:
@@ -291,16 +357,23 @@ def run(args, fw=numtorch, out=print, datasets=None):
         out(f'checkpoint is already at epoch {start_epoch} >= --epochs {args.epochs}: '
             f'nothing to train')
     if args.plot:
-        _plot.plot_curves(history, args.plot, title=args.model)
-        out(f'curves written to {args.plot}')
+        path = _checks.plot_file(args.plot)
+        _plot.plot_curves(history, path, title=args.model)
+        out(f'curves written to {path}')
     return result
 
 
 def main(argv=None):
-    """Entry point: ``python -m numtorch.examples.fashion_mnist [options]``."""
+    """Entry point: ``python -m numtorch.examples.fashion_mnist [options]``.
+
+    Returns the exit status: 0, 2 for bad input (``error: ...`` on stderr), 130 on Ctrl-C.
+    """
     args = parse_args(argv)
     try:
         run(args)
+    except JobError as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print('\ninterrupted' + (f'; the last complete epoch is in {args.checkpoint}: '
                                  f'continue with --resume' if args.checkpoint else ''),

@@ -12,6 +12,7 @@ give a PIL image) passed through ``transform``.
 import gzip
 import os
 import struct
+import zlib
 
 import numpy as np
 
@@ -35,6 +36,14 @@ def sample_root():
 def read_idx(path):
     """An IDX file (``.gz`` or raw) as a NumPy array: ``N x rows x cols`` uint8 images or ``N``
     uint8 labels."""
+    try:
+        return _read_idx(path)
+    except (EOFError, OSError, zlib.error) as e:   # truncated or corrupted gzip, unreadable file
+        raise RuntimeError(f'{path}: cannot read it ({type(e).__name__}: {e}); the file is '
+                           'truncated or damaged') from e
+
+
+def _read_idx(path):
     opener = gzip.open if path.endswith('.gz') else open
     with opener(path, 'rb') as f:
         head = f.read(8)

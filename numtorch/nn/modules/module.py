@@ -517,7 +517,8 @@ class Module(_hooks.HookRegistration):
         return self._cast_float(_dtype.float16)
 
     def bfloat16(self):
-        raise TypeError('numtorch has no bfloat16 (NumPy has no such dtype)')
+        """Cast floating parameters and buffers to bfloat16 (needs the optional ml_dtypes)."""
+        return self._cast_float(_dtype.bfloat16)
 
     def type(self, dst_type):
         """Cast all parameters and buffers to ``dst_type``."""

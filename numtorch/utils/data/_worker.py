@@ -179,6 +179,10 @@ def worker_loop(dataset, is_iterable, index_q, result_q, done, auto_collation, c
             del data
     except KeyboardInterrupt:
         pass
-    # Do not wait at exit for unsent results to be flushed to a reader that may be gone.
-    result_q.cancel_join_thread()
+    # A worker stopped by shutdown, or orphaned, must not wait to flush results nobody reads. One
+    # that simply ran dry (an IterableDataset) lets its feeder thread finish: killed mid-send at
+    # exit, that thread would keep the queue's shared write lock forever, and the other workers'
+    # results would never reach the main process (a hang seen under load). torch does the same.
+    if done.is_set() or os.getppid() != parent:
+        result_q.cancel_join_thread()
     result_q.close()
