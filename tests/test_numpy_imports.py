@@ -15,7 +15,8 @@ BACKENDS = {'_backend.py', 'cuda/_cupy.py', 'testing/stand_in.py'}
 
 HOST_SIDE = {
     # host <-> device boundaries: conversion from Python/NumPy data, printing, dtype tables
-    '_convert.py', '_creation.py', '_dtype.py', '_tensor.py', '_tensor_str.py', 'storage.py',
+    '_convert.py', '_creation.py', '_dtype.py', '_dtype_ext.py', '_tensor.py', '_tensor_str.py',
+    'storage.py',
     # serialization (the storage table and rebuilder copy storages to/from the host)
     '_serialization/_load.py', '_serialization/_objects.py', '_serialization/_pickler.py',
     '_serialization/_rebuild.py', '_serialization/_safetensors.py', '_serialization/_storage.py',
