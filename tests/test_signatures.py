@@ -18,6 +18,8 @@ NOT_REQUIRED = {'out', 'dtype', 'layout', 'device', 'pin_memory', 'memory_format
 EXEMPT = {   # name -> why numtorch does not take that keyword
     'torch.layer_norm': 'cudnn_enable is a switch for NVIDIA cuDNN, which numtorch never uses',
     'torch.group_norm': 'cudnn_enabled is a switch for NVIDIA cuDNN, which numtorch never uses',
+    'torch.nn.functional.elu_': "ATen's scale/input_scale are internal (SELU/CELU reuse ELU's "
+                                "kernel); torch documents elu_(input, alpha=1.)",
 }
 NAMESPACES = [(torch, numtorch), (torch.nn.functional, numtorch.nn.functional),
               (torch.linalg, numtorch.linalg)]
