@@ -1,14 +1,185 @@
-"""The one seam between numtorch and its array library.
+"""The seam between numtorch and its array libraries: the array decides the device.
 
-Every module gets its array functions as ``from ._backend import xp``. Today ``xp`` is NumPy;
-a GPU build swaps in CuPy here (same API), and nothing else has to change.
+A tensor's ``_data`` is an array of some registered type; that type names its ``Backend``:
+NumPy's ``ndarray`` is the ``cpu`` backend, CuPy's ``ndarray`` the ``cuda`` one (registered
+lazily by ``numtorch.cuda`` the first time CUDA is used), and the strict stand-in of
+``numtorch.testing.stand_in`` plays ``cuda`` in tests on machines without a GPU. Each op node
+takes its array namespace from its inputs (``namespace(array)``, Chainer's
+``get_array_module``) when ``_apply`` builds it; nothing else chooses.
+
+``xp`` stays NumPy: it is the CPU namespace, and (through NumPy's ``__array_function__`` /
+``__array_ufunc__`` protocols, which CuPy implements) a pure function of array inputs called as
+``xp.exp(a)`` already runs on ``a``'s device. Code that *creates* arrays inside an op uses the
+node's ``self.xp`` instead, so the new array lands where the inputs live.
+
+>>> import numpy as np
+>>> from numtorch import _backend
+>>> _backend.namespace(np.zeros(2)) is np, str(_backend.device_of(np.zeros(2)))
+(True, 'cpu')
 """
 import numpy as np
+
+from ._device import device, CPU
 
 xp = np
 ndarray = np.ndarray
 
 
+class Backend:
+    """One array library on one kind of device. Subclasses override the hooks below.
+
+    ``xp``: the array namespace (NumPy's API). ``array_type``: its array class.
+    ``to_host(a)``: an ``np.ndarray`` copy of a device array (the device -> host boundary).
+    ``from_host(a, index)``: a device array from a host array on device ``index``.
+    """
+    type = 'cpu'
+    xp = np
+    array_type = np.ndarray
+
+    def device(self, arr):
+        return CPU
+
+    def to_host(self, arr):
+        return arr
+
+    def from_host(self, arr, index=None):
+        return arr
+
+    def device_count(self):
+        return 1
+
+    def check_index(self, index):
+        """Raise torch's error if device ``index`` does not exist."""
+
+    def generator_for(self, index):
+        """The default random generator of device ``index``."""
+        from .random import default_generator
+        return default_generator
+
+
+CPU_BACKEND = Backend()
+_BY_ARRAY = {np.ndarray: CPU_BACKEND}      # array class -> Backend
+_BY_TYPE = {'cpu': CPU_BACKEND}            # device type -> Backend
+
+
+ARRAYS = _BY_ARRAY   # `x.__class__ in ARRAYS`: x is some backend's array (not a Python scalar)
+
+
+def is_array(x):
+    """True for an array of any registered backend (NumPy's included)."""
+    return x.__class__ in _BY_ARRAY or isinstance(x, tuple(_BY_ARRAY))
+
+
+def register(backend):
+    """Make ``backend`` the one for its device type and its array class."""
+    _BY_ARRAY[backend.array_type] = backend
+    _BY_TYPE[backend.type] = backend
+
+
+def unregister(backend):
+    """Remove ``backend`` (the test stand-in gives ``cuda`` back)."""
+    if _BY_ARRAY.get(backend.array_type) is backend:
+        del _BY_ARRAY[backend.array_type]
+    if _BY_TYPE.get(backend.type) is backend:
+        del _BY_TYPE[backend.type]
+
+
+def backend_of(arr):
+    """The Backend owning array ``arr`` (CPU for NumPy arrays and scalars)."""
+    b = _BY_ARRAY.get(arr.__class__)
+    if b is None:
+        for cls, b in _BY_ARRAY.items():
+            if isinstance(arr, cls):
+                return b
+        return CPU_BACKEND
+    return b
+
+
+def namespace(arr):
+    """The array namespace (``numpy``, ``cupy``, the stand-in) that computes on ``arr``."""
+    if arr.__class__ is ndarray:
+        return np
+    return backend_of(arr).xp
+
+
+def device_of(arr):
+    """The ``numtorch.device`` where ``arr`` lives."""
+    if arr.__class__ is ndarray:
+        return CPU
+    return backend_of(arr).device(arr)
+
+
+def is_device_array(arr):
+    """True for an array of a registered (non-NumPy) backend."""
+    return arr.__class__ is not ndarray and arr.__class__ in _BY_ARRAY
+
+
+def backend_for(dev):
+    """The Backend serving ``dev`` (a ``device`` or string), loading CUDA on first use.
+
+    Raises torch's error when the device type has no backend (``cuda`` without CuPy or GPU).
+    """
+    dev = dev if isinstance(dev, device) else device(dev)
+    b = _BY_TYPE.get(dev.type)
+    if b is None:
+        if dev.type == 'cuda':
+            from .cuda import _lazy_init
+            _lazy_init()
+            b = _BY_TYPE.get('cuda')
+        if b is None:
+            raise RuntimeError(f'numtorch supports only the cpu and cuda devices, got {dev}')
+    return b
+
+
+def to_host(arr):
+    """``arr`` as a NumPy array (no copy when it already is one): the device -> host boundary."""
+    if arr.__class__ is ndarray:
+        return arr
+    return backend_of(arr).to_host(arr)
+
+
+def to_device(arr, dev):
+    """``arr`` (any backend's array) moved to ``dev``; the same array when already there."""
+    dev = dev if isinstance(dev, device) else device(dev)
+    src = device_of(arr)
+    if dev.type == 'cuda' and dev.index is None:
+        dev = device('cuda', backend_for(dev).current_device())
+    if src == dev:
+        return arr
+    host = to_host(arr)
+    if dev.type == 'cpu':
+        return host
+    b = backend_for(dev)
+    b.check_index(dev.index)
+    return b.from_host(host, dev.index)
+
+
+def normalize(dev):
+    """``None``/``'cpu'``/``'cuda'``/``device`` -> a concrete ``device`` (cuda gets its index),
+    raising torch's errors for devices that cannot be used here."""
+    if dev is None or dev is CPU:
+        return CPU
+    if isinstance(dev, int) and not isinstance(dev, bool):
+        dev = device('cuda', dev)
+    dev = dev if isinstance(dev, device) else device(dev)
+    if dev.type == 'cpu':
+        return CPU
+    b = backend_for(dev)
+    if dev.type == 'cuda':
+        index = b.current_device() if dev.index is None else dev.index
+        b.check_index(index)
+        return device('cuda', index)
+    return dev
+
+
+def empty_on(dev, xp_fn, *args, **kwargs):
+    """Call the creation function ``xp_fn`` name (``'zeros'``, ``'full'``...) on ``dev``."""
+    dev = normalize(dev)
+    if dev.type == 'cpu':
+        return getattr(np, xp_fn)(*args, **kwargs)
+    b = backend_for(dev)
+    with b.on(dev.index):
+        return getattr(b.xp, xp_fn)(*args, **kwargs)
 # torch is silent where IEEE arithmetic gives inf or nan (log(0), 0/0, 1/0, overflow); NumPy warns.
 # Ops that can meet these (``Node.quiet``) and the backward pass run with NumPy's floating-point
 # errors ignored, through its context variable so the user's own ``np.seterr`` state is left

@@ -1,5 +1,8 @@
 """Creation ops: ``tensor``, ``zeros``, ``ones``, ``arange``, ... with torch's signatures."""
-from ._backend import xp
+import numpy as np
+
+from ._backend import xp, to_device, backend_for
+from . import _settings
 from ._dtype import get_default_dtype, to_dtype
 from ._device import check_device
 from ._tensor import Tensor
@@ -8,8 +11,22 @@ from ._ops._apply import wrap
 from ._dtype_ext import is_float
 
 
+def _default_device(device):
+    """``device``, or the one ``numtorch.set_default_device`` chose (None: the CPU)."""
+    return _settings._state['default_device'] if device is None else device
+
+
+def _on(device):
+    """The namespace that creates arrays on ``device`` (NumPy for the CPU)."""
+    if device is None:
+        return xp
+    dev = check_device(device)
+    return xp if dev.type == 'cpu' else backend_for(dev).xp
+
+
 def _finish(data, requires_grad, device=None):
-    check_device(device)
+    if device is not None:   # host-built data (from Python values) crosses here, once
+        data = to_device(data, check_device(device))
     t = wrap(data)
     if requires_grad:
         if not is_float(data.dtype):   # factories word it differently from requires_grad_()
@@ -39,15 +56,19 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     tensor([[1, 2],
             [3, 4]])
     """
+    device = _default_device(device)
     return _finish(_from_any(data, dtype), requires_grad, device)
 
 
 def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares memory with a NumPy array or tensor when no cast is needed."""
     if isinstance(data, Tensor):
+        if device is not None:
+            data = data.to(device)
         return data if dtype is None or to_dtype(dtype).np == data._data.dtype else data.to(dtype)
-    if isinstance(data, xp.ndarray) and (dtype is None or to_dtype(dtype).np == data.dtype):
-        return from_numpy(data)
+    if isinstance(data, np.ndarray) and (dtype is None or to_dtype(dtype).np == data.dtype):
+        t = from_numpy(data)
+        return t if device is None else t.to(device)
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -61,7 +82,7 @@ def from_numpy(ndarray):
     >>> a = np.zeros(2); t = numtorch.from_numpy(a); a[0] = 5; t
     tensor([5., 0.], dtype=torch.float64)
     """
-    if not isinstance(ndarray, xp.ndarray):
+    if not isinstance(ndarray, np.ndarray):
         raise TypeError(f'expected np.ndarray (got {type(ndarray).__name__})')
     from ._dtype import from_numpy_dtype
     from_numpy_dtype(ndarray.dtype)
@@ -70,17 +91,20 @@ def from_numpy(ndarray):
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, **kwargs):
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))`` or ``zeros(size=(2, 3))``."""
-    return _finish(xp.zeros(_size(size, kwargs), _dt(dtype)), requires_grad, device)
+    device = _default_device(device)
+    return _finish(_on(device).zeros(_size(size, kwargs), _dt(dtype)), requires_grad, device)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, **kwargs):
     """A tensor of ones."""
-    return _finish(xp.ones(_size(size, kwargs), _dt(dtype)), requires_grad, device)
+    device = _default_device(device)
+    return _finish(_on(device).ones(_size(size, kwargs), _dt(dtype)), requires_grad, device)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, **kwargs):
     """An uninitialized tensor (zeros here: NumPy's empty would leak old memory into prints)."""
-    return _finish(xp.zeros(_size(size, kwargs), _dt(dtype)), requires_grad, device)
+    device = _default_device(device)
+    return _finish(_on(device).zeros(_size(size, kwargs), _dt(dtype)), requires_grad, device)
 
 
 def _infer_fill(value):
@@ -95,15 +119,17 @@ def _infer_fill(value):
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     """A tensor filled with ``fill_value``; its dtype follows the value as in torch."""
+    device = _default_device(device)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     dt = _infer_fill(fill_value) if dtype is None else to_dtype(dtype).np
-    return _finish(xp.full(_size((size,), {}), fill_value, dt), requires_grad, device)
+    return _finish(_on(device).full(_size((size,), {}), fill_value, dt), requires_grad, device)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     """An identity matrix."""
-    return _finish(xp.eye(n, m, dtype=_dt(dtype)), requires_grad, device)
+    device = _default_device(device)
+    return _finish(_on(device).eye(n, m, dtype=_dt(dtype)), requires_grad, device)
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
@@ -113,18 +139,20 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     >>> numtorch.arange(4)
     tensor([0, 1, 2, 3])
     """
+    device = _default_device(device)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     if dtype is None:
-        dt = xp.dtype(xp.int64) if all(isinstance(v, int) for v in vals) else get_default_dtype().np
+        dt = np.dtype(np.int64) if all(isinstance(v, int) for v in vals) else get_default_dtype().np
     else:
         dt = to_dtype(dtype).np
     if vals[2] == 0:
         raise RuntimeError('step must be nonzero')
     # torch computes the length as ceil((end - start) / step) in double precision
-    n = int(xp.ceil((vals[1] - vals[0]) / vals[2]))
-    data = (vals[0] + xp.arange(max(n, 0), dtype=xp.float64 if dt.kind == 'f' else xp.int64) * vals[2]).astype(dt)
+    n = int(np.ceil((vals[1] - vals[0]) / vals[2]))
+    ns = _on(device)
+    data = (vals[0] + ns.arange(max(n, 0), dtype=np.float64 if dt.kind == 'f' else np.int64) * vals[2]).astype(dt)
     return _finish(data, requires_grad, device)
 
 
@@ -150,6 +178,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     >>> numtorch.linspace(-1, 1, 20)[5].item()
     -0.4736841917037964
     """
+    device = _default_device(device)
     steps = int(steps)
     if steps < 0:
         raise RuntimeError('number of steps must be non-negative')
@@ -177,19 +206,27 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
-    return _finish(xp.logspace(start, end, int(steps), base=base).astype(_dt(dtype)), requires_grad, device)
+    device = _default_device(device)
+    return _finish(_on(device).logspace(start, end, int(steps), base=base).astype(_dt(dtype)),
+                   requires_grad, device)
 
 
 def _like(input, dtype):
     return input._data.dtype if dtype is None else to_dtype(dtype).np
 
 
+def _like_device(input, device):
+    return input.device if device is None and input._data.__class__ is not np.ndarray else device
+
+
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _finish(xp.zeros(input._data.shape, _like(input, dtype)), requires_grad, device)
+    device = _like_device(input, device)
+    return _finish(_on(device).zeros(input._data.shape, _like(input, dtype)), requires_grad, device)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _finish(xp.ones(input._data.shape, _like(input, dtype)), requires_grad, device)
+    device = _like_device(input, device)
+    return _finish(_on(device).ones(input._data.shape, _like(input, dtype)), requires_grad, device)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
@@ -197,7 +234,8 @@ def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_fo
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return _finish(xp.full(input._data.shape, fill_value, _like(input, dtype)), requires_grad, device)
+    device = _like_device(input, device)
+    return _finish(_on(device).full(input._data.shape, fill_value, _like(input, dtype)), requires_grad, device)
 
 
 def is_tensor(obj):

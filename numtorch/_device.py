@@ -1,4 +1,5 @@
-"""``numtorch.device``: where a tensor lives. Only ``cpu`` exists until the CuPy backend lands."""
+"""``numtorch.device``: where a tensor lives (``cpu``, or ``cuda:N`` through CuPy or the test
+stand-in; see ``numtorch/_backend.py``)."""
 
 
 class device:
@@ -11,6 +12,8 @@ class device:
     __slots__ = ('type', 'index')
 
     def __init__(self, type, index=None):
+        if isinstance(type, int) and not isinstance(type, bool):
+            type, index = 'cuda', type   # torch.device(0) is cuda:0
         if isinstance(type, device):
             type, index = type.type, type.index
         type = str(type)
@@ -44,13 +47,9 @@ CPU = device('cpu')
 
 
 def check_device(d):
-    """Accept None or 'cpu'; fail as torch does for a CUDA request on a machine without CUDA."""
+    """None/'cpu'/'cuda'/'cuda:1'/an int/a ``device`` -> a concrete ``device``, with torch's
+    errors for one that cannot be used here ("Torch not compiled with CUDA enabled")."""
     if d is None or d is CPU:
         return CPU
-    d = d if isinstance(d, device) else device(d)
-    if d.type == 'cuda':
-        raise AssertionError('Torch not compiled with CUDA enabled\n(numtorch has no GPU backend '
-                             'yet; numtorch.cuda.is_available() is False)')
-    if d.type != 'cpu':
-        raise RuntimeError(f'numtorch supports only the cpu device, got {d}')
-    return CPU
+    from ._backend import normalize
+    return normalize(d)

@@ -16,6 +16,7 @@ from ._dtype import get_default_dtype, to_dtype
 from . import _dtype as _dtype_mod
 from ._dtype_ext import BF16_NP
 from ._device import check_device
+from ._backend import device_of, backend_for, to_host, to_device
 from ._tensor import Tensor
 from ._ops._apply import wrap
 from .autograd import graph
@@ -42,8 +43,35 @@ def _num(x):
     return format(float(x), 'g')
 
 
-def _rng(generator):
+def _rng(generator, where=None):
+    """The draw source for ``where`` (None/a device/a tensor): ``generator``, else that device's
+    default generator. Draws for a device come back as that device's arrays (one generator per
+    device, so CUDA draws never move the CPU generator's stream)."""
+    if where is not None:
+        if isinstance(where, Tensor):
+            d = where._data
+            dev = None if d.__class__ is np.ndarray else device_of(d)
+        else:
+            dev = check_device(where)
+        if dev is not None and dev.type != 'cpu':
+            b = backend_for(dev)
+            g = b.generator_for(dev.index) if generator is None else generator
+            return _OnDevice(g._np, b, dev.index)
     return (default_generator if generator is None else generator)._np
+
+
+class _OnDevice:
+    """A NumPy Generator whose draws land on a device (``backend.generated``)."""
+
+    def __init__(self, g, backend, index):
+        self._g, self._b, self._i = g, backend, index
+
+    def __getattr__(self, name):
+        f = getattr(self._g, name)
+
+        def draw(*args, **kwargs):
+            return self._b.generated(np.asarray(f(*args, **kwargs)), self._i)
+        return draw
 
 
 def _sizes(name, args, size):
@@ -116,7 +144,10 @@ def _float_dtype(dtype, kernel):
 
 
 def _finish(data, requires_grad, device, out=None):
-    check_device(device)
+    if device is not None:
+        dev = check_device(device)
+        if dev.type != 'cpu' or data.__class__ is not np.ndarray:
+            data = to_device(data, dev)
     if out is not None:
         # torch resizes `out` to the result's shape and writes into it
         if out._data.shape == data.shape:
@@ -140,7 +171,7 @@ class _Sampled(graph.Node):
         self.shapes = shapes
 
     def backward(self, g):
-        return tuple(np.zeros(s, g.dtype) for s in self.shapes)
+        return tuple(self.xp.zeros_like(g, shape=s) for s in self.shapes)   # on g's device
 
 
 def _record(out, name, inputs):
@@ -163,7 +194,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     """
     shape = _sizes('rand', size, kwargs.pop('size', None))
     npd = _float_dtype(dtype, 'check_uniform_bounds')
-    return _finish(_uniform(_rng(generator), shape, npd), requires_grad, device, out)
+    return _finish(_uniform(_rng(generator, device), shape, npd), requires_grad, device, out)
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
@@ -176,7 +207,7 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     """
     shape = _sizes('randn', size, kwargs.pop('size', None))
     npd = _float_dtype(dtype, 'normal_kernel_cpu')
-    return _finish(_standard_normal(_rng(generator), shape, npd), requires_grad, device, out)
+    return _finish(_standard_normal(_rng(generator, device), shape, npd), requires_grad, device, out)
 
 
 def _int_arg(name, pos, v):
@@ -228,7 +259,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     low, high = _int_arg('low', 0, low), _int_arg('high', 1, high)
     shape = _sizes('randint', (size,), None)
     npd = np.dtype(np.int64) if dtype is None else to_dtype(dtype).np
-    return _finish(_randint_data(_rng(generator), low, high, shape, npd), requires_grad, device, out)
+    return _finish(_randint_data(_rng(generator, device), low, high, shape, npd), requires_grad, device, out)
 
 
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
@@ -243,7 +274,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     if n < 0:
         raise RuntimeError(f'Trying to create tensor with negative dimension {n}: [{n}]')
     npd = np.dtype(np.int64) if dtype is None else to_dtype(dtype).np
-    return _finish(_rng(generator).permutation(n).astype(npd), requires_grad, device, out)
+    return _finish(_rng(generator, device).permutation(n).astype(npd), requires_grad, device, out)
 
 
 def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
@@ -259,8 +290,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     >>> numtorch.normal(2., 3., size=(4,)).dtype
     torch.float32
     """
-    g = _rng(generator)
     mt, st = isinstance(mean, Tensor), isinstance(std, Tensor)
+    g = _rng(generator, mean if mt else std if st else device)
     if not mt and not st:
         if size is None:
             raise TypeError(f'normal() received an invalid combination of arguments - got '
@@ -300,7 +331,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     tensor([0., 1., 1.])
     """
     a = input._data
-    g = _rng(generator)
+    g = _rng(generator, input)
     if p is not None:
         _check_p01('bernoulli_', p)
         data = (g.random(a.shape) < p).astype(a.dtype)
@@ -323,7 +354,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     >>> numtorch.multinomial(numtorch.tensor([0., 1., 0.]), 2, replacement=True)
     tensor([1, 1])
     """
-    a = input._data
+    a = to_host(input._data)   # the sampler runs on the host (result goes back to the device)
     if a.dtype.kind != 'f':
         raise RuntimeError(f'multinomial only supports floating-point dtypes for input, got: '
                            f'{_SCALAR[a.dtype.name]}')
@@ -342,7 +373,9 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     total = p.sum(1)
     if (total <= 0).any():
         raise RuntimeError('invalid multinomial distribution (sum of probabilities <= 0)')
-    g = _rng(generator)
+    g = _rng(generator, input)
+    if isinstance(g, _OnDevice):   # the sampler loops on the host; draws come from the device's
+        g = g._g                   # generator, the result goes back to the input's device
     if replacement:
         res = np.empty((p.shape[0], n), np.int64)
         u = g.random((p.shape[0], n))
@@ -357,7 +390,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         # exponential race, as torch's CPU kernel: the n largest p / Exp(1) keys, in order
         keys = p / g.standard_exponential(p.shape)
         res = np.argsort(-keys, axis=1, kind='stable')[:, :n]
-    return _finish(res.reshape(a.shape[:-1] + (n,)), False, None, out)
+    return _finish(res.reshape(a.shape[:-1] + (n,)), False,
+                   None if input._data.__class__ is np.ndarray else input.device, out)
 
 
 def poisson(input, generator=None):
@@ -372,7 +406,11 @@ def poisson(input, generator=None):
         raise _not_impl('poisson_cpu', a.dtype)
     if (a < 0).any() or np.isnan(a).any():
         raise RuntimeError('invalid Poisson rate, expected rate to be non-negative')
-    data = _rng(generator).poisson(a.astype(np.float64)).astype(a.dtype)
+    g = _rng(generator, input)
+    if isinstance(g, _OnDevice):   # NumPy's sampler on the host, the device's generator
+        data = to_device(g._g.poisson(to_host(a).astype(np.float64)).astype(a.dtype), input.device)
+    else:
+        data = g.poisson(a.astype(np.float64)).astype(a.dtype)
     return _record(wrap(data), 'PoissonBackward0', (input,))
 
 
@@ -386,7 +424,8 @@ def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,
     npd = _like_dtype(input, dtype)
     if npd.kind not in 'fc':
         raise _not_impl('check_uniform_bounds', npd)
-    return _finish(_uniform(_rng(generator), input._data.shape, npd), requires_grad, device)
+    device = input.device if device is None else device
+    return _finish(_uniform(_rng(generator, device), input._data.shape, npd), requires_grad, device)
 
 
 def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,
@@ -395,8 +434,9 @@ def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,
     npd = _like_dtype(input, dtype)
     if npd.kind not in 'fc':
         raise _not_impl('normal_kernel_cpu', npd)
-    return _finish(_standard_normal(_rng(generator), input._data.shape, npd), requires_grad,
-                   device)
+    device = input.device if device is None else device
+    return _finish(_standard_normal(_rng(generator, device), input._data.shape, npd),
+                   requires_grad, device)
 
 
 def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None,
@@ -406,7 +446,8 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=
         low, high = 0, low
     low, high = _int_arg('low', 1, low), _int_arg('high', 2, high)
     npd = _like_dtype(input, dtype)
-    return _finish(_randint_data(_rng(generator), low, high, input._data.shape, npd),
+    device = input.device if device is None else device
+    return _finish(_randint_data(_rng(generator, device), low, high, input._data.shape, npd),
                    requires_grad, device)
 
 
@@ -418,7 +459,7 @@ class _Refill(graph.Node):
         self._name = name
 
     def backward(self, g):
-        return (np.zeros_like(g),)
+        return (self.xp.zeros_like(g),)   # dispatches to g's device (NumPy's array protocols)
 
 
 def _fill(t, data, name):
@@ -463,7 +504,7 @@ def uniform_(self, from_=0, to=1, *, generator=None, **kwargs):
         raise RuntimeError(f'uniform_ expects to return a [from, to) range, but found '
                            f'from={_num(from_)} > to={_num(to)}')
     a = self._data
-    u = _uniform(_rng(generator), a.shape, a.dtype)
+    u = _uniform(_rng(generator, self), a.shape, a.dtype)
     return _fill(self, u * (to - from_) + from_, 'UniformBackward0')
 
 
@@ -478,7 +519,7 @@ def normal_(self, mean=0, std=1, *, generator=None):
     if std < 0:
         raise RuntimeError(f'normal expects std >= 0.0, but found std {_num(std)}')
     a = self._data
-    return _fill(self, _standard_normal(_rng(generator), a.shape, a.dtype) * std + mean,
+    return _fill(self, _standard_normal(_rng(generator, self), a.shape, a.dtype) * std + mean,
                  'NormalBackward0')
 
 
@@ -498,7 +539,7 @@ def bernoulli_(self, p=0.5, *, generator=None):
         _check_p01('bernoulli_', p)
         pd = p
         name = 'BernoulliBackward2'
-    return _fill(self, _rng(generator).random(a.shape) < pd, name)
+    return _fill(self, _rng(generator, self).random(a.shape) < pd, name)
 
 
 def random_(self, from_=None, to=None, *, generator=None, **kwargs):
@@ -523,7 +564,7 @@ def random_(self, from_=None, to=None, *, generator=None, **kwargs):
     else:
         from_ = 0 if from_ is None else from_
         name = 'RandomBackward0'
-    data = _randint_data(_rng(generator), operator.index(from_), operator.index(to), a.shape, npd)
+    data = _randint_data(_rng(generator, self), operator.index(from_), operator.index(to), a.shape, npd)
     return _fill(self, data, name)
 
 
@@ -533,7 +574,7 @@ def exponential_(self, lambd=1.0, *, generator=None):
     if not lambd > 0:
         raise RuntimeError(f'exponential_ expects lambda > 0.0, but found lambda={_num(lambd)}')
     a = self._data
-    return _fill(self, _rng(generator).standard_exponential(a.shape) / lambd,
+    return _fill(self, _rng(generator, self).standard_exponential(a.shape) / lambd,
                  'ExponentialBackward0')
 
 
@@ -542,7 +583,7 @@ def geometric_(self, p, *, generator=None):
     if not 0 < p < 1:
         raise RuntimeError(f'geometric_ expects p to be in (0, 1), but got p={_num(p)}')
     a = self._data
-    return _fill(self, _rng(generator).geometric(p, a.shape), 'GeometricBackward0')
+    return _fill(self, _rng(generator, self).geometric(p, a.shape), 'GeometricBackward0')
 
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
@@ -551,7 +592,7 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     if not std > 0:
         raise RuntimeError(f'log_normal_ expects std > 0.0, but found std={_num(std)}')
     a = self._data
-    z = _rng(generator).standard_normal(a.shape)
+    z = _rng(generator, self).standard_normal(a.shape)
     return _fill(self, np.exp(z * std + mean), 'LogNormalBackward0')
 
 
@@ -559,7 +600,7 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fill in place with samples from the Cauchy distribution."""
     _check_float(self, 'cauchy_cpu')
     a = self._data
-    return _fill(self, median + sigma * _rng(generator).standard_cauchy(a.shape),
+    return _fill(self, median + sigma * _rng(generator, self).standard_cauchy(a.shape),
                  'CauchyBackward0')
 
 

@@ -93,8 +93,8 @@ def get_deterministic_debug_mode():
 
 
 def set_default_device(device):
-    """Set the device new tensors go to; only the CPU exists in numtorch, so ``'cpu'`` and
-    ``None`` are accepted and a CUDA device fails as torch does without CUDA.
+    """Set the device the factories (``zeros``, ``tensor``, ``arange``, ...) build on when no
+    ``device=`` is given; ``'cuda'`` needs CUDA (torch's error without it), ``None`` resets.
 
     >>> import numtorch
     >>> numtorch.set_default_device('cpu'); numtorch.get_default_device()

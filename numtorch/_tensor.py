@@ -15,7 +15,8 @@ import numbers
 
 import numpy as np
 
-from ._backend import xp
+from ._backend import xp, device_of, to_device, to_host, namespace
+from . import _backend
 from . import _dtype, _dtype_ext
 from ._dtype import get_default_dtype, to_dtype
 from ._device import CPU, check_device
@@ -83,7 +84,10 @@ class Tensor:
         torch (``3 - int8_tensor`` is int8, not int64)."""
         if isinstance(other, Tensor) and scalar.__class__ in (int, float, bool):
             try:
-                return _apply.wrap(np.asarray(scalar, _dtype.result_type(other, scalar).np))
+                dt = _dtype.result_type(other, scalar).np
+                if other._data.__class__ is not np.ndarray:   # build it where `other` lives
+                    return _apply.wrap(namespace(other._data).asarray(scalar, dt))
+                return _apply.wrap(np.asarray(scalar, dt))
             except OverflowError:
                 pass
         return _apply.wrap(_from_any(scalar))
@@ -110,11 +114,27 @@ class Tensor:
 
     @property
     def device(self):
-        return CPU
+        """Where the data lives: derived from the array (NumPy -> cpu, CuPy -> cuda:N)."""
+        d = self._data
+        return CPU if d.__class__ is np.ndarray else device_of(d)
 
     @property
     def is_cuda(self):
-        return False
+        return self._data.__class__ is not np.ndarray and self.device.type == 'cuda'
+
+    @property
+    def is_cpu(self):
+        return self._data.__class__ is np.ndarray or self.device.type == 'cpu'
+
+    def get_device(self):
+        """The CUDA device index, or -1 for a CPU tensor.
+
+        >>> import numtorch
+        >>> numtorch.ones(1).get_device()
+        -1
+        """
+        d = self.device
+        return -1 if d.type == 'cpu' else d.index
 
     # the other device kinds a script may test; every numtorch tensor lives on the CPU
     is_xpu = is_mps = is_meta = is_quantized = is_sparse = is_mkldnn = is_cuda
@@ -158,6 +178,9 @@ class Tensor:
         return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
 
     def storage_offset(self):
+        if self._data.__class__ is not np.ndarray:
+            return _backend.backend_of(self._data).storage_offset(self._data) \
+                if hasattr(_backend.backend_of(self._data), 'storage_offset') else 0
         base = self._data
         while isinstance(base.base, np.ndarray):
             base = base.base
@@ -166,7 +189,10 @@ class Tensor:
         return (self._data.__array_interface__['data'][0] - base.__array_interface__['data'][0]) // self._data.itemsize
 
     def data_ptr(self):
-        return self._data.__array_interface__['data'][0]
+        d = self._data
+        if d.__class__ is not np.ndarray:
+            return d.data.ptr if hasattr(d, 'data') and hasattr(d.data, 'ptr') else d.data_ptr
+        return d.__array_interface__['data'][0]
 
     def is_contiguous(self, memory_format=None):
         return self._data.flags.c_contiguous
@@ -319,19 +345,50 @@ class Tensor:
 
     def numpy(self, *, force=False):
         """The underlying NumPy array (shared memory, as torch's ``.numpy()``)."""
+        d = self._data
+        if d.__class__ is not np.ndarray:
+            if not force:
+                raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
+                                f"Tensor.cpu() to copy the tensor to host memory first.")
+            return to_host(d)
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
-        return self._data
+        return d
 
     def __array__(self, dtype=None, copy=None):
-        return self._data if dtype is None else self._data.astype(dtype)
+        d = self._data
+        if d.__class__ is not np.ndarray:
+            self.numpy()   # torch's TypeError for a device tensor
+        return d if dtype is None else d.astype(dtype)
 
     def cpu(self, memory_format=None):
-        return self
+        """This tensor on the CPU (itself when already there; else a differentiable copy).
 
-    def cuda(self, device=None, non_blocking=False):
-        check_device('cuda')
+        >>> import numtorch
+        >>> x = numtorch.ones(2); x.cpu() is x
+        True
+        """
+        if self._data.__class__ is np.ndarray:
+            return self
+        return self._to_device(CPU)
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """This tensor on CUDA device ``device`` (the current one by default)."""
+        from ._device import device as _dev
+        if device is None:
+            device = 'cuda'
+        elif isinstance(device, int):
+            device = _dev('cuda', device)
+        dev = check_device(device)
+        if dev.type != 'cuda':
+            raise RuntimeError(f'Invalid device, must be cuda device')
+        return self._to_device(dev)
+
+    def _to_device(self, dev):
+        if device_of(self._data) == dev:
+            return self
+        return _apply.unary(_ToDevice, self, dev)
 
     def to(self, *args, **kwargs):
         """Cast and/or move: ``to(dtype)``, ``to(device)``, ``to(other)``, ``to(device, dtype)``.
@@ -345,15 +402,20 @@ class Tensor:
         copy = kwargs.get('copy', False)
         for a in args:
             if isinstance(a, Tensor):
-                dtype = a.dtype
+                dtype, dev = a.dtype, a.device
             elif isinstance(a, _dtype.dtype) or a in (float, int, bool):
                 dtype = a
             elif a is not None:
                 dev = a
-        check_device(dev)
-        if dtype is None or to_dtype(dtype).np == self._data.dtype:
-            return self.clone() if copy else self
-        return self._to_dtype(to_dtype(dtype))
+        out = self
+        if dev is not None:
+            dev = check_device(dev)
+            if dev != self.device:
+                out = self._to_device(dev)
+                copy = False   # already a fresh copy
+        if dtype is None or to_dtype(dtype).np == out._data.dtype:
+            return out.clone() if copy else out
+        return out._to_dtype(to_dtype(dtype))
 
     def type(self, dtype=None, non_blocking=False):
         """``type()`` names the tensor type (``'torch.FloatTensor'``); ``type(dtype)`` casts."""
@@ -409,7 +471,9 @@ class Tensor:
         return self._to_dtype(other.dtype)
 
     # ``new_*``: fresh tensors with this tensor's dtype (and device) unless told otherwise.
-    def _new_like(self, data, dtype, requires_grad):
+    def _new_like(self, data, dtype, requires_grad, device=None):
+        if device is not None or data.__class__ is not self._data.__class__:
+            data = to_device(data, check_device(device) if device is not None else self.device)
         t = _apply.wrap(data.astype(to_dtype(dtype).np if dtype is not None else self._data.dtype,
                                     copy=False))
         if requires_grad:
@@ -418,18 +482,15 @@ class Tensor:
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         """Zeros of ``size`` with this tensor's dtype: ``x.new_zeros(2, 3)``."""
-        check_device(device)
-        return self._new_like(xp.zeros(_size_arg(size)), dtype, requires_grad)
+        return self._new_like(self._xp_for(device).zeros(_size_arg(size)), dtype, requires_grad, device)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
         """Ones of ``size`` with this tensor's dtype."""
-        check_device(device)
-        return self._new_like(xp.ones(_size_arg(size)), dtype, requires_grad)
+        return self._new_like(self._xp_for(device).ones(_size_arg(size)), dtype, requires_grad, device)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
         """An uninitialized (here: zero) tensor of ``size`` with this tensor's dtype."""
-        check_device(device)
-        return self._new_like(xp.zeros(_size_arg(size)), dtype, requires_grad)
+        return self._new_like(self._xp_for(device).zeros(_size_arg(size)), dtype, requires_grad, device)
 
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
         """``size`` filled with ``fill_value``, with this tensor's dtype.
@@ -438,15 +499,21 @@ class Tensor:
         >>> numtorch.zeros(1, dtype=numtorch.int64).new_full((2,), 7)
         tensor([7, 7])
         """
-        check_device(device)
-        return self._new_like(xp.full(_size_arg((size,)), fill_value), dtype, requires_grad)
+        return self._new_like(self._xp_for(device).full(_size_arg((size,)), fill_value), dtype,
+                              requires_grad, device)
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
         """A copy of ``data`` with this tensor's dtype (unless ``dtype`` is given)."""
-        check_device(device)
-        return self._new_like(_from_any(data), dtype, requires_grad)
+        return self._new_like(_from_any(data), dtype, requires_grad,
+                              device if device is not None else self.device)
 
     # ----------------------------------------------------------------- Python protocol
+    def _xp_for(self, device):
+        """The namespace that builds new arrays on ``device`` (this tensor's by default)."""
+        if device is None:
+            return namespace(self._data)
+        return _backend.backend_for(check_device(device)).xp
+
     def __len__(self):
         if self._data.ndim == 0:
             raise TypeError('len() of a 0-d tensor')
@@ -501,7 +568,10 @@ class Tensor:
         return t
 
     def __reduce_ex__(self, protocol):
-        # Pickling goes through numtorch.save's format; plain pickle gets a NumPy round trip.
+        # Pickling goes through numtorch.save's format; plain pickle gets a NumPy round trip
+        # (a device tensor's data crosses to the host and goes back on unpickling).
+        if self._data.__class__ is not np.ndarray:
+            return (_rebuild_plain, (to_host(self._data), self._rg, str(self.device)))
         return (_rebuild_plain, (self._data, self._rg))
 
     # ----------------------------------------------------------------- operators
@@ -626,6 +696,19 @@ class _ToCopy(graph.Node):
         return g.astype(self.src) if _dtype_ext.is_float(self.src) else None
 
 
+class _ToDevice(graph.Node):
+    """A copy to another device; its gradient goes back to the source device (torch's
+    ``ToCopyBackward0`` covers both dtype and device copies)."""
+    _name = 'ToCopyBackward0'
+
+    def forward(self, a, dev):
+        self.src = device_of(a)
+        return to_device(a, dev)
+
+    def backward(self, g):
+        return to_device(g, self.src)
+
+
 class _RemovableHandle:
     def __init__(self, container, item):
         self._container, self._item = container, item
@@ -635,8 +718,8 @@ class _RemovableHandle:
             self._container.remove(self._item)
 
 
-def _rebuild_plain(data, requires_grad):
-    t = _apply.wrap(data)
+def _rebuild_plain(data, requires_grad, device=None):
+    t = _apply.wrap(data if device is None else to_device(data, device))
     t._rg = requires_grad
     return t
 

@@ -148,11 +148,12 @@ class _CopyFrom(graph.Node):
                                f"the broadcast shape [{', '.join(map(str, np.broadcast_shapes(dst.shape, src.shape)))}]") from None
 
     def backward(self, g):
-        return np.zeros_like(g), _apply.unbroadcast(g, self.shapes[1]).astype(self.src_dtype)
+        return self.xp.zeros_like(g), _apply.unbroadcast(g, self.shapes[1]).astype(self.src_dtype)
 
 
 def _copy_from(dst, src):
     node = _CopyFrom()
+    _apply.bind(node, dst._data)
     out = _apply.wrap(node.forward(dst._data, src._data))
     if _enabled[0] and (dst._rg or src._rg):
         graph.connect(node, out, (dst, src))
@@ -163,7 +164,7 @@ class _Fill(graph.Node):
     _name = 'FillBackward0'
 
     def backward(self, g):
-        return (np.zeros_like(g),)
+        return (self.xp.zeros_like(g),)
 
 
 def connect_const(t):

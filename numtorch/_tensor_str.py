@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from . import _dtype
+from ._backend import to_host
 
 
 class _PrintOptions:
@@ -249,7 +250,7 @@ def _str(t, *, tensor_contents=None):
     # torch prints Parameters as plain tensors (nn.Parameter adds its "Parameter containing:")
     prefix = 'tensor(' if cls.__name__ in ('Tensor', 'Parameter') else cls.__name__ + '('
     indent = len(prefix)
-    a = t._data
+    a = to_host(t._data)   # printing is a host boundary: one copy of a device tensor
     dt = _dtype._BY_NP[a.dtype]
     if dt.__class__ is not _dtype.dtype:   # bfloat16 / float8: format their (exact) float32 values
         a = a.astype(np.float32)

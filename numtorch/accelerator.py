@@ -22,23 +22,29 @@ def _no_device():
 
 
 def is_available():
-    """False: numtorch has no accelerator backend yet."""
-    return False
+    """True when a CUDA device can be used (CuPy and a GPU, or the test stand-in)."""
+    from . import cuda
+    return cuda.is_available()
 
 
 def current_accelerator(check_available=False):
-    """The accelerator device type, or None (always None in numtorch)."""
-    return None
+    """``device(type='cuda')`` when CUDA can be used, else None."""
+    from ._device import device
+    return device('cuda') if is_available() else None
 
 
 def device_count():
-    """The number of accelerator devices: 0."""
-    return 0
+    """The number of accelerator (CUDA) devices."""
+    from . import cuda
+    return cuda.device_count()
 
 
 def current_device_index():
     """The current accelerator index; raises, as torch does, when there is none."""
-    _no_device()
+    if not is_available():
+        _no_device()
+    from . import cuda
+    return cuda.current_device()
 
 
 current_device_idx = current_device_index
@@ -46,7 +52,10 @@ current_device_idx = current_device_index
 
 def set_device_index(device):
     """Select an accelerator device; raises, as torch does, when there is none."""
-    _no_device()
+    if not is_available():
+        _no_device()
+    from . import cuda
+    cuda.set_device(device)
 
 
 set_device_idx = set_device_index
@@ -64,7 +73,10 @@ def set_stream(stream):
 
 def synchronize(device=None):
     """Wait for the accelerator; raises, as torch does, when there is none."""
-    _no_device()
+    if not is_available():
+        _no_device()
+    from . import cuda
+    cuda.synchronize(device)
 
 
 def empty_cache():

@@ -67,7 +67,7 @@ class _R2C(Node):
         last = axes[-1]
         full = list(g.shape)
         full[last] = shape[last]
-        pad = xp.zeros(full, g.dtype)
+        pad = self.xp.zeros(full, g.dtype)
         sl = [slice(None)] * g.ndim
         sl[last] = slice(0, g.shape[last])
         pad[tuple(sl)] = g

@@ -266,13 +266,13 @@ class LinalgDet(Node):
         self.saved = (a,)
         d = np.linalg.det(a)
         self.det = d
-        return np.asarray(d, dtype=a.dtype)
+        return self.xp.asarray(d, dtype=a.dtype)
 
     def backward(self, g):
         a, = self.saved
-        g = np.asarray(g)[..., None, None]
+        g = self.xp.asarray(g)[..., None, None]
         if np.all(self.det != 0):
-            return g * np.asarray(self.det)[..., None, None] * \
+            return g * self.xp.asarray(self.det)[..., None, None] * \
                 np.swapaxes(np.linalg.inv(a), -1, -2)
         return g * _cofactor_t(a)
 

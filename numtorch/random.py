@@ -120,7 +120,17 @@ def manual_seed(seed):
     >>> _ = numtorch.manual_seed(0); a.tolist() == numtorch.randn(2).tolist()
     True
     """
+    seed = _check_seed(seed)
+    _device_seed[0] = seed   # device generators made later start from it too (torch seeds CUDA)
+    from . import _backend
+    b = _backend._BY_TYPE.get('cuda')
+    if b is not None and getattr(b, 'generators', None) is not None:
+        for g in b.generators:
+            g.manual_seed(seed)
     return default_generator.manual_seed(seed)
+
+
+_device_seed = [_DEFAULT_SEED]   # the seed of a device's generator when it is first made
 
 
 def seed():

@@ -8,6 +8,7 @@ OpInfo).
 lambda states the op for both. Inputs are drawn uniformly from ``domain``; ``grad=False`` skips the
 gradient checks (comparisons, integer ops); ``int_inputs`` makes integer tensors.
 """
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -149,8 +150,25 @@ def _as_list(out):
     return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
+# NUMTORCH_TEST_DEVICE=cuda (bench/gpu.sh) runs every spec on a real GPU, numtorch (CuPy) against
+# torch CUDA. NUMTORCH_TEST_DEVICE=stand-in runs every spec on the strict stand-in (as 'cuda'), so a
+# stray host call in an op fails its test; tests/test_stand_in_ops.py does it in every run.
+DEVICE = os.environ.get('NUMTORCH_TEST_DEVICE')
+if DEVICE == 'stand-in':
+    from numtorch.testing import stand_in as _stand_in
+    _stand_in.enable()
+
+
+TORCH_DEVICE = 'cuda' if DEVICE == 'cuda' else 'cpu'
+
+
 def _np(t):
-    return t.detach().numpy() if isinstance(t, torch.Tensor) else t._data
+    if isinstance(t, torch.Tensor):
+        return t.detach().cpu().numpy()
+    if DEVICE == 'cuda':
+        return t.detach().cpu().numpy()
+    from numtorch.testing.stand_in import to_host
+    return to_host(t)
 
 
 def _tol_dtype(torch_dtype):
@@ -160,12 +178,17 @@ def _tol_dtype(torch_dtype):
     return str(real).replace('torch.', '') if real.is_floating_point else 'exact'
 
 
-def check_op(op, shapes, dt, seed=0):
-    """Forward values, dtype and shape vs torch; gradients vs torch; float64 finite differences."""
+def check_op(op, shapes, dt, seed=0, device=None):
+    """Forward values, dtype and shape vs torch; gradients vs torch; float64 finite differences.
+
+    ``device``: where numtorch's inputs live ('cuda' on the stand-in); the outputs and
+    gradients must come back on it."""
+    if device is None and DEVICE in ('stand-in', 'cuda'):
+        device = 'cuda'
     arrs = _inputs(op, shapes, dt, seed)
     diff = op.grad and not op.int_inputs
-    nt_in = [numtorch.tensor(a, requires_grad=diff) for a in arrs]
-    th_in = [torch.tensor(a, requires_grad=diff) for a in arrs]
+    nt_in = [numtorch.tensor(a, requires_grad=diff, device=device) for a in arrs]
+    th_in = [torch.tensor(a, requires_grad=diff, device=TORCH_DEVICE) for a in arrs]
     nt_out = _as_list(op.fn(numtorch, *nt_in))
     th_out = _as_list(op.fn(torch, *th_in))
     assert len(nt_out) == len(th_out)
@@ -176,6 +199,8 @@ def check_op(op, shapes, dt, seed=0):
             continue
         assert tuple(n.shape) == tuple(t.shape), (n.shape, t.shape)
         assert str(n.dtype) == str(t.dtype), (n.dtype, t.dtype)
+        if device is not None:
+            assert n.device.type == numtorch.device(device).type, (n.device, device)
         assert_close(_np(n), _np(t), _tol_dtype(t.dtype), k, op.tol)
     if not diff:
         return
@@ -191,15 +216,19 @@ def check_op(op, shapes, dt, seed=0):
     if not pairs:
         return
     ups = [rng.standard_normal(t.shape).astype(dt) for _, t in pairs]
-    torch.autograd.backward([t for _, t in pairs], [torch.tensor(u) for u in ups])
-    numtorch.autograd.backward([n for n, _ in pairs], [numtorch.tensor(u) for u in ups])
+    torch.autograd.backward([t for _, t in pairs],
+                            [torch.tensor(u, device=TORCH_DEVICE) for u in ups])
+    numtorch.autograd.backward([n for n, _ in pairs],
+                               [numtorch.tensor(u, device=device) for u in ups])
     for n, t in zip(nt_in, th_in):
         if t.grad is None:
-            assert n.grad is None or not np.any(n.grad._data)
+            assert n.grad is None or not np.any(_np(n.grad))
             continue
         assert n.grad is not None, 'numtorch gave no gradient where torch did'
-        assert_close(n.grad._data, t.grad.numpy(), dt, k, op.tol)
-    if op.gradcheck and dt == 'float64' and all(a.size <= 64 for a in arrs):
+        assert n.grad.device == n.device
+        assert_close(_np(n.grad), _np(t.grad), dt, k, op.tol)
+    # Finite differences prove the math once, on the CPU; a device run proves the device path.
+    if op.gradcheck and dt == 'float64' and all(a.size <= 64 for a in arrs) and device is None:
         xs = [numtorch.tensor(a, requires_grad=True) for a in arrs]
         assert numtorch.autograd.gradcheck(lambda *x: op.fn(numtorch, *x), xs,
                                            atol=1e-5, rtol=1e-4)

@@ -4,7 +4,7 @@ These three helpers are the whole per-op hot path. A node object is made for eve
 cheap) so ``forward`` can stash what backward needs on ``self``; it is attached to the result
 only when grad mode is on and some input requires grad.
 """
-from .._backend import xp
+from .._backend import xp, namespace, device_of, to_device, _BY_ARRAY
 from .._dtype import result_type, get_default_dtype
 from .._dtype_ext import FLOAT_NP
 from ..autograd.grad_mode import _enabled
@@ -17,7 +17,7 @@ _new = object.__new__
 
 def wrap(data):
     """A fresh Tensor around an array (no copy). NumPy returns scalars for 0-dim results."""
-    if data.__class__ is not ndarray:
+    if data.__class__ is not ndarray and data.__class__ not in _BY_ARRAY:
         data = xp.asarray(data)
     t = _new(Tensor)
     t._data = data
@@ -29,7 +29,10 @@ def wrap(data):
 
 def unary(cls, x, *args):
     node = cls()
-    out = wrap(node.forward(x._data, *args))
+    d = x._data
+    if d.__class__ is not ndarray:   # a device array: the node computes with its namespace
+        node.xp = namespace(d)
+    out = wrap(node.forward(d, *args))
     if x._rg and _enabled[0]:
         connect(node, out, (x,))
     return out
@@ -40,6 +43,8 @@ def binary(cls, a, b, *args):
     ad = a._data
     if isinstance(b, Tensor):
         bd = b._data
+        if ad.__class__ is not bd.__class__:
+            ad, bd = same_device(ad, bd)
         if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:
             if cls.bool_error and (ad.dtype.kind == 'b' or bd.dtype.kind == 'b'):
                 raise RuntimeError(cls.bool_error)
@@ -53,6 +58,8 @@ def binary(cls, a, b, *args):
             # Only here (never on the hot path): say it in torch's words when shapes clash.
             raise_if_unbroadcastable(ad.shape, bd.shape)
             raise
+        if ad.__class__ is not ndarray:
+            node.xp = namespace(ad)
         if (a._rg or b._rg) and _enabled[0]:
             connect(node, out, (a, b))
         return out
@@ -68,6 +75,8 @@ def binary(cls, a, b, *args):
             return binary(cls, a, Tensor._from_any(b), *args)
         b = b.item() if hasattr(b, 'item') else b
     node = cls()
+    if ad.__class__ is not ndarray:
+        node.xp = namespace(ad)
     out = wrap(node.forward(ad, b, *args))
     if a._rg and _enabled[0]:
         connect(node, out, (a, None))
@@ -78,7 +87,10 @@ def view(cls, x, *args):
     """Like ``unary`` for ops whose result may share memory with ``x`` (reshape, slicing...):
     a view shares its base's version counter, so in-place changes through either are seen."""
     node = cls()
-    d = node.forward(x._data, *args)
+    d = x._data
+    if d.__class__ is not ndarray:
+        node.xp = namespace(d)
+    d = node.forward(d, *args)
     out = wrap(d)
     if d.base is not None and xp.may_share_memory(d, x._data):
         out._vc = x._vc
@@ -91,7 +103,16 @@ def view(cls, x, *args):
 def nary(cls, tensors, *args):
     """An op over a sequence of tensors (cat, stack, einsum, ...)."""
     node = cls()
-    out = node.forward([t._data for t in tensors], *args)
+    datas = [t._data for t in tensors]
+    if datas:
+        c = datas[0].__class__
+        for d in datas:
+            if d.__class__ is not c:
+                datas = same_device(*datas)
+                break
+        if c is not ndarray:
+            node.xp = namespace(datas[0])
+    out = node.forward(datas, *args)
     out = tuple(wrap(o) for o in out) if out.__class__ is tuple else wrap(out)
     if _enabled[0]:
         for t in tensors:
@@ -104,10 +125,42 @@ def nary(cls, tensors, *args):
 def multi(cls, x, *args):
     """A one-input op with several outputs (split, unbind, max with indices...)."""
     node = cls()
-    outs = tuple(wrap(o) for o in node.forward(x._data, *args))
+    d = x._data
+    if d.__class__ is not ndarray:
+        node.xp = namespace(d)
+    outs = tuple(wrap(o) for o in node.forward(d, *args))
     if x._rg and _enabled[0]:
         connect(node, outs, (x,))
     return outs
+
+
+def bind(node, arr, *others):
+    """Give a node built outside the helpers above the namespace of its first input array;
+    ``others`` (arrays or None) must live on the same device (torch's error if not)."""
+    c = arr.__class__
+    for o in others:
+        if o.__class__ is not c and o is not None:
+            same_device(arr, o)
+    if c is not ndarray and c in _BY_ARRAY:
+        node.xp = namespace(arr)
+    return node
+
+
+def same_device(*arrays):
+    """``arrays`` if they live on one device; a 0-dim CPU array joins the others' device (torch
+    allows CPU scalars in device ops); else torch's RuntimeError naming the two devices."""
+    devs = [device_of(a) for a in arrays]
+    common = next((d for d in devs if d.type != 'cpu'), devs[0])
+    out = []
+    for a, d in zip(arrays, devs):
+        if d != common:
+            if d.type == 'cpu' and a.ndim == 0:
+                a = to_device(a, common)
+            else:
+                raise RuntimeError(f'Expected all tensors to be on the same device, but found at '
+                                   f'least two devices, {common} and {d}!')
+        out.append(a)
+    return out
 
 
 def raise_if_unbroadcastable(*shapes):

@@ -13,7 +13,7 @@ from .._backend import xp
 from .._dtype import scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
-from ._apply import unary, wrap, float_dtype, keep_dtype
+from ._apply import bind, unary, wrap, float_dtype, keep_dtype
 from .._dtype_ext import FLOAT_NP
 from . import _apply
 from . import _special
@@ -99,6 +99,7 @@ def linear(input, weight, bias=None):
             [3., 3., 3., 3.]])
     """
     node = Linear()
+    bind(node, input._data, weight._data, None if bias is None else bias._data)
     out = wrap(node.forward(input._data, weight._data, None if bias is None else bias._data))
     return _record(node, out, (input, weight) if bias is None else (input, weight, bias))
 
@@ -133,6 +134,7 @@ class Bilinear(Node):
 def bilinear(input1, input2, weight, bias=None):
     """``input1^T W_k input2 + b_k`` for each output feature ``k``."""
     node = Bilinear()
+    bind(node, input1._data)
     out = wrap(node.forward(input1._data, input2._data, weight._data,
                             None if bias is None else bias._data))
     ins = (input1, input2, weight) if bias is None else (input1, input2, weight, bias)
@@ -441,6 +443,7 @@ class PreluKernel(Node):
 def prelu(input, weight):
     """``x`` for x > 0, ``weight * x`` otherwise (one weight, or one per channel, dim 1)."""
     node = PreluKernel()
+    bind(node, input._data)
     out = wrap(node.forward(input._data, weight._data))
     return _record(node, out, (input, weight))
 

@@ -15,7 +15,7 @@ from .._backend import xp
 from .._dtype import scalar_name
 from ..autograd.graph import Node
 from ..autograd.grad_mode import _enabled
-from ._apply import wrap, unbroadcast, raise_if_unbroadcastable
+from ._apply import bind, wrap, unbroadcast, raise_if_unbroadcastable
 from .activation import _record
 from .linalg import _matmul
 
@@ -48,7 +48,7 @@ class ScaledDotProductAttention(Node):
         masked = bias is not None
         if causal:
             L, S = s.shape[-2:]
-            s[..., ~xp.tri(L, S, dtype=bool)] = -xp.inf
+            s[..., ~self.xp.tri(L, S, dtype=bool)] = -xp.inf
             masked = True
         m = s.max(axis=-1, keepdims=True)
         if masked:
@@ -62,8 +62,8 @@ class ScaledDotProductAttention(Node):
         p /= tot
         if dropout_p > 0:
             keep = gen.random(p.shape) >= dropout_p
-            drop = keep * xp.asarray(1.0 / (1.0 - dropout_p), p.dtype) if dropout_p < 1 else \
-                xp.zeros(p.shape, p.dtype)
+            drop = keep * self.xp.asarray(1.0 / (1.0 - dropout_p), p.dtype) if dropout_p < 1 else \
+                self.xp.zeros(p.shape, p.dtype)
             pd = p * drop
         else:
             drop, pd = None, p
@@ -180,6 +180,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     from ..random import default_generator
     node = ScaledDotProductAttention()
     node._k_shape, node._v_shape = k.shape, v.shape
+    bind(node, q)
     out = wrap(node.forward(q, k, v, bias, scale, is_causal, float(dropout_p), rep,
                             default_generator._np if dropout_p > 0 else None))
     if not _enabled[0]:

@@ -8,9 +8,10 @@ from .._backend import xp
 from .._dtype import result_type, from_numpy_dtype, scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
-from ._apply import unary, binary, unbroadcast, float_dtype, wrap, raise_if_unbroadcastable
+from ._apply import bind, unary, binary, unbroadcast, float_dtype, wrap, raise_if_unbroadcastable
 from . import _apply
 from .elementwise import _inplace
+from .._backend import ARRAYS
 
 ndarray = xp.ndarray
 
@@ -124,14 +125,14 @@ class ClampT(Node):
 class Lerp(Node):
     """``input + weight * (end - input)``."""
     def forward(self, a, b, w):
-        if w.__class__ is ndarray:
+        if (w.__class__ is ndarray or w.__class__ in ARRAYS):
             self._name = 'LerpBackward1'
         self.saved = (a, b, w)
         return a + w * (b - a)
 
     def backward(self, g):
         a, b, w = self.saved
-        if w.__class__ is not ndarray:
+        if (w.__class__ is not ndarray and w.__class__ not in ARRAYS):
             return unbroadcast(g * (1 - w), a.shape), unbroadcast(g * w, b.shape), None
         return (unbroadcast(g * (1 - w), a.shape), unbroadcast(g * w, b.shape),
                 unbroadcast(g * (b - a), w.shape))
@@ -175,8 +176,8 @@ class Addcdiv(Node):
 class Where(Node):
     def forward(self, cond, a, b):
         self.saved = (cond,)
-        self.shapes = (a.shape if a.__class__ is ndarray else None,
-                       b.shape if b.__class__ is ndarray else None)
+        self.shapes = (a.shape if (a.__class__ is ndarray or a.__class__ in ARRAYS) else None,
+                       b.shape if (b.__class__ is ndarray or b.__class__ in ARRAYS) else None)
         return xp.where(cond, a, b)
 
     def backward(self, g):
@@ -206,9 +207,10 @@ def _multi(cls, xs, extra=(), dtype=None):
     arrs = [x._data.astype(dtype, copy=False) if isinstance(x, T) else x for x in xs]
     node = cls()
     try:
+        bind(node, arrs[0])
         out = wrap(node.forward(*arrs, *extra))
     except ValueError:
-        raise_if_unbroadcastable(*(a.shape for a in arrs if a.__class__ is ndarray))
+        raise_if_unbroadcastable(*(a.shape for a in arrs if (a.__class__ is ndarray or a.__class__ in ARRAYS)))
         raise
     if _enabled[0]:
         for x in present:
@@ -348,9 +350,10 @@ def where(condition, input=None, other=None):
     node = Where()
     cd = condition._data
     try:
+        bind(node, cd)
         out = node.forward(cd, *arrs)
     except ValueError:
-        raise_if_unbroadcastable(cd.shape, *(a.shape for a in arrs if a.__class__ is ndarray))
+        raise_if_unbroadcastable(cd.shape, *(a.shape for a in arrs if (a.__class__ is ndarray or a.__class__ in ARRAYS)))
         raise
     if out.dtype != dt:          # two Python numbers: NumPy picks its own dtype
         out = out.astype(dt)

@@ -8,6 +8,7 @@ from .._backend import xp
 from .._dtype import result_type, scalar_name
 from ._apply import wrap, raise_if_unbroadcastable, inplace_method
 from . import _apply
+from .._backend import ARRAYS
 
 ndarray = xp.ndarray
 _SCALARS = (int, float, bool)
@@ -120,9 +121,9 @@ def logical_not(input):
 def _bitwise(kernel, fn, a, b):
     ad, bd = _operands(a, b)
     for d in (ad, bd):
-        k = d.dtype.kind if d.__class__ is ndarray else ('f' if d.__class__ is float else 'i')
+        k = d.dtype.kind if (d.__class__ is ndarray or d.__class__ in ARRAYS) else ('f' if d.__class__ is float else 'i')
         if k not in 'biu':
-            name = scalar_name(d.dtype) if d.__class__ is ndarray else 'Float'
+            name = scalar_name(d.dtype) if (d.__class__ is ndarray or d.__class__ in ARRAYS) else 'Float'
             raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
     try:
         return wrap(fn(ad, bd))

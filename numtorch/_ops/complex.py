@@ -23,7 +23,7 @@ class Real(Node):
 
     def forward(self, a):
         self.dt = a.dtype
-        return xp.ascontiguousarray(a.real)
+        return self.xp.ascontiguousarray(a.real)
 
     def backward(self, g):
         return g.astype(self.dt)
@@ -34,7 +34,7 @@ class Imag(Node):
 
     def forward(self, a):
         self.dt = a.dtype
-        return xp.ascontiguousarray(a.imag)
+        return self.xp.ascontiguousarray(a.imag)
 
     def backward(self, g):
         return (g * 1j).astype(self.dt)

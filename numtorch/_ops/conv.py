@@ -18,11 +18,18 @@ conv1d is conv2d with H = 1; groups are a batch dimension of the matmuls.
 """
 from numpy.lib.stride_tricks import as_strided
 
-from .._backend import xp
+from .._backend import xp, namespace
 from .._dtype import tensor_type_name
 from .._threads import blas_threads
 from ..autograd.graph import Node
 from ._apply import nary
+
+
+def _strided(a, shape, strides):
+    """A writeable strided view of ``a`` (the im2col windows) on ``a``'s device."""
+    if a.__class__ is xp.ndarray:
+        return as_strided(a, shape, strides, writeable=True)
+    return namespace(a).lib.stride_tricks.as_strided(a, shape, strides)
 
 
 def _one_blas_thread(method):
@@ -84,14 +91,14 @@ class _Geom:
         """The im2col matrix as a view ``(C, kh, kw, N, Ho, Wc)`` of a ``(C, N, F)`` buffer."""
         C, N, _ = buf.shape
         sC, sN, it = buf.strides
-        return as_strided(buf, (C, self.kh, self.kw, N, self.Ho, self.Wc),
-                          (sC, self.dh * self.Wp * it, self.dw * it, sN,
-                           self.sh * self.Wp * it, self.sw * it), writeable=True)
+        return _strided(buf, (C, self.kh, self.kw, N, self.Ho, self.Wc),
+                        (sC, self.dh * self.Wp * it, self.dw * it, sN,
+                         self.sh * self.Wp * it, self.sw * it))
 
     def pad(self, x):
         """``x`` (N, C, H, W) -> zero-padded buffer (C, N, F)."""
         N, C = x.shape[:2]
-        buf = xp.zeros((C, N, self.F), x.dtype)
+        buf = namespace(x).zeros((C, N, self.F), x.dtype)
         img = buf[:, :, :self.Hp * self.Wp].reshape(C, N, self.Hp, self.Wp)
         img[:, :, self.pt:self.pt + self.H, self.pl:self.pl + self.W] = x.transpose(1, 0, 2, 3)
         return buf
@@ -99,7 +106,7 @@ class _Geom:
     def im2col(self, buf, out=None):
         """``(C*kh*kw, N*Ho*Wc)``, contiguous: the matmul operand (written into ``out``)."""
         C, N, _ = buf.shape
-        cols = xp.empty((C, self.kh, self.kw, N, self.Ho, self.Wc), buf.dtype) if out is None \
+        cols = namespace(buf).empty((C, self.kh, self.kw, N, self.Ho, self.Wc), buf.dtype) if out is None \
             else out.reshape(C, self.kh, self.kw, N, self.Ho, self.Wc)
         xp.copyto(cols, self.windows(buf))
         return cols.reshape(C * self.kh * self.kw, N * self.Ho * self.Wc)
@@ -120,11 +127,11 @@ class _Geom:
         C, N, _ = buf.shape
         img = buf[:, :, :self.Hp * self.Wp].reshape(C, N, self.Hp, self.Wp)
         img = img[:, :, self.pt:self.pt + self.H, self.pl:self.pl + self.W]
-        return xp.ascontiguousarray(img.transpose(1, 0, 2, 3))
+        return namespace(img).ascontiguousarray(img.transpose(1, 0, 2, 3))
 
     def col2im(self, gcols, C, N):
         """``(C*kh*kw, N*Ho*Wc)`` -> ``(N, C, H, W)`` gradient."""
-        buf = xp.zeros((C, N, self.F), gcols.dtype)
+        buf = namespace(gcols).zeros((C, N, self.F), gcols.dtype)
         self.col2im_add(gcols, buf)
         return self.crop(buf)
 
@@ -140,15 +147,15 @@ class _Geom:
         """``(N, C, Ho, Wo)`` -> ``(C, N*Ho*Wc)`` with zeros in the garbage columns."""
         N, C = g.shape[:2]
         if self.Wc == self.Wo:
-            return xp.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(C, -1)
-        out = xp.zeros((C, N, self.Ho, self.Wc), g.dtype)
+            return namespace(g).ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(C, -1)
+        out = namespace(g).zeros((C, N, self.Ho, self.Wc), g.dtype)
         out[..., :self.Wo] = g.transpose(1, 0, 2, 3)
         return out.reshape(C, -1)
 
     def from_cn(self, y, C, N):
         """``(C, N*Ho*Wc)`` -> ``(N, C, Ho, Wo)`` contiguous (drops the garbage columns)."""
         y = y.reshape(C, N, self.Ho, self.Wc)[..., :self.Wo]
-        return xp.ascontiguousarray(y.transpose(1, 0, 2, 3))
+        return namespace(y).ascontiguousarray(y.transpose(1, 0, 2, 3))
 
 
 def _gmm(a, b, G):
@@ -185,8 +192,8 @@ class Convolution(Node):
         w2 = w.reshape(O, -1)
         rows, L = w2.shape[1] * groups, geo.Ho * geo.Wc
         B = geo.chunk(rows, x.itemsize)
-        scratch = xp.empty(rows * min(B, N) * L, x.dtype)
-        y = xp.empty((N, O, geo.Ho, geo.Wo), xp.result_type(x, w))
+        scratch = self.xp.empty(rows * min(B, N) * L, x.dtype)
+        y = self.xp.empty((N, O, geo.Ho, geo.Wo), xp.result_type(x, w))
         for n0 in range(0, N, B):
             n = min(B, N - n0)
             cols = geo.im2col(buf[:, n0:n0 + n], scratch[:rows * n * L])
@@ -210,13 +217,13 @@ class Convolution(Node):
         g = g.reshape(N, O, geo.Ho, geo.Wo)
         g2 = geo.to_cn(g)                                        # (O, N*Ho*Wc)
         need_x, need_w = nf[0] is not None, nf[1] is not None
-        gw = xp.zeros((G, w.shape[1] * geo.kh * geo.kw, O // G), g.dtype) if need_w else None
-        gbuf = xp.zeros((C, N, geo.F), g.dtype) if need_x else None
+        gw = self.xp.zeros((G, w.shape[1] * geo.kh * geo.kw, O // G), g.dtype) if need_w else None
+        gbuf = self.xp.zeros((C, N, geo.F), g.dtype) if need_x else None
         # (C*kk, O/G) per group: the transposed weight that maps output grads to im2col grads
         wt = w.reshape(G, O // G, -1).transpose(0, 2, 1).reshape(-1, O // G)
         rows, L = C * geo.kh * geo.kw, geo.Ho * geo.Wc
         B = geo.chunk(rows, g.itemsize)
-        scratch = xp.empty(rows * min(B, N) * L, buf.dtype) if need_w else None
+        scratch = self.xp.empty(rows * min(B, N) * L, buf.dtype) if need_w else None
         for n0 in range(0, N, B):
             n = min(B, N - n0)
             gc = g2[:, n0 * L:(n0 + n) * L]

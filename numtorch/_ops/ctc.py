@@ -40,13 +40,13 @@ class CtcLoss(Node):
         lp, = arrays                                   # (T, N, C)
         T, N, C = lp.shape
         S = ext.shape[1]
-        n = xp.arange(N)
+        n = self.xp.arange(N)
         lpe = lp[:, n[:, None], ext]                   # (T, N, S): log-prob of each ext label
         # alpha[s] may also come from s-2 when label s is not blank and differs from s-2.
-        skip = xp.zeros((N, S), bool)
+        skip = self.xp.zeros((N, S), bool)
         skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
-        valid = xp.arange(S)[None] < S_len[:, None]
-        alpha = xp.full((T, N, S), _NEG, lp.dtype)
+        valid = self.xp.arange(S)[None] < S_len[:, None]
+        alpha = self.xp.full((T, N, S), _NEG, lp.dtype)
         alpha[0, :, 0] = lpe[0, :, 0]
         alpha[0, :, 1] = xp.where(S_len > 1, lpe[0, :, 1], _NEG)
         for t in range(1, T):
@@ -68,39 +68,39 @@ class CtcLoss(Node):
         ext, in_len, S_len, skip, valid, zero_inf = self.meta
         T, N, C = lp.shape
         S = ext.shape[1]
-        n = xp.arange(N)
-        beta = xp.full((T, N, S), _NEG, lp.dtype)
-        skip_next = xp.zeros((N, S), bool)     # beta[s] may come from s+2
+        n = self.xp.arange(N)
+        beta = self.xp.full((T, N, S), _NEG, lp.dtype)
+        skip_next = self.xp.zeros((N, S), bool)     # beta[s] may come from s+2
         skip_next[:, :-2] = skip[:, 2:]
         for t in range(T - 1, -1, -1):
             init = in_len - 1 == t
-            b = xp.full((N, S), _NEG, lp.dtype)
+            b = self.xp.full((N, S), _NEG, lp.dtype)
             b[n, S_len - 1] = lpe[t, n, S_len - 1]
             two = S_len > 1
             b[n[two], S_len[two] - 2] = lpe[t, n[two], S_len[two] - 2]
             if t < T - 1:
                 nb = beta[t + 1]
-                up1 = xp.full((N, S), _NEG, lp.dtype)
+                up1 = self.xp.full((N, S), _NEG, lp.dtype)
                 up1[:, :-1] = nb[:, 1:]
-                up2 = xp.full((N, S), _NEG, lp.dtype)
+                up2 = self.xp.full((N, S), _NEG, lp.dtype)
                 up2[:, :-2] = nb[:, 2:]
                 rec = xp.where(valid, lpe[t] + _lse(nb, up1, xp.where(skip_next, up2, _NEG)), _NEG)
             else:
-                rec = xp.full((N, S), _NEG, lp.dtype)
+                rec = self.xp.full((N, S), _NEG, lp.dtype)
             beta[t] = xp.where(init[:, None], b, xp.where((t < in_len - 1)[:, None], rec, _NEG))
         ab = alpha + beta                               # (T, N, S)
         # log sum over the ext positions carrying each class: scatter-logsumexp via exp.
         m = xp.max(xp.where(xp.isfinite(ab), ab, -xp.inf), axis=2, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
-        acc = xp.zeros((T, N, C), lp.dtype)
+        acc = self.xp.zeros((T, N, C), lp.dtype)
         e = xp.exp(ab - m)
-        tt, nn_ = xp.meshgrid(xp.arange(T), n, indexing='ij')
+        tt, nn_ = xp.meshgrid(self.xp.arange(T), n, indexing='ij')
         for s in range(S):
             xp.add.at(acc, (tt, nn_, xp.broadcast_to(ext[:, s], (T, N))), e[:, :, s])
         with xp.errstate(divide='ignore', invalid='ignore'):
             lcab = xp.log(acc) + m
             grad = xp.exp(lp) - xp.exp(lcab + nll[None, :, None] - lp)
-        live = xp.arange(T)[:, None] < in_len[None, :]
+        live = self.xp.arange(T)[:, None] < in_len[None, :]
         grad = xp.where(live[:, :, None], grad, 0)
         if zero_inf:
             grad = xp.where(xp.isinf(nll)[None, :, None], 0, grad)

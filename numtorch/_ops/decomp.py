@@ -126,7 +126,7 @@ class LinalgQr(Node):
         if mode == 'r':
             r = np.linalg.qr(a, mode='r')
             self.mode = mode
-            return np.zeros((0,), a.dtype), r.astype(a.dtype, copy=False)
+            return self.xp.zeros((0,), a.dtype), r.astype(a.dtype, copy=False)
         q, r = np.linalg.qr(a, mode=mode)
         self.saved, self.mode = (q, r), mode
         return q.astype(a.dtype, copy=False), r.astype(a.dtype, copy=False)
@@ -275,7 +275,7 @@ class LinalgEigh(Node):
     def backward(self, gw, gv=None):
         # gA = V (diag(gL) + skew(V^T gV) / E) V^T with E_ij = L_j - L_i.
         w, v = self.saved
-        inner = np.zeros(w.shape + w.shape[-1:], w.dtype)
+        inner = self.xp.zeros(w.shape + w.shape[-1:], w.dtype)
         if gv is not None:
             vgv = _mT(v) @ gv
             vgv = 0.5 * (vgv - _mT(vgv))
@@ -283,7 +283,7 @@ class LinalgEigh(Node):
             np.einsum('...ii->...i', e)[...] = 1
             with np.errstate(divide='ignore', invalid='ignore'):
                 inner = vgv / e
-        idx = np.arange(w.shape[-1])
+        idx = self.xp.arange(w.shape[-1])
         inner[..., idx, idx] = gw
         return v @ inner @ _mT(v)
 
@@ -323,12 +323,12 @@ class LinalgSlogdet(Node):
     def forward(self, a):
         sign, logabs = np.linalg.slogdet(a)
         self.saved = (a,)
-        return np.asarray(sign, a.dtype), np.asarray(logabs, a.dtype)
+        return self.xp.asarray(sign, a.dtype), self.xp.asarray(logabs, a.dtype)
 
     def backward(self, gsign, glog):
         # d log|det A| = tr(A^-1 dA): the sign is piecewise constant (no gradient).
         a, = self.saved
-        return np.asarray(glog)[..., None, None] * _mT(np.linalg.inv(a))
+        return self.xp.asarray(glog)[..., None, None] * _mT(np.linalg.inv(a))
 
 
 def linalg_slogdet(A, *, out=None):

@@ -10,6 +10,7 @@ from .._backend import xp, quiet_on, quiet_off
 from ..autograd.graph import Node
 from ._apply import unary, binary, unbroadcast, float_dtype
 from . import _apply
+from .._backend import ARRAYS
 
 
 ndarray = xp.ndarray
@@ -19,7 +20,7 @@ class Add(Node):
     alpha = 1
 
     def forward(self, a, b, alpha=1):
-        self.shapes = a.shape, (b.shape if b.__class__ is ndarray else None)
+        self.shapes = a.shape, (b.shape if (b.__class__ is ndarray or b.__class__ in ARRAYS) else None)
         if alpha != 1:
             self.alpha = alpha
         return a + b if alpha == 1 else a + alpha * b
@@ -38,7 +39,7 @@ class Sub(Node):
                   'trying to invert a mask, use the `~` or `logical_not()` operator instead.')
 
     def forward(self, a, b, alpha=1):
-        self.shapes = a.shape, (b.shape if b.__class__ is ndarray else None)
+        self.shapes = a.shape, (b.shape if (b.__class__ is ndarray or b.__class__ in ARRAYS) else None)
         if alpha != 1:
             self.alpha = alpha
         try:
@@ -67,7 +68,7 @@ class RSub(Node):
 
 class Mul(Node):
     def forward(self, a, b):
-        if b.__class__ is xp.ndarray:
+        if (b.__class__ is ndarray or b.__class__ in ARRAYS):
             self.saved = (a, b)
         else:
             self.scalar = b
@@ -82,7 +83,7 @@ class Mul(Node):
 
 class Div(Node):
     def forward(self, a, b, rounding_mode=None):
-        if rounding_mode is None and b.__class__ is not ndarray and b and a.dtype.kind in 'fc':
+        if rounding_mode is None and (b.__class__ is not ndarray and b.__class__ not in ARRAYS) and b and a.dtype.kind in 'fc':
             self.scalar = b        # by a nonzero number: no 0/0 or 1/0, nothing to silence
             return a / b
         token = quiet_on()         # 0/0, 1/0: nan/inf silently, as torch
@@ -96,9 +97,9 @@ class Div(Node):
             return _div_rounded(self, a, b, rounding_mode)
         if a.dtype.kind in 'biu':          # true division of integers gives the default float
             a = a.astype(float_dtype(a.dtype))
-            if b.__class__ is ndarray and b.dtype.kind in 'biu':
+            if (b.__class__ is ndarray or b.__class__ in ARRAYS) and b.dtype.kind in 'biu':
                 b = b.astype(a.dtype)
-        if b.__class__ is ndarray:
+        if (b.__class__ is ndarray or b.__class__ in ARRAYS):
             self.saved = (a, b)
         else:
             self.scalar = b
@@ -107,7 +108,7 @@ class Div(Node):
     def backward(self, g):
         if self._name == 'DivBackward2':   # floor / trunc division: piecewise constant
             sa, sb = self.shapes
-            return xp.zeros(sa, g.dtype), None if sb is None else xp.zeros(sb, g.dtype)
+            return self.xp.zeros(sa, g.dtype), None if sb is None else self.xp.zeros(sb, g.dtype)
         if self.saved:
             a, b = self.saved
             return unbroadcast(g / b, a.shape), unbroadcast(-g * a / (b * b), b.shape)
@@ -116,7 +117,7 @@ class Div(Node):
 
 def _div_rounded(node, a, b, mode):
     node._name = 'DivBackward2'
-    node.shapes = a.shape, (b.shape if b.__class__ is ndarray else None)
+    node.shapes = a.shape, (b.shape if (b.__class__ is ndarray or b.__class__ in ARRAYS) else None)
     if mode not in ('floor', 'trunc'):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                            f"found '{mode}'")
@@ -133,7 +134,7 @@ def _div_rounded(node, a, b, mode):
 def _check_int_divisor(a, b, kernel='div_floor_cpu'):
     if a.dtype.kind == 'b':
         raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
-    if (b.__class__ is ndarray and b.dtype.kind in 'biu' and not b.all()) or (b.__class__ is not ndarray and b == 0):
+    if ((b.__class__ is ndarray or b.__class__ in ARRAYS) and b.dtype.kind in 'biu' and not b.all()) or ((b.__class__ is not ndarray and b.__class__ not in ARRAYS) and b == 0):
         raise RuntimeError('ZeroDivisionError')
 
 
@@ -182,7 +183,7 @@ class Pow(Node):
         finally:
             if token is not None:
                 quiet_off(token)
-        if b.__class__ is xp.ndarray:
+        if (b.__class__ is ndarray or b.__class__ in ARRAYS):
             self._name = 'PowBackward1'
             self.saved = (a, b, out)
         else:
@@ -201,7 +202,7 @@ class Pow(Node):
         a, = self.saved
         p = self.scalar
         if p == 0:
-            return xp.zeros_like(g), None
+            return self.xp.zeros_like(g), None
         return g * p * a ** (p - 1), None
 
 
@@ -232,7 +233,7 @@ class RPow(Node):
     def backward(self, g):
         out, = self.saved
         if self.scalar == 0:
-            return xp.zeros_like(g), None
+            return self.xp.zeros_like(g), None
         return g * out * math.log(self.scalar), None
 
 
@@ -344,7 +345,7 @@ class Remainder(Node):
     def forward(self, a, b):
         if a.dtype.kind in 'biu':
             _check_int_divisor(a, b, 'remainder_cpu')
-        if b.__class__ is ndarray:
+        if (b.__class__ is ndarray or b.__class__ in ARRAYS):
             self._name = 'RemainderBackward1'
             self.saved = (a, b)
         else:
@@ -365,7 +366,7 @@ class Fmod(Node):
     def forward(self, a, b):
         if a.dtype.kind in 'biu':
             _check_int_divisor(a, b, 'fmod_cpu')
-        if b.__class__ is ndarray:
+        if (b.__class__ is ndarray or b.__class__ in ARRAYS):
             self._name = 'FmodBackward1'
             self.saved = (a, b)
         return xp.fmod(a, b)

@@ -22,6 +22,7 @@ __all__ = ['tensor_split', 'take_along_dim', 'tril_indices', 'triu_indices', 'ro
 FUNCTION_ONLY = {'tril_indices', 'triu_indices'}
 
 from .._dtype import _SCALAR_NAMES as _CAP  # noqa: E402
+from .._backend import ARRAYS, ndarray
 
 
 def _floats_only(name, *ts):
@@ -137,7 +138,7 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
 class Rot90(Node):
     def forward(self, a, k, axes):
         self.k, self.axes = k, axes
-        return np.ascontiguousarray(np.rot90(a, k, axes))
+        return self.xp.ascontiguousarray(np.rot90(a, k, axes))
 
     def backward(self, g):
         return np.rot90(g, -self.k, self.axes)
@@ -222,15 +223,15 @@ class Xlogy(Node):
     def forward(self, a, b):
         if a.dtype.kind not in 'fc':
             a = a.astype(float_dtype(a.dtype))
-        b = b.astype(a.dtype, copy=False) if b.__class__ is np.ndarray else b
+        b = b.astype(a.dtype, copy=False) if (b.__class__ is ndarray or b.__class__ in ARRAYS) else b
         self.saved = (a, b)
-        return _xlogy(a, np.asarray(b, a.dtype))
+        return _xlogy(a, self.xp.asarray(b, a.dtype))
 
     def backward(self, g):
         a, b = self.saved
         with np.errstate(divide='ignore', invalid='ignore'):
-            ga = unbroadcast(_xlogy(g, b) if b.__class__ is np.ndarray else g * np.log(b), a.shape)
-            gb = None if b.__class__ is not np.ndarray else unbroadcast(g * a / b, b.shape)
+            ga = unbroadcast(_xlogy(g, b) if (b.__class__ is ndarray or b.__class__ in ARRAYS) else g * np.log(b), a.shape)
+            gb = None if (b.__class__ is not ndarray and b.__class__ not in ARRAYS) else unbroadcast(g * a / b, b.shape)
         return ga, gb
 
 
@@ -278,7 +279,7 @@ class Logcumsumexp(Node):
         # negative parts of g separately so nothing overflows (torch's formula).
         a, out = self.saved
         ax = self.axis
-        res = np.zeros_like(a)
+        res = self.xp.zeros_like(a)
         with np.errstate(divide='ignore'):
             for part, sign in ((np.maximum(g, 0), 1), (np.maximum(-g, 0), -1)):
                 lw = np.log(part) - out

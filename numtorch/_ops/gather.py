@@ -52,7 +52,7 @@ class Gather(Node):
         return a[self.where]
 
     def backward(self, g):
-        z = xp.zeros(self.shape, g.dtype)
+        z = self.xp.zeros(self.shape, g.dtype)
         xp.add.at(z, self.where, g)
         return z
 
@@ -111,7 +111,7 @@ class Scatter(Node):
         if self.reduce == 'multiply':
             raise RuntimeError('the derivative for scatter with reduce="multiply" is not '
                                'implemented')
-        gs = xp.zeros(self.sshape, g.dtype)
+        gs = self.xp.zeros(self.sshape, g.dtype)
         gs[self.crop] = g[self.where]
         if self.reduce == 'add':
             return g, gs
@@ -221,7 +221,7 @@ class IndexSelect(Node):
         return a[self.at]
 
     def backward(self, g):
-        z = xp.zeros(self.shape, g.dtype)
+        z = self.xp.zeros(self.shape, g.dtype)
         xp.add.at(z, self.at, g)
         return z
 
@@ -366,7 +366,7 @@ class Take(Node):
         return a.reshape(-1)[idx]
 
     def backward(self, g):
-        z = xp.zeros(self.shape, g.dtype)
+        z = self.xp.zeros(self.shape, g.dtype)
         xp.add.at(z.reshape(-1), self.idx, g)
         return z
 

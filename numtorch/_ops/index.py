@@ -8,8 +8,9 @@ from .._backend import xp
 from .._dtype import scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
-from ._apply import view as view_op, unary, unbroadcast
+from ._apply import bind, view as view_op, unary, unbroadcast
 from . import _apply
+from .._backend import ARRAYS, is_array, ndarray
 
 
 def _convert(index):
@@ -71,7 +72,7 @@ class Index(Node):
             raise IndexError(_torch_msg(e, a.shape, index)) from None
 
     def backward(self, g):
-        full = xp.zeros(self.shape, self.dtype)
+        full = self.xp.zeros(self.shape, self.dtype)
         if self.advanced:
             xp.add.at(full, self.index, g)
         else:
@@ -92,7 +93,7 @@ def _torch_msg(e, shape, index):
             if ix is Ellipsis:
                 pos += len(shape) - sum(_width(j) for j in index if j is not Ellipsis)
                 continue
-            if isinstance(ix, xp.ndarray):
+            if is_array(ix):
                 if ix.dtype != bool and pos < len(shape) and shape[pos] == size and \
                         xp.any(ix == bad):
                     return f'index {bad} is out of bounds for dimension {ordinal} with size {size}'
@@ -105,7 +106,7 @@ def _torch_msg(e, shape, index):
             if ix is Ellipsis:
                 pos += len(shape) - sum(_width(j) for j in index if j is not Ellipsis)
                 continue
-            if isinstance(ix, xp.ndarray) and ix.dtype == bool and \
+            if is_array(ix) and ix.dtype == bool and \
                     ix.shape != shape[pos:pos + ix.ndim]:
                 return (f'The shape of the mask [{", ".join(map(str, ix.shape))}] at index {k} '
                         f'does not match the shape of the indexed tensor '
@@ -118,7 +119,7 @@ def _width(ix):
     """How many dims of the indexed tensor one index item consumes."""
     if ix is None:
         return 0
-    if isinstance(ix, xp.ndarray) and ix.dtype == bool:
+    if is_array(ix) and ix.dtype == bool:
         return ix.ndim
     return 1
 
@@ -143,7 +144,7 @@ class IndexPut(Node):
     _name = 'CopySlices'
 
     def forward(self, a, v, index, accumulate=False):
-        self.index, self.vshape = index, (v.shape if v.__class__ is xp.ndarray else None)
+        self.index, self.vshape = index, (v.shape if (v.__class__ is ndarray or v.__class__ in ARRAYS) else None)
         _assign(a, index, v, accumulate)
         return a
 
@@ -193,7 +194,7 @@ def setitem(input, index, value):
     index, advanced = _convert(index)
     Tensor = _apply.Tensor
     vd = value._data if isinstance(value, Tensor) else value
-    if advanced and vd.__class__ is xp.ndarray and vd.dtype != input._data.dtype and not (
+    if advanced and (vd.__class__ is ndarray or vd.__class__ in ARRAYS) and vd.dtype != input._data.dtype and not (
             len(index) == 1 and getattr(index[0], 'dtype', None) == bool and vd.ndim == 0):
         # an index put (not a mask fill, not basic slicing) refuses to cast, as torch does
         raise RuntimeError(f'Index put requires the source and destination dtypes match, got '
@@ -212,6 +213,7 @@ def setitem(input, index, value):
     node = IndexPut()
     if isinstance(value, Tensor) and vd.dtype != input._data.dtype:
         vd = vd.astype(input._data.dtype)
+    bind(node, input._data)
     node.forward(input._data, vd, index)
     input._vc[0] += 1
     node.edges = (_edge_of(input), _edge_of(value))
@@ -275,7 +277,7 @@ def _mask(mask, fname):
 class MaskedFill(Node):
     def forward(self, a, mask, value):
         self.shape, self.mask = a.shape, mask
-        return xp.where(mask, xp.asarray(value).astype(a.dtype), a)
+        return xp.where(mask, self.xp.asarray(value).astype(a.dtype), a)
 
     def backward(self, g):
         return unbroadcast(xp.where(self.mask, 0, g), self.shape)
@@ -291,7 +293,7 @@ class MaskedFillT(Node):
         return xp.where(mask, v.astype(a.dtype), a)
 
     def backward(self, g):
-        gv = xp.asarray(xp.where(self.mask, g, 0).sum()).astype(self.vdt)
+        gv = self.xp.asarray(xp.where(self.mask, g, 0).sum()).astype(self.vdt)
         return unbroadcast(xp.where(self.mask, 0, g), self.shape), gv
 
 
@@ -331,7 +333,7 @@ class MaskedSelect(Node):
         return xp.broadcast_to(a, shape)[self.mask]
 
     def backward(self, g):
-        z = xp.zeros(self.bshape, g.dtype)
+        z = self.xp.zeros(self.bshape, g.dtype)
         z[self.mask] = g
         return unbroadcast(z, self.shape)
 

@@ -241,7 +241,7 @@ class _AddProduct(Node):
     def backward(self, g):
         a, b = self.saved
         ga = g if self.alpha == 1 else g * self.alpha
-        gc = xp.zeros(self.cshape, g.dtype) if self.beta == 0 else \
+        gc = self.xp.zeros(self.cshape, g.dtype) if self.beta == 0 else \
             unbroadcast(g if self.beta == 1 else g * self.beta, self.cshape)
         if b.ndim == 1:   # addmv
             return gc, xp.multiply.outer(ga, b), keep_dtype(ga @ a, b.dtype)
@@ -337,7 +337,7 @@ class Trace(Node):
         return xp.trace(a)
 
     def backward(self, g):
-        return xp.eye(*self.shape, dtype=g.dtype) * g
+        return self.xp.eye(*self.shape, dtype=g.dtype) * g
 
 
 def trace(input):
@@ -404,7 +404,7 @@ class Einsum(Node):
         summed = bool(set(''.join(ins)) - set(out))
         self._name = ('SumBackward1' if summed else 'PermuteBackward0') if len(ins) == 1 else \
             ('ViewBackward0' if summed else 'MulBackward0')
-        return xp.asarray(xp.einsum(','.join(ins) + '->' + out, *arrays, optimize=True))
+        return self.xp.asarray(xp.einsum(','.join(ins) + '->' + out, *arrays, optimize=True))
 
     def backward(self, g):
         arrays, ins, out = self.saved, self.ins, self.out
@@ -423,10 +423,10 @@ class Einsum(Node):
                 gk = gk.sum(axis=axes, keepdims=True)
             gk = xp.broadcast_to(gk, [own[c] for c in uniq])
             if uniq != sub:   # repeated letters: the grad lives on a diagonal
-                z = xp.zeros(a.shape, g.dtype)
+                z = self.xp.zeros(a.shape, g.dtype)
                 xp.einsum(sub + '->' + uniq, z)[...] = gk
                 gk = z
-            grads.append(xp.ascontiguousarray(gk))
+            grads.append(self.xp.ascontiguousarray(gk))
         return tuple(grads)
 
 

@@ -18,7 +18,7 @@ from .._backend import xp
 from .._dtype import promote_types, scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
-from ._apply import wrap, unbroadcast
+from ._apply import bind, wrap, unbroadcast
 from .._dtype_ext import FLOAT_NP
 
 _REDUCTIONS = ('none', 'mean', 'sum')
@@ -51,6 +51,7 @@ def _reduction(reduction, size_average=None, reduce=None):
 
 def _run(node, arrays, tensors, *args):
     """Run ``node.forward(*arrays, *args)``; record it if any tensor (None allowed) needs grad."""
+    bind(node, next(a for a in arrays if a is not None))
     out = wrap(node.forward(*arrays, *args))
     if _enabled[0]:
         for t in tensors:
@@ -144,10 +145,13 @@ class NllLoss(Node):
             logp = x
         valid = t != ignore_index
         ts = xp.where(valid, t, 0).astype(xp.int64)
-        if ts.size and (ts.min() < 0 or ts.max() >= C):
+        # A clear error, never a silent wrong answer; on a device this is one sync (torch's
+        # CUDA kernel asserts on the device instead).
+        if ts.size and ((ts.min() < 0 or ts.max() >= C) if ts.__class__ is np.ndarray
+                        else ((ts < 0) | (ts >= C)).any()):
             bad = t[valid & ((t < 0) | (t >= C))].ravel()[0]
             raise IndexError(f'Target {bad} is out of bounds.')
-        wi = (w[ts] if w is not None else xp.ones(ts.shape, x.dtype)) * valid
+        wi = (w[ts] if w is not None else self.xp.ones(ts.shape, x.dtype)) * valid
         picked = xp.take_along_axis(logp, ts[:, None], 1)[:, 0]
         loss = -wi * picked
         if smoothing:
@@ -168,12 +172,15 @@ class NllLoss(Node):
         logp, ts, wi, valid, w = self.saved
         reduction, denom, smoothing, log_softmax = self.meta
         C = logp.shape[1]
-        if reduction == 'mean':
+        if reduction == 'mean' and not isinstance(denom, np.generic):   # device: no sync
+            with np.errstate(invalid='ignore', divide='ignore'):
+                coef = xp.where(denom != 0, g / denom, g * 0)
+        elif reduction == 'mean':
             coef = g / denom if denom else g * 0     # all targets ignored: zero gradient
         else:
             coef = g
         coef = xp.broadcast_to(coef, ts.shape)
-        d = xp.zeros_like(logp)
+        d = self.xp.zeros_like(logp)
         picked = (smoothing - 1) * wi * coef
         picked += 0.0       # ignored targets (wi = 0) get +0.0, as torch, not -0.0
         xp.put_along_axis(d, ts[:, None], picked[:, None], 1)

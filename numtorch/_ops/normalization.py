@@ -272,7 +272,7 @@ class Embedding(Node):
         if by_freq:
             counts = np.bincount(flat, minlength=shape[0])
             g2 = g2 / counts[flat][:, None].astype(g.dtype)
-        gw = xp.zeros(shape, g.dtype)
+        gw = self.xp.zeros(shape, g.dtype)
         xp.add.at(gw, flat, g2)
         if padding_idx is not None:
             gw[padding_idx] = 0      # the padding row never learns

@@ -32,10 +32,10 @@ class NanmedianAll(Node):
         flat = a.reshape(-1)
         ok = flat[~np.isnan(flat)] if a.dtype.kind == 'f' else flat
         if ok.size == 0:
-            out = np.array(np.nan if a.dtype.kind == 'f' else 0, a.dtype)
+            out = self.xp.array(np.nan if a.dtype.kind == 'f' else 0, a.dtype)
         else:
             k = (ok.size - 1) // 2
-            out = np.asarray(np.partition(ok, k)[k])
+            out = self.xp.asarray(np.partition(ok, k)[k])
         self.saved, self.out = (a,), out
         return out
 
@@ -53,7 +53,7 @@ class NanmedianDim(SelectAlong):
             raise IndexError(f'nanmedian(): Expected reduction dim {axis} to have non-zero size.')
         order = np.argsort(a, axis=axis, kind='stable')        # NaN sorts last
         cnt = (~np.isnan(a)).sum(axis=axis, keepdims=True) if a.dtype.kind == 'f' else \
-            np.full(a.shape[:axis] + (1,) + a.shape[axis + 1:], a.shape[axis])
+            self.xp.full(a.shape[:axis] + (1,) + a.shape[axis + 1:], a.shape[axis])
         k = np.maximum((cnt - 1) // 2, 0)
         idx = np.take_along_axis(order, k, axis)
         return self.pick(a, idx, axis, keepdim)
@@ -79,7 +79,7 @@ class Mode(SelectAlong):
             raise IndexError(f'mode(): Expected reduction dim {axis} to have non-zero size.')
         m = np.moveaxis(a, axis, -1)
         rows = m.reshape(-1, m.shape[-1])
-        idx = np.empty(rows.shape[0], np.int64)
+        idx = self.xp.empty(rows.shape[0], np.int64)
         n = rows.shape[1]
         for r, row in enumerate(rows):
             order = np.argsort(row, kind='stable')
@@ -131,7 +131,7 @@ class Quantile(Node):
         else:
             hi = np.ceil(ranks)
         w = ranks - lo if interpolation == 'linear' else \
-            np.full_like(ranks, 0.5 if interpolation == 'midpoint' else 0)
+            self.xp.full_like(ranks, 0.5 if interpolation == 'midpoint' else 0)
         lo, hi = lo.astype(np.int64), hi.astype(np.int64)
         vlo, vhi = np.take_along_axis(s, lo, -1), np.take_along_axis(s, hi, -1)
         # torch's lerp: two formulas, each exact at its own end.
@@ -143,8 +143,8 @@ class Quantile(Node):
     def backward(self, g):
         # a is (..., 1, n) and the picks (..., nq, 1): scatter each q's weights into its row.
         ilo, ihi, w = self.saved
-        out = np.zeros(self.shape, g.dtype)
-        at = tuple(np.indices(ilo.shape, sparse=True)[:-2]) + (0,)
+        out = self.xp.zeros(self.shape, g.dtype)
+        at = tuple(self.xp.indices(ilo.shape, sparse=True)[:-2]) + (0,)
         g = g[..., None]
         np.add.at(out, at + (ilo,), g * (1 - w))
         np.add.at(out, at + (ihi,), g * w)

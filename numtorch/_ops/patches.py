@@ -153,13 +153,13 @@ class UnfoldDim(Node):
         st = a.strides
         shape = a.shape[:dim] + (cnt,) + a.shape[dim + 1:] + (size,)
         strides = st[:dim] + (st[dim] * step,) + st[dim + 1:] + (st[dim],)
-        return xp.lib.stride_tricks.as_strided(a, shape, strides)
+        return self.xp.lib.stride_tricks.as_strided(a, shape, strides)
 
     def backward(self, g):
         shape, dim, size, step, cnt = self.meta
         if not shape:
             return g.reshape(())
-        out = xp.zeros(shape, g.dtype)
+        out = self.xp.zeros(shape, g.dtype)
         o = xp.moveaxis(out, dim, -1)
         gm = xp.moveaxis(g, dim, -2)           # (..., cnt, size)
         for k in range(size):

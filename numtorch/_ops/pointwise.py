@@ -57,7 +57,7 @@ class Sign(Node):
         return xp.sign(a)
 
     def backward(self, g):
-        return xp.zeros_like(g)
+        return self.xp.zeros_like(g)
 
 
 class Sgn(Sign):
@@ -74,7 +74,7 @@ class _Step(Node):
         return a.copy() if a.dtype.kind in 'iu' else self.fn(a)
 
     def backward(self, g):
-        return xp.zeros_like(g)
+        return self.xp.zeros_like(g)
 
 
 class Floor(_Step):
@@ -101,7 +101,7 @@ class RoundDecimals(Node):
         return xp.round(a, decimals)
 
     def backward(self, g):
-        return xp.zeros_like(g)
+        return self.xp.zeros_like(g)
 
 
 class Frac(Node):
@@ -370,7 +370,7 @@ class Sigmoid(Node):
         # 1 / (1 + exp(-a)), as torch computes it, in place on one buffer. exp overflows to inf
         # for very negative a, which gives the right limit 0; only the warning is silenced.
         a = _fl(a)
-        t = xp.negative(a, out=xp.empty(a.shape, a.dtype))   # (an array even when 0-dim)
+        t = xp.negative(a, out=self.xp.empty(a.shape, a.dtype))   # (an array even when 0-dim)
         with xp.errstate(over='ignore'):
             xp.exp(t, out=t)
         t += 1

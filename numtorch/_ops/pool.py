@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .._backend import xp
+from .._backend import xp, namespace
 from ..autograd.graph import Node
 from ._apply import unary, multi, wrap
 
@@ -71,7 +71,7 @@ def _padded(x, ph, pw, Hn, Wn, fill):
     N, C, H, W = x.shape
     if ph == 0 and pw == 0 and Hn <= H and Wn <= W:
         return x
-    buf = xp.full((N, C, max(Hn, H + ph), max(Wn, W + pw)), fill, x.dtype)
+    buf = namespace(x).full((N, C, max(Hn, H + ph), max(Wn, W + pw)), fill, x.dtype)
     buf[:, :, ph:ph + H, pw:pw + W] = x
     return buf
 
@@ -79,8 +79,10 @@ def _padded(x, ph, pw, Hn, Wn, fill):
 def _windows(buf, kh, kw, sh, sw, dh, dw, Ho, Wo):
     """The pooling windows as a view (N, C, kh, kw, Ho, Wo) of ``buf``."""
     sN, sC, sH, sW = buf.strides
-    return as_strided(buf, buf.shape[:2] + (kh, kw, Ho, Wo),
-                      (sN, sC, dh * sH, dw * sW, sh * sH, sw * sW), writeable=True)
+    shape, strides = buf.shape[:2] + (kh, kw, Ho, Wo), (sN, sC, dh * sH, dw * sW, sh * sH, sw * sW)
+    if buf.__class__ is xp.ndarray:
+        return as_strided(buf, shape, strides, writeable=True)
+    return namespace(buf).lib.stride_tricks.as_strided(buf, shape, strides)   # a device array
 
 
 def _low(dtype):
@@ -91,8 +93,9 @@ def _scatter_flat(idx, g, in_shape):
     """Add ``g`` at flat spatial indices ``idx`` of each (n, c) plane: max pooling's backward."""
     NC = int(np.prod(in_shape[:-2], dtype=np.int64))
     HW = in_shape[-2] * in_shape[-1]
-    lin = idx.reshape(NC, -1) + (np.arange(NC, dtype=np.int64) * HW)[:, None]
-    out = np.bincount(lin.ravel(), weights=g.reshape(-1), minlength=NC * HW)
+    ns = namespace(g)
+    lin = idx.reshape(NC, -1) + (ns.arange(NC, dtype=np.int64) * HW)[:, None]
+    out = ns.bincount(lin.ravel(), weights=g.reshape(-1), minlength=NC * HW)
     return out.astype(g.dtype, copy=False).reshape(in_shape)
 
 
@@ -107,7 +110,7 @@ class MaxPool2DWithIndices(Node):
                       _low(x.dtype))
         win = _windows(buf, kh, kw, sh, sw, dh, dw, Ho, Wo)
         best = win[:, :, 0, 0].copy()
-        arg = xp.zeros(best.shape, xp.int8 if kh * kw < 128 else xp.int32)
+        arg = self.xp.zeros(best.shape, xp.int8 if kh * kw < 128 else xp.int32)
         # Offsets are visited in increasing order, so "arg = k where v is a new max" is
         # max(arg, k * m): two fast integer ops instead of a masked assignment (100x slower).
         # Strict > keeps the first of equal maxima, as torch does.
@@ -122,10 +125,10 @@ class MaxPool2DWithIndices(Node):
         if x.dtype.kind == 'f' and xp.isnan(best).any():
             arg = self._nan_args(win, best.shape, arg.dtype, kh, kw)
         # Flat index into the unpadded input plane, as torch reports it.
-        k = xp.arange(kh * kw)
+        k = self.xp.arange(kh * kw)
         lut = (k // kw) * dh * W + (k % kw) * dw          # offset -> flat shift, by table lookup
         idx = lut[arg]
-        idx += ((xp.arange(Ho) * sh - ph) * W)[:, None] + (xp.arange(Wo) * sw - pw)
+        idx += ((self.xp.arange(Ho) * sh - ph) * W)[:, None] + (self.xp.arange(Wo) * sw - pw)
         self.saved = (arg,)
         self.meta = geo, x.shape, buf.shape
         return best, idx
@@ -134,7 +137,7 @@ class MaxPool2DWithIndices(Node):
     def _nan_args(win, shape, dtype, kh, kw):
         """torch's rule where NaNs occur: a NaN beats everything (the last NaN wins)."""
         best = win[:, :, 0, 0].copy()
-        arg = xp.zeros(shape, dtype)
+        arg = namespace(win).zeros(shape, dtype)
         for i in range(kh):
             for j in range(kw):
                 v = win[:, :, i, j]
@@ -146,7 +149,7 @@ class MaxPool2DWithIndices(Node):
     def backward(self, g, _gidx):
         arg, = self.saved
         (kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo), (N, C, H, W), bshape = self.meta
-        buf = xp.zeros(bshape, g.dtype)
+        buf = self.xp.zeros(bshape, g.dtype)
         win = _windows(buf, kh, kw, sh, sw, dh, dw, Ho, Wo)
         # Windows that tile without overlap write each input cell at most once: a masked copy.
         tiles = sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1
@@ -159,7 +162,7 @@ class MaxPool2DWithIndices(Node):
                     w += g * (arg == i * kw + j)
         if bshape == (N, C, H, W):
             return buf
-        return xp.ascontiguousarray(buf[:, :, ph:ph + H, pw:pw + W])
+        return self.xp.ascontiguousarray(buf[:, :, ph:ph + H, pw:pw + W])
 
 
 class AvgPool2D(Node):
@@ -193,7 +196,7 @@ class AvgPool2D(Node):
             self.div = divisor_override or _divisors(H, W, geo, count_include_pad)
         if x.dtype.kind in 'iu':
             return (s / self.div).astype(x.dtype)
-        return s / xp.asarray(self.div, x.dtype) if not isinstance(self.div, int) else s / self.div
+        return s / self.xp.asarray(self.div, x.dtype) if not isinstance(self.div, int) else s / self.div
 
     def backward(self, g):
         kh, kw, sh, sw, ph, pw, _, _, Ho, Wo = self.geo
@@ -201,13 +204,13 @@ class AvgPool2D(Node):
         gd = g / (self.div if isinstance(self.div, int) else self.div.astype(g.dtype))
         if self.fast:   # np.repeat is ~4x faster here than copying a broadcast view
             return xp.repeat(xp.repeat(gd, kw, axis=3), kh, axis=2)
-        buf = xp.zeros((N, C, max((Ho - 1) * sh + kh, H + ph), max((Wo - 1) * sw + kw, W + pw)), g.dtype)
+        buf = self.xp.zeros((N, C, max((Ho - 1) * sh + kh, H + ph), max((Wo - 1) * sw + kw, W + pw)), g.dtype)
         win = _windows(buf, kh, kw, sh, sw, 1, 1, Ho, Wo)
         for i in range(kh):
             for j in range(kw):
                 w = win[:, :, i, j]
                 w += gd
-        return xp.ascontiguousarray(buf[:, :, ph:ph + H, pw:pw + W])
+        return self.xp.ascontiguousarray(buf[:, :, ph:ph + H, pw:pw + W])
 
 
 def _divisors(H, W, geo, count_include_pad):
@@ -355,8 +358,8 @@ class AdaptiveMaxPool2D(Node):
         N, C, H, W = x.shape
         hs, he = _adaptive_bounds(H, oh)
         ws, we = _adaptive_bounds(W, ow)
-        out = xp.empty((N, C, oh, ow), x.dtype)
-        idx = xp.empty((N, C, oh, ow), xp.int64)
+        out = self.xp.empty((N, C, oh, ow), x.dtype)
+        idx = self.xp.empty((N, C, oh, ow), xp.int64)
         for i in range(oh):          # one small reduction per output cell (windows differ in size)
             for j in range(ow):
                 cell = x[:, :, hs[i]:he[i], ws[j]:we[j]].reshape(N, C, -1)

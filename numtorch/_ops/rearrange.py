@@ -9,6 +9,7 @@ from ._apply import view as view_op, unary, nary
 from . import _apply
 from .reduce import _one
 from .shape import View, Expand, unsqueeze, _dims_str
+from .._backend import is_array
 
 
 def _tensor_list(tensors, fname):
@@ -40,7 +41,7 @@ class Cat(Node):
         out, start, idx = [], 0, [slice(None)] * g.ndim
         for n, dt in self.meta:
             if n is None:   # a skipped legacy empty tensor
-                out.append(xp.zeros((0,), dt))
+                out.append(self.xp.zeros((0,), dt))
                 continue
             idx[self.dim] = slice(start, start + n)
             out.append(g[tuple(idx)].astype(dt, copy=False))
@@ -303,7 +304,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         input, dim = view_op(View, input, (-1,)), 0
     d = _one(dim, input._data.ndim)
     r = repeats._data if isinstance(repeats, _apply.Tensor) else int(repeats)
-    if isinstance(r, xp.ndarray) and r.ndim > 1:
+    if is_array(r) and r.ndim > 1:
         raise RuntimeError('repeat_interleave only accept 1D vector as repeat')
     idx = xp.repeat(xp.arange(input._data.shape[d]), r)
     return index_select(input, d, _apply.wrap(idx))
@@ -365,9 +366,9 @@ class DiagCopy(Node):
         return xp.diagonal(a, k).copy()
 
     def backward(self, g):
-        z = xp.zeros(self.shape, g.dtype)
+        z = self.xp.zeros(self.shape, g.dtype)
         n = g.shape[0]
-        r = xp.arange(n)
+        r = self.xp.arange(n)
         z[r + max(-self.k, 0), r + max(self.k, 0)] = g
         return z
 

@@ -20,7 +20,7 @@ GRU rows ``[r, z, n]`` with ``n = tanh(x_n + b_in + r * (h W_hn + b_hn))``.
 from .._backend import xp
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
-from ._apply import wrap
+from ._apply import bind, wrap
 from .._threads import blas_threads
 
 
@@ -59,11 +59,11 @@ class LSTMRecurrence(_Recurrence):
         P = h0.shape[1]
         dt = xg.dtype
         xgb = xg + b_hh if b_hh is not None else xg     # b_hh added once for all steps
-        acts = xp.empty((N, G), dt)       # activated gates i, f, g, o
-        cprev = xp.empty((N, H), dt)
-        tcs = xp.empty((N, H), dt)        # tanh(c_t)
-        hprev = xp.empty((N, P), dt)
-        out = xp.empty((N, P), dt)
+        acts = self.xp.empty((N, G), dt)       # activated gates i, f, g, o
+        cprev = self.xp.empty((N, H), dt)
+        tcs = self.xp.empty((N, H), dt)        # tanh(c_t)
+        hprev = self.xp.empty((N, P), dt)
+        out = self.xp.empty((N, P), dt)
         h, c = h0.copy(), c0.copy()
         whhT, whrT = w_hh.T, (w_hr.T if w_hr is not None else None)
         with blas_threads(1):   # small per-step matmuls: threads only wait
@@ -104,8 +104,8 @@ class LSTMRecurrence(_Recurrence):
         gg = acts[:, 2 * H:3 * H]
         dact[:, 2 * H:3 * H] = 1 - gg * gg                        # tanh'
         dtc = acts[:, 3 * H:] * (1 - tcs * tcs)                   # d h / d c = o * tanh'(c)
-        dG = xp.empty_like(acts)
-        dhp = xp.empty_like(hprev) if w_hr is not None else None   # grads of projected h
+        dG = self.xp.empty_like(acts)
+        dhp = self.xp.empty_like(hprev) if w_hr is not None else None   # grads of projected h
         dh, dc = dhn.copy(), dcn.copy()
         with blas_threads(1):   # small per-step matmuls: threads only wait
             for s, b in reversed(self.steps):
@@ -140,10 +140,10 @@ class GRURecurrence(_Recurrence):
         N, G = xg.shape
         H = G // 3
         dt = xg.dtype
-        acts = xp.empty((N, G), dt)       # r, z, n
-        ghn = xp.empty((N, H), dt)        # h W_hn^T + b_hn (r multiplies it)
-        hprev = xp.empty((N, H), dt)
-        out = xp.empty((N, H), dt)
+        acts = self.xp.empty((N, G), dt)       # r, z, n
+        ghn = self.xp.empty((N, H), dt)        # h W_hn^T + b_hn (r multiplies it)
+        hprev = self.xp.empty((N, H), dt)
+        out = self.xp.empty((N, H), dt)
         h = h0.copy()
         whhT = w_hh.T
         gh = None
@@ -182,8 +182,8 @@ class GRURecurrence(_Recurrence):
         fn = (1 - z) * (1 - n * n)            # d h'/d (n's pre-activation)
         fz = (hprev - n) * z * (1 - z)        # d h'/d (z's pre-activation)
         fr = ghn * r * (1 - r)                # d (n's pre-activation)/d (r's pre-activation)
-        dX = xp.empty_like(acts)              # grads of xg (= of the gates' pre-activations)
-        dGh = xp.empty_like(acts)             # grads of h W_hh^T + b_hh
+        dX = self.xp.empty_like(acts)              # grads of xg (= of the gates' pre-activations)
+        dGh = self.xp.empty_like(acts)             # grads of h W_hh^T + b_hh
         dh = dhn.copy()
         with blas_threads(1):   # small per-step matmuls: threads only wait
             for s, b in reversed(self.steps):
@@ -215,8 +215,8 @@ class RNNRecurrence(_Recurrence):
 
     def forward(self, xg, h0, c0, w_hh, b_hh, w_hr):
         xgb = xg + b_hh if b_hh is not None else xg
-        out = xp.empty_like(xgb)
-        hprev = xp.empty_like(xgb)
+        out = self.xp.empty_like(xgb)
+        hprev = self.xp.empty_like(xgb)
         h = h0.copy()
         whhT = w_hh.T
         with blas_threads(1):   # small per-step matmuls: threads only wait
@@ -239,7 +239,7 @@ class RNNRecurrence(_Recurrence):
     def backward(self, dout, dhn):
         out, hprev, w_hh = self.saved
         fa = (out > 0).astype(out.dtype) if self.relu else 1 - out * out
-        dA = xp.empty_like(out)
+        dA = self.xp.empty_like(out)
         dh = dhn.copy()
         with blas_threads(1):   # small per-step matmuls: threads only wait
             for s, b in reversed(self.steps):
@@ -276,6 +276,7 @@ def recurrence(mode, xg, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse=False):
         node = RNNRecurrence(steps, relu=mode == 'RNN_RELU')
     else:
         node = _MODES[mode](steps)
+    bind(node, xg._data)
     outs = node.forward(xg._data, h0._data, None if c0 is None else c0._data, w_hh._data,
                         None if b_hh is None else b_hh._data, None if w_hr is None else w_hr._data)
     outs = tuple(wrap(o) for o in outs)

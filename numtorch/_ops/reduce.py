@@ -11,7 +11,7 @@ from .._dtype import scalar_name
 from .._dtype_ext import is_float
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
-from ._apply import unary, wrap
+from ._apply import bind, unary, wrap, ndarray
 from .. import return_types
 
 
@@ -182,14 +182,15 @@ class MaxAll(Node):
     def forward(self, a):
         if not a.size:
             _reduced_empty(self.label, a, None)
-        out = self.fn(a)
+        # the NumPy method is fast on the CPU; device arrays have their own method of that name
+        out = self.fn(a) if a.__class__ is ndarray else getattr(a, self.fn.__name__)()
         self.saved = (a,)
         self.out = out
         return out
 
     def backward(self, g):
         a, = self.saved
-        mask = _ties(a, xp.asarray(self.out))
+        mask = _ties(a, self.xp.asarray(self.out))
         return mask * (g / mask.sum())
 
 
@@ -206,7 +207,8 @@ class Amax(Node):
 
     def forward(self, a, axes, keepdim):
         _reduced_empty(self.label, a, axes)
-        out_k = self.fn(a, axis=axes, keepdims=True)
+        out_k = (self.fn(a, axis=axes, keepdims=True) if a.__class__ is ndarray
+                 else getattr(a, self.fn.__name__)(axis=axes, keepdims=True))
         self.saved = (a, out_k)
         self.axes, self.keepdim = axes, keepdim
         if keepdim or a.ndim == 0:
@@ -244,7 +246,7 @@ class SelectAlong(Node):
             return g
         if not self.keepdim:
             g = xp.expand_dims(g, self.axis)
-        out = xp.zeros(self.shape, g.dtype)
+        out = self.xp.zeros(self.shape, g.dtype)
         if self.accumulate:
             xp.add.at(out, _full_index(self.idx, self.axis), g)
         else:
@@ -273,10 +275,11 @@ class MaxDim(SelectAlong):
         self.shape, self.keepdim = a.shape, keepdim
         if a.ndim == 0:
             self.axis = None
-            return a.copy(), xp.zeros((), xp.int64)
+            return a.copy(), self.xp.zeros((), xp.int64)
         if a.shape[axis] == 0:
             raise IndexError(f'{self.label}(): Expected reduction dim {axis} to have non-zero size.')
-        idx = self.arg(a, axis, keepdims=True)
+        idx = (self.arg(a, axis, keepdims=True) if a.__class__ is ndarray
+               else getattr(a, self.arg.__name__)(axis, keepdims=True))
         # max/argmax agree, NaN included (both pick the first NaN), and max is cheaper than a gather
         vals = xp.take_along_axis(a, idx, axis) if self.red is None else self.red(a, axis, None, True)
         self.axis, self.idx = axis, idx
@@ -298,7 +301,7 @@ class MedianAll(Node):
 
     def forward(self, a):
         if a.size == 0:
-            return xp.array(xp.nan, a.dtype) if a.dtype.kind == 'f' else xp.zeros((), a.dtype)
+            return self.xp.array(xp.nan, a.dtype) if a.dtype.kind == 'f' else self.xp.zeros((), a.dtype)
         flat = a.reshape(-1)
         k = (flat.size - 1) // 2
         out = xp.partition(flat, k)[k]
@@ -306,11 +309,11 @@ class MedianAll(Node):
             out = a.dtype.type(xp.nan)
         self.saved = (a,)
         self.out = out
-        return xp.asarray(out)
+        return self.xp.asarray(out)
 
     def backward(self, g):
         a, = self.saved
-        mask = _ties(a, xp.asarray(self.out))
+        mask = _ties(a, self.xp.asarray(self.out))
         return mask * (g / mask.sum())
 
 
@@ -332,6 +335,7 @@ class MedianDim(MaxDim):
 def _values_indices(cls, x, kind, *args):
     """Run a (values, indices) node: only ``values`` joins the graph, as in torch."""
     node = cls()
+    bind(node, x._data)
     v, i = node.forward(x._data, *args)
     out = wrap(v)
     if x._rg and _enabled[0]:

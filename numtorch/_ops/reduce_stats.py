@@ -157,9 +157,9 @@ class VectorNorm(Node):
         a, = self.saved
         p, axes = self.p, self.axes
         g = _keep(g, axes, self.keepdim, a.ndim)
-        out = _keep(xp.asarray(self.out), axes, self.keepdim, a.ndim)
+        out = _keep(self.xp.asarray(self.out), axes, self.keepdim, a.ndim)
         if p == 0:
-            return xp.zeros_like(a)
+            return self.xp.zeros_like(a)
         if p == 1:
             return g * xp.sign(a)
         if p == math.inf or p == -math.inf:
@@ -202,7 +202,7 @@ class Logsumexp(Node):
     def forward(self, a, axes, keepdim):
         a = a if a.dtype.kind == 'f' else a.astype(float_dtype(a.dtype))
         if a.size == 0:
-            out_k = xp.full(xp.sum(a, axis=axes, keepdims=True).shape, -xp.inf, a.dtype)
+            out_k = self.xp.full(xp.sum(a, axis=axes, keepdims=True).shape, -xp.inf, a.dtype)
         else:
             # Subtract the max so exp cannot overflow; an infinite max is replaced by 0 so that
             # inf - inf does not make a NaN.
@@ -277,12 +277,12 @@ class Cumprod(Node):
         # length of this one axis; no division, so zeros are exact).
         a_m, g_m = xp.moveaxis(a, ax, 0), xp.moveaxis(g, ax, 0)
         n = a_m.shape[0]
-        s = xp.zeros_like(g_m)
-        acc = xp.zeros(g_m.shape[1:], g_m.dtype)
+        s = self.xp.zeros_like(g_m)
+        acc = self.xp.zeros(g_m.shape[1:], g_m.dtype)
         for i in range(n - 1, -1, -1):
             acc = g_m[i] + (a_m[i + 1] * acc if i + 1 < n else 0)
             s[i] = acc
-        pre = xp.concatenate([xp.ones_like(a_m[:1]), xp.cumprod(a_m[:-1], axis=0)], axis=0)
+        pre = xp.concatenate([self.xp.ones_like(a_m[:1]), xp.cumprod(a_m[:-1], axis=0)], axis=0)
         return xp.moveaxis(pre * s, 0, ax)
 
 

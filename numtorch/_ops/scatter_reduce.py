@@ -25,7 +25,7 @@ class ScatterReduce(Node):
         flat = xp.ravel_multi_index(where, a.shape).reshape(-1)     # target of each src element
         v = src[_crop(src.shape, idx.shape)].reshape(-1)
         out = a.copy().reshape(-1)
-        hit = xp.zeros(out.size, bool)
+        hit = self.xp.zeros(out.size, bool)
         hit[flat] = True
         if not include_self:
             ident = {'sum': 0, 'mean': 0, 'prod': 1,
@@ -73,7 +73,7 @@ class ScatterReduce(Node):
         if not inc:
             ga = ga.copy()
             ga[hit] = 0
-        gs = xp.zeros(sshape, g.dtype)
+        gs = self.xp.zeros(sshape, g.dtype)
         gs[_crop(sshape, ishape)] = gv.reshape(ishape)
         return ga.reshape(ashape), gs
 
@@ -143,7 +143,7 @@ class MaskedScatter(Node):
 
     def backward(self, g):
         m, k, sshape = self.meta
-        gs = xp.zeros(int(xp.prod(sshape)), g.dtype)
+        gs = self.xp.zeros(int(xp.prod(sshape)), g.dtype)
         gs[:k] = g[m]
         return xp.where(m, 0, g), gs.reshape(sshape)
 

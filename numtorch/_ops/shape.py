@@ -68,7 +68,10 @@ class Permute(Node):
         return a.transpose(dims)
 
     def backward(self, g):
-        return g.transpose(xp.argsort(self.dims))
+        inv = [0] * len(self.dims)   # the inverse permutation, in Python (no host array)
+        for i, d in enumerate(self.dims):
+            inv[d] = i
+        return g.transpose(inv)
 
 
 class Transpose(Node):
@@ -263,7 +266,7 @@ class Contiguous(Node):
     _name = 'CloneBackward0'
 
     def forward(self, a):
-        return xp.ascontiguousarray(a)
+        return self.xp.ascontiguousarray(a)
 
     def backward(self, g):
         return g
@@ -539,7 +542,7 @@ class Diagonal(Node):
         return _diag_view(a, offset, d1, d2)
 
     def backward(self, g):
-        z = xp.zeros(self.shape, g.dtype)
+        z = self.xp.zeros(self.shape, g.dtype)
         _diag_view(z, *self.args)[...] = g
         return z
 

@@ -33,7 +33,7 @@ class Sort(SelectAlong):
     def forward(self, a, axis, descending):
         if a.ndim == 0:
             self.axis = None
-            return a.copy(), xp.zeros((), xp.int64)
+            return a.copy(), self.xp.zeros((), xp.int64)
         return self.pick(a, _argsort(a, axis, descending), axis)
 
 
@@ -41,16 +41,16 @@ class Topk(SelectAlong):
     def forward(self, a, k, axis, largest):
         if a.ndim == 0:
             self.axis = None
-            return a.copy(), xp.zeros((), xp.int64)
+            return a.copy(), self.xp.zeros((), xp.int64)
         idx = _argsort(a, axis, largest)
-        return self.pick(a, xp.take(idx, xp.arange(k), axis=axis), axis)
+        return self.pick(a, xp.take(idx, self.xp.arange(k), axis=axis), axis)
 
 
 class Kthvalue(SelectAlong):
     def forward(self, a, k, axis, keepdim):
         if a.ndim == 0:
             self.axis = None
-            return a.copy(), xp.zeros((), xp.int64)
+            return a.copy(), self.xp.zeros((), xp.int64)
         idx = xp.take(_argsort(a, axis, False), [k - 1], axis=axis)
         return self.pick(a, idx, axis, keepdim)
 
@@ -63,16 +63,16 @@ class Cummax(SelectAlong):
     def forward(self, a, axis):
         if a.ndim == 0:
             self.axis = None
-            return a.copy(), xp.zeros((), xp.int64)
+            return a.copy(), self.xp.zeros((), xp.int64)
         if a.size == 0:
             self.shape, self.axis, self.keepdim = a.shape, axis, True
-            self.idx = xp.zeros(a.shape, xp.int64)
+            self.idx = self.xp.zeros(a.shape, xp.int64)
             return a.copy(), self.idx
         run = self.ufunc.accumulate(a, axis=axis)      # NaN propagates, as in torch
         hit = a == run
         if a.dtype.kind == 'f':
             hit |= xp.isnan(a)
-        pos = xp.arange(a.shape[axis]).reshape((-1,) + (1,) * (a.ndim - axis - 1))
+        pos = self.xp.arange(a.shape[axis]).reshape((-1,) + (1,) * (a.ndim - axis - 1))
         idx = xp.maximum.accumulate(xp.where(hit, pos, 0), axis=axis)
         self.shape, self.axis, self.idx, self.keepdim = a.shape, axis, idx, True
         return run, idx.astype(xp.int64, copy=False)

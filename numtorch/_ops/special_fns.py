@@ -13,6 +13,7 @@ from ..autograd.graph import Node
 from ._apply import unary, binary
 from . import _gamma_bessel as _gb
 from ._special import erf as _erf, erfinv64 as _erfinv64
+from .._backend import is_array
 
 _SQRT2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
@@ -168,7 +169,7 @@ class Xlog1py(Node):
     bool_error = None
 
     def forward(self, a, b):
-        a, b = _fl(a), _fl(b) if isinstance(b, xp.ndarray) else b
+        a, b = _fl(a), _fl(b) if is_array(b) else b
         self.saved = (a, b)
         with xp.errstate(divide='ignore', invalid='ignore'):
             out = xp.where(a == 0, 0, a * xp.log1p(b))
@@ -180,7 +181,7 @@ class Xlog1py(Node):
         with xp.errstate(divide='ignore', invalid='ignore'):
             ga = g * xp.where(a == 0, 0, xp.log1p(b))
             gb = g * a / (1 + b)
-        if isinstance(b, xp.ndarray):
+        if is_array(b):
             return unbroadcast(ga, a.shape), unbroadcast(gb, b.shape)
         return unbroadcast(ga, a.shape), None
 

@@ -193,6 +193,12 @@ class Pickler:
                 return
 
     def _tensor(self, t, depth):
+        from .._backend import is_device_array
+        if is_device_array(t._data):
+            # A device tensor: its storage crosses to the host here (one copy per tensor, so
+            # device views are saved as separate storages) and carries torch's location.
+            self._device_tensor(t, depth)
+            return
         if not isinstance(t._data, np.ndarray):   # a lazy module's UninitializedParameter
             raise ValueError('numtorch.save: cannot save an uninitialized parameter; run a '
                              'forward pass first so the lazy module can infer its shape')
@@ -209,7 +215,25 @@ class Pickler:
         else:
             self._plain_tensor(t._data, t._rg, t)
 
-    def _plain_tensor(self, arr, requires_grad, t=None):
+    def _device_tensor(self, t, depth):
+        from .._backend import to_host
+        loc = str(t.device)
+        host = to_host(t._data)
+        self._keep = getattr(self, '_keep', [])
+        self._keep.append(host)   # alive until the save ends: storages are keyed by id
+        if self.parameter is not None and isinstance(t, self.parameter):
+            self._global('torch._utils', '_rebuild_parameter')
+            self._plain_tensor(host, False, location=loc)
+            self.out += b'\x88' if t._rg else b'\x89'
+            self._reduce('collections', 'OrderedDict', (), depth)
+            self.out += b'\x87'
+            self._put(('t', len(self.memo)))
+            self.out += b'R'
+            self._put(id(t), t)
+        else:
+            self._plain_tensor(host, t._rg, t, location=loc)
+
+    def _plain_tensor(self, arr, requires_grad, t=None, location='cpu'):
         dt = _dtype._BY_NP[arr.dtype]
         key, numel, offset, stride = self.storages.locate(arr)
         v3 = dt.name in UNTYPED_DTYPES
@@ -222,7 +246,7 @@ class Pickler:
         else:
             self._global('torch', STORAGE_NAMES[dt.name])
         self._str(key)
-        self._str('cpu')
+        self._str(location)
         self._int(numel)
         self.out += b't'
         self._put(('t', len(self.memo)))

@@ -36,10 +36,11 @@ def _need_ml_dtypes(dt):
 
 class Storage:
     """A loaded storage: a 1-D array of its dtype (``None`` while only metadata is wanted)."""
-    __slots__ = ('array', 'dtype', 'numel')
+    __slots__ = ('array', 'dtype', 'numel', 'device')
 
-    def __init__(self, array, dtype, numel):
+    def __init__(self, array, dtype, numel, device=None):
         self.array, self.dtype, self.numel = array, dtype, numel
+        self.device = device   # where its tensors go (None: the CPU); views are made on the host
 
 
 class _Marker:
@@ -138,7 +139,7 @@ class Rebuilder:
         if (type(key) is not str or type(location) is not str or not _is_int(numel)
                 or not 0 <= numel < _MAX_INT):
             raise UnpicklingError(f'malformed storage persistent id {short(pid, 120)}')
-        self._check_location(location)
+        target = self._check_location(location)
         s = self.storages.get(key)
         if s is not None:
             if s.dtype != stype.dtype or s.numel != numel:
@@ -153,26 +154,49 @@ class Rebuilder:
             arr = self.fetch(key, _dtype.uint16 if dt.itemsize == 2 else _dtype.uint8, numel,
                              location)
             arr = None if arr is None else arr.view(dt.np)
-        s = self.storages[key] = Storage(arr, dt, numel)
+        s = self.storages[key] = Storage(arr, dt, numel, target)
         return s
 
     def _check_location(self, location):
+        """The device a storage saved at ``location`` loads onto (None for the CPU), as
+        torch's ``map_location`` says: a string/device for all storages, a dict remapping
+        locations, a callable (its storages stay on the CPU here), or None (where it was saved,
+        with torch's error when that device is missing)."""
         ml = self.map_location
         if isinstance(ml, dict):
             location = ml.get(location, location)
-            ml = None
-        elif callable(ml):
-            ml = None
-            location = 'cpu'   # the callable decides where storages go; all of them are CPU here
-        if ml is not None:
-            if str(device(ml)) != 'cpu':
-                raise CheckpointError(f'map_location={ml!r}: numtorch only has the cpu device')
-            return
-        if str(location).split(':')[0] != 'cpu':
+            location = str(location) if isinstance(location, device) else location
+        elif callable(ml) and not isinstance(ml, (str, device)):
+            return None   # the callable decides where storages go; all of them are CPU here
+        elif ml is not None:
+            location = str(ml) if isinstance(ml, device) else ml
+        if not isinstance(location, str):
+            raise CheckpointError(f'map_location gave {short(location)}, not a device string')
+        kind = location.split(':')[0]
+        if kind == 'cpu':
+            return None
+        if kind != 'cuda':
             raise CheckpointError(
-                f"Attempting to deserialize object on a {short(location)} device but numtorch has "
-                "only the CPU. Use numtorch.load(..., map_location='cpu') to map your storages "
-                "to the CPU.")
+                f"Attempting to deserialize object on a {short(kind.upper())} device but numtorch "
+                "has only the cpu and cuda devices. Use numtorch.load(..., map_location='cpu') to "
+                "map your storages to the CPU.")
+        from .. import cuda
+        if not cuda.is_available():
+            raise CheckpointError(
+                "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() "
+                "is False. If you are running on a CPU-only machine, please use torch.load with "
+                "map_location=torch.device('cpu') to map your storages to the CPU.")
+        try:
+            dev = device(location)
+        except Exception:
+            raise CheckpointError(f'invalid storage location {short(location)}') from None
+        index = dev.index or 0
+        if index >= cuda.device_count():
+            raise CheckpointError(
+                f"Attempting to deserialize object on CUDA device {index} but "
+                f"torch.cuda.device_count() is {cuda.device_count()}. Please use torch.load with "
+                "map_location to map your storages to an existing device.")
+        return device('cuda', index)
 
     # ------------------------------------------------------------------ tensors
     def _view(self, storage, offset, size, stride, dtype=None):
@@ -232,15 +256,25 @@ class Rebuilder:
         return t
 
     def rebuild_tensor(self, storage, offset, size, stride):
-        return self._tensor(self._view(storage, offset, size, stride), False)
+        return self._on(storage, self._tensor(self._view(storage, offset, size, stride), False))
 
     def rebuild_tensor_v2(self, storage, offset, size, stride, requires_grad, hooks,
                           metadata=None):
-        return self._tensor(self._view(storage, offset, size, stride), requires_grad)
+        return self._on(storage, self._tensor(self._view(storage, offset, size, stride),
+                                              requires_grad))
 
     def rebuild_tensor_v3(self, storage, offset, size, stride, requires_grad, hooks, dtype,
                           metadata=None):
-        return self._tensor(self._view(storage, offset, size, stride, dtype), requires_grad)
+        return self._on(storage, self._tensor(self._view(storage, offset, size, stride, dtype),
+                                              requires_grad))
+
+    @staticmethod
+    def _on(storage, t):
+        """The host -> device boundary of loading: a tensor of a device storage moves there."""
+        if t is not None and storage.device is not None:
+            from .._backend import to_device
+            t._data = to_device(t._data, storage.device)
+        return t
 
     def rebuild_parameter(self, data, requires_grad, hooks):
         if data is None:

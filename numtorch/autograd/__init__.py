@@ -105,7 +105,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 raise RuntimeError(f'The differentiated Tensor at index {i} appears to not have '
                                    'been used in the graph. Set allow_unused=True if this is the '
                                    'desired behavior.')
-        result.append(None if g is None else _wrap(np.array(g, dtype=t._data.dtype)))
+        result.append(None if g is None else _wrap(g.astype(t._data.dtype)))
     return tuple(result)
 
 

@@ -39,6 +39,8 @@ class Node:
     _retain = None        # {output_nr: weakref to a tensor that retains its grad}
     _out_meta = None      # [(shape, np dtype)] per output, for zero-filling unused outputs
     bool_error = None     # message if the op refuses a bool operand mixed with a number (Sub)
+    xp = np               # the array namespace of the inputs' device; _apply sets it per node
+                          # for device arrays (numpy, cupy, the test stand-in)
 
     quiet = False         # True: forward can give inf/nan (log(0), 0/0): NumPy must not warn
 
@@ -123,7 +125,7 @@ class AccumulateGrad(Node):
         g = leaf.grad
         if g is None:
             # Copy: the incoming array may be shared with other edges (Add passes one array on).
-            leaf.grad = leaf._wrap(np.array(grad, copy=True))
+            leaf.grad = leaf._wrap(grad.copy())
         else:
             g._data += grad   # in place, as torch: `p.grad` keeps its identity across steps
             g._vc[0] += 1
@@ -243,7 +245,7 @@ def _apply_hooks(node, grads, wrap):
             t = ref()
             if t is not None and grads[nr] is not None:
                 if t.grad is None:
-                    t.grad = wrap(np.array(grads[nr], copy=True))
+                    t.grad = wrap(grads[nr].copy())
                 else:
                     t.grad._data = t.grad._data + grads[nr]
 
@@ -315,7 +317,7 @@ def _run_backward(roots, root_grads, retain_graph, capture, wrap):
                     in_grads = node.backward(gs[0])
                 else:
                     in_grads = node.backward(*[
-                        g if g is not None else np.zeros(shape, dtype)
+                        g if g is not None else node.xp.zeros(shape, dtype)
                         for g, (shape, dtype) in zip(gs, node._out_meta)])
                 if in_grads.__class__ is not tuple:
                     in_grads = (in_grads,)

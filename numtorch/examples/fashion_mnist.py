@@ -69,18 +69,21 @@ def make_loaders(fw, train_set, test_set, batch_size, generator, num_workers=0):
 
 
 # ----------------------------------------------------------------------------------- training
-def evaluate_accuracy(fw, net, data_iter):
+def evaluate_accuracy(fw, net, data_iter, device=None):
     """Fraction of ``data_iter``'s examples that ``net`` (in eval mode) classifies correctly."""
     net.eval()
     correct = total = 0
     with fw.no_grad():
         for X, y in data_iter:
+            if device is not None:   # D2L's train_ch6: batches go to the model's device
+                X, y = X.to(device), y.to(device)
             correct += int((net(X).argmax(dim=1) == y).sum())
             total += y.shape[0]
     return correct / max(total, 1)
 
 
-def train_epoch(fw, net, train_iter, loss_fn, optimizer, epoch=0, history=None, bar=None):
+def train_epoch(fw, net, train_iter, loss_fn, optimizer, epoch=0, history=None, bar=None,
+                device=None):
     """One epoch of D2L's ``train_ch6`` loop: returns ``(mean loss, train acc, examples, seconds)``.
 
     ``history`` (a list) receives ``[epoch + fraction, running loss, running acc]`` five times
@@ -94,6 +97,8 @@ def train_epoch(fw, net, train_iter, loss_fn, optimizer, epoch=0, history=None, 
     batches = bar(train_iter) if bar is not None else train_iter
     start = time.perf_counter()
     for i, (X, y) in enumerate(batches):
+        if device is not None:
+            X, y = X.to(device), y.to(device)
         optimizer.zero_grad()
         y_hat = net(X)
         l = loss_fn(y_hat, y)
@@ -233,6 +238,8 @@ def parse_args(argv=None):
                    help=f'BLAS threads for the matrix products (default {DEFAULT_THREADS}: '
                         'fastest for these small models, and robust on a busy machine)')
     p.add_argument('--no-progress', action='store_true', help='no per-epoch progress bar')
+    p.add_argument('--device', default='cpu',
+                   help="where to train: 'cpu' (default) or 'cuda' (needs the cuda extra)")
     p.add_argument('--stop-after', type=int, metavar='N',
                    help='exit after epoch N as if interrupted (to try out --resume)')
     p.add_argument('--distributed', action='store_true',
@@ -292,6 +299,11 @@ def run(args, fw=numtorch, out=print, datasets=None):
 def _train(args, fw, out, train_set, test_set, where, ck, fingerprint):
     fw.manual_seed(args.seed)
     net = build_model(args.model, fw)
+    device = fw.device(getattr(args, 'device', 'cpu'))
+    if device.type != 'cpu':
+        net.to(device)   # before the optimizer is made, as D2L's train_ch6 does
+    else:
+        device = None
     loss_fn = fw.nn.CrossEntropyLoss()
     optimizer = fw.optim.SGD(net.parameters(), lr=args.lr)
     generator = fw.Generator()
@@ -321,8 +333,8 @@ def _train(args, fw, out, train_set, test_set, where, ck, fingerprint):
         bar = (lambda it, e=epoch: progress(it, total=len(it), desc=f'epoch {e + 1}/{args.epochs}',
                                             enable=not args.no_progress))
         loss, train_acc, n, seconds = train_epoch(fw, net, train_iter, loss_fn, optimizer,
-                                                  epoch, history['train'], bar)
-        test_acc = evaluate_accuracy(fw, net, test_iter)
+                                                  epoch, history['train'], bar, device)
+        test_acc = evaluate_accuracy(fw, net, test_iter, device)
         history['test'].append([epoch + 1, test_acc])
         total_n += n
         total_s += seconds
@@ -340,7 +352,7 @@ def _train(args, fw, out, train_set, test_set, where, ck, fingerprint):
             break
     if total_s:
         out(f'loss {result["loss"]:.3f}, train acc {result["train_acc"]:.3f}, test acc '
-            f'{result["test_acc"]:.3f}; {total_n / total_s:,.0f} examples/sec on cpu')
+            f'{result["test_acc"]:.3f}; {total_n / total_s:,.0f} examples/sec on {device or "cpu"}')
     elif start_epoch >= args.epochs:
         out(f'checkpoint is already at epoch {start_epoch} >= --epochs {args.epochs}: '
             f'nothing to train')

@@ -11,7 +11,7 @@ from .._backend import xp
 from .._tensor import Tensor
 from .._ops import activation as _act
 from .._ops import elementwise as _ew
-from .._ops._apply import wrap, unary
+from .._ops._apply import bind, wrap, unary
 from ..autograd.graph import Node
 from .._ops.activation import (linear, bilinear, softmax, log_softmax, softmin, gelu, silu,  # noqa: F401
                                elu, selu, celu, leaky_relu, softplus, hardtanh, relu6, prelu,
@@ -174,7 +174,7 @@ class ConstantPadNd(Node):
         inner = tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(self.pads))
         g = g[inner]
         if self.crop is not None:
-            full = xp.zeros(self._full_shape, g.dtype)
+            full = self.xp.zeros(self._full_shape, g.dtype)
             full[self.crop] = g
             return full
         return g
@@ -185,14 +185,14 @@ class _Pad(Node):
     gradient of every output position into the input position it was copied from."""
 
     def forward(self, a, pads, mode):
-        idx = xp.arange(a.size).reshape(a.shape)
+        idx = self.xp.arange(a.size).reshape(a.shape)
         src = xp.pad(idx, pads, mode={'reflect': 'reflect', 'replicate': 'edge',
                                       'circular': 'wrap'}[mode])
         self.src, self.shape = src, a.shape
         return a.reshape(-1)[src]
 
     def backward(self, g):
-        out = xp.zeros(int(math.prod(self.shape)), g.dtype)
+        out = self.xp.zeros(int(math.prod(self.shape)), g.dtype)
         xp.add.at(out, self.src.reshape(-1), g.reshape(-1))
         return out.reshape(self.shape)
 
@@ -235,6 +235,7 @@ def pad(input, pad, mode='constant', value=None):
     if mode == 'constant':
         node = ConstantPadNd()
         node._full_shape = a.shape
+        bind(node, a)
         out = wrap(node.forward(a, pads, 0 if value is None else value))
         return _act._record(node, out, (input,))
     if mode not in ('reflect', 'replicate', 'circular'):
@@ -243,6 +244,7 @@ def pad(input, pad, mode='constant', value=None):
     node = _Pad()
     node._name = 'CopySlices' if mode == 'circular' else \
         {'reflect': 'ReflectionPad', 'replicate': 'ReplicationPad'}[mode] + f'{len(pad) // 2}DBackward0'
+    bind(node, a)
     out = wrap(node.forward(a, pads, mode))
     return _act._record(node, out, (input,))
 

@@ -100,6 +100,11 @@ class UninitializedParameter(Parameter):
         ``Parameter`` (the lazy module then runs its ``reset_parameters``)."""
         dt = dtype or self.__dict__.get('_init_dtype') or _dtype.get_default_dtype()
         self._data = xp.zeros(tuple(shape), _dtype.to_dtype(dt).np)
+        # Module.to/cuda/cpu before the first forward: replay the moves and casts now
+        for fn in self.__dict__.pop('_pending', ()):
+            self._data = fn(self)._data
+        if device is not None:
+            self._data = self.to(device)._data
         self.__class__ = self.cls_to_become
 
     def __repr__(self):
@@ -155,6 +160,11 @@ class UninitializedBuffer(Tensor):
     def materialize(self, shape, device=None, dtype=None):
         dt = dtype or self.__dict__.get('_init_dtype') or _dtype.get_default_dtype()
         self._data = xp.zeros(tuple(shape), _dtype.to_dtype(dt).np)
+        # Module.to/cuda/cpu before the first forward: replay the moves and casts now
+        for fn in self.__dict__.pop('_pending', ()):
+            self._data = fn(self)._data
+        if device is not None:
+            self._data = self.to(device)._data
         self.__class__ = self.cls_to_become
 
     def __repr__(self):

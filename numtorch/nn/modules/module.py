@@ -451,6 +451,8 @@ class Module(_hooks.HookRegistration):
                 module._apply(fn)
         with no_grad():
             for key, param in self._parameters.items():
+                if param is not None and is_lazy(param):
+                    param.__dict__.setdefault('_pending', []).append(fn)   # at materialize
                 if param is None or is_lazy(param):
                     continue
                 new = fn(param)
@@ -461,6 +463,8 @@ class Module(_hooks.HookRegistration):
                     if g is not param.grad:
                         param.grad._data = g._data
             for key, buf in self._buffers.items():
+                if buf is not None and is_lazy(buf):
+                    buf.__dict__.setdefault('_pending', []).append(fn)
                 if buf is not None and not is_lazy(buf):
                     self._buffers[key] = fn(buf)
         return self
@@ -477,18 +481,24 @@ class Module(_hooks.HookRegistration):
         device = kwargs.get('device')
         for a in args:
             if isinstance(a, Tensor):
-                dtype, device = a.dtype, None
+                dtype, device = a.dtype, a.device
             elif isinstance(a, _dtype.dtype):
                 dtype = a
             elif a is not None:
                 device = a
-        check_device(device)
+        if device is not None:
+            device = check_device(device)
         if dtype is None:
-            return self
+            if device is None:
+                return self
+            return self._apply(lambda t: t._to_device(device))
         dt = _dtype.to_dtype(dtype)
         if not (dt.is_floating_point or dt.is_complex):
             raise TypeError(f'nn.Module.to only accepts floating point or complex dtypes, but got '
                             f'desired dtype={dt}')
+        if device is not None:
+            return self._apply(lambda t: (t._to_dtype(dt) if t.is_floating_point() else t)
+                               ._to_device(device))
         return self._apply(lambda t: t._to_dtype(dt) if t.is_floating_point() else t)
 
     def _cast_float(self, dt):
@@ -516,11 +526,12 @@ class Module(_hooks.HookRegistration):
         return self._apply(lambda t: t._to_dtype(dt))
 
     def cpu(self):
-        """No-op: numtorch tensors live on the CPU."""
-        return self
+        """Move every parameter and buffer to the CPU (parameters keep their identity)."""
+        return self._apply(lambda t: t.cpu())
 
     def cuda(self, device=None):
-        check_device('cuda')
+        """Move every parameter and buffer to a CUDA device (parameters keep their identity)."""
+        return self._apply(lambda t: t.cuda(device))
 
     def share_memory(self):
         return self
