@@ -11,12 +11,13 @@ import functools
 import warnings
 
 from .._device import device as _device_cls
+from .._autocast import _ac
 
 __all__ = ['autocast', 'is_autocast_available', 'custom_fwd', 'custom_bwd']
 
 # per device type: [enabled, dtype]; the dtypes are torch's defaults
 _DEFAULT_DTYPE = {'cpu': 'bfloat16', 'cuda': 'float16', 'mps': 'float16', 'xpu': 'float16'}
-_state = {}
+_state = {'cpu': _ac}   # the CPU entry is the list the ops read: updated in place
 _KNOWN = ('cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, maia, xla, lazy, '
           'vulkan, mps, meta, hpu, mtia, privateuseone')
 
@@ -36,8 +37,9 @@ def _get(device_type):
     _check_type(device_type)
     st = _state.get(device_type)
     if st is None:
-        st = _state[device_type] = [False, _dtype_named(_DEFAULT_DTYPE.get(device_type,
-                                                                           'float16'))]
+        st = _state[device_type] = [False, None]
+    if st[1] is None:
+        st[1] = _dtype_named(_DEFAULT_DTYPE.get(device_type, 'float16'))
     return st
 
 
@@ -109,7 +111,7 @@ class autocast:
         return self
 
     def __exit__(self, exc_type, exc_val, exc_tb):
-        _state[self.device] = self._prev
+        _get(self.device)[:] = self._prev   # in place: ops hold this very list
         return False
 
     def __call__(self, func):
