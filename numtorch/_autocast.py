@@ -11,7 +11,7 @@ _ac = [False, None]
 _ELIGIBLE = ('float32', 'float16', 'bfloat16')
 
 
-def cast(*args):
+def cast(*args, to=None):
     """``args`` with every float32/float16/bfloat16 tensor cast (differentiably) to the autocast dtype, as torch's
     CPU autocast does for its lower-precision ops; float64, integer, bool, complex, non-tensors
     and ``None`` pass unchanged. Call only when ``_ac[0]`` is set.
@@ -22,7 +22,7 @@ def cast(*args):
     ...     [t.dtype for t in cast(numtorch.ones(1), numtorch.ones(1, dtype=numtorch.float64))]
     [torch.bfloat16, torch.float64]
     """
-    dt = _ac[1]
+    dt = _ac[1] if to is None else to
     out = []
     for a in args:
         d = getattr(a, '_data', None)
@@ -31,3 +31,17 @@ def cast(*args):
             a = a._to_dtype(dt)
         out.append(a)
     return out
+
+
+def cast_fp32(*args):
+    """``args`` with float16/bfloat16 tensors cast to float32: torch's CPU autocast "fp32" policy
+    (losses such as ``cross_entropy``, ``nll_loss``, ``mse_loss``). Call only when ``_ac[0]``.
+
+    >>> import numtorch
+    >>> from numtorch._autocast import cast_fp32
+    >>> with numtorch.autocast('cpu'):
+    ...     cast_fp32(numtorch.ones(1, dtype=numtorch.bfloat16))[0].dtype
+    torch.float32
+    """
+    from . import _dtype
+    return cast(*args, to=_dtype.float32)
