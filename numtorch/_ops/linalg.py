@@ -138,11 +138,12 @@ def matmul(input, other, *, out=None):
 class Bmm(Node):
     def forward(self, a, b):
         self.saved = (a, b)
-        return _matmul(a, b)
+        return keep_dtype(_matmul(a, b), a.dtype)   # bfloat16: float32 product rounded once
 
     def backward(self, g):
         a, b = self.saved
-        return _matmul(g, b.transpose(0, 2, 1)), _matmul(a.transpose(0, 2, 1), g)
+        return (keep_dtype(_matmul(g, b.transpose(0, 2, 1)), a.dtype),
+                keep_dtype(_matmul(a.transpose(0, 2, 1), g), b.dtype))
 
 
 def bmm(input, mat2, *, out=None):
@@ -415,7 +416,8 @@ class Einsum(Node):
         summed = bool(set(''.join(ins)) - set(out))
         self._name = ('SumBackward1' if summed else 'PermuteBackward0') if len(ins) == 1 else \
             ('ViewBackward0' if summed else 'MulBackward0')
-        return xp.asarray(xp.einsum(','.join(ins) + '->' + out, *arrays, optimize=True))
+        return keep_dtype(xp.asarray(xp.einsum(','.join(ins) + '->' + out, *arrays,
+                                               optimize=True)), arrays[0].dtype)
 
     def backward(self, g):
         arrays, ins, out = self.saved, self.ins, self.out
@@ -437,7 +439,7 @@ class Einsum(Node):
                 z = xp.zeros(a.shape, g.dtype)
                 xp.einsum(sub + '->' + uniq, z)[...] = gk
                 gk = z
-            grads.append(xp.ascontiguousarray(gk))
+            grads.append(keep_dtype(xp.ascontiguousarray(gk), a.dtype))
         return tuple(grads)
 
 
