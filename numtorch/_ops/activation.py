@@ -13,6 +13,7 @@ from .._backend import xp
 from .._dtype import scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
+from .._autocast import _ac, cast   # CPU autocast: one list lookup when off
 from ._apply import bind, unary, wrap, float_dtype, keep_dtype
 from .._dtype_ext import FLOAT_NP
 from . import _apply
@@ -98,6 +99,8 @@ def linear(input, weight, bias=None):
     tensor([[3., 3., 3., 3.],
             [3., 3., 3., 3.]])
     """
+    if _ac[0]:
+        input, weight, bias = cast(input, weight, bias)
     node = Linear()
     bind(node, input._data, weight._data, None if bias is None else bias._data)
     out = wrap(node.forward(input._data, weight._data, None if bias is None else bias._data))

@@ -6,6 +6,7 @@ get gradients (and every future device) for free.
 import itertools
 import math
 
+from .._autocast import _ac, cast
 from .._backend import xp
 from ._apply import wrap
 from . import _apply
@@ -254,6 +255,8 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     >>> numtorch.addbmm(numtorch.zeros(1, 1), numtorch.ones(3, 1, 2), numtorch.ones(3, 2, 1))
     tensor([[6.]])
     """
+    if _ac[0]:   # CPU autocast: bmm casts the batches; the added input too (as torch)
+        input, batch1, batch2 = cast(input, batch1, batch2)
     return _blend(input, _nt().bmm(batch1, batch2).sum(0), beta, alpha)
 
 

@@ -9,6 +9,7 @@ from ..autograd.graph import Node
 from ._apply import binary, unbroadcast, nary, keep_dtype
 from .._threads import blas_threads
 from . import _apply
+from .._autocast import _ac, cast   # CPU autocast: one list lookup when off
 
 
 def _shape_str(s):
@@ -111,6 +112,8 @@ def mm(input, mat2, *, out=None):
     >>> numtorch.mm(numtorch.ones(2, 3), numtorch.ones(3, 4)).shape
     torch.Size([2, 4])
     """
+    if _ac[0]:
+        input, mat2 = cast(input, mat2)
     if input._data.dtype != mat2._data.dtype:
         _same_dtype(input, mat2, _MM_DTYPE)
     return binary(Mm, input, mat2)
@@ -125,6 +128,8 @@ def matmul(input, other, *, out=None):
     """
     if other.__class__ is not input.__class__ and not isinstance(other, _apply.Tensor):
         other = _apply.Tensor._from_any(other)
+    if _ac[0]:
+        input, other = cast(input, other)
     if input._data.dtype != other._data.dtype:
         _same_dtype(input, other, _MM_DTYPE)
     return binary(Matmul, input, other)
@@ -133,11 +138,12 @@ def matmul(input, other, *, out=None):
 class Bmm(Node):
     def forward(self, a, b):
         self.saved = (a, b)
-        return _matmul(a, b)
+        return keep_dtype(_matmul(a, b), a.dtype)   # bfloat16: float32 product rounded once
 
     def backward(self, g):
         a, b = self.saved
-        return _matmul(g, b.transpose(0, 2, 1)), _matmul(a.transpose(0, 2, 1), g)
+        return (keep_dtype(_matmul(g, b.transpose(0, 2, 1)), a.dtype),
+                keep_dtype(_matmul(a.transpose(0, 2, 1), g), b.dtype))
 
 
 def bmm(input, mat2, *, out=None):
@@ -147,6 +153,8 @@ def bmm(input, mat2, *, out=None):
     >>> numtorch.bmm(numtorch.ones(4, 2, 3), numtorch.ones(4, 3, 5)).shape
     torch.Size([4, 2, 5])
     """
+    if _ac[0]:
+        input, mat2 = cast(input, mat2)
     a, b = input._data, mat2._data
     if a.ndim != 3:
         raise RuntimeError('batch1 must be a 3D tensor')
@@ -278,6 +286,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     tensor([[5., 5., 5.],
             [5., 5., 5.]])
     """
+    if _ac[0]:
+        input, mat1, mat2 = cast(input, mat1, mat2)
     a, b = mat1._data, mat2._data
     if a.ndim != 2 or b.ndim != 2:
         raise RuntimeError(f'{"mat1" if a.ndim != 2 else "mat2"} must be a matrix, got '
@@ -307,6 +317,8 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """``beta * input + alpha * bmm(batch1, batch2)``."""
+    if _ac[0]:
+        input, batch1, batch2 = cast(input, batch1, batch2)
     bmm(batch1.detach(), batch2.detach())   # shape checks with bmm's messages (cheap views)
     a, b = batch1._data, batch2._data
     _check_add_input(input, (a.shape[0], a.shape[1], b.shape[2]))
@@ -404,7 +416,8 @@ class Einsum(Node):
         summed = bool(set(''.join(ins)) - set(out))
         self._name = ('SumBackward1' if summed else 'PermuteBackward0') if len(ins) == 1 else \
             ('ViewBackward0' if summed else 'MulBackward0')
-        return self.xp.asarray(xp.einsum(','.join(ins) + '->' + out, *arrays, optimize=True))
+        return keep_dtype(self.xp.asarray(xp.einsum(','.join(ins) + '->' + out, *arrays,
+                                                     optimize=True)), arrays[0].dtype)
 
     def backward(self, g):
         arrays, ins, out = self.saved, self.ins, self.out
@@ -426,7 +439,7 @@ class Einsum(Node):
                 z = self.xp.zeros(a.shape, g.dtype)
                 xp.einsum(sub + '->' + uniq, z)[...] = gk
                 gk = z
-            grads.append(self.xp.ascontiguousarray(gk))
+            grads.append(keep_dtype(self.xp.ascontiguousarray(gk), a.dtype))
         return tuple(grads)
 
 
@@ -440,6 +453,8 @@ def einsum(equation, *operands):
     """
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
+    if _ac[0]:
+        operands = cast(*operands)
     ins, out, sizes = _parse_einsum(equation, [t._data.shape for t in operands])
     d0 = operands[0]._data.dtype
     for t in operands:

@@ -20,6 +20,7 @@ from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
 from ._apply import bind, wrap, unbroadcast
 from .._dtype_ext import FLOAT_NP
+from .._autocast import _ac, cast_fp32   # CPU autocast runs these losses in float32
 
 _REDUCTIONS = ('none', 'mean', 'sum')
 
@@ -240,6 +241,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     >>> F.nll_loss(numtorch.tensor([[-1., -2.], [-3., -0.5]]), numtorch.tensor([0, 1]))
     tensor(0.7500)
     """
+    if _ac[0]:
+        input, weight = cast_fp32(input, weight)
     reduction = _reduction(reduction, size_average, reduce)
     x, t = input._data, target._data
     _check_index_target(x, t, 'nll_loss')
@@ -262,6 +265,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     >>> F.cross_entropy(numtorch.tensor([[2., 0.], [0., 2.]]), numtorch.tensor([0, 1]))
     tensor(0.1269)
     """
+    if _ac[0]:
+        input, target, weight = cast_fp32(input, target, weight)
     reduction = _reduction(reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f'label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}')
@@ -387,6 +392,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction='mean', we
     >>> F.mse_loss(numtorch.tensor([1., 2.]), numtorch.tensor([0., 0.]))
     tensor(2.5000)
     """
+    if _ac[0]:
+        input, target = cast_fp32(input, target)
     reduction = _reduction(reduction, size_average, reduce)
     x, t = _pair_arrays(input, target, 'mse')
     return _run(MseLoss(), (x, t), (input, target), reduction, None)

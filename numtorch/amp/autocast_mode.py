@@ -1,22 +1,35 @@
-"""``autocast``: torch's mixed-precision context, accepted with torch's arguments, checks and
-warnings, and tracked (``is_autocast_enabled``, ``get_autocast_dtype``).
+"""``autocast``: torch's mixed-precision context, with torch's arguments, checks, warnings and
+state (``is_autocast_enabled``, ``get_autocast_dtype``); also a decorator.
 
-numtorch does not lower op precision inside it: ops keep computing in their inputs' dtype
-(float32), which is what torch's autocast would give up for speed, so results are at least as
-accurate as torch's bfloat16/float16 ones and programs that use ``autocast`` run unchanged.
-(torch's CPU autocast casts matmul/conv/linear to bfloat16; mirroring that needs a bfloat16
-dtype and a cast at every such op, a later step.)
+Inside ``autocast('cpu')`` (dtype ``bfloat16`` by default, or ``float16``), as torch's CPU
+autocast:
+
+* lower-precision ops -- ``linear``, ``matmul``/``@``, ``mm``, ``bmm``, ``addmm``, ``baddbmm``,
+  ``addbmm``, ``einsum`` -- cast their float32/float16/bfloat16 tensor inputs to the autocast
+  dtype (differentiably: gradients reach float32 leaves as float32) and return that dtype;
+  float64 and integer inputs are left alone;
+* fp32-policy losses -- ``cross_entropy``, ``nll_loss``, ``mse_loss`` -- cast lower-precision
+  inputs to float32 and return float32. (``softmax``, ``log_softmax``, ``layer_norm`` keep
+  their input dtype under torch's CPU autocast too.)
+
+Differences from torch: convolutions, ``scaled_dot_product_attention``, ``tensordot`` and the
+other fp32-policy ops not listed above keep their inputs' dtype (convolutions and attention
+stay float32: numtorch has no bfloat16 kernel for them), so they are more accurate than
+torch's there. ``cache_enabled`` is accepted; casts are not cached (same numbers, a cast per
+use). The mechanism is ``numtorch._autocast``: each op listed starts with ``if _ac[0]:``, one
+list lookup when autocast is off. Non-CPU device types only track state (no such devices here).
 """
 import functools
 import warnings
 
 from .._device import device as _device_cls
+from .._autocast import _ac
 
 __all__ = ['autocast', 'is_autocast_available', 'custom_fwd', 'custom_bwd']
 
 # per device type: [enabled, dtype]; the dtypes are torch's defaults
 _DEFAULT_DTYPE = {'cpu': 'bfloat16', 'cuda': 'float16', 'mps': 'float16', 'xpu': 'float16'}
-_state = {}
+_state = {'cpu': _ac}   # the CPU entry is the list the ops read: updated in place
 _KNOWN = ('cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, maia, xla, lazy, '
           'vulkan, mps, meta, hpu, mtia, privateuseone')
 
@@ -36,8 +49,9 @@ def _get(device_type):
     _check_type(device_type)
     st = _state.get(device_type)
     if st is None:
-        st = _state[device_type] = [False, _dtype_named(_DEFAULT_DTYPE.get(device_type,
-                                                                           'float16'))]
+        st = _state[device_type] = [False, None]
+    if st[1] is None:
+        st[1] = _dtype_named(_DEFAULT_DTYPE.get(device_type, 'float16'))
     return st
 
 
@@ -71,13 +85,13 @@ def get_autocast_dtype(device_type):
 
 class autocast:
     """``with autocast(device_type, dtype=None, enabled=True, cache_enabled=None):`` — also a
-    decorator. Accepted as torch accepts it; ops inside keep their own precision in numtorch.
+    decorator. On the CPU, matrix products inside run in the autocast dtype (see the module).
 
     >>> import numtorch
     >>> x = numtorch.ones(2, 2)
     >>> with numtorch.autocast('cpu'):
     ...     (x @ x).dtype
-    torch.float32
+    torch.bfloat16
     """
 
     def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
@@ -109,7 +123,7 @@ class autocast:
         return self
 
     def __exit__(self, exc_type, exc_val, exc_tb):
-        _state[self.device] = self._prev
+        _get(self.device)[:] = self._prev   # in place: ops hold this very list
         return False
 
     def __call__(self, func):
@@ -123,7 +137,7 @@ class autocast:
 
 def custom_fwd(fwd=None, *, device_type, cast_inputs=None):
     """Decorator for a custom ``autograd.Function.forward`` under autocast; numtorch runs
-    ``forward`` as written (inputs are not cast)."""
+    ``forward`` as written (``cast_inputs`` is not applied)."""
     if fwd is None:
         return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
     return fwd
