@@ -103,11 +103,7 @@ class Beta(Distribution):
 
     def expand(self, batch_shape, _instance=None):
         """Expand both concentrations to ``batch_shape``."""
-        new = self._get_checked_instance(Beta, _instance)
-        batch_shape = Size(batch_shape)
-        new._dirichlet = self._dirichlet.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
+        new = self._expand_params(Beta, batch_shape, _instance, '_dirichlet')
         return new
 
     @property

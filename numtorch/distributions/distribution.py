@@ -64,6 +64,18 @@ class Distribution:
                 f'__init__ method must also define a custom .expand() method.')
         return self.__new__(type(self)) if _instance is None else _instance
 
+    def _expand_params(self, cls, batch_shape, _instance, *names):
+        """The common ``expand``: a new ``cls`` (or ``_instance``) whose parameters ``names``
+        (tensors, or inner distributions: anything with ``.expand``) are expanded to
+        ``batch_shape``; validation is not repeated, as torch's ``expand`` does."""
+        new = self._get_checked_instance(cls, _instance)
+        batch_shape = Size(batch_shape)
+        for name in names:
+            setattr(new, name, getattr(self, name).expand(batch_shape))
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
     @property
     def batch_shape(self):
         return self._batch_shape

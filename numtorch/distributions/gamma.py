@@ -35,12 +35,7 @@ class Gamma(Distribution):
 
     def expand(self, batch_shape, _instance=None):
         """Expand the parameters to ``batch_shape``."""
-        new = self._get_checked_instance(Gamma, _instance)
-        batch_shape = Size(batch_shape)
-        new.concentration = self.concentration.expand(batch_shape)
-        new.rate = self.rate.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
+        new = self._expand_params(Gamma, batch_shape, _instance, 'concentration', 'rate')
         return new
 
     @property
@@ -121,11 +116,7 @@ class Exponential(Distribution):
 
     def expand(self, batch_shape, _instance=None):
         """Expand ``rate`` to ``batch_shape``."""
-        new = self._get_checked_instance(Exponential, _instance)
-        batch_shape = Size(batch_shape)
-        new.rate = self.rate.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
+        new = self._expand_params(Exponential, batch_shape, _instance, 'rate')
         return new
 
     @property

@@ -26,12 +26,7 @@ class _LocScale(Distribution):
 
     def expand(self, batch_shape, _instance=None):
         """Expand ``loc`` and ``scale`` to ``batch_shape``."""
-        new = self._get_checked_instance(type(self), _instance)
-        batch_shape = Size(batch_shape)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
+        new = self._expand_params(type(self), batch_shape, _instance, 'loc', 'scale')
         return new
 
     @property

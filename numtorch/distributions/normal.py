@@ -29,13 +29,8 @@ class Normal(Distribution):
 
     def expand(self, batch_shape, _instance=None):
         """Expand ``loc`` and ``scale`` to ``batch_shape``."""
-        new = self._get_checked_instance(Normal, _instance)
-        batch_shape = Size(batch_shape)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
+        new = self._expand_params(Normal, batch_shape, _instance, 'loc', 'scale')
         new._scale_number = self._scale_number
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
         return new
 
     @property

@@ -30,11 +30,7 @@ class Poisson(Distribution):
 
     def expand(self, batch_shape, _instance=None):
         """Expand ``rate`` to ``batch_shape``."""
-        new = self._get_checked_instance(Poisson, _instance)
-        batch_shape = Size(batch_shape)
-        new.rate = self.rate.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
+        new = self._expand_params(Poisson, batch_shape, _instance, 'rate')
         return new
 
     @property
@@ -81,14 +77,7 @@ class StudentT(Distribution):
 
     def expand(self, batch_shape, _instance=None):
         """Expand the parameters to ``batch_shape``."""
-        new = self._get_checked_instance(StudentT, _instance)
-        batch_shape = Size(batch_shape)
-        new.df = self.df.expand(batch_shape)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        new._chi2 = self._chi2.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
+        new = self._expand_params(StudentT, batch_shape, _instance, 'df', 'loc', 'scale', '_chi2')
         return new
 
     @property

@@ -30,12 +30,7 @@ class Uniform(Distribution):
 
     def expand(self, batch_shape, _instance=None):
         """Expand ``low`` and ``high`` to ``batch_shape``."""
-        new = self._get_checked_instance(Uniform, _instance)
-        batch_shape = Size(batch_shape)
-        new.low = self.low.expand(batch_shape)
-        new.high = self.high.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
+        new = self._expand_params(Uniform, batch_shape, _instance, 'low', 'high')
         return new
 
     @property
