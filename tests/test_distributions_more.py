@@ -391,7 +391,10 @@ def test_reprs_and_shapes_match_torch():
         assert repr(a.support) == repr(b.support)
         assert tuple(a.sample((2,)).shape) == tuple(b.sample((2,)).shape)
         e = a.expand((4,) + tuple(a.batch_shape))
-        assert tuple(e.batch_shape) == tuple(b.expand((4,) + tuple(b.batch_shape)).batch_shape)
+        f = b.expand((4,) + tuple(b.batch_shape))
+        assert tuple(e.batch_shape) == tuple(f.batch_shape)
+        assert repr(e) == repr(f)                    # the parameters were expanded too
+        assert tuple(e.mean.shape) == tuple(f.mean.shape)
 
 
 @pytest.mark.parametrize('make', [
