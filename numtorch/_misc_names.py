@@ -16,7 +16,20 @@ from .autograd.grad_mode import is_inference_mode_enabled  # noqa: E402
 e, pi, inf, nan, newaxis = math.e, math.pi, math.inf, math.nan, None
 
 
-class memory_format:
+class _Tag:
+    """A named module-level constant that prints and pickles as ``torch.<name>``."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def __repr__(self):
+        return 'torch.' + self._name
+
+    def __reduce__(self):
+        return self._name
+
+
+class memory_format(_Tag):
     """A memory-format tag (``numtorch.channels_last``...). Accepted wherever torch takes one;
     numtorch tensors are NumPy arrays and keep their own (C-contiguous) layout.
 
@@ -25,15 +38,6 @@ class memory_format:
     torch.channels_last
     """
 
-    def __init__(self, name):
-        self._name = name
-
-    def __repr__(self):
-        return 'torch.' + self._name
-
-    def __reduce__(self):
-        return self._name
-
 
 contiguous_format = memory_format('contiguous_format')
 channels_last = memory_format('channels_last')
@@ -41,22 +45,13 @@ channels_last_3d = memory_format('channels_last_3d')
 preserve_format = memory_format('preserve_format')
 
 
-class layout:
+class layout(_Tag):
     """A tensor layout tag; numtorch has only ``numtorch.strided`` (dense).
 
     >>> import numtorch
     >>> numtorch.strided
     torch.strided
     """
-
-    def __init__(self, name):
-        self._name = name
-
-    def __repr__(self):
-        return 'torch.' + self._name
-
-    def __reduce__(self):
-        return self._name
 
 
 strided = layout('strided')
