@@ -106,6 +106,7 @@ BAD = [
     ('ASGD', dict(weight_decay=-1)), ('Rprop', dict(etas=(1.1, 1.2))),
     ('Rprop', dict(etas=(0.5, 0.9))), ('LBFGS', dict(lr=-1)), ('SparseAdam', dict(lr=0.0)),
     ('SparseAdam', dict(eps=0.0)), ('SparseAdam', dict(betas=(0.9, 1.0))),
+    ('Adam', dict(betas=(1.0, 0.9))), ('AdamW', dict(betas=(0.9, -0.1))),
 ]
 
 

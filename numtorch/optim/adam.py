@@ -3,7 +3,8 @@ single-tensor update, term for term, so results agree to float32 rounding)."""
 import numpy as np
 
 from .._ops._apply import wrap
-from .optimizer import Optimizer, new_step, bump_step, check_nonnegative, scalar, lerp_
+from .optimizer import (Optimizer, new_step, bump_step, check_betas, check_nonnegative,
+                        scalar, lerp_)
 
 __all__ = ['Adam', 'AdamW']
 
@@ -27,10 +28,7 @@ class Adam(Optimizer):
                  differentiable=False, fused=None, decoupled_weight_decay=False):
         check_nonnegative(lr=lr, eps=eps)
         betas = tuple(scalar(b) for b in betas)
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f'Invalid beta parameter at index 0: {betas[0]}')
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f'Invalid beta parameter at index 1: {betas[1]}')
+        check_betas(betas)
         check_nonnegative(weight_decay=weight_decay)
         defaults = {'lr': lr, 'betas': betas, 'eps': eps, 'weight_decay': weight_decay,
                     'amsgrad': amsgrad, 'maximize': maximize, 'foreach': foreach,

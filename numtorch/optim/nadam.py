@@ -4,7 +4,7 @@ import numpy as np
 
 from .._ops._apply import wrap
 from .optimizer import Optimizer, new_step, bump_step, check_nonnegative, scalar, lerp_
-from .radam import check_betas
+from .optimizer import check_betas
 
 __all__ = ['NAdam']
 

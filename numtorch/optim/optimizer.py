@@ -313,6 +313,13 @@ def check_nonnegative(**values):
             raise ValueError(f'Invalid {_LABELS.get(name, name + " value")}: {v}')
 
 
+
+def check_betas(betas):
+    """torch's Adam-family check: ``0 <= beta < 1`` for both betas."""
+    for i in (0, 1):
+        if not 0.0 <= betas[i] < 1.0:
+            raise ValueError(f'Invalid beta parameter at index {i}: {betas[i]}')
+
 def scalar(x):
     """A hyperparameter that may be a 1-element tensor, as a Python float."""
     return float(x.item()) if isinstance(x, Tensor) else x

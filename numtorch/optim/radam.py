@@ -2,16 +2,11 @@
 import numpy as np
 
 from .._ops._apply import wrap
-from .optimizer import Optimizer, new_step, bump_step, check_nonnegative, scalar, lerp_
+from .optimizer import (Optimizer, new_step, bump_step, check_betas, check_nonnegative,
+                        scalar, lerp_)
 
 __all__ = ['RAdam']
 
-
-def check_betas(betas):
-    """torch's Adam-family check: ``0 <= beta < 1`` for both betas."""
-    for i in (0, 1):
-        if not 0.0 <= betas[i] < 1.0:
-            raise ValueError(f'Invalid beta parameter at index {i}: {betas[i]}')
 
 
 class RAdam(Optimizer):

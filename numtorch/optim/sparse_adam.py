@@ -13,7 +13,7 @@ import numpy as np
 
 from .._ops._apply import wrap
 from .optimizer import Optimizer, scalar
-from .radam import check_betas
+from .optimizer import check_betas
 
 __all__ = ['SparseAdam']
 
