@@ -10,13 +10,28 @@ import warnings
 from collections import defaultdict
 from enum import Enum
 
-import numpy as np
-
-from .._backend import quiet_on, quiet_off
+from .._backend import quiet_on, quiet_off, namespace, device_of, to_device, xp as host
 from .._tensor import Tensor
 from .._ops._apply import wrap
 
 __all__ = ['GradScaler', 'OptState']
+
+
+def _cuda_available():
+    from .. import cuda
+    return cuda.is_available()
+
+
+def _first_device(outputs):
+    """The device of the first tensor in ``outputs`` (nested lists/tuples); None if none."""
+    if isinstance(outputs, Tensor):
+        return outputs.device
+    if isinstance(outputs, (list, tuple)):
+        for v in outputs:
+            d = _first_device(v)
+            if d is not None:
+                return d
+    return None
 
 
 class OptState(Enum):
@@ -46,7 +61,7 @@ class GradScaler:
                  growth_interval=2000, enabled=True):
         self._device = device
         self._enabled = enabled
-        if self._device == 'cuda' and enabled:
+        if self._device == 'cuda' and enabled and not _cuda_available():
             warnings.warn('torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  '
                           'Disabling.', stacklevel=2)
             self._enabled = False
@@ -64,20 +79,24 @@ class GradScaler:
             self._growth_tracker = None
             self._per_optimizer_states = defaultdict(_refresh_per_optimizer_state)
 
-    def _lazy_init_scale_growth_tracker(self):
-        self._scale = wrap(np.full((), self._init_scale, np.float32))
-        self._growth_tracker = wrap(np.full((), self._init_growth_tracker, np.int32))
+    def _lazy_init_scale_growth_tracker(self, dev=None):
+        # on the device of the first outputs scaled, as torch's
+        from .._backend import empty_on
+        self._scale = wrap(empty_on(dev, 'full', (), self._init_scale, host.float32))
+        self._growth_tracker = wrap(empty_on(dev, 'full', (), self._init_growth_tracker,
+                                             host.int32))
 
     def scale(self, outputs):
         """``outputs * scale`` (a tensor, or tensors nested in lists/tuples)."""
         if not self._enabled:
             return outputs
         if self._scale is None:
-            self._lazy_init_scale_growth_tracker()
+            self._lazy_init_scale_growth_tracker(_first_device(outputs))
 
         def apply(v):
             if isinstance(v, Tensor):
-                return v * self._scale.to(v.dtype) if v.is_floating_point() else v * self._scale
+                sc = self._scale.to(v.device)
+                return v * sc.to(v.dtype) if v.is_floating_point() else v * sc
             if isinstance(v, (list, tuple)):
                 return type(v)(apply(x) for x in v)
             raise ValueError('outputs must be a Tensor or an iterable of Tensors')
@@ -99,19 +118,32 @@ class GradScaler:
                                'last update().')
         if state['stage'] is OptState.STEPPED:
             raise RuntimeError('unscale_() is being called after step().')
-        inv_scale = np.float32(1.0 / np.float64(self._scale._data))
-        found = False
+        sc = self._scale._data
+        inv_scale = (1.0 / sc.astype(host.float64)).astype(host.float32)   # on the scale's device
+        # per device: inv_scale there, and a 0-dim float32 "found inf" flag that stays there
+        # (no read-back per gradient; torch's kernel sets the flag on the device too)
+        inv, nonfinite = {}, {}
         for group in optimizer.param_groups:
             for p in group['params']:
                 if p.grad is None:
                     continue
                 g = p.grad._data
-                if g.dtype == np.float16:
+                if g.dtype == host.float16:
                     raise ValueError('Attempting to unscale FP16 gradients.')
-                g *= inv_scale
-                found = found or not bool(np.isfinite(g).all())
+                dev = device_of(g)
+                if dev not in inv:
+                    inv[dev] = to_device(inv_scale, dev)
+                    nonfinite[dev] = []
+                g *= inv[dev]
+                nonfinite[dev].append(~namespace(g).isfinite(g).all())
                 p.grad._vc[0] += 1
-        state['found_inf_per_device'] = {'cpu': wrap(np.array(float(found), np.float32))}
+        found = {}
+        for dev, flags in nonfinite.items():
+            xp = namespace(inv[dev])
+            found[dev] = wrap(xp.stack(flags).any().astype(host.float32))
+        if not found:   # no gradients at all: one clean flag on the scale's device, as torch
+            found[device_of(sc)] = wrap(namespace(sc).zeros((), host.float32))
+        state['found_inf_per_device'] = found
         state['stage'] = OptState.UNSCALED
 
     def _check_scale_growth_tracker(self, funcname):
@@ -162,20 +194,26 @@ class GradScaler:
                           for v in s['found_inf_per_device'].values()]
             if len(found_infs) == 0:
                 raise AssertionError('No inf checks were recorded prior to update.')
-            found_inf = sum(float(v) for v in found_infs)
             scale, tracker = self._scale._data, self._growth_tracker._data
-            if found_inf:
-                scale *= np.float32(self._backoff_factor)
-                tracker[...] = 0
-            else:
-                successful = int(tracker) + 1
-                if successful == self._growth_interval:
-                    new = scale * np.float32(self._growth_factor)
-                    if np.isfinite(new):
-                        scale[...] = new
-                    tracker[...] = 0
-                else:
-                    tracker[...] = successful
+            dev = device_of(scale)
+            found_inf = to_device(found_infs[0]._data, dev)
+            for v in found_infs[1:]:
+                found_inf = found_inf + to_device(v._data, dev)
+            # torch's _amp_update_scale_, computed where the scale lives (no read-back): back
+            # off after an overflow, grow (if finite) after growth_interval clean steps
+            xp = namespace(scale)
+            f32 = scale.dtype.type
+            found = found_inf > 0
+            successful = tracker + 1
+            grow = ~found & (successful == self._growth_interval)
+            token = quiet_on()   # a scale that overflows when grown is dropped, silently
+            try:
+                new = scale * f32(self._growth_factor)
+                scale[...] = xp.where(found, scale * f32(self._backoff_factor),
+                                      xp.where(grow & xp.isfinite(new), new, scale))
+            finally:
+                quiet_off(token)
+            tracker[...] = xp.where(found | grow, 0, successful)
         self._per_optimizer_states = defaultdict(_refresh_per_optimizer_state)
 
     def _get_scale_async(self):

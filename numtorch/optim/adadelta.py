@@ -1,6 +1,5 @@
 """``Adadelta`` (Zeiler 2012), torch's single-tensor update term for term."""
-import numpy as np
-
+from .._backend import namespace
 from .._ops._apply import wrap
 from .optimizer import Optimizer, new_step, bump_step, check_nonnegative, scalar
 
@@ -35,17 +34,18 @@ class Adadelta(Optimizer):
         lr, rho, eps = scalar(group['lr']), group['rho'], group['eps']
         state = self.state
         for p, d, g in self._grads(group, group['weight_decay']):
+            xp = namespace(d)
             st = state[p]
             if len(st) == 0:
                 st['step'] = new_step()
-                st['square_avg'] = wrap(np.zeros_like(d))
-                st['acc_delta'] = wrap(np.zeros_like(d))
+                st['square_avg'] = wrap(xp.zeros_like(d))
+                st['acc_delta'] = wrap(xp.zeros_like(d))
             bump_step(st)
             v, u = st['square_avg']._data, st['acc_delta']._data
             v *= rho
             v += (1 - rho) * g * g
-            std = np.sqrt(v + eps)
-            delta = np.sqrt(u + eps)
+            std = xp.sqrt(v + eps)
+            delta = xp.sqrt(u + eps)
             delta /= std
             delta *= g
             u *= rho

@@ -1,7 +1,6 @@
 """``Adagrad`` with ``lr_decay``, ``initial_accumulator_value``, ``eps``, weight decay and
 ``maximize`` (torch's single-tensor update, term for term)."""
-import numpy as np
-
+from .._backend import namespace
 from .._ops._apply import wrap
 from .optimizer import Optimizer, new_step, bump_step, check_nonnegative, scalar
 
@@ -35,12 +34,13 @@ class Adagrad(Optimizer):
             st = self.state[p]
             if len(st) == 0:
                 st['step'] = new_step()
-                st['sum'] = wrap(np.full_like(p._data, init))
+                st['sum'] = wrap(namespace(p._data).full_like(p._data, init))
 
     def _update(self, group):
         lr = scalar(group['lr'])
         lr_decay, eps = group['lr_decay'], group['eps']
         for p, d, g in self._grads(group, group['weight_decay']):
+            xp = namespace(d)
             st = self.state[p]
             if len(st) == 0:
                 self._init_state({'params': [p]})
@@ -48,7 +48,7 @@ class Adagrad(Optimizer):
             clr = lr / (1 + (step - 1) * lr_decay)
             s = st['sum']._data
             s += g * g
-            std = np.sqrt(s)
+            std = xp.sqrt(s)
             std += eps
             upd = -clr * g
             upd /= std

@@ -1,7 +1,6 @@
 """``Adam`` and ``AdamW`` (decoupled weight decay), with ``amsgrad`` and ``maximize`` (torch's
 single-tensor update, term for term, so results agree to float32 rounding)."""
-import numpy as np
-
+from .._backend import namespace
 from .._ops._apply import wrap
 from .optimizer import (Optimizer, new_step, bump_step, check_betas, check_nonnegative,
                         scalar, lerp_)
@@ -45,13 +44,14 @@ class Adam(Optimizer):
         decoupled = wd != 0 and group['decoupled_weight_decay']
         state = self.state
         for p, d, g in self._grads(group, 0 if decoupled else wd):
+            xp = namespace(d)
             st = state[p]
             if len(st) == 0:
                 st['step'] = new_step()
-                st['exp_avg'] = wrap(np.zeros_like(d))
-                st['exp_avg_sq'] = wrap(np.zeros_like(d))
+                st['exp_avg'] = wrap(xp.zeros_like(d))
+                st['exp_avg_sq'] = wrap(xp.zeros_like(d))
                 if amsgrad:
-                    st['max_exp_avg_sq'] = wrap(np.zeros_like(d))
+                    st['max_exp_avg_sq'] = wrap(xp.zeros_like(d))
             step = bump_step(st)
             if decoupled:
                 d *= 1 - lr * wd
@@ -64,10 +64,10 @@ class Adam(Optimizer):
             bc2_sqrt = (1 - beta2 ** step) ** 0.5
             if amsgrad:
                 vmax = st['max_exp_avg_sq']._data
-                np.maximum(vmax, v, out=vmax)
-                denom = np.sqrt(vmax)
+                xp.maximum(vmax, v, out=vmax)
+                denom = xp.sqrt(vmax)
             else:
-                denom = np.sqrt(v)
+                denom = xp.sqrt(v)
             denom /= bc2_sqrt
             denom += eps
             upd = -step_size * m

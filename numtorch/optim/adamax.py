@@ -1,6 +1,5 @@
 """``Adamax``: Adam with the infinity norm (torch's single-tensor update term for term)."""
-import numpy as np
-
+from .._backend import namespace
 from .._ops._apply import wrap
 from .optimizer import Optimizer, new_step, bump_step, check_nonnegative, scalar, lerp_
 from .optimizer import check_betas
@@ -35,15 +34,16 @@ class Adamax(Optimizer):
         beta1, beta2 = group['betas']
         state = self.state
         for p, d, g in self._grads(group, group['weight_decay']):
+            xp = namespace(d)
             st = state[p]
             if len(st) == 0:
                 st['step'] = new_step()
-                st['exp_avg'] = wrap(np.zeros_like(d))
-                st['exp_inf'] = wrap(np.zeros_like(d))
+                st['exp_avg'] = wrap(xp.zeros_like(d))
+                st['exp_inf'] = wrap(xp.zeros_like(d))
             step = bump_step(st)
             m, u = st['exp_avg']._data, st['exp_inf']._data
             lerp_(m, g, 1 - beta1)
             u *= beta2
-            np.maximum(u, np.abs(g) + eps, out=u)
+            xp.maximum(u, xp.abs(g) + eps, out=u)
             clr = lr / (1 - beta1 ** step)
             d += -clr * m / u       # addcdiv's order: (value * t1) / t2

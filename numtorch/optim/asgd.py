@@ -1,9 +1,8 @@
 """``ASGD``: averaged SGD (Polyak & Juditsky 1992), torch's single-tensor update term for term.
 ``eta`` and ``mu`` live in the state as 0-dim float32 tensors, as torch keeps them."""
-import numpy as np
-
+from .._backend import namespace
 from .._ops._apply import wrap
-from .optimizer import Optimizer, new_step, bump_step, check_nonnegative, scalar
+from .optimizer import Optimizer, bump_step, check_nonnegative, scalar
 
 __all__ = ['ASGD']
 
@@ -34,10 +33,13 @@ class ASGD(Optimizer):
         for p, d, g in self._grads(group, group['weight_decay']):
             st = state[p]
             if len(st) == 0:
-                st['step'] = new_step()
-                st['eta'] = wrap(np.asarray(lr, np.float32))
-                st['mu'] = wrap(np.ones((), np.float32))
-                st['ax'] = wrap(np.zeros_like(d))
+                # unlike the other optimizers, torch's ASGD keeps step, eta and mu on the
+                # parameter's device (and reads them back each step, as here)
+                xp = namespace(d)
+                st['step'] = wrap(xp.zeros((), xp.float32))
+                st['eta'] = wrap(xp.full((), lr, xp.float32))
+                st['mu'] = wrap(xp.ones((), xp.float32))
+                st['ax'] = wrap(xp.zeros_like(d))
             step = bump_step(st)
             eta_t, mu_t = st['eta']._data, st['mu']._data
             eta, mu = float(eta_t), float(mu_t)

@@ -1,13 +1,12 @@
 """``LBFGS`` (limited-memory BFGS, after minFunc), with torch's ``strong_wolfe`` line search.
 
-The algorithm runs on flat NumPy vectors. torch's version keeps its scalars as 0-dim tensors
-(``ys``, ``ro``, ``H_diag``, ``t`` after the first iteration ...); here they are NumPy scalars of
-the parameters' dtype, which round the same way (float32 stays float32 next to Python floats),
+The algorithm runs on flat arrays on the parameters' device. torch's version keeps its scalars as
+0-dim tensors (``ys``, ``ro``, ``H_diag``, ``t`` after the first iteration ...); here they are
+NumPy scalars of the parameters' dtype (0-dim arrays on a device), which round the same way (float32 stays float32 next to Python floats),
 so trajectories agree with torch's to float32 rounding. The state holds torch's keys and value
 kinds (tensors, lists of tensors, ints, floats), so state dicts interchange.
 """
-import numpy as np
-
+from .._backend import ARRAYS, namespace, xp as host
 from .._tensor import Tensor
 from .._ops._apply import wrap
 from ..autograd.grad_mode import enable_grad
@@ -28,7 +27,7 @@ def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
     d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
     d2_square = d1 ** 2 - g1 * g2
     if d2_square >= 0:
-        d2 = np.sqrt(d2_square)
+        d2 = namespace(d2_square).sqrt(d2_square)
         if x1 <= x2:
             min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
         else:
@@ -41,7 +40,7 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
                   max_ls=25):
     """Line search for a step ``t`` meeting the strong Wolfe conditions (bracketing, then
     zooming with cubic interpolation), as torch's ``_strong_wolfe``."""
-    d_norm = np.abs(d).max()
+    d_norm = abs(d).max()
     g = g.copy()
     f_new, g_new = obj_func(x, t, d)
     ls_func_evals = 1
@@ -126,8 +125,10 @@ def _to_np(v):
 
 
 def _to_tensor(v):
-    if isinstance(v, (np.ndarray, np.generic)):
-        return wrap(np.asarray(v))
+    if v.__class__ in ARRAYS:
+        return wrap(v)
+    if isinstance(v, host.generic):   # a NumPy scalar of the parameters' dtype (CPU)
+        return wrap(host.asarray(v))
     if isinstance(v, list):
         return [_to_tensor(x) for x in v]
     return v
@@ -174,7 +175,8 @@ class LBFGS(Optimizer):
 
     # ------------------------------------------------------------------ flat views
     def _gather_flat_grad(self):
-        return np.concatenate([np.zeros(p._data.size, p._data.dtype) if p.grad is None
+        xp = namespace(self._params[0]._data)
+        return xp.concatenate([xp.zeros(p._data.size, p._data.dtype) if p.grad is None
                                else p.grad._data.reshape(-1) for p in self._params])
 
     def _add_grad(self, step_size, update):
@@ -230,7 +232,7 @@ class LBFGS(Optimizer):
         current_evals = 1
         state['func_evals'] += 1
         flat_grad = self._gather_flat_grad()
-        if np.abs(flat_grad).max() <= tolerance_grad:
+        if abs(flat_grad).max() <= tolerance_grad:
             return orig_loss
 
         d, t, old_dirs, old_stps, ro, H_diag, prev_flat_grad = (
@@ -280,7 +282,7 @@ class LBFGS(Optimizer):
             prev_loss = loss
             # first step is scaled down by the gradient's size
             if state['n_iter'] == 1:
-                t = min(1.0, 1.0 / np.abs(flat_grad).sum()) * lr
+                t = min(1.0, 1.0 / abs(flat_grad).sum()) * lr
             else:
                 t = lr
             gtd = flat_grad.dot(d)
@@ -298,20 +300,20 @@ class LBFGS(Optimizer):
                     obj_func, x_init, t, d, loss, flat_grad, gtd,
                     max_ls=max_eval - current_evals)
                 self._add_grad(t, d)
-                opt_cond = np.abs(flat_grad).max() <= tolerance_grad
+                opt_cond = abs(flat_grad).max() <= tolerance_grad
             else:
                 self._add_grad(t, d)
                 opt_cond = False
                 if n_iter != max_iter:
                     loss = float(self._closure(closure))
                     flat_grad = self._gather_flat_grad()
-                    opt_cond = np.abs(flat_grad).max() <= tolerance_grad
+                    opt_cond = abs(flat_grad).max() <= tolerance_grad
                     ls_func_evals = 1
             current_evals += ls_func_evals
             state['func_evals'] += ls_func_evals
             if n_iter == max_iter or current_evals >= max_eval or opt_cond:
                 break
-            if np.abs(d * t).max() <= tolerance_change:
+            if abs(d * t).max() <= tolerance_change:
                 break
             if abs(loss - prev_loss) < tolerance_change:
                 break

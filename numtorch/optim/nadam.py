@@ -1,9 +1,9 @@
 """``NAdam`` (Adam with Nesterov momentum, Dozat 2016), torch's single-tensor update term for
 term, including its momentum-decay schedule ``mu_t = beta1 * (1 - 0.5 * 0.96 ** (t * psi))``."""
-import numpy as np
-
+from .._backend import namespace
 from .._ops._apply import wrap
-from .optimizer import Optimizer, new_step, bump_step, check_nonnegative, scalar, lerp_
+from .optimizer import (Optimizer, host, new_step, bump_step, check_nonnegative, scalar,
+                        lerp_)
 from .optimizer import check_betas
 
 __all__ = ['NAdam']
@@ -41,12 +41,13 @@ class NAdam(Optimizer):
         decoupled = wd != 0 and group['decoupled_weight_decay']
         state = self.state
         for p, d, g in self._grads(group, 0 if decoupled else wd):
+            xp = namespace(d)
             st = state[p]
             if len(st) == 0:
                 st['step'] = new_step()
-                st['mu_product'] = wrap(np.ones((), np.float32))
-                st['exp_avg'] = wrap(np.zeros_like(d))
-                st['exp_avg_sq'] = wrap(np.zeros_like(d))
+                st['mu_product'] = wrap(host.ones((), host.float32))   # on the host, as torch's
+                st['exp_avg'] = wrap(xp.zeros_like(d))
+                st['exp_avg_sq'] = wrap(xp.zeros_like(d))
             step = bump_step(st)
             bc2 = 1 - beta2 ** step
             if decoupled:
@@ -60,7 +61,7 @@ class NAdam(Optimizer):
             lerp_(m, g, 1 - beta1)
             v *= beta2
             v += (1 - beta2) * g * g
-            denom = np.sqrt(v / bc2)
+            denom = xp.sqrt(v / bc2)
             denom += eps
             # addcdiv's order, (value * t1) / t2, as torch's kernel computes it
             d += (-lr * (1.0 - mu) / (1.0 - mu_product)) * g / denom

@@ -11,8 +11,7 @@ from collections import OrderedDict, defaultdict
 from copy import deepcopy
 from itertools import chain
 
-import numpy as np
-
+from .._backend import namespace, xp as host   # host: the CPU namespace (step counters)
 from .._tensor import Tensor
 from .._ops._apply import wrap
 from ..autograd.grad_mode import enable_grad
@@ -288,8 +287,9 @@ def _cast(param, value, key=None):
 
 # ---------------------------------------------------------------------- helpers for subclasses
 def new_step():
-    """A step counter as torch keeps it: a 0-dim float32 tensor."""
-    return wrap(np.zeros((), np.float32))
+    """A step counter as torch keeps it: a 0-dim float32 tensor on the host (torch hosts
+    ``step`` on the CPU for non-capturable optimizers: no kernel launch per step)."""
+    return wrap(host.zeros((), host.float32))
 
 
 def bump_step(state):
@@ -320,6 +320,7 @@ def check_betas(betas):
         if not 0.0 <= betas[i] < 1.0:
             raise ValueError(f'Invalid beta parameter at index {i}: {betas[i]}')
 
+
 def scalar(x):
     """A hyperparameter that may be a 1-element tensor, as a Python float."""
     return float(x.item()) if isinstance(x, Tensor) else x
@@ -330,4 +331,4 @@ def lerp_(a, b, w):
     if abs(w) < 0.5:
         a += w * (b - a)
     else:
-        np.subtract(b, (b - a) * (1 - w), out=a)
+        namespace(a).subtract(b, (b - a) * (1 - w), out=a)

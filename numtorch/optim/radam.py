@@ -1,6 +1,5 @@
 """``RAdam`` (rectified Adam, Liu et al. 2019), torch's single-tensor update term for term."""
-import numpy as np
-
+from .._backend import namespace
 from .._ops._apply import wrap
 from .optimizer import (Optimizer, new_step, bump_step, check_betas, check_nonnegative,
                         scalar, lerp_)
@@ -41,11 +40,12 @@ class RAdam(Optimizer):
         rho_inf = 2 / (1 - beta2) - 1
         state = self.state
         for p, d, g in self._grads(group, 0 if decoupled else wd):
+            xp = namespace(d)
             st = state[p]
             if len(st) == 0:
                 st['step'] = new_step()
-                st['exp_avg'] = wrap(np.zeros_like(d))
-                st['exp_avg_sq'] = wrap(np.zeros_like(d))
+                st['exp_avg'] = wrap(xp.zeros_like(d))
+                st['exp_avg_sq'] = wrap(xp.zeros_like(d))
             step = bump_step(st)
             if decoupled:
                 d *= 1 - lr * wd
@@ -60,7 +60,7 @@ class RAdam(Optimizer):
             if rho_t > 5.0:
                 rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
                         / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-                adaptive = bc2 ** 0.5 / (np.sqrt(v) + eps)
+                adaptive = bc2 ** 0.5 / (xp.sqrt(v) + eps)
                 d -= m_hat * lr * adaptive * rect
             else:
                 d -= m_hat * lr

@@ -1,7 +1,6 @@
 """``RMSprop`` with ``alpha``, ``eps``, ``momentum``, ``centered``, weight decay and ``maximize``
 (torch's single-tensor update, term for term)."""
-import numpy as np
-
+from .._backend import namespace
 from .._ops._apply import wrap
 from .optimizer import Optimizer, new_step, bump_step, check_nonnegative, scalar, lerp_
 
@@ -37,14 +36,15 @@ class RMSprop(Optimizer):
         momentum, centered = group['momentum'], group['centered']
         state = self.state
         for p, d, g in self._grads(group, group['weight_decay']):
+            xp = namespace(d)
             st = state[p]
             if len(st) == 0:
                 st['step'] = new_step()
-                st['square_avg'] = wrap(np.zeros_like(d))
+                st['square_avg'] = wrap(xp.zeros_like(d))
                 if momentum > 0:
-                    st['momentum_buffer'] = wrap(np.zeros_like(d))
+                    st['momentum_buffer'] = wrap(xp.zeros_like(d))
                 if centered:
-                    st['grad_avg'] = wrap(np.zeros_like(d))
+                    st['grad_avg'] = wrap(xp.zeros_like(d))
             bump_step(st)
             v = st['square_avg']._data
             v *= alpha
@@ -52,9 +52,9 @@ class RMSprop(Optimizer):
             if centered:
                 ga = st['grad_avg']._data
                 lerp_(ga, g, 1 - alpha)
-                avg = np.sqrt(v + -1 * ga * ga)
+                avg = xp.sqrt(v + -1 * ga * ga)
             else:
-                avg = np.sqrt(v)
+                avg = xp.sqrt(v)
             avg += eps
             if momentum > 0:
                 buf = st['momentum_buffer']._data

@@ -1,6 +1,5 @@
 """``Rprop``: resilient backpropagation, torch's single-tensor update term for term."""
-import numpy as np
-
+from .._backend import namespace
 from .._ops._apply import wrap
 from .optimizer import Optimizer, new_step, bump_step, check_nonnegative, scalar
 
@@ -36,17 +35,18 @@ class Rprop(Optimizer):
         lo, hi = group['step_sizes']
         state = self.state
         for p, d, g in self._grads(group):
+            xp = namespace(d)
             st = state[p]
             if len(st) == 0:
                 st['step'] = new_step()
-                st['prev'] = wrap(np.zeros_like(d))
-                st['step_size'] = wrap(np.full_like(d, scalar(group['lr'])))
+                st['prev'] = wrap(xp.zeros_like(d))
+                st['step_size'] = wrap(xp.full_like(d, scalar(group['lr'])))
             bump_step(st)
             prev, size = st['prev']._data, st['step_size']._data
-            s = np.sign(g * prev)
-            factor = np.where(s > 0, etaplus, np.where(s < 0, etaminus, 1)).astype(d.dtype)
+            s = xp.sign(g * prev)
+            factor = xp.where(s > 0, etaplus, xp.where(s < 0, etaminus, 1)).astype(d.dtype)
             size *= factor
-            np.clip(size, lo, hi, out=size)
-            g = np.where(factor == d.dtype.type(etaminus), 0, g).astype(d.dtype)
-            d -= np.sign(g) * size
+            xp.clip(size, lo, hi, out=size)
+            g = xp.where(factor == d.dtype.type(etaminus), 0, g).astype(d.dtype)
+            d -= xp.sign(g) * size
             prev[...] = g

@@ -9,8 +9,7 @@ up but got an all-zero gradient is skipped here, while torch would still decay i
 """
 import math
 
-import numpy as np
-
+from .._backend import namespace
 from .._ops._apply import wrap
 from .optimizer import Optimizer, scalar
 from .optimizer import check_betas
@@ -49,11 +48,12 @@ class SparseAdam(Optimizer):
         beta1, beta2 = group['betas']
         state = self.state
         for p, d, g in self._grads(group):
+            xp = namespace(d)
             st = state[p]
             if len(st) == 0:
                 st['step'] = 0                # a plain int, as torch's SparseAdam keeps it
-                st['exp_avg'] = wrap(np.zeros_like(d))
-                st['exp_avg_sq'] = wrap(np.zeros_like(d))
+                st['exp_avg'] = wrap(xp.zeros_like(d))
+                st['exp_avg_sq'] = wrap(xp.zeros_like(d))
             st['step'] += 1
             step = st['step']
             rows = (g != 0).reshape(g.shape[0], -1).any(1) if g.ndim else (g != 0)
@@ -66,6 +66,6 @@ class SparseAdam(Optimizer):
             m_all[rows] += m_upd
             v_all[rows] += v_upd
             numer = m_upd + m
-            denom = np.sqrt(v_upd + v) + eps
+            denom = xp.sqrt(v_upd + v) + eps
             step_size = lr * math.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
             d[rows] += -step_size * (numer / denom)
