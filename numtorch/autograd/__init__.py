@@ -3,8 +3,7 @@
 The graph and engine are in ``graph.py``; this file turns tensors into edges and gradients into
 arrays and back.
 """
-import numpy as np
-
+from .._backend import namespace
 from . import graph
 from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
 from .function import Function, FunctionCtx
@@ -23,9 +22,10 @@ def _roots(tensors, grad_tensors, what):
         if g is None:
             if t._data.size != 1:
                 raise RuntimeError('grad can be implicitly created only for scalar outputs')
-            g = np.ones_like(t._data)
+            g = namespace(t._data).ones_like(t._data)
         else:
-            g = g._data if hasattr(g, '_data') else np.asarray(g, dtype=t._data.dtype)
+            g = (g._data if hasattr(g, '_data') else
+                 namespace(t._data).asarray(g, dtype=t._data.dtype))   # on the output's device
             if g.shape != t._data.shape:
                 raise RuntimeError(f'Mismatch in shape: grad_output[{i}] has a shape of '
                                    f'{_torch_size(g.shape)} and output[{i}] has a shape of '
@@ -100,7 +100,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         g = captured[capture[graph.edge(t)]]
         if g is None:
             if materialize_grads:
-                g = np.zeros_like(t._data)
+                g = namespace(t._data).zeros_like(t._data)
             elif not allow_unused:
                 raise RuntimeError(f'The differentiated Tensor at index {i} appears to not have '
                                    'been used in the graph. Set allow_unused=True if this is the '

@@ -86,7 +86,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
             n = o.numel()
             rows = []
             for k in range(n):
-                onehot = zeros(n, dtype=o.dtype)
+                onehot = zeros(n, dtype=o.dtype, device=o.device)
                 onehot[k] = 1
                 rows.append(_grads(o, ins, onehot.reshape(o.shape)))
             per_in = []
@@ -95,7 +95,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                     per_in.append(stack([r[j] for r in rows]).reshape(tuple(o.shape) +
                                                                       tuple(i.shape)))
                 else:
-                    per_in.append(zeros(tuple(o.shape) + tuple(i.shape), dtype=i.dtype))
+                    per_in.append(zeros(tuple(o.shape) + tuple(i.shape), dtype=i.dtype,
+                                        device=i.device))
             jac.append(per_in[0] if single_in else tuple(per_in))
     return jac[0] if single_out else tuple(jac)
 

@@ -3,8 +3,7 @@
 Compares the analytic vector-Jacobian product from backward against central differences of
 ``<v, f(x)>`` for a random ``v``, one input element at a time. Use float64 inputs.
 """
-import numpy as np
-
+from .._backend import namespace, to_host, to_device, device_of, xp as host
 from .grad_mode import no_grad
 
 
@@ -31,14 +30,15 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     diff = [t for t in inputs if isinstance(t, Tensor) and t._rg]
     if not diff:
         raise ValueError('gradcheck expects at least one input tensor to require gradient')
-    rng = np.random.default_rng(seed)
+    rng = host.random.default_rng(seed)   # the probe vectors are drawn on the host
     first = _outputs(func, inputs)
     # Positions of the differentiable outputs (a result like max(dim) also holds indices).
     keep = [i for i, o in enumerate(first) if isinstance(o, Tensor) and o._rg]
     outs = [first[i] for i in keep]
     if not outs:
         raise GradcheckError('gradcheck: no output requires grad')
-    vs = [rng.standard_normal(o._data.shape).astype(o._data.dtype) for o in outs]
+    vs = [to_device(rng.standard_normal(o._data.shape).astype(o._data.dtype), device_of(o._data))
+          for o in outs]
     analytic = autograd_grad(outs, diff, grad_outputs=[Tensor._wrap(v) for v in vs],
                              allow_unused=True)
 
@@ -46,11 +46,12 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
         with no_grad():
             res = _outputs(func, inputs)
         res = [res[i] for i in keep]
-        return sum(float(np.sum(o._data * v)) for o, v in zip(res, vs))
+        return sum(float((o._data * v).sum()) for o, v in zip(res, vs))
 
     for t, a in zip(diff, analytic):
-        a = np.zeros_like(t._data) if a is None else a._data
-        num = np.zeros(t._data.shape, dtype=np.float64)
+        a = namespace(t._data).zeros_like(t._data) if a is None else a._data
+        a = to_host(a)   # compared on the host with the numerical Jacobian (host floats)
+        num = host.zeros(t._data.shape, dtype=host.float64)
         flat = t._data.reshape(-1) if t._data.flags.c_contiguous else None
         if flat is None:
             raise ValueError('gradcheck needs contiguous inputs')
@@ -62,9 +63,9 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
             lo = inner()
             flat[i] = orig
             num.reshape(-1)[i] = (hi - lo) / (2 * eps)
-        if not np.allclose(a, num, atol=atol, rtol=rtol, equal_nan=True):
+        if not host.allclose(a, num, atol=atol, rtol=rtol, equal_nan=True):
             if raise_exception:
-                worst = np.abs(a - num).max()
+                worst = host.abs(a - num).max()
                 raise GradcheckError(f'Jacobian mismatch for an input of shape {tuple(t.shape)}: '
                                      f'max |analytic - numerical| = {worst:.3g}\n'
                                      f'analytic:  {a.ravel()[:8]}\nnumerical: {num.ravel()[:8]}')

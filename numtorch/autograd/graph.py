@@ -11,8 +11,7 @@ once all of its gradients have arrived, and hands each input gradient along its 
 """
 import re
 
-import numpy as np
-
+from .._backend import xp as _cpu_xp
 from .._backend import quiet_on, quiet_off
 from .._dtype import tensor_type_name
 
@@ -39,7 +38,7 @@ class Node:
     _retain = None        # {output_nr: weakref to a tensor that retains its grad}
     _out_meta = None      # [(shape, np dtype)] per output, for zero-filling unused outputs
     bool_error = None     # message if the op refuses a bool operand mixed with a number (Sub)
-    xp = np               # the array namespace of the inputs' device; _apply sets it per node
+    xp = _cpu_xp          # the array namespace of the inputs' device; _apply sets it per node
                           # for device arrays (numpy, cupy, the test stand-in)
 
     quiet = False         # True: forward can give inf/nan (log(0), 0/0): NumPy must not warn
