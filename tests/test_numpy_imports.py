@@ -41,8 +41,7 @@ HOST_SIDE = {
 NOT_YET = {
     '_ops/conv.py', '_ops/decomp.py', '_ops/extra.py', '_ops/loss.py', '_ops/normalization.py',
     '_ops/order_stats.py', '_ops/pool.py', '_tensor_inplace.py',
-    'distributions/categorical.py', 'distributions/constraints.py',
-    'distributions/distribution.py', 'distributions/uniform.py', 'linalg.py',
+    'linalg.py',
     'nn/utils/parametrizations.py', 'nn/utils/rnn.py',
 }
 

@@ -1,6 +1,7 @@
 """``Categorical(probs=None, logits=None)``: one of ``K`` classes, over the last dimension."""
-import numpy as np
+import math
 
+from .._dtype import finfo
 from .._size import Size
 from . import constraints
 from .distribution import Distribution, lazy_property, probs_to_logits, logits_to_probs
@@ -55,7 +56,8 @@ class Categorical(Distribution):
     @property
     def mean(self):
         import numtorch
-        return numtorch.full(self._extended_shape(), float('nan'), dtype=self.probs.dtype)
+        return numtorch.full(self._extended_shape(), float('nan'), dtype=self.probs.dtype,
+                             device=self.probs.device)
 
     @property
     def mode(self):
@@ -71,8 +73,8 @@ class Categorical(Distribution):
             sample_shape = Size(sample_shape)
         probs_2d = self.probs.reshape(-1, self._num_events)
         with numtorch.no_grad():
-            samples_2d = numtorch.multinomial(probs_2d, max(int(np.prod(sample_shape)), 1), True).T
-        if int(np.prod(sample_shape)) == 0:
+            samples_2d = numtorch.multinomial(probs_2d, max(math.prod(sample_shape), 1), True).T
+        if math.prod(sample_shape) == 0:
             samples_2d = samples_2d[:0]
         return samples_2d.reshape(self._extended_shape(sample_shape))
 
@@ -86,13 +88,14 @@ class Categorical(Distribution):
         return log_pmf.gather(-1, value).squeeze(-1)
 
     def entropy(self):
-        min_real = float(np.finfo(self.logits._data.dtype).min)
+        min_real = finfo(self.logits.dtype).min
         logits = self.logits.clamp(min=min_real)
         return -(logits * self.probs).sum(-1)
 
     def enumerate_support(self, expand=True):
         import numtorch
-        values = numtorch.arange(self._num_events, dtype=numtorch.int64)
+        values = numtorch.arange(self._num_events, dtype=numtorch.int64,
+                                 device=self._param.device)
         values = values.view((-1,) + (1,) * len(self._batch_shape))
         if expand:
             values = values.expand((-1,) + tuple(self._batch_shape))

@@ -203,8 +203,8 @@ class _CorrCholesky(Constraint):
     event_dim = 2
 
     def check(self, value):
-        import numpy as np
-        tol = float(np.finfo(value._data.dtype).eps) * value.shape[-1] * 10
+        from .._dtype import finfo
+        tol = finfo(value.dtype).eps * value.shape[-1] * 10
         row_norm = value.norm(dim=-1)
         unit = ((row_norm - 1.0).abs() <= tol).all(-1)
         return _LowerCholesky().check(value) & unit
@@ -232,17 +232,18 @@ class _PositiveDefinite(_Symmetric):
         sym = super().check(value)
         if not bool(sym.all()):
             return sym
-        import numpy as np
         import numtorch
+        from .._backend import namespace, xp as host
         ok = []
         mats = value.detach()._data.reshape((-1,) + tuple(value.shape[-2:]))
+        xp = namespace(mats)
         for m in mats:      # a failed Cholesky = not positive definite (torch's cholesky_ex test)
-            try:
-                np.linalg.cholesky(m)
-                ok.append(True)
-            except np.linalg.LinAlgError:
+            try:   # CuPy does not raise by default: it leaves NaN (the input is finite here)
+                ok.append(bool(xp.isfinite(xp.linalg.cholesky(m)).all()))
+            except host.linalg.LinAlgError:
                 ok.append(False)
-        return numtorch.tensor(ok, dtype=numtorch.bool).reshape(value.shape[:-2])
+        return numtorch.tensor(ok, dtype=numtorch.bool,
+                               device=value.device).reshape(value.shape[:-2])
 
 
 def is_dependent(constraint):

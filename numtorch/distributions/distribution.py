@@ -2,8 +2,7 @@
 torch's messages, and the helpers the concrete distributions share."""
 import numbers
 
-import numpy as np
-
+from .._backend import namespace
 from .._tensor import Tensor
 from .._size import Size
 from .._ops._apply import wrap
@@ -184,9 +183,12 @@ def broadcast_all(*values):
     if not all(isinstance(v, (Tensor, numbers.Number)) for v in values):
         raise ValueError('Input arguments must all be instances of numbers.Number, '
                          'torch.Tensor or objects implementing __torch_function__.')
-    dt = next((v._data.dtype for v in values if isinstance(v, Tensor)),
-              _dtype.get_default_dtype().np)
-    tensors = [v if isinstance(v, Tensor) else wrap(np.asarray(v, dtype=dt)) for v in values]
+    first = next((v._data for v in values if isinstance(v, Tensor)), None)
+    if first is None:
+        dt, xp = _dtype.get_default_dtype().np, namespace(0.0)
+    else:   # numbers join the first tensor's dtype and device, as torch's
+        dt, xp = first.dtype, namespace(first)
+    tensors = [v if isinstance(v, Tensor) else wrap(xp.asarray(v, dtype=dt)) for v in values]
     from .. import broadcast_tensors
     return broadcast_tensors(*tensors)
 
@@ -199,7 +201,7 @@ def _sum_rightmost(value, dim):
 
 
 def clamp_probs(probs):
-    eps = float(np.finfo(probs._data.dtype).eps)
+    eps = _dtype.finfo(probs.dtype).eps
     return probs.clamp(min=eps, max=1 - eps)
 
 

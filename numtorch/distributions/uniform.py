@@ -1,6 +1,5 @@
 """``Uniform(low, high)``: the half-open interval ``[low, high)``."""
-import numpy as np
-
+from .._backend import quiet_on, quiet_off
 from .._size import Size
 from . import constraints
 from .distribution import Distribution, broadcast_all
@@ -52,7 +51,7 @@ class Uniform(Distribution):
     def rsample(self, sample_shape=Size()):
         import numtorch
         shape = self._extended_shape(sample_shape)
-        rand = numtorch.rand(shape, dtype=self.low.dtype)
+        rand = numtorch.rand(shape, dtype=self.low.dtype, device=self.low.device)
         return self.low + rand * (self.high - self.low)
 
     def log_prob(self, value):
@@ -60,8 +59,11 @@ class Uniform(Distribution):
             self._validate_sample(value)
         lb = self.low.le(value).type_as(self.low)
         ub = self.high.gt(value).type_as(self.low)
-        with np.errstate(divide='ignore'):     # log(0) = -inf outside the support, silently
+        token = quiet_on()     # log(0) = -inf outside the support, silently
+        try:
             return (lb * ub).log() - (self.high - self.low).log()
+        finally:
+            quiet_off(token)
 
     def cdf(self, value):
         if self._validate_args:
