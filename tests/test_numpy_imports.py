@@ -42,7 +42,7 @@ NOT_YET = {
     '_ops/conv.py', '_ops/decomp.py', '_ops/extra.py', '_ops/loss.py', '_ops/normalization.py',
     '_ops/order_stats.py', '_ops/pool.py', '_tensor_inplace.py',
     'linalg.py',
-    'nn/utils/parametrizations.py', 'nn/utils/rnn.py',
+    'nn/utils/rnn.py',
 }
 
 _IMPORT = re.compile(r'^\s*(import numpy|from numpy)', re.M)

@@ -9,8 +9,8 @@ names, buffers (``_u``, ``_v``, ``base``) and state-dict keys
 """
 from enum import Enum, auto
 
-import numpy as np
-
+from ..._backend import namespace, xp as host
+from ..._dtype import finfo
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ..modules.module import Module
@@ -129,14 +129,15 @@ def spectral_norm(module, name='weight', n_power_iterations=1, eps=1e-12, dim=No
 # ---------------------------------------------------------------------- orthogonal
 def _eye_like(X, n):
     from ... import eye
-    return eye(n, dtype=X.dtype)
+    return eye(n, dtype=X.dtype, device=X.device)
 
 
 def _matrix_exp(A):
     """``exp(A)`` by scaling and squaring a degree-18 Taylor series (composite, so
     differentiable); accurate to rounding for the skew-symmetric inputs used here."""
     norm = float(A.detach().abs().sum(-2).max()) if A.numel() else 0.0
-    s = max(0, int(np.ceil(np.log2(norm / 0.5)))) if norm > 0.5 else 0
+    # the norm is read back to choose the scaling, as torch's matrix_exp does on CUDA
+    s = max(0, int(host.ceil(host.log2(norm / 0.5)))) if norm > 0.5 else 0
     A = A / (2 ** s)
     n = A.shape[-1]
     term = _eye_like(A, n).expand(A.shape)
@@ -166,16 +167,17 @@ def _make_orthogonal(A):
     """The Q of A's QR decomposition with R's diagonal made positive (torch's choice)."""
     from ..._ops._apply import wrap
     a = A._data
-    q, r = np.linalg.qr(a)
-    d = np.sign(np.diagonal(r, axis1=-2, axis2=-1))
-    d = np.where(d == 0, 1, d)
+    xp = namespace(a)
+    q, r = xp.linalg.qr(a)
+    d = xp.sign(xp.diagonal(r, axis1=-2, axis2=-1))
+    d = xp.where(d == 0, 1, d)
     return wrap(q * d[..., None, :])
 
 
 def _is_orthogonal(Q):
     from ... import allclose
     n, k = Q.size(-2), Q.size(-1)
-    eps = 10.0 * n * float(np.finfo(Q._data.dtype).eps)
+    eps = 10.0 * n * finfo(Q.dtype).eps
     return allclose(Q.mT @ Q, _eye_like(Q, k), atol=eps)
 
 
@@ -227,7 +229,7 @@ class _Orthogonal(Module):
         return Q
 
     def right_inverse(self, Q):
-        from ... import cat, randn, zeros_like
+        from ... import cat, eye, randn, zeros_like
         with no_grad():
             if Q.shape != self.shape:
                 raise ValueError(f'Expected a matrix or batch of matrices of shape {self.shape}. '
@@ -249,12 +251,12 @@ class _Orthogonal(Module):
             if n == k:
                 Q = Q.clone() if _is_orthogonal(Q) else _make_orthogonal(Q)
             else:
-                N = randn(*(tuple(Q.shape[:-2]) + (n, n - k)), dtype=Q.dtype)
+                N = randn(*(tuple(Q.shape[:-2]) + (n, n - k)), dtype=Q.dtype, device=Q.device)
                 Q = _make_orthogonal(cat([Q, N], dim=-1))
             self.base = Q
-            neg_Id = zeros_like(Q_init)
-            neg_Id.diagonal(dim1=-2, dim2=-1).fill_(-1.0)
-            return neg_Id
+            # -I (batched): 0 - eye keeps +0.0 off the diagonal, as zeros + fill_(-1) would
+            rows, cols = Q_init.shape[-2:]
+            return zeros_like(Q_init) - eye(rows, cols, dtype=Q_init.dtype, device=Q_init.device)
 
 
 def orthogonal(module, name='weight', orthogonal_map=None, *, use_trivialization=True):
