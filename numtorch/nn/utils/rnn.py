@@ -5,7 +5,8 @@ another, each step holding only the sequences still running: ``data`` is ``(sum(
 and ``batch_sizes[t]`` says how many rows step ``t`` has. Every conversion here is one gather
 (``index_select``) over a flattened view, so it is differentiable and costs one copy; the
 row order is computed with NumPy from the lengths, which are plain integers (host data, as in
-torch where ``batch_sizes`` always lives on the CPU).
+torch where ``lengths`` must be on the CPU and ``batch_sizes`` always lives there); on a device
+only ``data`` and the index vectors, which cross once, live there.
 """
 from collections import namedtuple
 from collections.abc import Iterable
@@ -142,9 +143,14 @@ def invert_permutation(permutation):
     if permutation is None:
         return None
     p = permutation.cpu().numpy() if isinstance(permutation, Tensor) else np.asarray(permutation)
+    out = _long(_inverse(p))
+    return out.to(permutation.device) if isinstance(permutation, Tensor) else out
+
+
+def _inverse(p):
     out = np.empty_like(p)
     out[p] = np.arange(p.size, dtype=p.dtype)
-    return _long(out).to(permutation.device) if isinstance(permutation, Tensor) else _long(out)
+    return out
 
 
 def _lengths_list(lengths):
@@ -173,11 +179,13 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     tensor([1, 0])
     """
     ls = _lengths_list(lengths)
-    sorted_indices = None
+    sorted_indices = unsorted_indices = None
     if not enforce_sorted:
         order = np.argsort(-np.asarray(ls, dtype=np.int64), kind='stable')
         ls = [ls[i] for i in order]
+        # both permutations are made here on the host and cross once each (no read-back)
         sorted_indices = _long(order).to(input.device)
+        unsorted_indices = _long(_inverse(order)).to(input.device)
     B = input.shape[0 if batch_first else 1]
     T = input.shape[1 if batch_first else 0]
     if len(ls) != B:
@@ -197,7 +205,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     idx = col * T + t if batch_first else t * B + col
     flat = input.reshape((B * T,) + tuple(input.shape[2:]))
     data = flat.index_select(0, _long(idx).to(input.device))
-    return PackedSequence(data, _long(bs), sorted_indices, None)
+    return PackedSequence(data, _long(bs), sorted_indices, unsorted_indices)
 
 
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
