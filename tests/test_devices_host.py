@@ -169,6 +169,18 @@ def test_grad_scaler_on_the_device(cuda):
     assert sc_dev.state_dict() == sc_cpu.state_dict()
 
 
+def test_grad_scaler_step_without_gradients_fails_as_torch():
+    from errcheck import same_error
+
+    def run(m):
+        w = m.ones(2, requires_grad=True)
+        opt = m.optim.SGD([w], lr=0.1)
+        s = m.amp.GradScaler('cpu')
+        s.scale((w * w).sum())                    # no backward: no gradient to check
+        s.step(opt)
+    same_error(run)
+
+
 # ----------------------------------------------------------------------------- autograd
 def test_autograd_entry_points_on_the_device(cuda):
     from numtorch.autograd.functional import jacobian, vjp

@@ -120,9 +120,9 @@ class GradScaler:
             raise RuntimeError('unscale_() is being called after step().')
         sc = self._scale._data
         inv_scale = (1.0 / sc.astype(host.float64)).astype(host.float32)   # on the scale's device
-        # per device: inv_scale there, and a 0-dim float32 "found inf" flag that stays there
-        # (no read-back per gradient; torch's kernel sets the flag on the device too)
-        inv, nonfinite = {}, {}
+        # per device: inv_scale there, and a 0-dim "all finite" flag that stays there (no
+        # read-back per gradient; torch's kernel sets its found_inf flag on the device too)
+        per_device, last = {}, None
         for group in optimizer.param_groups:
             for p in group['params']:
                 if p.grad is None:
@@ -131,18 +131,18 @@ class GradScaler:
                 if g.dtype == host.float16:
                     raise ValueError('Attempting to unscale FP16 gradients.')
                 dev = device_of(g)
-                if dev not in inv:
-                    inv[dev] = to_device(inv_scale, dev)
-                    nonfinite[dev] = []
-                g *= inv[dev]
-                nonfinite[dev].append(~namespace(g).isfinite(g).all())
+                if dev is not last:    # hash a device only when it changes
+                    last = dev
+                    entry = per_device.get(dev)
+                    if entry is None:
+                        entry = per_device[dev] = [to_device(inv_scale, dev), None, namespace(g)]
+                g *= entry[0]
+                ok = entry[2].isfinite(g).all()
+                entry[1] = ok if entry[1] is None else entry[1] & ok
                 p.grad._vc[0] += 1
-        found = {}
-        for dev, flags in nonfinite.items():
-            xp = namespace(inv[dev])
-            found[dev] = wrap(xp.stack(flags).any().astype(host.float32))
-        if not found:   # no gradients at all: one clean flag on the scale's device, as torch
-            found[device_of(sc)] = wrap(namespace(sc).zeros((), host.float32))
+        found = {dev: wrap(xp.asarray(~ok, dtype=host.float32))
+                 for dev, (_, ok, xp) in per_device.items()}
+        # no gradients at all: no flags, so step() raises torch's "No inf checks were recorded"
         state['found_inf_per_device'] = found
         state['stage'] = OptState.UNSCALED
 
@@ -195,26 +195,48 @@ class GradScaler:
             if len(found_infs) == 0:
                 raise AssertionError('No inf checks were recorded prior to update.')
             scale, tracker = self._scale._data, self._growth_tracker._data
-            dev = device_of(scale)
-            found_inf = to_device(found_infs[0]._data, dev)
-            for v in found_infs[1:]:
-                found_inf = found_inf + to_device(v._data, dev)
-            # torch's _amp_update_scale_, computed where the scale lives (no read-back): back
-            # off after an overflow, grow (if finite) after growth_interval clean steps
-            xp = namespace(scale)
-            f32 = scale.dtype.type
-            found = found_inf > 0
-            successful = tracker + 1
-            grow = ~found & (successful == self._growth_interval)
-            token = quiet_on()   # a scale that overflows when grown is dropped, silently
-            try:
-                new = scale * f32(self._growth_factor)
-                scale[...] = xp.where(found, scale * f32(self._backoff_factor),
-                                      xp.where(grow & xp.isfinite(new), new, scale))
-            finally:
-                quiet_off(token)
-            tracker[...] = xp.where(found | grow, 0, successful)
+            if scale.__class__ is host.ndarray:
+                self._update_on_host(scale, tracker, found_infs)
+            else:
+                self._update_on_device(scale, tracker, found_infs)
         self._per_optimizer_states = defaultdict(_refresh_per_optimizer_state)
+
+    def _update_on_host(self, scale, tracker, found_infs):
+        # torch's _amp_update_scale_: back off after an overflow, grow (if the result is
+        # finite) after growth_interval clean steps. On the host reading the flags is free.
+        f32 = scale.dtype.type
+        if sum(float(v) for v in found_infs):
+            scale *= f32(self._backoff_factor)
+            tracker[...] = 0
+        else:
+            successful = int(tracker) + 1
+            if successful == self._growth_interval:
+                new = scale * f32(self._growth_factor)
+                if host.isfinite(new):
+                    scale[...] = new
+                tracker[...] = 0
+            else:
+                tracker[...] = successful
+
+    def _update_on_device(self, scale, tracker, found_infs):
+        # the same arithmetic computed where the scale lives, without reading anything back
+        dev = device_of(scale)
+        found_inf = to_device(found_infs[0]._data, dev)
+        for v in found_infs[1:]:
+            found_inf = found_inf + to_device(v._data, dev)
+        xp = namespace(scale)
+        f32 = scale.dtype.type
+        found = found_inf > 0
+        successful = tracker + 1
+        grow = ~found & (successful == self._growth_interval)
+        token = quiet_on()   # a scale that overflows when grown is dropped, silently
+        try:
+            new = scale * f32(self._growth_factor)
+            scale[...] = xp.where(found, scale * f32(self._backoff_factor),
+                                  xp.where(grow & xp.isfinite(new), new, scale))
+        finally:
+            quiet_off(token)
+        tracker[...] = xp.where(found | grow, 0, successful)
 
     def _get_scale_async(self):
         return self._scale
