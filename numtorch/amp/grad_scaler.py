@@ -119,7 +119,10 @@ class GradScaler:
         if state['stage'] is OptState.STEPPED:
             raise RuntimeError('unscale_() is being called after step().')
         sc = self._scale._data
-        inv_scale = (1.0 / sc.astype(host.float64)).astype(host.float32)   # on the scale's device
+        if sc.__class__ is host.ndarray:
+            inv_scale = host.float32(1.0 / host.float64(sc))
+        else:   # the same rounding, computed on the scale's device
+            inv_scale = (1.0 / sc.astype(host.float64)).astype(host.float32)
         # per device: inv_scale there, and a 0-dim "all finite" flag that stays there (no
         # read-back per gradient; torch's kernel sets its found_inf flag on the device too)
         per_device, last = {}, None
@@ -135,7 +138,9 @@ class GradScaler:
                     last = dev
                     entry = per_device.get(dev)
                     if entry is None:
-                        entry = per_device[dev] = [to_device(inv_scale, dev), None, namespace(g)]
+                        inv = inv_scale if g.__class__ is host.ndarray and \
+                            sc.__class__ is host.ndarray else to_device(inv_scale, dev)
+                        entry = per_device[dev] = [inv, None, namespace(g)]
                 g *= entry[0]
                 ok = entry[2].isfinite(g).all()
                 entry[1] = ok if entry[1] is None else entry[1] & ok
