@@ -2,8 +2,9 @@
 
 The algorithm runs on flat arrays on the parameters' device. torch's version keeps its scalars as
 0-dim tensors (``ys``, ``ro``, ``H_diag``, ``t`` after the first iteration ...); here they are
-NumPy scalars of the parameters' dtype (0-dim arrays on a device), which round the same way (float32 stays float32 next to Python floats),
-so trajectories agree with torch's to float32 rounding. The state holds torch's keys and value
+NumPy scalars of the parameters' dtype (0-dim arrays on a device), which round the same way
+(float32 stays float32 next to Python floats), so trajectories agree with torch's to float32
+rounding. The state holds torch's keys and value
 kinds (tensors, lists of tensors, ints, floats), so state dicts interchange.
 """
 from .._backend import ARRAYS, namespace, xp as host
