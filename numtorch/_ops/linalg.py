@@ -529,17 +529,5 @@ def kron(input, other, *, out=None):
     return reshape(ra * rb, tuple(x * y for x, y in zip(sa, sb)))
 
 
-def inverse(input, *, out=None):
-    """``numtorch.linalg.inv``."""
-    from ..linalg import inv
-    return inv(input)
-
-
-def det(input):
-    """``numtorch.linalg.det``."""
-    from ..linalg import det as _det
-    return _det(input)
-
-
 __all__ = ['mm', 'matmul', 'bmm', 'mv', 'dot', 'vdot', 'addmm', 'addmv', 'baddbmm', 'outer',
-           'ger', 'trace', 'einsum', 'tensordot', 'inner', 'kron', 'inverse', 'det']
+           'ger', 'trace', 'einsum', 'tensordot', 'inner', 'kron']

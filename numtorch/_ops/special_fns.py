@@ -13,7 +13,7 @@ from ..autograd.graph import Node
 from ._apply import unary, binary
 from . import _gamma_bessel as _gb
 from ._special import erf as _erf, erfinv64 as _erfinv64
-from .._backend import is_array
+from .._backend import is_array, namespace
 
 _SQRT2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
@@ -284,9 +284,11 @@ def xlog1py(input, other):
 def zeta(input, other):
     """Hurwitz zeta ``sum_k (other + k) ** -input`` (not differentiable, as torch's in x)."""
     from .._tensor import Tensor
-    x = input._data if isinstance(input, Tensor) else xp.asarray(input)
-    q = other._data if isinstance(other, Tensor) else xp.asarray(other)
-    dt = xp.result_type(x, q)
+    x = input._data if isinstance(input, Tensor) else input
+    q = other._data if isinstance(other, Tensor) else other
+    ns = namespace(x if is_array(x) else q)     # a Python number joins the tensor's device
+    x, q = ns.asarray(x), ns.asarray(q)
+    dt = xp.result_type(x.dtype, q.dtype)
     dt = dt if dt.kind == 'f' else get_default_dtype().np
     from ._apply import wrap
     return wrap(_gb.zeta(x, q).astype(dt))

@@ -63,6 +63,8 @@ def _wrap(x):
         return StrictArray(np.asarray(x))   # device results stay 0-d arrays, as CuPy's do
     if c is tuple or c is list:
         return c(_wrap(v) for v in x)
+    if isinstance(x, tuple):   # NumPy's named results (linalg's SVDResult, QRResult, ...)
+        return c(*(_wrap(v) for v in x))
     return x
 
 
