@@ -16,7 +16,7 @@ arrays created here come from ``namespace(x)``.
 import math
 
 from .._backend import xp, namespace
-from ._special import erfc as _erfc
+from ._special import erfc as _erfc, device_kernel
 
 
 def _f64(x):
@@ -114,6 +114,9 @@ def _bessel_asym_scaled(x, nu):
 
 def _bessel(x, nu, scaled):
     x = _f64(x)
+    k = device_kernel(x, f'i{nu}e' if scaled else f'i{nu}')   # the device's own kernel
+    if k is not None:
+        return k(xp.abs(x))
     ax = xp.abs(x)
     big = ax > 15
     out = xp.empty_like(ax)
@@ -147,6 +150,9 @@ def i1e(x):
 
 def erfcx(x):
     x = _f64(x)
+    k = device_kernel(x, 'erfcx')   # the device's own kernel
+    if k is not None:
+        return k(x)
     out = xp.empty_like(x)
     near = x <= 2
     xn = x[near]

@@ -4,12 +4,19 @@ arrays of any device.
 The derivative-carrying ops that use them are in ``pointwise``. Pure functions of arrays
 (``xp.exp(a)``) run on ``a``'s device through NumPy's dispatch protocols; arrays are *created*
 with ``namespace(a)``. Host (NumPy) arrays small enough take Python's correctly rounded
-``math.erf`` / ``math.lgamma`` per element (faster there than ~30 vectorized calls); device
-arrays always take the vectorized formulas, which never leave the device.
+``math.erf`` / ``math.lgamma`` per element (faster there than ~30 vectorized calls). On a device
+whose backend has its own kernel (``Backend.special``: CuPy's ``cupyx.scipy.special``) that
+kernel runs; otherwise (the stand-in) the vectorized formulas here, which never leave the device.
 """
 import math
 
-from .._backend import xp, ndarray, namespace
+from .._backend import xp, ndarray, namespace, backend_of
+
+
+def device_kernel(a, name):
+    """The device library's own kernel for special function ``name`` (scipy.special's name) when
+    ``a`` is a device array whose backend has one, else None (host arrays: always None)."""
+    return None if a.__class__ is ndarray else backend_of(a).special(name)
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT1_2_ = 1.0 / math.sqrt(2.0)
@@ -91,20 +98,29 @@ _erfc_py = xp.frompyfunc(math.erfc, 1, 1)
 
 
 def erf(a):
-    if a.__class__ is ndarray and a.size <= _SMALL:
-        return xp.asarray(_erf_py(a), dtype=a.dtype)
+    if a.__class__ is ndarray:
+        if a.size <= _SMALL:
+            return xp.asarray(_erf_py(a), dtype=a.dtype)
+    elif (k := device_kernel(a, 'erf')) is not None:
+        return k(a)
     return _erf64(a.astype(xp.float64, copy=False)).astype(a.dtype, copy=False)
 
 
 def erfc(a):
-    if a.__class__ is ndarray and a.size <= _SMALL:
-        return xp.asarray(_erfc_py(a), dtype=a.dtype)
+    if a.__class__ is ndarray:
+        if a.size <= _SMALL:
+            return xp.asarray(_erfc_py(a), dtype=a.dtype)
+    elif (k := device_kernel(a, 'erfc')) is not None:
+        return k(a)
     return _erf64(a.astype(xp.float64, copy=False), True).astype(a.dtype, copy=False)
 
 
 def erfinv64(y):
     """Inverse error function in float64: Giles' single-precision approximation (2010), then
     two Newton steps on erf(x) = y, which bring it to double precision."""
+    k = device_kernel(y, 'erfinv')
+    if k is not None:
+        return k(y)
     with xp.errstate(divide='ignore', invalid='ignore'):
         w = -xp.log((1 - y) * (1 + y))
         small = w < 5
@@ -139,7 +155,9 @@ _lgamma_py = xp.frompyfunc(_lgamma1, 1, 1)
 def lgamma(a):
     """log|gamma(a)| elementwise (host arrays: math.lgamma per element)."""
     if a.__class__ is not ndarray:
-        return _lgamma64(a.astype(xp.float64)).astype(a.dtype, copy=False)
+        k = device_kernel(a, 'gammaln')
+        return k(a) if k is not None else _lgamma64(a.astype(xp.float64)).astype(a.dtype,
+                                                                                 copy=False)
     return xp.asarray(_lgamma_py(a), dtype=a.dtype) if a.size else a.copy()
 
 

@@ -12,7 +12,7 @@ from .._dtype import get_default_dtype
 from ..autograd.graph import Node
 from ._apply import unary, binary
 from . import _gamma_bessel as _gb
-from ._special import erf as _erf, erfinv64 as _erfinv64
+from ._special import erf as _erf, erfinv64 as _erfinv64, device_kernel
 from .._backend import is_array, namespace
 
 _SQRT2 = math.sqrt(2.0)
@@ -101,6 +101,9 @@ class Ndtri(Node):
 def _log_ndtr64(x):
     # x < 0: ndtr(x) = erfcx(-x/sqrt2) exp(-x^2/2) / 2 stays representable in log space far
     # into the tail; x >= 0: log1p of the (small) upper tail.
+    k = device_kernel(x, 'log_ndtr')   # the device's own kernel
+    if k is not None:
+        return k(x)
     neg = x < 0
     out = xp.empty_like(x)
     xn = x[neg]
