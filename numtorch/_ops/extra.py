@@ -7,11 +7,14 @@ Ops torch implements as one kernel get one Node here with torch's grad_fn name; 
 composes from other ops (tensor_split, take_along_dim, cov, corrcoef) are composed here too, so
 their gradients come from the ops they are made of.
 """
-from .._dtype import get_default_dtype
+import warnings
+
+from .._dtype import get_default_dtype, to_dtype
 from ..autograd.graph import Node, _rename
 from ..autograd.grad_mode import _enabled
 from ._apply import wrap, unary, binary, unbroadcast, float_dtype
 from .reduce import _one
+from .shape import squeeze, unsqueeze, transpose
 from . import _apply
 
 __all__ = ['tensor_split', 'take_along_dim', 'tril_indices', 'triu_indices', 'rot90', 'hypot',
@@ -105,7 +108,6 @@ def take_along_dim(input, indices, dim=None, *, out=None):
 
 
 def _tri_indices(fn, row, col, offset, dtype):
-    from .._dtype import to_dtype
     r, c = fn(row, offset, col)
     np_dt = to_dtype(dtype).np if dtype is not None else xp.int64
     return wrap(xp.stack([r, c]).astype(np_dt).reshape(2, -1))
@@ -365,7 +367,6 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
             norm = w_sum - correction * (w * aweights).sum() / w_sum
     norm_v = float(norm._data) if isinstance(norm, _apply.Tensor) else norm
     if norm_v <= 0:
-        import warnings
         warnings.warn('cov(): degrees of freedom is <= 0. Correction should be strictly less '
                       'than the number of observations.')
         norm = 0 * norm if isinstance(norm, _apply.Tensor) else 0
@@ -468,7 +469,6 @@ def squeeze_(input, dim=None):
     >>> numtorch.zeros(1, 2, 1).squeeze_().shape
     torch.Size([2])
     """
-    from .shape import squeeze
     kind = 3 if dim is None else 5 if isinstance(dim, (tuple, list)) else 4
     return _shape_inplace(input, squeeze, dim, name=f'SqueezeBackward{kind}')
 
@@ -480,7 +480,6 @@ def unsqueeze_(input, dim):
     >>> numtorch.zeros(2).unsqueeze_(0).shape
     torch.Size([1, 2])
     """
-    from .shape import unsqueeze
     return _shape_inplace(input, unsqueeze, dim)
 
 
@@ -504,5 +503,4 @@ def transpose_(input, dim0, dim1):
     >>> numtorch.zeros(2, 3, 4).transpose_(0, 2).shape
     torch.Size([4, 3, 2])
     """
-    from .shape import transpose
     return _shape_inplace(input, transpose, dim0, dim1)
