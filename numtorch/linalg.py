@@ -1,7 +1,7 @@
 """``numtorch.linalg``: norms, inverse, determinant, linear solves and decompositions,
 differentiable.
 
-The norms are here; the other ops live in ``_ops.solve`` (inv, det, solve, ``LinAlgError``) and
+The norms are here; the other ops live in ``_ops.linsolve`` (inv, det, solve, ``LinAlgError``) and
 ``_ops.decomp`` (cholesky, qr, svd, eigh, slogdet, pinv, matrix_rank) and are exported under
 torch's ``linalg`` names. Each is a Node over NumPy's ``linalg`` through ``xp`` (batched over
 leading dims like torch), which runs on the input's device through ``__array_function__``.
@@ -17,9 +17,9 @@ from .autograd.graph import Node
 from ._ops import _apply
 from ._ops.reduce import _one
 from ._ops.linalg import matmul
-from ._ops.shape import movedim, unsqueeze
+from ._ops.shape import movedim as _movedim, unsqueeze as _unsqueeze
 from ._ops.sorting import cross as _cross
-from ._ops.solve import LinAlgError, inv, linalg_det as det, solve, _float_input
+from ._ops.linsolve import LinAlgError, inv, linalg_det as det, solve, _float_input
 from ._ops.decomp import (linalg_cholesky as cholesky, linalg_qr as qr, linalg_svd as svd,
                           linalg_svdvals as svdvals, linalg_slogdet as slogdet,
                           linalg_pinv as pinv, linalg_eigh as eigh, linalg_eigvalsh as eigvalsh,
@@ -157,11 +157,11 @@ def matrix_norm(A, ord='fro', dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         raise RuntimeError(f'linalg.matrix_norm: Order {ord} not supported.')
     nd = A._data.ndim
     d = tuple(_one(x, nd) for x in dim)
-    moved = movedim(A, d, (nd - 2, nd - 1)) if d != (nd - 2, nd - 1) else A
+    moved = _movedim(A, d, (nd - 2, nd - 1)) if d != (nd - 2, nd - 1) else A
     res = _apply.unary(MatrixNorm, moved, ord)
     if keepdim:
         for x in sorted(d):
-            res = unsqueeze(res, x)
+            res = _unsqueeze(res, x)
     return res
 
 

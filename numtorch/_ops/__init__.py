@@ -33,8 +33,8 @@ FUNCTION_ONLY |= extra.FUNCTION_ONLY
 
 # Inverse/det/solve and the matrix decompositions (svd, qr, cholesky, slogdet, pinverse); the
 # linalg.* forms are exported by numtorch.linalg.
-from . import solve, decomp  # noqa: E402
-MODULES += [solve, decomp]
+from . import linsolve, decomp  # noqa: E402
+MODULES += [linsolve, decomp]
 
 # Layer and loss ops (convolution, pooling, normalization, losses); owned by the layers issue.
 # Their __all__ lists only the names torch also has at top level (torch.conv2d, ...); none is a

@@ -14,7 +14,7 @@ from ..autograd.graph import Node
 from ..return_types import _make
 from . import _apply
 from .linalg import _CAP
-from .solve import LinAlgError
+from .linsolve import LinAlgError
 
 __all__ = ['svd', 'slogdet', 'pinverse', 'cholesky', 'qr', 'logdet']
 
