@@ -56,6 +56,12 @@ class Backend:
         from .random import default_generator
         return default_generator
 
+    def special(self, name):
+        """This device's own kernel for the elementwise special function ``name`` (scipy.special's
+        names: ``'erf'``, ``'gammaln'``, ``'i0'`` ...; CUDA: ``cupyx.scipy.special``), or None:
+        numtorch's generic code (``_ops/_special.py``, written with ``xp`` ops) computes it."""
+        return None
+
 
 CPU_BACKEND = Backend()
 _BY_ARRAY = {np.ndarray: CPU_BACKEND}      # array class -> Backend

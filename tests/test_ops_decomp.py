@@ -36,7 +36,7 @@ def T(x):
 
 def spd(m, a):
     """A symmetric positive-definite matrix from any square ``a`` (differentiable)."""
-    return a @ T(a) + m.eye(a.shape[-1], dtype=a.dtype)
+    return a @ T(a) + m.eye(a.shape[-1], dtype=a.dtype, device=a.device)
 
 
 def sym(m, a):

@@ -132,7 +132,7 @@ def test_checkpoint_warnings_and_errors_like_torch():
 
 
 OPS = [
-    Op('logdet', lambda m, a: m.logdet(a @ a.mT + m.eye(3, dtype=a.dtype)), [((3, 3),), ((2, 3, 3),)],
+    Op('logdet', lambda m, a: m.logdet(a @ a.mT + m.eye(3, dtype=a.dtype, device=a.device)), [((3, 3),), ((2, 3, 3),)],
        tol=dict(rtol=1e-5, atol=1e-5)),
     Op('logdet-signs', lambda m, a: m.logdet(a), [((3, 3),), ((4, 2, 2),)], grad=False),
 ]

@@ -31,10 +31,10 @@ from . import extra, order_stats  # noqa: E402
 MODULES += [extra, order_stats]
 FUNCTION_ONLY |= extra.FUNCTION_ONLY
 
-# Matrix decompositions (svd, qr, cholesky, slogdet, pinverse); the linalg.* forms live in
-# numtorch.linalg.
-from . import decomp  # noqa: E402
-MODULES.append(decomp)
+# Inverse/det/solve and the matrix decompositions (svd, qr, cholesky, slogdet, pinverse); the
+# linalg.* forms are exported by numtorch.linalg.
+from . import linsolve, decomp  # noqa: E402
+MODULES += [linsolve, decomp]
 
 # Layer and loss ops (convolution, pooling, normalization, losses); owned by the layers issue.
 # Their __all__ lists only the names torch also has at top level (torch.conv2d, ...); none is a

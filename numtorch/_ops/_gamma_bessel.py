@@ -9,15 +9,23 @@ Methods (standard ones, vectorized; each documented where used):
 - I0, I1: power series for |x| <= 15 (positive terms, no cancellation), the large-argument
   asymptotic expansion beyond (its terms keep shrinking until k ~ 4|x| > 60).
 - erfcx: exp(x^2) erfc(x) directly for x <= 2, a Lentz continued fraction beyond.
+
+They run on any device: pure functions of arrays dispatch to the input's device, and the few
+arrays created here come from ``namespace(x)``.
 """
 import math
 
-from .._backend import xp
-from ._special import erfc as _erfc
+from .._backend import xp, namespace
+from ._special import erfc as _erfc, device_kernel
+
+
+def _f64(x):
+    """``x`` as a float64 array on its own device (Python scalars: the CPU)."""
+    return namespace(x).asarray(x, xp.float64)
 
 
 def digamma(x):
-    x = xp.asarray(x, xp.float64)
+    x = _f64(x)
     out = xp.empty_like(x)
     neg = x < 0
     xr = xp.where(neg, 1 - x, x)                     # reflected argument for x < 0
@@ -45,9 +53,10 @@ _ZA = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9, 
 
 def zeta(x, q):
     """Hurwitz zeta sum_{k>=0} (q + k)^-x for x > 1 (Cephes' algorithm)."""
-    x, q = xp.broadcast_arrays(xp.asarray(x, xp.float64), xp.asarray(q, xp.float64))
+    ns = namespace(q if x.__class__ in (int, float) else x)   # a scalar joins the array's device
+    x, q = xp.broadcast_arrays(ns.asarray(x, xp.float64), ns.asarray(q, xp.float64))
     with xp.errstate(all='ignore'):
-        s = xp.zeros(x.shape)
+        s = ns.zeros(x.shape)
         a = q.copy()
         for _ in range(10):
             s += a ** -x
@@ -56,7 +65,7 @@ def zeta(x, q):
         b = w ** -x
         s += b
         s += b * w / (x - 1) - 0.5 * b
-        fac = xp.ones(x.shape)
+        fac = ns.ones(x.shape)
         k = 0.0
         for A in _ZA:
             fac = fac * (x + k)
@@ -104,7 +113,10 @@ def _bessel_asym_scaled(x, nu):
 
 
 def _bessel(x, nu, scaled):
-    x = xp.asarray(x, xp.float64)
+    x = _f64(x)
+    k = device_kernel(x, f'i{nu}e' if scaled else f'i{nu}')   # the device's own kernel
+    if k is not None:
+        return k(xp.abs(x))
     ax = xp.abs(x)
     big = ax > 15
     out = xp.empty_like(ax)
@@ -127,17 +139,20 @@ def i0e(x):
 
 
 def i1(x):
-    x = xp.asarray(x, xp.float64)
+    x = _f64(x)
     return xp.sign(x) * _bessel(x, 1, False)      # odd function
 
 
 def i1e(x):
-    x = xp.asarray(x, xp.float64)
+    x = _f64(x)
     return xp.sign(x) * _bessel(x, 1, True)
 
 
 def erfcx(x):
-    x = xp.asarray(x, xp.float64)
+    x = _f64(x)
+    k = device_kernel(x, 'erfcx')   # the device's own kernel
+    if k is not None:
+        return k(x)
     out = xp.empty_like(x)
     near = x <= 2
     xn = x[near]

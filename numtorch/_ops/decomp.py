@@ -1,18 +1,20 @@
 """Matrix decompositions: cholesky, qr, svd, eigh, slogdet, pinv (``numtorch.linalg.*``) and
 torch's older top-level spellings (``torch.svd`` returning V, ``torch.qr(some=)``, ...).
 
-Forward is NumPy's ``linalg`` (LAPACK, batched over leading dims like torch). Backward formulas
+Forward is NumPy's ``linalg`` through ``xp`` (LAPACK, batched over leading dims like torch),
+which runs on the input's device through ``__array_function__`` (CuPy has ``cupy.linalg``);
+arrays are created with the node's ``self.xp`` or ``namespace(a)``. Backward formulas
 are the real-valued cases of torch's ``FunctionsManual.cpp`` (``svd_backward``,
 ``cholesky_backward``, ``linalg_qr_backward``, ``linalg_eig_backward``, ``pinv_backward``).
 Only ``svd``, ``slogdet``, ``pinverse``, ``cholesky`` and ``qr`` are in ``__all__`` (top level
 and Tensor methods, as in torch); the ``linalg_*`` functions are exported by ``numtorch.linalg``.
 """
-import numpy as np
-
+from .._backend import xp, namespace
 from ..autograd.graph import Node
 from ..return_types import _make
 from . import _apply
 from .linalg import _CAP
+from .linsolve import LinAlgError
 
 __all__ = ['svd', 'slogdet', 'pinverse', 'cholesky', 'qr', 'logdet']
 
@@ -26,7 +28,13 @@ _linalg_slogdet_t = _make('linalg_slogdet', ['sign', 'logabsdet'])
 
 
 def _mT(x):
-    return np.swapaxes(x, -1, -2)
+    return xp.swapaxes(x, -1, -2)
+
+
+def _eye_mask(n, like):
+    """An n x n boolean identity on ``like``'s device: selects (batched) diagonals, where the
+    NumPy-only idiom would write through an ``einsum`` view (CuPy's einsum returns a copy)."""
+    return namespace(like).eye(n, dtype=bool)
 
 
 def _check(A, fname, square=False):
@@ -42,11 +50,6 @@ def _check(A, fname, square=False):
                            f'{_CAP.get(n, n)}')
 
 
-def _linalg_error(msg):
-    from ..linalg import LinAlgError   # numtorch.linalg imports this module: import late
-    return LinAlgError(msg)
-
-
 # --------------------------------------------------------------------------- cholesky
 def _not_pd_order(a):
     """(batch index, order of the first leading minor that is not positive-definite): LAPACK
@@ -54,8 +57,8 @@ def _not_pd_order(a):
     for b, m in enumerate(a.reshape((-1,) + a.shape[-2:])):
         for k in range(1, m.shape[-1] + 1):
             try:
-                np.linalg.cholesky(m[:k, :k])
-            except np.linalg.LinAlgError:
+                xp.linalg.cholesky(m[:k, :k])
+            except xp.linalg.LinAlgError:
                 return b, k
     return 0, a.shape[-1]
 
@@ -64,11 +67,11 @@ class LinalgCholeskyEx(Node):
     def forward(self, a, upper, fname):
         # potrf reads one triangle: the lower one, or the upper one (= lower of A^T) if upper.
         try:
-            low = np.linalg.cholesky(_mT(a) if upper else a)
-        except np.linalg.LinAlgError:
+            low = xp.linalg.cholesky(_mT(a) if upper else a)
+        except xp.linalg.LinAlgError:
             b, k = _not_pd_order(_mT(a) if upper else a)
             batch = f'(Batch element {b}): ' if a.ndim > 2 else ''
-            raise _linalg_error(f'{fname}: {batch}The factorization could not be completed '
+            raise LinAlgError(f'{fname}: {batch}The factorization could not be completed '
                                 f'because the input is not positive-definite (the leading minor '
                                 f'of order {k} is not positive-definite).') from None
         self.saved, self.upper = (low,), upper
@@ -79,10 +82,9 @@ class LinalgCholeskyEx(Node):
         low, = self.saved
         if self.upper:
             g = _mT(g)
-        phi = np.tril(_mT(low) @ g)
-        d = np.einsum('...ii->...i', phi)
-        d *= 0.5
-        linv = np.linalg.inv(low)
+        phi = xp.tril(_mT(low) @ g)
+        phi = xp.where(_eye_mask(phi.shape[-1], phi), phi * 0.5, phi)
+        linv = xp.linalg.inv(low)
         ga = _mT(linv) @ phi @ linv
         return 0.5 * (ga + _mT(ga))
 
@@ -109,25 +111,25 @@ def cholesky(input, upper=False, *, out=None):
 # --------------------------------------------------------------------------- qr
 def _copyltu(m):
     """The symmetric matrix with ``m``'s lower triangle."""
-    low = np.tril(m, -1)
-    return low + _mT(low) + np.einsum('...ii->...i', m)[..., None] * np.eye(m.shape[-1])
+    low = xp.tril(m, -1)
+    return low + _mT(low) + xp.einsum('...ii->...i', m)[..., None] * namespace(m).eye(m.shape[-1])
 
 
 def _qr_backward_tall(gq, gr, q, r):
     # m >= n (Q: m x n, R: n x n): gA = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q.
     m = r @ _mT(gr) - _mT(gq) @ q
     b = gq + q @ _copyltu(m)
-    return _mT(np.linalg.solve(r, _mT(b)))
+    return _mT(xp.linalg.solve(r, _mT(b)))
 
 
 class LinalgQr(Node):
     def forward(self, a, mode):
         m, n = a.shape[-2:]
         if mode == 'r':
-            r = np.linalg.qr(a, mode='r')
+            r = xp.linalg.qr(a, mode='r')
             self.mode = mode
             return self.xp.zeros((0,), a.dtype), r.astype(a.dtype, copy=False)
-        q, r = np.linalg.qr(a, mode=mode)
+        q, r = xp.linalg.qr(a, mode=mode)
         self.saved, self.mode = (q, r), mode
         return q.astype(a.dtype, copy=False), r.astype(a.dtype, copy=False)
 
@@ -146,7 +148,7 @@ class LinalgQr(Node):
         # Wide A = Q [R1 R2] = [X Y]: X = Q R1 is a square QR and Y = Q R2 feeds Q's grad.
         r1, r2, gr1, gr2 = r[..., :m], r[..., m:], gr[..., :m], gr[..., m:]
         gx = _qr_backward_tall(gq + q @ r2 @ _mT(gr2), gr1, q, r1)
-        return np.concatenate([gx, q @ gr2], axis=-1)
+        return xp.concatenate([gx, q @ gr2], axis=-1)
 
 
 def linalg_qr(A, mode='reduced', *, out=None):
@@ -177,17 +179,16 @@ def _svd_backward(gu, gs, gvh, u, s, vh):
     m, n, k = u.shape[-2], vh.shape[-1], s.shape[-1]
     u, vh, gu, gvh = u[..., :k], vh[..., :k, :], gu[..., :k], gvh[..., :k, :]
     if k == 0:
-        return np.zeros(u.shape[:-1] + (n,), s.dtype)
+        return namespace(s).zeros(u.shape[:-1] + (n,), s.dtype)
     v, gv = _mT(vh), _mT(gvh)
     uhgu, vhgv = _mT(u) @ gu, vh @ gv
     uhgu, vhgv = uhgu - _mT(uhgu), vhgv - _mT(vhgv)   # skew parts: the rest cancels
     s2 = s * s
-    e = s2[..., None, :] - s2[..., :, None]
-    np.einsum('...ii->...i', e)[...] = 1
-    with np.errstate(divide='ignore', invalid='ignore'):
+    eye = _eye_mask(k, s)
+    e = xp.where(eye, 1, s2[..., None, :] - s2[..., :, None])
+    with xp.errstate(divide='ignore', invalid='ignore'):
         ga = (uhgu * s[..., None, :] + s[..., :, None] * vhgv) / e
-        idx = np.arange(k)
-        ga[..., idx, idx] = gs
+        ga = xp.where(eye, gs[..., None, :], ga)
         if m > k:   # gA = [U gA + (I - U U^T) gU S^-1] V^T
             gus = gu / s[..., None, :]
             return (u @ ga + gus - u @ (_mT(u) @ gus)) @ vh
@@ -201,7 +202,7 @@ class LinalgSvd(Node):
     """``(U, S, Vh)``; with ``transpose_v`` (torch.svd's old API) the third output is V."""
 
     def forward(self, a, full_matrices, transpose_v):
-        u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+        u, s, vh = xp.linalg.svd(a, full_matrices=full_matrices)
         u, s, vh = (x.astype(a.dtype, copy=False) for x in (u, s, vh))
         self.saved, self.transpose_v = (u, s, vh), transpose_v
         return u, s, (_mT(vh) if transpose_v else vh)
@@ -214,7 +215,7 @@ class LinalgSvdvals(Node):
     _name = 'LinalgSvdBackward0'
 
     def forward(self, a):
-        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        u, s, vh = xp.linalg.svd(a, full_matrices=False)
         self.saved = (u, vh)
         return s.astype(a.dtype, copy=False)
 
@@ -258,8 +259,9 @@ def svd(input, some=True, compute_uv=True, *, out=None):
     if not compute_uv:
         a = input._data
         s = linalg_svdvals(input)
-        z = np.zeros(a.shape[:-2] + (a.shape[-2], a.shape[-2]), a.dtype)
-        zv = np.zeros(a.shape[:-2] + (a.shape[-1], a.shape[-1]), a.dtype)
+        ns = namespace(a)
+        z = ns.zeros(a.shape[:-2] + (a.shape[-2], a.shape[-2]), a.dtype)
+        zv = ns.zeros(a.shape[:-2] + (a.shape[-1], a.shape[-1]), a.dtype)
         return _svd_t(_apply.wrap(z), s, _apply.wrap(zv))
     return _svd_t(*_apply.multi(LinalgSvd, input, not some, True))
 
@@ -267,7 +269,7 @@ def svd(input, some=True, compute_uv=True, *, out=None):
 # --------------------------------------------------------------------------- eigh
 class LinalgEigh(Node):
     def forward(self, a, uplo, vectors):
-        w, v = np.linalg.eigh(a, UPLO=uplo)
+        w, v = xp.linalg.eigh(a, UPLO=uplo)
         w, v = w.astype(a.dtype, copy=False), v.astype(a.dtype, copy=False)
         self.saved, self.vectors = (w, v), vectors
         return (w, v) if vectors else w
@@ -279,9 +281,8 @@ class LinalgEigh(Node):
         if gv is not None:
             vgv = _mT(v) @ gv
             vgv = 0.5 * (vgv - _mT(vgv))
-            e = w[..., None, :] - w[..., :, None]
-            np.einsum('...ii->...i', e)[...] = 1
-            with np.errstate(divide='ignore', invalid='ignore'):
+            e = xp.where(_eye_mask(w.shape[-1], w), 1, w[..., None, :] - w[..., :, None])
+            with xp.errstate(divide='ignore', invalid='ignore'):
                 inner = vgv / e
         idx = self.xp.arange(w.shape[-1])
         inner[..., idx, idx] = gw
@@ -321,14 +322,14 @@ def linalg_eigvalsh(A, UPLO='L', *, out=None):
 # --------------------------------------------------------------------------- slogdet
 class LinalgSlogdet(Node):
     def forward(self, a):
-        sign, logabs = np.linalg.slogdet(a)
+        sign, logabs = xp.linalg.slogdet(a)
         self.saved = (a,)
         return self.xp.asarray(sign, a.dtype), self.xp.asarray(logabs, a.dtype)
 
     def backward(self, gsign, glog):
         # d log|det A| = tr(A^-1 dA): the sign is piecewise constant (no gradient).
         a, = self.saved
-        return self.xp.asarray(glog)[..., None, None] * _mT(np.linalg.inv(a))
+        return self.xp.asarray(glog)[..., None, None] * _mT(xp.linalg.inv(a))
 
 
 def linalg_slogdet(A, *, out=None):
@@ -363,9 +364,9 @@ def logdet(input):
         raise RuntimeError(f'logdet: A must be batches of square matrices, but they are '
                            f'{a.shape[-2]} by {a.shape[-1]} matrices')
     sign, logabs = slogdet(input)
-    with np.errstate(divide='ignore', invalid='ignore'):
-        shift = np.log(sign._data.astype(logabs._data.dtype))     # 0, -inf or nan; a constant
-    return logabs + _apply.wrap(np.asarray(shift, logabs._data.dtype))
+    with xp.errstate(divide='ignore', invalid='ignore'):
+        shift = xp.log(sign._data.astype(logabs._data.dtype))     # 0, -inf or nan; a constant
+    return logabs + _apply.wrap(namespace(sign._data).asarray(shift, logabs._data.dtype))
 
 
 # --------------------------------------------------------------------------- pinv / rank
@@ -376,21 +377,22 @@ def _tol(v):
 def _cutoff(s, a, atol, rtol):
     """torch's rule: singular values <= max(atol, rtol * s_max) count as zero; the default rtol
     is eps * max(m, n) when atol is not given, else 0."""
+    ns = namespace(s)
     atol, rtol = _tol(atol), _tol(rtol)
     if rtol is None:
-        rtol = np.finfo(s.dtype).eps * max(a.shape[-2:]) if atol is None else 0.0
-    smax = s.max(-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), s.dtype)
-    cut = np.maximum(0.0 if atol is None else np.asarray(atol)[..., None],
-                     np.asarray(rtol)[..., None] * smax)
+        rtol = xp.finfo(s.dtype).eps * max(a.shape[-2:]) if atol is None else 0.0
+    smax = s.max(-1, keepdims=True) if s.shape[-1] else ns.zeros(s.shape[:-1] + (1,), s.dtype)
+    cut = xp.maximum(0.0 if atol is None else ns.asarray(atol)[..., None],
+                     ns.asarray(rtol)[..., None] * smax)
     return s > cut
 
 
 class LinalgPinv(Node):
     def forward(self, a, atol, rtol):
-        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        u, s, vh = xp.linalg.svd(a, full_matrices=False)
         keep = _cutoff(s, a, atol, rtol)
-        with np.errstate(divide='ignore'):
-            sinv = np.where(keep, 1 / np.where(keep, s, 1), 0).astype(a.dtype, copy=False)
+        with xp.errstate(divide='ignore'):
+            sinv = xp.where(keep, 1 / xp.where(keep, s, 1), 0).astype(a.dtype, copy=False)
         p = (_mT(vh) * sinv[..., None, :]) @ _mT(u)
         self.saved = (a, p)
         return p
@@ -446,5 +448,5 @@ def linalg_matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
                            'dimensions.')
     if a.dtype.kind not in 'fc':
         raise RuntimeError("This function doesn't handle types other than float and double")
-    s = np.linalg.svd(a, compute_uv=False)
-    return _apply.wrap(np.asarray(_cutoff(s, a, atol, rtol).sum(-1), np.int64))
+    s = xp.linalg.svd(a, compute_uv=False)
+    return _apply.wrap(namespace(a).asarray(_cutoff(s, a, atol, rtol).sum(-1), xp.int64))

@@ -7,13 +7,14 @@ Ops torch implements as one kernel get one Node here with torch's grad_fn name; 
 composes from other ops (tensor_split, take_along_dim, cov, corrcoef) are composed here too, so
 their gradients come from the ops they are made of.
 """
-import numpy as np
+import warnings
 
-from .._dtype import get_default_dtype
+from .._dtype import get_default_dtype, to_dtype
 from ..autograd.graph import Node, _rename
 from ..autograd.grad_mode import _enabled
 from ._apply import wrap, unary, binary, unbroadcast, float_dtype
 from .reduce import _one
+from .shape import squeeze, unsqueeze, transpose
 from . import _apply
 
 __all__ = ['tensor_split', 'take_along_dim', 'tril_indices', 'triu_indices', 'rot90', 'hypot',
@@ -22,7 +23,7 @@ __all__ = ['tensor_split', 'take_along_dim', 'tril_indices', 'triu_indices', 'ro
 FUNCTION_ONLY = {'tril_indices', 'triu_indices'}
 
 from .._dtype import _SCALAR_NAMES as _CAP  # noqa: E402
-from .._backend import ARRAYS, ndarray
+from .._backend import ARRAYS, ndarray, xp
 
 
 def _floats_only(name, *ts):
@@ -97,7 +98,7 @@ def take_along_dim(input, indices, dim=None, *, out=None):
     si, sx = list(indices._data.shape), list(input._data.shape)
     si[d] = sx[d] = 1
     try:
-        b = list(np.broadcast_shapes(tuple(si), tuple(sx)))
+        b = list(xp.broadcast_shapes(tuple(si), tuple(sx)))
     except ValueError:
         _apply.raise_if_unbroadcastable(tuple(sx), tuple(si))
         raise
@@ -107,10 +108,9 @@ def take_along_dim(input, indices, dim=None, *, out=None):
 
 
 def _tri_indices(fn, row, col, offset, dtype):
-    from .._dtype import to_dtype
     r, c = fn(row, offset, col)
-    np_dt = to_dtype(dtype).np if dtype is not None else np.int64
-    return wrap(np.stack([r, c]).astype(np_dt).reshape(2, -1))
+    np_dt = to_dtype(dtype).np if dtype is not None else xp.int64
+    return wrap(xp.stack([r, c]).astype(np_dt).reshape(2, -1))
 
 
 def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
@@ -121,7 +121,7 @@ def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
     tensor([[0, 1, 1],
             [0, 0, 1]])
     """
-    return _tri_indices(np.tril_indices, row, col, offset, dtype)
+    return _tri_indices(xp.tril_indices, row, col, offset, dtype)
 
 
 def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
@@ -132,16 +132,16 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
     tensor([[0, 0, 1],
             [0, 1, 1]])
     """
-    return _tri_indices(np.triu_indices, row, col, offset, dtype)
+    return _tri_indices(xp.triu_indices, row, col, offset, dtype)
 
 
 class Rot90(Node):
     def forward(self, a, k, axes):
         self.k, self.axes = k, axes
-        return self.xp.ascontiguousarray(np.rot90(a, k, axes))
+        return self.xp.ascontiguousarray(xp.rot90(a, k, axes))
 
     def backward(self, g):
-        return np.rot90(g, -self.k, self.axes)
+        return xp.rot90(g, -self.k, self.axes)
 
 
 def rot90(input, k=1, dims=(0, 1)):
@@ -168,14 +168,14 @@ def rot90(input, k=1, dims=(0, 1)):
 # --------------------------------------------------------------------------- binary math
 class Hypot(Node):
     def forward(self, a, b):
-        out = np.hypot(a, b)
+        out = xp.hypot(a, b)
         self.saved = (a, b, out)
         return out
 
     def backward(self, g):
         a, b, out = self.saved
         q = g / out
-        return unbroadcast(q * a, a.shape), unbroadcast(q * b, np.shape(b))
+        return unbroadcast(q * a, a.shape), unbroadcast(q * b, xp.shape(b))
 
 
 def hypot(input, other, *, out=None):
@@ -191,14 +191,14 @@ def hypot(input, other, *, out=None):
 
 class Logaddexp(Node):
     def forward(self, a, b):
-        out = np.logaddexp(a, b)
+        out = xp.logaddexp(a, b)
         self.saved = (a, b, out)
         return out
 
     def backward(self, g):
         a, b, out = self.saved
-        return (unbroadcast(g * np.exp(a - out), a.shape),
-                unbroadcast(g * np.exp(b - out), np.shape(b)))
+        return (unbroadcast(g * xp.exp(a - out), a.shape),
+                unbroadcast(g * xp.exp(b - out), xp.shape(b)))
 
 
 def logaddexp(input, other, *, out=None):
@@ -214,9 +214,9 @@ def logaddexp(input, other, *, out=None):
 
 def _xlogy(x, y):
     # 0 * log(0) is 0, but NaN in y stays NaN (torch's rule).
-    with np.errstate(divide='ignore', invalid='ignore'):
-        r = x * np.log(y)
-    return np.where((x == 0) & ~np.isnan(y), 0, r).astype(r.dtype, copy=False)
+    with xp.errstate(divide='ignore', invalid='ignore'):
+        r = x * xp.log(y)
+    return xp.where((x == 0) & ~xp.isnan(y), 0, r).astype(r.dtype, copy=False)
 
 
 class Xlogy(Node):
@@ -225,12 +225,14 @@ class Xlogy(Node):
             a = a.astype(float_dtype(a.dtype))
         b = b.astype(a.dtype, copy=False) if (b.__class__ is ndarray or b.__class__ in ARRAYS) else b
         self.saved = (a, b)
-        return _xlogy(a, self.xp.asarray(b, a.dtype))
+        # a Python number as a scalar of a's dtype (a 0-d host array would not mix with a device
+        # array; binary() binds self.xp only after forward)
+        return _xlogy(a, b if b.__class__ is ndarray or b.__class__ in ARRAYS else a.dtype.type(b))
 
     def backward(self, g):
         a, b = self.saved
-        with np.errstate(divide='ignore', invalid='ignore'):
-            ga = unbroadcast(_xlogy(g, b) if (b.__class__ is ndarray or b.__class__ in ARRAYS) else g * np.log(b), a.shape)
+        with xp.errstate(divide='ignore', invalid='ignore'):
+            ga = unbroadcast(_xlogy(g, b) if (b.__class__ is ndarray or b.__class__ in ARRAYS) else g * xp.log(b), a.shape)
             gb = None if (b.__class__ is not ndarray and b.__class__ not in ARRAYS) else unbroadcast(g * a / b, b.shape)
         return ga, gb
 
@@ -246,7 +248,7 @@ class XlogyScalarSelf(Node):
 
     def backward(self, g):
         b, = self.saved
-        with np.errstate(divide='ignore', invalid='ignore'):
+        with xp.errstate(divide='ignore', invalid='ignore'):
             return g * self.x / b
 
 
@@ -270,7 +272,7 @@ def xlogy(input, other, *, out=None):
 class Logcumsumexp(Node):
     def forward(self, a, axis):
         self.axis = axis
-        out = np.logaddexp.accumulate(a, axis=axis) if a.size else a.copy()
+        out = xp.logaddexp.accumulate(a, axis=axis) if a.size else a.copy()
         self.saved = (a, out)
         return out
 
@@ -280,11 +282,11 @@ class Logcumsumexp(Node):
         a, out = self.saved
         ax = self.axis
         res = self.xp.zeros_like(a)
-        with np.errstate(divide='ignore'):
-            for part, sign in ((np.maximum(g, 0), 1), (np.maximum(-g, 0), -1)):
-                lw = np.log(part) - out
-                rev = np.flip(np.logaddexp.accumulate(np.flip(lw, ax), axis=ax), ax)
-                res += sign * np.exp(a + rev)
+        with xp.errstate(divide='ignore'):
+            for part, sign in ((xp.maximum(g, 0), 1), (xp.maximum(-g, 0), -1)):
+                lw = xp.log(part) - out
+                rev = xp.flip(xp.logaddexp.accumulate(xp.flip(lw, ax), axis=ax), ax)
+                res += sign * xp.exp(a + rev)
         return res
 
 
@@ -332,7 +334,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         if fweights._data.size != n_obs:
             raise RuntimeError(f'cov(): expected fweights to have the same numel as there are '
                              f'observations in the input but got {fweights._data.size} != {n_obs}')
-        if np.any(fweights._data < 0):
+        if xp.any(fweights._data < 0):
             raise RuntimeError('cov(): fweights cannot be negative')
         w = fweights
     if aweights is not None:
@@ -346,7 +348,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         if aweights._data.size != n_obs:
             raise RuntimeError(f'cov(): expected aweights to have the same numel as there are '
                              f'observations in the input but got {aweights._data.size} != {n_obs}')
-        if np.any(aweights._data < 0):
+        if xp.any(aweights._data < 0):
             raise RuntimeError('cov(): aweights cannot be negative')
         w = aweights if w is None else w * aweights
     if w is None:
@@ -365,7 +367,6 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
             norm = w_sum - correction * (w * aweights).sum() / w_sum
     norm_v = float(norm._data) if isinstance(norm, _apply.Tensor) else norm
     if norm_v <= 0:
-        import warnings
         warnings.warn('cov(): degrees of freedom is <= 0. Correction should be strictly less '
                       'than the number of observations.')
         norm = 0 * norm if isinstance(norm, _apply.Tensor) else 0
@@ -399,12 +400,12 @@ class FillDiagonal(Node):
     def forward(self, a, value, wrap):
         self.wrap = wrap
         out = a.copy()
-        np.fill_diagonal(out, value, wrap=wrap)
+        xp.fill_diagonal(out, value, wrap=wrap)
         return out
 
     def backward(self, g):
         g = g.copy()
-        np.fill_diagonal(g, 0, wrap=self.wrap)
+        xp.fill_diagonal(g, 0, wrap=self.wrap)
         return g
 
 
@@ -468,7 +469,6 @@ def squeeze_(input, dim=None):
     >>> numtorch.zeros(1, 2, 1).squeeze_().shape
     torch.Size([2])
     """
-    from .shape import squeeze
     kind = 3 if dim is None else 5 if isinstance(dim, (tuple, list)) else 4
     return _shape_inplace(input, squeeze, dim, name=f'SqueezeBackward{kind}')
 
@@ -480,7 +480,6 @@ def unsqueeze_(input, dim):
     >>> numtorch.zeros(2).unsqueeze_(0).shape
     torch.Size([1, 2])
     """
-    from .shape import unsqueeze
     return _shape_inplace(input, unsqueeze, dim)
 
 
@@ -504,5 +503,4 @@ def transpose_(input, dim0, dim1):
     >>> numtorch.zeros(2, 3, 4).transpose_(0, 2).shape
     torch.Size([4, 3, 2])
     """
-    from .shape import transpose
     return _shape_inplace(input, transpose, dim0, dim1)

@@ -9,6 +9,7 @@ from ..autograd.graph import Node
 from ._apply import binary, unbroadcast, nary, keep_dtype
 from .._threads import blas_threads
 from . import _apply
+from .shape import expand, reshape
 from .._autocast import _ac, cast   # CPU autocast: one list lookup when off
 
 
@@ -273,7 +274,6 @@ def _check_add_input(c, shape):
     try:
         xp.broadcast_to(c._data, shape)
     except ValueError:
-        from .shape import expand
         expand(c, shape)   # raises torch's message
         raise
 
@@ -336,7 +336,6 @@ def outer(input, vec2):
     for name, t in (('self', input), ('vec2', vec2)):
         if t._data.ndim != 1:
             raise RuntimeError(f'outer: Expected 1-D argument {name}, but got {t._data.ndim}-D')
-    from .shape import reshape
     return reshape(input, (-1, 1)) * vec2   # torch records it as a MulBackward0 too
 
 
@@ -519,7 +518,6 @@ def kron(input, other, *, out=None):
     tensor([[1., 1., 0., 0.],
             [0., 0., 1., 1.]])
     """
-    from .shape import reshape
     n = max(input._data.ndim, other._data.ndim)
     sa = (1,) * (n - input._data.ndim) + input._data.shape
     sb = (1,) * (n - other._data.ndim) + other._data.shape
@@ -529,17 +527,5 @@ def kron(input, other, *, out=None):
     return reshape(ra * rb, tuple(x * y for x, y in zip(sa, sb)))
 
 
-def inverse(input, *, out=None):
-    """``numtorch.linalg.inv``."""
-    from ..linalg import inv
-    return inv(input)
-
-
-def det(input):
-    """``numtorch.linalg.det``."""
-    from ..linalg import det as _det
-    return _det(input)
-
-
 __all__ = ['mm', 'matmul', 'bmm', 'mv', 'dot', 'vdot', 'addmm', 'addmv', 'baddbmm', 'outer',
-           'ger', 'trace', 'einsum', 'tensordot', 'inner', 'kron', 'inverse', 'det']
+           'ger', 'trace', 'einsum', 'tensordot', 'inner', 'kron']

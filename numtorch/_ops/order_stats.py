@@ -3,8 +3,7 @@
 Each is one Node with torch's grad_fn name; the ``(values, indices)`` forms along a dim reuse
 ``reduce.SelectAlong`` (pick by index, scatter the gradient back to the picked places).
 """
-import numpy as np
-
+from .._backend import xp, namespace
 from ..autograd.graph import Node
 from ._apply import unary
 from .reduce import _one, _ties, _values_indices, SelectAlong
@@ -30,12 +29,12 @@ class NanmedianAll(Node):
 
     def forward(self, a):
         flat = a.reshape(-1)
-        ok = flat[~np.isnan(flat)] if a.dtype.kind == 'f' else flat
+        ok = flat[~xp.isnan(flat)] if a.dtype.kind == 'f' else flat
         if ok.size == 0:
-            out = self.xp.array(np.nan if a.dtype.kind == 'f' else 0, a.dtype)
+            out = self.xp.array(xp.nan if a.dtype.kind == 'f' else 0, a.dtype)
         else:
             k = (ok.size - 1) // 2
-            out = self.xp.asarray(np.partition(ok, k)[k])
+            out = self.xp.asarray(xp.partition(ok, k)[k])
         self.saved, self.out = (a,), out
         return out
 
@@ -51,11 +50,11 @@ class NanmedianDim(SelectAlong):
     def forward(self, a, axis, keepdim):
         if a.shape[axis] == 0:
             raise IndexError(f'nanmedian(): Expected reduction dim {axis} to have non-zero size.')
-        order = np.argsort(a, axis=axis, kind='stable')        # NaN sorts last
-        cnt = (~np.isnan(a)).sum(axis=axis, keepdims=True) if a.dtype.kind == 'f' else \
+        order = xp.argsort(a, axis=axis, kind='stable')        # NaN sorts last
+        cnt = (~xp.isnan(a)).sum(axis=axis, keepdims=True) if a.dtype.kind == 'f' else \
             self.xp.full(a.shape[:axis] + (1,) + a.shape[axis + 1:], a.shape[axis])
-        k = np.maximum((cnt - 1) // 2, 0)
-        idx = np.take_along_axis(order, k, axis)
+        k = xp.maximum((cnt - 1) // 2, 0)
+        idx = xp.take_along_axis(order, k, axis)
         return self.pick(a, idx, axis, keepdim)
 
 
@@ -77,18 +76,21 @@ class Mode(SelectAlong):
     def forward(self, a, axis, keepdim):
         if a.shape[axis] == 0:
             raise IndexError(f'mode(): Expected reduction dim {axis} to have non-zero size.')
-        m = np.moveaxis(a, axis, -1)
-        rows = m.reshape(-1, m.shape[-1])
-        idx = self.xp.empty(rows.shape[0], np.int64)
-        n = rows.shape[1]
-        for r, row in enumerate(rows):
-            order = np.argsort(row, kind='stable')
-            s = row[order]
-            starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-            lens = np.diff(np.r_[starts, n])
-            best = int(np.argmax(lens))            # the smallest of the most frequent values
-            idx[r] = order[starts[best] + lens[best] - 1]   # torch reports its last position
-        idx = np.expand_dims(idx.reshape(m.shape[:-1]), axis)
+        # Vectorized over all rows (no per-row host loop): sort each row, then the count so
+        # far of each run of equal values is position - (start of its run) + 1; the first
+        # position reaching the largest count ends the earliest longest run, i.e. the smallest
+        # of the most frequent values, and the stable sort puts its last index there (torch
+        # reports the last position).
+        m = xp.moveaxis(a, axis, -1)
+        order = xp.argsort(m, axis=-1, kind='stable')
+        s = xp.take_along_axis(m, order, -1)
+        pos = self.xp.arange(m.shape[-1])
+        new = xp.concatenate([xp.ones_like(s[..., :1], dtype=bool), s[..., 1:] != s[..., :-1]],
+                             axis=-1)
+        start = xp.maximum.accumulate(xp.where(new, pos, 0), axis=-1)
+        best = xp.argmax(pos - start, axis=-1)[..., None]
+        idx = xp.take_along_axis(order, best, -1)
+        idx = xp.moveaxis(idx, -1, axis)
         return self.pick(a, idx, axis, keepdim)
 
 
@@ -111,32 +113,32 @@ class Quantile(Node):
     """Quantiles of ``a`` (..., 1, n) along its last axis, one per ``q`` (nq, 1): (..., nq)."""
 
     def forward(self, a, q, ignore_nan, interpolation):
-        order = np.argsort(a, axis=-1, kind='stable')          # NaN sorts last
-        s = np.take_along_axis(a, order, -1)
+        order = xp.argsort(a, axis=-1, kind='stable')          # NaN sorts last
+        s = xp.take_along_axis(a, order, -1)
         n = a.shape[-1]
-        nan = np.isnan(a)
+        nan = xp.isnan(a)
         if ignore_nan:
             last = nan.shape[-1] - nan.sum(-1, keepdims=True) - 1   # -1 where all NaN
-            ranks = np.maximum(q * last, 0)                           # all NaN -> rank 0 (NaN)
+            ranks = xp.maximum(q * last, 0)                           # all NaN -> rank 0 (NaN)
         else:
-            ranks = np.where(nan.any(-1, keepdims=True), n - 1, q * (n - 1))
+            ranks = xp.where(nan.any(-1, keepdims=True), n - 1, q * (n - 1))
         ranks = ranks.astype(a.dtype, copy=False)
-        lo = np.floor(ranks)
+        lo = xp.floor(ranks)
         if interpolation == 'lower':
             hi = lo
         elif interpolation == 'higher':
-            lo = hi = np.ceil(ranks)
+            lo = hi = xp.ceil(ranks)
         elif interpolation == 'nearest':
-            lo = hi = np.round(ranks)
+            lo = hi = xp.round(ranks)
         else:
-            hi = np.ceil(ranks)
+            hi = xp.ceil(ranks)
         w = ranks - lo if interpolation == 'linear' else \
             self.xp.full_like(ranks, 0.5 if interpolation == 'midpoint' else 0)
-        lo, hi = lo.astype(np.int64), hi.astype(np.int64)
-        vlo, vhi = np.take_along_axis(s, lo, -1), np.take_along_axis(s, hi, -1)
+        lo, hi = lo.astype(xp.int64), hi.astype(xp.int64)
+        vlo, vhi = xp.take_along_axis(s, lo, -1), xp.take_along_axis(s, hi, -1)
         # torch's lerp: two formulas, each exact at its own end.
-        out = np.where(w < 0.5, vlo + w * (vhi - vlo), vhi - (vhi - vlo) * (1 - w))
-        self.saved = (np.take_along_axis(order, lo, -1), np.take_along_axis(order, hi, -1), w)
+        out = xp.where(w < 0.5, vlo + w * (vhi - vlo), vhi - (vhi - vlo) * (1 - w))
+        self.saved = (xp.take_along_axis(order, lo, -1), xp.take_along_axis(order, hi, -1), w)
         self.shape = a.shape
         return out[..., 0]
 
@@ -146,8 +148,8 @@ class Quantile(Node):
         out = self.xp.zeros(self.shape, g.dtype)
         at = tuple(self.xp.indices(ilo.shape, sparse=True)[:-2]) + (0,)
         g = g[..., None]
-        np.add.at(out, at + (ilo,), g * (1 - w))
-        np.add.at(out, at + (ihi,), g * w)
+        xp.add.at(out, at + (ilo,), g * (1 - w))
+        xp.add.at(out, at + (ihi,), g * w)
         return out
 
 
@@ -162,7 +164,7 @@ def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
     if scalar_q:
         if not 0 <= q <= 1:
             raise RuntimeError(f'{name}() q must be in the range [0, 1] but got {q}')
-        qa = np.asarray([float(q)], dt)
+        qa = namespace(input._data).asarray([float(q)], dt)
     else:
         if q._data.ndim > 1:
             raise RuntimeError(f'{name}() q must be a scalar or 1D tensor')
@@ -170,8 +172,8 @@ def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
             raise RuntimeError(f'{name}() q tensor must be same dtype as the input tensor')
         scalar_q = q._data.ndim == 0
         qa = q._data.reshape(-1)
-    if np.any((qa < 0) | (qa > 1)):
-        raise RuntimeError(f'{name}() q values must be in the range [0, 1]')
+        if xp.any((qa < 0) | (qa > 1)):   # reads q back to the host, as torch's check does
+            raise RuntimeError(f'{name}() q values must be in the range [0, 1]')
     nd = input._data.ndim
     if input._data.size == 0 and dim is None:
         raise RuntimeError(f'{name}() input tensor must be non-empty')

@@ -10,10 +10,11 @@ import math
 from .._backend import xp
 from .._dtype import get_default_dtype
 from ..autograd.graph import Node
-from ._apply import unary, binary
+from ._apply import unary, binary, unbroadcast, wrap
+from . import _apply
 from . import _gamma_bessel as _gb
-from ._special import erf as _erf, erfinv64 as _erfinv64
-from .._backend import is_array
+from ._special import erf as _erf, erfinv64 as _erfinv64, device_kernel
+from .._backend import is_array, namespace
 
 _SQRT2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
@@ -101,6 +102,9 @@ class Ndtri(Node):
 def _log_ndtr64(x):
     # x < 0: ndtr(x) = erfcx(-x/sqrt2) exp(-x^2/2) / 2 stays representable in log space far
     # into the tail; x >= 0: log1p of the (small) upper tail.
+    k = device_kernel(x, 'log_ndtr')   # the device's own kernel
+    if k is not None:
+        return k(x)
     neg = x < 0
     out = xp.empty_like(x)
     xn = x[neg]
@@ -176,7 +180,6 @@ class Xlog1py(Node):
         return xp.where(xp.isnan(b), xp.nan, out).astype(a.dtype, copy=False)
 
     def backward(self, g):
-        from ._apply import unbroadcast
         a, b = self.saved
         with xp.errstate(divide='ignore', invalid='ignore'):
             ga = g * xp.where(a == 0, 0, xp.log1p(b))
@@ -275,20 +278,19 @@ def sinc(input):
 
 def xlog1py(input, other):
     """``input * log1p(other)``, 0 where ``input`` is 0."""
-    from .._tensor import Tensor
-    if not isinstance(input, Tensor):
-        input = Tensor._from_any(input)
+    if not isinstance(input, _apply.Tensor):
+        input = _apply.Tensor._from_any(input)
     return binary(Xlog1py, input, other)
 
 
 def zeta(input, other):
     """Hurwitz zeta ``sum_k (other + k) ** -input`` (not differentiable, as torch's in x)."""
-    from .._tensor import Tensor
-    x = input._data if isinstance(input, Tensor) else xp.asarray(input)
-    q = other._data if isinstance(other, Tensor) else xp.asarray(other)
-    dt = xp.result_type(x, q)
+    x = input._data if isinstance(input, _apply.Tensor) else input
+    q = other._data if isinstance(other, _apply.Tensor) else other
+    ns = namespace(x if is_array(x) else q)     # a Python number joins the tensor's device
+    x, q = ns.asarray(x), ns.asarray(q)
+    dt = xp.result_type(x.dtype, q.dtype)
     dt = dt if dt.kind == 'f' else get_default_dtype().np
-    from ._apply import wrap
     return wrap(_gb.zeta(x, q).astype(dt))
 
 

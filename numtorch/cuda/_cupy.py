@@ -44,6 +44,10 @@ class CupyBackend(_backend.Backend):
     def to_host(self, arr):
         return self.cp.asnumpy(arr)
 
+    def special(self, name):
+        import cupyx.scipy.special   # part of CuPy; loaded the first time a special fn runs
+        return getattr(cupyx.scipy.special, name, None)
+
     def from_host(self, arr, index=None):
         with self.on(index):
             return self.cp.asarray(arr)
