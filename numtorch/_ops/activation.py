@@ -9,7 +9,7 @@ Functions in ``__all__`` are torch-level (``numtorch.softmax``, ``Tensor.softmax
 """
 import math
 
-from .._backend import xp
+from .._backend import xp, namespace
 from .._dtype import scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
@@ -597,10 +597,11 @@ def dropout(input, p=0.5, train=True):
         return input
     a = input._data
     if p == 1:
-        mask = xp.zeros(a.shape, float_dtype(a.dtype))
+        mask = namespace(a).zeros(a.shape, float_dtype(a.dtype))
     else:
-        from ..random import default_generator
-        keep = default_generator._np.random(a.shape) >= p
+        # the input's device draws the mask with its own generator (the CPU's numbers as before)
+        from .._random_ops import _rng
+        keep = _rng(None, input).random(a.shape) >= p
         mask = keep.astype(float_dtype(a.dtype)) * (1.0 / (1.0 - p))
     return input * wrap(mask)
 

@@ -227,11 +227,11 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
                            f'{list(input.shape)}')
     # Each row's classes are its entries before the first negative one (torch stops there).
     # Vectorized, so a device computes it without reading the target back entry by entry.
+    # Every entry must lie in [-1, C), after the end marker too (torch's check). A clear error,
+    # never a silent wrong answer: on a device one sync (torch's CUDA kernel asserts there).
+    if t.size and ((t < -1) | (t >= C)).any():
+        raise RuntimeError("argument #2 'target' is out of range")
     listed = xp.cumprod(t >= 0, axis=1).astype(bool)       # (N, C): entry k is still a class
-    # A clear error, never a silent wrong answer: on a device one sync (torch's CUDA kernel
-    # asserts on the device instead).
-    if t.size and (listed & (t >= C)).any():
-        raise RuntimeError('target out of range')
     ns = namespace(t)
     is_target = ((t[:, :, None] == ns.arange(C)) & listed[:, :, None]).any(1)   # (N, C)
     pairs = is_target[:, :, None] & ~is_target[:, None, :]  # (sample, target j, other i)
