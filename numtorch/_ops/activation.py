@@ -286,9 +286,10 @@ class Gelu(Node):
 
 
 def _erf(z):
-    """erf over an array of any rank (NumPy has none; pointwise maps math.erf)."""
+    """erf over an array of any rank (NumPy has none; ``_special.erf`` computes it), on
+    ``z``'s device (``z`` is an array or a NumPy scalar: no conversion that would copy a
+    device array to the host)."""
     from .pointwise import _erf as erf1
-    z = xp.asarray(z)
     return erf1(z.reshape(-1)).astype(z.dtype).reshape(z.shape) if z.size else z.copy()
 
 
