@@ -42,10 +42,12 @@ for red in ('mean', 'sum', 'none'):
            F(m).multilabel_soft_margin_loss(a, (t.detach() > 0).to(a.dtype), weight=w, reduction=red),
            [((3, 4), (3, 4), (4,))], tol=TOL),
         Op(f'multi_margin_loss-{red}', lambda m, a, red=red: F(m).multi_margin_loss(
-            a, m.tensor([0, 3, 2]), weight=m.tensor([0.5, 1., 2., 1.5], dtype=a.dtype),
+            a, m.tensor([0, 3, 2], device=a.device),
+            weight=m.tensor([0.5, 1., 2., 1.5], dtype=a.dtype, device=a.device),
             reduction=red), [((3, 4),)], tol=TOL),
         Op(f'multilabel_margin_loss-{red}', lambda m, a, red=red: F(m).multilabel_margin_loss(
-            a, m.tensor([[3, 0, -1, 1], [1, 2, 3, -1], [-1, 0, 0, 0]]), reduction=red),
+            a, m.tensor([[3, 0, -1, 1], [1, 2, 3, -1], [-1, 0, 0, 0]], device=a.device),
+            reduction=red),
            [((3, 4),)], tol=TOL),
         Op(f'poisson_nll_loss-{red}', lambda m, a, t, red=red: F(m).poisson_nll_loss(
             a, t.abs() * 3, reduction=red), [((3, 4), (3, 4))], tol=TOL),
@@ -60,7 +62,8 @@ OPS += [
        F(m).triplet_margin_with_distance_loss(
            a, p, n, distance_function=lambda x, y: 1 - F(m).cosine_similarity(x, y), swap=True),
        [((4, 5), (4, 5), (4, 5))], tol=TOL),
-    Op('multi_margin_loss-p2', lambda m, a: F(m).multi_margin_loss(a, m.tensor(2), p=2, margin=0.7),
+    Op('multi_margin_loss-p2', lambda m, a: F(m).multi_margin_loss(
+        a, m.tensor(2, device=a.device), p=2, margin=0.7),
        [((4,),)], tol=TOL),
     Op('poisson_nll_loss-full', lambda m, a, t: F(m).poisson_nll_loss(
         a.abs() + 0.1, t.abs() * 3, log_input=False, full=True), [((3, 4), (3, 4))],

@@ -69,15 +69,17 @@ for kw in (dict(mode='sum'), dict(mode='mean'), dict(mode='max'), dict(mode='mea
     # include_last_offset: CSR offsets, the last one is len(input)
     OPS.append(Op('embedding_bag-' + '-'.join(f'{v}' for v in kw.values()),
                   lambda m, w, kw=kw: F(m).embedding_bag(
-                      m.tensor(_BAG_IN), w,
-                      m.tensor(_OFF + [8] if kw.get('include_last_offset') else _OFF), **kw),
+                      m.tensor(_BAG_IN, device=w.device), w,
+                      m.tensor(_OFF + [8] if kw.get('include_last_offset') else _OFF,
+                               device=w.device), **kw),
                   [((10, 3),)], tol=TOL))
 OPS += [
     Op('embedding_bag-2d-psw', lambda m, w, p: F(m).embedding_bag(
-        m.tensor([[1, 2, 4, 5], [4, 3, 2, 9]]), w, mode='sum', per_sample_weights=p),
+        m.tensor([[1, 2, 4, 5], [4, 3, 2, 9]], device=w.device), w, mode='sum',
+        per_sample_weights=p),
        [((10, 3), (2, 4))], tol=TOL),
     Op('embedding_bag-2d-mean', lambda m, w: F(m).embedding_bag(
-        m.tensor([[1, 2, 4], [4, 3, 2]]), w), [((10, 3),)], tol=TOL),
+        m.tensor([[1, 2, 4], [4, 3, 2]], device=w.device), w), [((10, 3),)], tol=TOL),
 ]
 
 _TG = [[1, 1, 3], [3, 2, 1], [2, 1, 3]]

@@ -9,7 +9,7 @@ Functions in ``__all__`` are torch-level (``numtorch.softmax``, ``Tensor.softmax
 """
 import math
 
-from .._backend import xp
+from .._backend import xp, namespace
 from .._dtype import scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
@@ -286,9 +286,10 @@ class Gelu(Node):
 
 
 def _erf(z):
-    """erf over an array of any rank (NumPy has none; pointwise maps math.erf)."""
+    """erf over an array of any rank (NumPy has none; ``_special.erf`` computes it), on
+    ``z``'s device (``z`` is an array or a NumPy scalar: no conversion that would copy a
+    device array to the host)."""
     from .pointwise import _erf as erf1
-    z = xp.asarray(z)
     return erf1(z.reshape(-1)).astype(z.dtype).reshape(z.shape) if z.size else z.copy()
 
 
@@ -597,10 +598,11 @@ def dropout(input, p=0.5, train=True):
         return input
     a = input._data
     if p == 1:
-        mask = xp.zeros(a.shape, float_dtype(a.dtype))
+        mask = namespace(a).zeros(a.shape, float_dtype(a.dtype))
     else:
-        from ..random import default_generator
-        keep = default_generator._np.random(a.shape) >= p
+        # the input's device draws the mask with its own generator (the CPU's numbers as before)
+        from .._random_ops import _rng
+        keep = _rng(None, input).random(a.shape) >= p
         mask = keep.astype(float_dtype(a.dtype)) * (1.0 / (1.0 - p))
     return input * wrap(mask)
 

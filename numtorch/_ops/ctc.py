@@ -7,7 +7,7 @@ native kernel returns, which is the true gradient once it flows back through the
 ``log_softmax`` that produced ``log_probs`` (the ``exp(lp)`` term cancels there).
 """
 
-from .._backend import xp
+from .._backend import xp, namespace, device_of, to_host, to_device
 from ..autograd.graph import Node
 from ._apply import nary, wrap
 from .loss import _reduction
@@ -28,7 +28,7 @@ def _lse(*xs):
 
 def _shift(a, k):
     """``a`` shifted right by ``k`` along the last axis, filled with -inf."""
-    out = xp.full(a.shape, _NEG, a.dtype)
+    out = xp.full_like(a, _NEG)
     out[..., k:] = a[..., :a.shape[-1] - k]
     return out
 
@@ -76,8 +76,9 @@ class CtcLoss(Node):
             init = in_len - 1 == t
             b = self.xp.full((N, S), _NEG, lp.dtype)
             b[n, S_len - 1] = lpe[t, n, S_len - 1]
-            two = S_len > 1
-            b[n[two], S_len[two] - 2] = lpe[t, n[two], S_len[two] - 2]
+            two = S_len > 1            # (a mask, not a boolean index: no data-sized shapes)
+            i2 = xp.maximum(S_len - 2, 0)
+            b[n, i2] = xp.where(two, lpe[t, n, i2], b[n, i2])
             if t < T - 1:
                 nb = beta[t + 1]
                 up1 = self.xp.full((N, S), _NEG, lp.dtype)
@@ -109,8 +110,12 @@ class CtcLoss(Node):
 
 
 def _lengths(x, name):
-    a = xp.asarray(x._data if hasattr(x, '_data') else x, dtype=xp.int64).reshape(-1)
-    return a
+    """Lengths on the host, as torch reads them (its CUDA kernel takes them as an int list:
+    a sync there too); a list or a tensor on any device."""
+    a = x._data if hasattr(x, '_data') else x
+    if a.__class__ is list or a.__class__ is tuple or a.__class__ is int:
+        return xp.asarray(a, dtype=xp.int64).reshape(-1)
+    return to_host(a).astype(xp.int64).reshape(-1)
 
 
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction='mean',
@@ -143,11 +148,15 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
                            f'(while checking arguments for ctc_loss_allocate_outputs)')
     if not 0 <= blank < C:
         raise RuntimeError('blank must be in label range')
-    tg = targets._data.astype(xp.int64)
+    # Targets join log_probs' device (torch moves CPU targets there "as a service"); the
+    # extended label table is built there too, sliced by the host lengths.
+    lpd = lpt._data
+    ns = namespace(lpd)
+    tg = to_device(targets._data, device_of(lpd)).astype(xp.int64)
     if unbatched:
         tg = tg.reshape(1, -1)
     L = int(tg_len.max()) if N else 0
-    lab = xp.zeros((N, max(L, 1)), xp.int64)
+    lab = ns.zeros((N, max(L, 1)), xp.int64)
     if tg.ndim == 1:     # concatenated targets
         starts = xp.concatenate([[0], xp.cumsum(tg_len)[:-1]])
         for i in range(N):
@@ -159,8 +168,9 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
                                f"'targets' (while checking arguments for ctc_loss_cpu)")
         lab[:, :min(L, tg.shape[1])] = tg[:, :max(L, 1)][:, :min(L, tg.shape[1])]
     S = 2 * max(L, 1) + 1
-    ext = xp.full((N, S), blank, xp.int64)
+    ext = ns.full((N, S), blank, xp.int64)
     ext[:, 1::2] = lab
+    in_len, tg_len = ns.asarray(in_len), ns.asarray(tg_len)   # the kernel's copies (no-op on CPU)
     nll = nary(CtcLoss, [lpt], ext, in_len, 2 * tg_len + 1, int(blank), bool(zero_infinity))
     if unbatched:
         nll = nll.squeeze(0)

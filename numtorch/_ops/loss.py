@@ -12,9 +12,7 @@ Backward), so they are composed here from tensor ops.
 """
 import warnings
 
-import numpy as np
-
-from .._backend import xp
+from .._backend import xp, ndarray
 from .._dtype import promote_types, scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
@@ -67,7 +65,7 @@ def _reduce(loss, reduction):
         return loss
     if reduction == 'sum':
         return loss.sum()
-    with np.errstate(invalid='ignore', divide='ignore'):   # empty input -> nan, as torch
+    with xp.errstate(invalid='ignore', divide='ignore'):   # empty input -> nan, as torch
         return loss.mean()
 
 
@@ -76,7 +74,7 @@ def _coef(g, reduction, n, shape):
     if reduction == 'none':
         return g
     if reduction == 'mean':
-        g = g / n if n else g * np.nan
+        g = g / n if n else g * xp.nan
     return xp.broadcast_to(g, shape)
 
 
@@ -139,7 +137,7 @@ class NllLoss(Node):
         C = x.shape[1]
         if log_softmax:
             m = x.max(1, keepdims=True)
-            with np.errstate(divide='ignore', invalid='ignore'):
+            with xp.errstate(divide='ignore', invalid='ignore'):
                 logp = x - m
                 logp -= xp.log(xp.exp(logp).sum(1, keepdims=True))
         else:
@@ -148,7 +146,7 @@ class NllLoss(Node):
         ts = xp.where(valid, t, 0).astype(xp.int64)
         # A clear error, never a silent wrong answer; on a device this is one sync (torch's
         # CUDA kernel asserts on the device instead).
-        if ts.size and ((ts.min() < 0 or ts.max() >= C) if ts.__class__ is np.ndarray
+        if ts.size and ((ts.min() < 0 or ts.max() >= C) if ts.__class__ is ndarray
                         else ((ts < 0) | (ts >= C)).any()):
             bad = t[valid & ((t < 0) | (t >= C))].ravel()[0]
             raise IndexError(f'Target {bad} is out of bounds.')
@@ -166,15 +164,15 @@ class NllLoss(Node):
             return loss
         if reduction == 'sum':
             return loss.sum()
-        with np.errstate(invalid='ignore', divide='ignore'):
+        with xp.errstate(invalid='ignore', divide='ignore'):
             return loss.sum() / denom
 
     def backward(self, g):
         logp, ts, wi, valid, w = self.saved
         reduction, denom, smoothing, log_softmax = self.meta
         C = logp.shape[1]
-        if reduction == 'mean' and not isinstance(denom, np.generic):   # device: no sync
-            with np.errstate(invalid='ignore', divide='ignore'):
+        if reduction == 'mean' and not isinstance(denom, xp.generic):   # device: no sync
+            with xp.errstate(invalid='ignore', divide='ignore'):
                 coef = xp.where(denom != 0, g / denom, g * 0)
         elif reduction == 'mean':
             coef = g / denom if denom else g * 0     # all targets ignored: zero gradient
@@ -287,7 +285,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                                f'probabilities, got {_dname(t)}')
         if ignore_index >= 0:
             raise RuntimeError('ignore_index is not supported for floating point target')
-        dt = np.promote_types(x.dtype, t.dtype)
+        dt = xp.promote_types(x.dtype, t.dtype)
         w = _class_weight(weight, x, C)
         w = None if w is None else w.astype(dt, copy=False)
         out = _run(CrossEntropyProbs(), (x.astype(dt, copy=False), t.astype(dt, copy=False), w), (input, target, None), float(label_smoothing),
@@ -315,7 +313,7 @@ def _pair_arrays(input, target, name, keep_input_dtype=False):
                       f'({_size(x.shape)}). This will likely lead to incorrect results due to '
                       f'broadcasting. Please ensure they have the same size.', stacklevel=3)
         try:
-            np.broadcast_shapes(x.shape, t.shape)
+            xp.broadcast_shapes(x.shape, t.shape)
         except ValueError:
             a, b = x.shape, t.shape
             n = max(len(a), len(b))
@@ -328,7 +326,7 @@ def _pair_arrays(input, target, name, keep_input_dtype=False):
         raise NotImplementedError(f'"{name}_cpu" not implemented for \'{_dname(x)}\'')
     if keep_input_dtype:
         if x.dtype.kind not in 'fc':
-            raise RuntimeError(f"result type {_dname(np.empty(0, dt))} can't be cast to the "
+            raise RuntimeError(f"result type {_dname(xp.empty(0, dt))} can't be cast to the "
                                f"desired output type {_dname(x)}")
         dt = x.dtype
     return x.astype(dt, copy=False), t.astype(dt, copy=False)
@@ -451,7 +449,7 @@ class BinaryCrossEntropy(Node):
     def forward(self, x, t, w, reduction):
         if x.size and ((x < 0).any() or (x > 1).any()):
             raise RuntimeError('all elements of input should be between 0 and 1')
-        with np.errstate(divide='ignore'):
+        with xp.errstate(divide='ignore'):
             # torch clamps each log at -100 so that 0 * log(0) stays finite.
             loss = -(t * xp.maximum(xp.log(x), -100) + (1 - t) * xp.maximum(xp.log1p(-x), -100))
         if w is not None:
@@ -468,7 +466,7 @@ class BinaryCrossEntropy(Node):
         gt = None
         if self.edges[1] is not None:
             # d/dt = log(1 - x) - log(x), with torch's -100 clamps
-            with np.errstate(divide='ignore'):
+            with xp.errstate(divide='ignore'):
                 gt = (xp.maximum(xp.log1p(-x), -100) - xp.maximum(xp.log(x), -100)) * coef
             if w is not None:
                 gt = gt * w
@@ -497,7 +495,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     _no_weight_grad(weight, 'binary_cross_entropy')
     w = None
     if weight is not None:
-        w = np.broadcast_to(weight._data, x.shape).astype(x.dtype, copy=False)
+        w = xp.broadcast_to(weight._data, x.shape).astype(x.dtype, copy=False)
     return _run(BinaryCrossEntropy(), (x, t, w), (input, target, None), reduction)
 
 
@@ -516,7 +514,7 @@ class BinaryCrossEntropyWithLogits(Node):
         x, t, w, pw, sp, lw = self.saved
         reduction, shape = self.meta
         nf = self.edges
-        coef = _coef(g, reduction, int(np.prod(shape)), shape)
+        coef = _coef(g, reduction, int(xp.prod(shape)), shape)
         if w is not None:
             coef = coef * w
         sig = 1 / (1 + xp.exp(-x))
@@ -543,7 +541,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if t.shape != x.shape:
         raise ValueError(f'Target size ({_size(t.shape)}) must be the same as input size '
                          f'({_size(x.shape)})')
-    dt = np.promote_types(x.dtype, t.dtype)
+    dt = xp.promote_types(x.dtype, t.dtype)
     if dt.kind != 'f' or t.dtype.kind != 'f':
         raise RuntimeError(f"result type {'Float' if dt.kind == 'f' else _dname(x)} can't be cast "
                            f"to the desired output type {_dname(t)}")
@@ -593,12 +591,12 @@ class _XLogX(Node):
 
     def forward(self, t):
         self.saved = (t,)
-        with np.errstate(divide='ignore', invalid='ignore'):
+        with xp.errstate(divide='ignore', invalid='ignore'):
             return xp.where(t == 0, 0, t * xp.log(t)).astype(t.dtype, copy=False)
 
     def backward(self, g):
         t, = self.saved
-        with np.errstate(divide='ignore', invalid='ignore'):
+        with xp.errstate(divide='ignore', invalid='ignore'):
             return g * (xp.log(t) + 1)
 
 

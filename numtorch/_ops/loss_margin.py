@@ -8,7 +8,7 @@ reduction, so a fused node would save little; gradients come from tested ops.
 """
 import math
 
-from .._backend import xp
+from .._backend import xp, namespace
 from ..autograd.grad_mode import no_grad
 from ._apply import wrap
 from .loss import _reduction, _reduce, _no_weight_grad
@@ -200,8 +200,9 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         z = z * z
     if weight is not None:
         z = z * weight[wrap(t)].unsqueeze(1)
-    off = xp.ones((N, C), bool)
-    off[xp.arange(N), t] = False                          # the true class does not count
+    ns = namespace(t)                                     # masks are built on t's device
+    off = ns.ones((N, C), bool)
+    off[ns.arange(N), t] = False                          # the true class does not count
     loss = _zeros_where(off, z).sum(1) / C
     if input.dim() <= 1:
         loss = loss.reshape(())
@@ -224,16 +225,16 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     if t.shape != (N, C):
         raise RuntimeError(f'inconsistent target size: {list(target.shape)} for input of size: '
                            f'{list(input.shape)}')
-    is_target = xp.zeros((N, C), bool)
-    pairs = xp.zeros((N, C, C), bool)                      # (sample, target j, other i)
-    for n in range(N):
-        for j in t[n]:
-            if j < 0:
-                break
-            if j >= C:
-                raise RuntimeError('target out of range')
-            is_target[n, j] = True
-    pairs[:] = is_target[:, :, None] & ~is_target[:, None, :]
+    # Each row's classes are its entries before the first negative one (torch stops there).
+    # Vectorized, so a device computes it without reading the target back entry by entry.
+    # Every entry must lie in [-1, C), after the end marker too (torch's check). A clear error,
+    # never a silent wrong answer: on a device one sync (torch's CUDA kernel asserts there).
+    if t.size and ((t < -1) | (t >= C)).any():
+        raise RuntimeError("argument #2 'target' is out of range")
+    listed = xp.cumprod(t >= 0, axis=1).astype(bool)       # (N, C): entry k is still a class
+    ns = namespace(t)
+    is_target = ((t[:, :, None] == ns.arange(C)) & listed[:, :, None]).any(1)   # (N, C)
+    pairs = is_target[:, :, None] & ~is_target[:, None, :]  # (sample, target j, other i)
     z = (1 - (x.unsqueeze(2) - x.unsqueeze(1))).clamp_min(0)   # z[n, j, i]
     loss = _zeros_where(pairs, z).sum((1, 2)) / C
     if input.dim() <= 1:

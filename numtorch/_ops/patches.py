@@ -6,7 +6,7 @@ window positions into its own channel (channel ``c*kh*kw + i*kw + j``, torch's o
 ``F.fold`` is its adjoint, the transposed convolution with the same kernel; both reuse the tuned
 conv kernels and their gradients. ``pixel_shuffle`` is a reshape/permute.
 """
-from .._backend import xp
+from .._backend import xp, namespace
 from ..autograd.graph import Node
 from ._apply import view, wrap
 from .conv import conv2d, conv_transpose2d
@@ -73,10 +73,12 @@ def _pair(v):
     return tuple(int(a) for a in v) if isinstance(v, (tuple, list)) else (int(v), int(v))
 
 
-def _eye_kernel(C, kh, kw, dtype):
-    """(C*kh*kw, 1, kh, kw) 0/1 kernel: output channel c*kh*kw + i*kw + j copies offset (i, j)."""
-    k = xp.eye(kh * kw, dtype=dtype).reshape(kh * kw, 1, kh, kw)
-    return wrap(xp.ascontiguousarray(xp.tile(k, (C, 1, 1, 1))))
+def _eye_kernel(C, kh, kw, like):
+    """(C*kh*kw, 1, kh, kw) 0/1 kernel: output channel c*kh*kw + i*kw + j copies offset (i, j);
+    of ``like``'s dtype, on its device."""
+    ns = namespace(like)
+    k = ns.eye(kh * kw, dtype=like.dtype).reshape(kh * kw, 1, kh, kw)
+    return wrap(ns.ascontiguousarray(xp.tile(k, (C, 1, 1, 1))))
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
@@ -94,7 +96,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     x = input.unsqueeze(0) if nd == 3 else input
     kh, kw = _pair(kernel_size)
     C = x.shape[1]
-    y = conv2d(x, _eye_kernel(C, kh, kw, x._data.dtype), None, _pair(stride), _pair(padding),
+    y = conv2d(x, _eye_kernel(C, kh, kw, x._data), None, _pair(stride), _pair(padding),
                _pair(dilation), C)
     y = y.reshape(y.shape[0], C * kh * kw, -1)
     return y.squeeze(0) if nd == 3 else y
@@ -134,7 +136,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     C = CK // (kh * kw)
     op = (H + 2 * ph - ((Ho - 1) * sh + dh * (kh - 1) + 1),
           W + 2 * pw - ((Wo - 1) * sw + dw * (kw - 1) + 1))
-    y = conv_transpose2d(x.reshape(N, CK, Ho, Wo), _eye_kernel(C, kh, kw, x._data.dtype), None,
+    y = conv_transpose2d(x.reshape(N, CK, Ho, Wo), _eye_kernel(C, kh, kw, x._data), None,
                          (sh, sw), (ph, pw), op, C, (dh, dw))
     return y.squeeze(0) if nd == 2 else y
 

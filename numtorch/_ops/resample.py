@@ -11,7 +11,7 @@ gradients reach both the input and the grid through existing ops.
 import warnings
 
 
-from .._backend import xp
+from .._backend import xp, namespace
 from ..autograd.graph import Node
 from ._apply import unary, wrap
 
@@ -25,33 +25,33 @@ def _scale(n_in, n_out, align_corners, scale):
     return 1.0 / scale if scale is not None and scale > 0 else n_in / n_out
 
 
-def _source(n_in, n_out, align_corners, scale, cubic, ft):
+def _source(n_in, n_out, align_corners, scale, cubic, ft, ns):
     """Source coordinate of every output position (torch's area_pixel_compute_source_index),
-    in the kernel's float type ``ft``."""
+    in the kernel's float type ``ft``, built by namespace ``ns`` (on the input's device)."""
     s = ft(_scale(n_in, n_out, align_corners, scale))
-    dst = xp.arange(n_out, dtype=ft)
+    dst = ns.arange(n_out, dtype=ft)
     if align_corners:
         return s * dst
     src = s * (dst + ft(0.5)) - ft(0.5)
     return src if cubic else xp.maximum(src, ft(0))
 
 
-def _linear_matrix(n_in, n_out, align_corners, scale, dtype):
+def _linear_matrix(n_in, n_out, align_corners, scale, dtype, ns):
     ft = xp.float32 if dtype == xp.float32 else xp.float64
-    src = _source(n_in, n_out, align_corners, scale, False, ft)
+    src = _source(n_in, n_out, align_corners, scale, False, ft, ns)
     i0 = src.astype(xp.int64)
     lam = src - i0
     i1 = xp.minimum(i0 + 1, n_in - 1)
-    m = xp.zeros((n_out, n_in), dtype)
-    r = xp.arange(n_out)
+    m = ns.zeros((n_out, n_in), dtype)
+    r = ns.arange(n_out)
     xp.add.at(m, (r, i0), 1 - lam)
     xp.add.at(m, (r, i1), lam)
     return m
 
 
-def _cubic_matrix(n_in, n_out, align_corners, scale, dtype):
+def _cubic_matrix(n_in, n_out, align_corners, scale, dtype, ns):
     ft = xp.float32 if dtype == xp.float32 else xp.float64
-    src = _source(n_in, n_out, align_corners, scale, True, ft)
+    src = _source(n_in, n_out, align_corners, scale, True, ft, ns)
     i = xp.floor(src).astype(xp.int64)
     t = src - i
     A = ft(_A)
@@ -62,29 +62,30 @@ def _cubic_matrix(n_in, n_out, align_corners, scale, dtype):
     def far(x):      # 1 < |x| < 2
         return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
     w = [far(t + 1), near(t), near(1 - t), far(2 - t)]
-    m = xp.zeros((n_out, n_in), dtype)
-    r = xp.arange(n_out)
+    m = ns.zeros((n_out, n_in), dtype)
+    r = ns.arange(n_out)
     for k in range(4):
         xp.add.at(m, (r, xp.clip(i - 1 + k, 0, n_in - 1)), w[k])
     return m
 
 
-def _nearest_matrix(n_in, n_out, scale, exact, dtype):
+def _nearest_matrix(n_in, n_out, scale, exact, dtype, ns):
     s = xp.float32(_scale(n_in, n_out, False, scale))
-    dst = xp.arange(n_out, dtype=xp.float32)
+    dst = ns.arange(n_out, dtype=xp.float32)
     src = xp.floor((dst + xp.float32(0.5)) * s if exact else dst * s).astype(xp.int64)
-    m = xp.zeros((n_out, n_in), dtype)
-    m[xp.arange(n_out), xp.minimum(src, n_in - 1)] = 1
+    m = ns.zeros((n_out, n_in), dtype)
+    m[ns.arange(n_out), xp.minimum(src, n_in - 1)] = 1
     return m
 
 
-def _apply(x, mats, transpose=False):
-    """Multiply axis ``2 + d`` of ``x`` by ``mats[d]`` (or its transpose) for every d."""
+def _apply(x, mats, ns, transpose=False):
+    """Multiply axis ``2 + d`` of ``x`` by ``mats[d]`` (or its transpose) for every d
+    (``ns``: the namespace of ``x``'s device)."""
     for d, m in enumerate(mats):
         ax = 2 + d
         y = xp.tensordot(m.T if transpose else m, x, axes=([1], [ax]))
         x = xp.moveaxis(y, 0, ax)
-    return xp.ascontiguousarray(x)
+    return ns.ascontiguousarray(x)
 
 
 class Resample(Node):
@@ -93,10 +94,10 @@ class Resample(Node):
     def forward(self, x, mats, name):
         self.saved = mats
         self._name = name
-        return _apply(x, mats)
+        return _apply(x, mats, self.xp)
 
     def backward(self, g):
-        return _apply(g, self.saved, transpose=True)
+        return _apply(g, self.saved, self.xp, transpose=True)
 
 
 _NEEDS = {'linear': 3, 'bilinear': 4, 'bicubic': 4, 'trilinear': 5}
@@ -123,25 +124,26 @@ def interpolate_modes(input, sizes, scales, mode, align_corners):
     if dt.kind != 'f' and mode != 'nearest':
         raise NotImplementedError(f'"upsample_{mode}" not implemented for \'{dt.name}\'')
     spatial = input.shape[2:]
+    ns = namespace(input._data)   # the weight tables are built where the input lives
     if mode in ('linear', 'bilinear', 'trilinear'):
-        mats = [_linear_matrix(n, o, align_corners, s, dt) for n, o, s in zip(spatial, sizes, scales)]
+        mats = [_linear_matrix(n, o, align_corners, s, dt, ns) for n, o, s in zip(spatial, sizes, scales)]
         name = f'Upsample{mode.capitalize()}{nd - 2}DBackward0'
     elif mode == 'bicubic':
-        mats = [_cubic_matrix(n, o, align_corners, s, dt) for n, o, s in zip(spatial, sizes, scales)]
+        mats = [_cubic_matrix(n, o, align_corners, s, dt, ns) for n, o, s in zip(spatial, sizes, scales)]
         name = 'UpsampleBicubic2DBackward0'
     else:
         exact = mode == 'nearest-exact'
-        mats = [_nearest_matrix(n, o, s, exact, dt) for n, o, s in zip(spatial, sizes, scales)]
+        mats = [_nearest_matrix(n, o, s, exact, dt, ns) for n, o, s in zip(spatial, sizes, scales)]
         name = f'UpsampleNearest{"Exact" if exact else ""}{nd - 2}DBackward0'
     return unary(Resample, input, mats, name)
 
 
 # ---------------------------------------------------------------- affine_grid / grid_sample
 
-def _base_coords(n, align_corners, dtype):
+def _base_coords(n, align_corners, dtype, ns):
     if n <= 1:
-        return xp.zeros(max(n, 0), dtype)
-    c = xp.linspace(-1, 1, n, dtype=dtype)
+        return ns.zeros(max(n, 0), dtype)
+    c = ns.linspace(-1, 1, n, dtype=dtype)
     return c if align_corners else c * dtype.type((n - 1) / n)
 
 
@@ -181,10 +183,11 @@ def affine_grid(theta, size, align_corners=None):
     if min(size) <= 0:
         raise ValueError(f'Expected non-zero, positive output size. Got {size}')
     dt = theta._data.dtype
-    coords = [_base_coords(n, align_corners, dt) for n in spatial]
+    ns = namespace(theta._data)   # the base grid is built on theta's device
+    coords = [_base_coords(n, align_corners, dt, ns) for n in spatial]
     # Base grid (*spatial, nd + 1): x varies along the last spatial dim, then y, then z; then 1.
     mesh = xp.meshgrid(*coords, indexing='ij')[::-1]
-    base = xp.stack(list(mesh) + [xp.ones(spatial, dt)], axis=-1).reshape(-1, len(spatial) + 1)
+    base = xp.stack(list(mesh) + [ns.ones(spatial, dt)], axis=-1).reshape(-1, len(spatial) + 1)
     N = size[0]
     grid = wrap(base) @ theta.transpose(1, 2)            # (N, prod(spatial), nd)
     return grid.reshape([N] + spatial + [len(spatial)])
@@ -268,15 +271,16 @@ def grid_sample(input, grid, mode='bilinear', padding_mode='zeros', align_corner
               for k in range(nd)]                        # per spatial dim, (N, *out_sp)
     flat = input.reshape(N, C, -1)
     dt = input._data.dtype
+    ns = namespace(input._data)    # index and mask arrays are built where the input lives
 
     def tap(ids):
         """input at integer positions ``ids`` (one array per spatial dim), zero outside."""
-        ok = xp.ones(ids[0].shape, bool)
-        lin = xp.zeros(ids[0].shape, xp.int64)
+        ok = ns.ones(ids[0].shape, bool)
+        lin = ns.zeros(ids[0].shape, xp.int64)
         for i, n in zip(ids, sizes):
             ok &= (i >= 0) & (i < n)
             lin = lin * n + xp.clip(i, 0, n - 1)
-        idx = xp.ascontiguousarray(xp.broadcast_to(lin.reshape(N, 1, L), (N, C, L)))
+        idx = ns.ascontiguousarray(xp.broadcast_to(lin.reshape(N, 1, L), (N, C, L)))
         v = flat.gather(2, wrap(idx))
         return v.reshape((N, C) + out_sp) * wrap(ok.astype(dt)[:, None])
 
