@@ -13,8 +13,10 @@ import math
 
 from ._ops.special_fns import (digamma, polygamma, i0, i0e, i1, i1e, ndtr, ndtri, log_ndtr,  # noqa: F401
                                erfcx, entr, sinc, xlog1py, zeta)
-from ._ops import (erf, erfc, erfinv, exp2, expm1, log1p, round, xlogy, logit,  # noqa: F401
-                   logsumexp, lgamma as gammaln, sigmoid as expit)
+from ._ops.pointwise import (erf, erfc, erfinv, exp2, expm1, log1p, round, logit,  # noqa: F401
+                             lgamma as gammaln, sigmoid as expit)
+from ._ops.extra import xlogy  # noqa: F401
+from ._ops.reduce_stats import logsumexp  # noqa: F401
 
 psi = digamma
 modified_bessel_i0 = i0

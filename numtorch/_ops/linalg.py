@@ -543,3 +543,4 @@ def det(input):
 
 __all__ = ['mm', 'matmul', 'bmm', 'mv', 'dot', 'vdot', 'addmm', 'addmv', 'baddbmm', 'outer',
            'ger', 'trace', 'einsum', 'tensordot', 'inner', 'kron', 'inverse', 'det']
+FUNCTION_ONLY = {'einsum', 'tensordot'}   # torch.<name> only: no Tensor method
