@@ -9,7 +9,7 @@ polynomials, Airy/Bessel J/Y/K functions and the incomplete gamma functions.
 >>> numtorch.special.expit(numtorch.tensor([0.]))
 tensor([0.5000])
 """
-import math
+import math as _math
 
 from ._ops.special_fns import (digamma, polygamma, i0, i0e, i1, i1e, ndtr, ndtri, log_ndtr,  # noqa: F401
                                erfcx, entr, sinc, xlog1py, zeta)
@@ -47,7 +47,7 @@ def multigammaln(input, p, *, out=None):
     for j in range(p):
         term = (input - j / 2).lgamma()
         total = term if total is None else total + term
-    return total + p * (p - 1) / 4 * math.log(math.pi)
+    return total + p * (p - 1) / 4 * _math.log(_math.pi)
 
 
 __all__ = ['digamma', 'psi', 'polygamma', 'i0', 'i0e', 'i1', 'i1e', 'modified_bessel_i0',
