@@ -188,7 +188,7 @@ class _Pad(_Node):
     def forward(self, a, pads, mode):
         idx = self.xp.arange(a.size).reshape(a.shape)
         src = _xp.pad(idx, pads, mode={'reflect': 'reflect', 'replicate': 'edge',
-                                      'circular': '_wrap'}[mode])
+                                      'circular': 'wrap'}[mode])
         self.src, self.shape = src, a.shape
         return a.reshape(-1)[src]
 
