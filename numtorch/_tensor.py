@@ -23,6 +23,7 @@ from ._device import CPU, check_device
 from ._size import Size
 from . import _convert
 from ._convert import _from_any, _LEGACY_NAMES
+from . import autograd as _autograd   # the engine's entry points (backward)
 from .autograd import graph
 from ._ops import _apply
 
@@ -265,8 +266,7 @@ class Tensor:
         >>> w.grad
         tensor([4., 6.])
         """
-        from .autograd import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
         """A tensor sharing storage (and version counter) that is not part of the graph."""
