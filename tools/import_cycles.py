@@ -1,6 +1,6 @@
 """Count numtorch's import cycles and the function-level imports that dodge them.
 
-    python tools/import_cycles.py        # summary
+    python tools/import_cycles.py        # summary (run from the repository root)
     python tools/import_cycles.py -v     # plus every cycle and every function-level import
 
 Module-level imports (AST, any statement not inside a def/lambda) form a graph over
