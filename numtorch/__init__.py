@@ -15,20 +15,20 @@ from ._dtype import result_type as _result_type
 from ._device import device
 from ._size import Size
 from ._tensor import Tensor
+from ._registry import install as _install_ops
+globals().update(_install_ops(Tensor))  # every op: numtorch.add, Tensor.add, ... (see _registry)
+del _install_ops
 from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
 from . import autograd
 from . import cuda
 from ._threads import set_num_threads, get_num_threads
-from ._ops import *  # noqa: F401,F403  (every op function: add, exp, sum, matmul, ...)
-from ._ops import MODULES as _OP_MODULES
 from ._creation import *  # noqa: F401,F403
 from . import _creation
-# By module path: `from ._ops import *` above also binds the name `linalg` (to _ops.linalg).
-linalg = __import__('importlib').import_module(__name__ + '.linalg')
+from . import linalg
 from . import random
-from .random import *  # noqa: F401,F403  (Generator, manual_seed, seed, get_rng_state, ...)
-from ._random_ops import *  # noqa: F401,F403  (rand, randn, randint, normal, ...; Tensor.uniform_, ...)
-from ._tensor_str import set_printoptions, get_printoptions, printoptions
+from .random import (Generator, default_generator, manual_seed, seed, initial_seed,  # noqa: F401
+                     get_rng_state, set_rng_state)  # torch has no torch.fork_rng
+from ._tensor_str import set_printoptions
 
 float = float32
 double = float64
@@ -43,21 +43,6 @@ cdouble = complex128
 def result_type(tensor1, tensor2):
     """The dtype torch's promotion gives ``tensor1 op tensor2``."""
     return _result_type(tensor1, tensor2)
-
-
-def _export_ops():
-    g = globals()
-    for mod in _OP_MODULES:
-        for name in mod.__all__:
-            if name not in ('getitem', 'setitem'):
-                g[name] = getattr(mod, name)
-
-
-_export_ops()
-
-
-class _LegacyTensor(Tensor):
-    pass
 
 
 def _legacy(name, dt):

@@ -12,6 +12,8 @@ __all__ = ['e', 'pi', 'inf', 'nan', 'newaxis', 'memory_format', 'contiguous_form
            'set_default_tensor_type', 'is_inference_mode_enabled']
 
 from .autograd.grad_mode import is_inference_mode_enabled  # noqa: E402
+from .autograd.anomaly_mode import (set_anomaly_enabled, is_anomaly_enabled,  # noqa: E402
+                                    is_anomaly_check_nan_enabled)
 
 e, pi, inf, nan, newaxis = math.e, math.pi, math.inf, math.nan, None
 
@@ -77,30 +79,6 @@ def set_num_interop_threads(num):
     if not isinstance(num, int) or num <= 0:
         raise RuntimeError('set_num_interop_threads expects a positive integer')
     _interop[0] = num
-
-
-_anomaly = {'enabled': False, 'check_nan': True}
-
-
-def set_anomaly_enabled(enabled, check_nan=True):
-    """Record autograd's anomaly mode. numtorch does not check backward for NaNs nor record
-    forward tracebacks: the switch is accepted and reported back only.
-
-    >>> import numtorch
-    >>> numtorch.set_anomaly_enabled(False); numtorch.is_anomaly_enabled()
-    False
-    """
-    _anomaly['enabled'], _anomaly['check_nan'] = bool(enabled), bool(check_nan)
-
-
-def is_anomaly_enabled():
-    """Whether anomaly mode was switched on (see ``set_anomaly_enabled``)."""
-    return _anomaly['enabled']
-
-
-def is_anomaly_check_nan_enabled():
-    """The ``check_nan`` flag recorded with anomaly mode."""
-    return _anomaly['check_nan']
 
 
 def typename(obj):

@@ -2,7 +2,7 @@
 
 Creation: ``rand``, ``randn``, ``randint``, ``randperm``, ``normal``, ``bernoulli``,
 ``multinomial``, ``poisson`` and the ``*_like`` forms (exported as ``numtorch.<name>``).
-In-place fills installed as ``Tensor`` methods: ``uniform_``, ``normal_``, ``bernoulli_``,
+In-place fills, ``Tensor`` methods (``METHODS``): ``uniform_``, ``normal_``, ``bernoulli_``,
 ``random_``, ``exponential_``, ``geometric_``, ``log_normal_``, ``cauchy_``. They follow
 ``Tensor.fill_``'s rules: refused on a leaf that requires grad (outside ``no_grad``), version
 bumped, and a non-leaf gets a grad_fn named as torch's that passes back a zero gradient.
@@ -604,7 +604,7 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
                  'CauchyBackward0')
 
 
-for _fn in (uniform_, normal_, bernoulli_, random_, exponential_, geometric_, log_normal_,
-            cauchy_, bernoulli, multinomial):
-    setattr(Tensor, _fn.__name__, _fn)
-del _fn
+# Registration (numtorch/_registry.py): x.bernoulli() and x.multinomial(n) are methods too.
+FUNCTION_ONLY = set(__all__) - {'bernoulli', 'multinomial'}
+METHODS = {fn.__name__: fn for fn in (uniform_, normal_, bernoulli_, random_, exponential_,
+                                      geometric_, log_normal_, cauchy_)}

@@ -8,7 +8,7 @@ Fields (``__slots__`` for the ones every op touches):
 Rarely-set fields (``grad``, ``_base``, ``_acc``, ...) default to class attributes and live in
 ``__dict__`` only once set, which keeps creating a tensor to four stores.
 
-Ops live in ``numtorch/_ops/`` as plain functions; ``_ops/__init__.py`` also installs them as
+Ops live in ``numtorch/_ops/`` as plain functions; ``_registry.py`` also installs them as
 methods here, so ``x.exp()`` and ``numtorch.exp(x)`` are the same function.
 """
 import numbers
@@ -23,6 +23,7 @@ from ._device import CPU, check_device
 from ._size import Size
 from . import _convert
 from ._convert import _from_any, _LEGACY_NAMES
+from . import autograd as _autograd   # the engine's entry points (backward)
 from .autograd import graph
 from ._ops import _apply
 
@@ -265,8 +266,7 @@ class Tensor:
         >>> w.grad
         tensor([4., 6.])
         """
-        from .autograd import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
         """A tensor sharing storage (and version counter) that is not part of the graph."""
@@ -606,16 +606,16 @@ class Tensor:
         return _apply.binary(_ew.Div, Tensor._scalar_like(other, self), self)
 
     def __floordiv__(self, other):
-        return _ops.div(self, other, rounding_mode='floor')
+        return _ew.div(self, other, rounding_mode='floor')
 
     def __rfloordiv__(self, other):
-        return _ops.div(Tensor._scalar_like(other, self), self, rounding_mode='floor')
+        return _ew.div(Tensor._scalar_like(other, self), self, rounding_mode='floor')
 
     def __mod__(self, other):
-        return _ops.remainder(self, other)
+        return _ew.remainder(self, other)
 
     def __rmod__(self, other):
-        return _ops.remainder(Tensor._scalar_like(other, self), self)
+        return _ew.remainder(Tensor._scalar_like(other, self), self)
 
     def __pow__(self, other):
         return _apply.binary(_ew.Pow, self, other)
@@ -626,10 +626,10 @@ class Tensor:
         return _apply.binary(_ew.Pow, Tensor._scalar_like(other, self), self)
 
     def __matmul__(self, other):
-        return _ops.matmul(self, other)
+        return _la.matmul(self, other)
 
     def __rmatmul__(self, other):
-        return _ops.matmul(Tensor._from_any(other), self)
+        return _la.matmul(Tensor._from_any(other), self)
 
     def __neg__(self):
         return _apply.unary(_ew.Neg, self)
@@ -638,52 +638,52 @@ class Tensor:
         return self
 
     def __abs__(self):
-        return _ops.abs(self)
+        return _pw.abs(self)
 
     def __invert__(self):
         if self._data.dtype.kind not in 'biu':   # the operator words it apart from bitwise_not
             raise TypeError('~ (operator.invert) is only implemented on integer and Boolean-type '
                             'tensors')
-        return _ops.bitwise_not(self)
+        return _cmp.bitwise_not(self)
 
     def __and__(self, other):
-        return _ops.bitwise_and(self, other)
+        return _cmp.bitwise_and(self, other)
 
     __rand__ = __and__
 
     def __or__(self, other):
-        return _ops.bitwise_or(self, other)
+        return _cmp.bitwise_or(self, other)
 
     __ror__ = __or__
 
     def __xor__(self, other):
-        return _ops.bitwise_xor(self, other)
+        return _cmp.bitwise_xor(self, other)
 
     __rxor__ = __xor__
 
     def __eq__(self, other):
-        return _ops.eq(self, other)
+        return _cmp.eq(self, other)
 
     def __ne__(self, other):
-        return _ops.ne(self, other)
+        return _cmp.ne(self, other)
 
     def __lt__(self, other):
-        return _ops.lt(self, other)
+        return _cmp.lt(self, other)
 
     def __le__(self, other):
-        return _ops.le(self, other)
+        return _cmp.le(self, other)
 
     def __gt__(self, other):
-        return _ops.gt(self, other)
+        return _cmp.gt(self, other)
 
     def __ge__(self, other):
-        return _ops.ge(self, other)
+        return _cmp.ge(self, other)
 
     def __getitem__(self, index):
-        return _ops.getitem(self, index)
+        return _index.getitem(self, index)
 
     def __setitem__(self, index, value):
-        _ops.setitem(self, index, value)
+        _index.setitem(self, index, value)
 
 
 class _ToCopy(graph.Node):
@@ -741,8 +741,6 @@ def _wrap_dim(dim, ndim):
 
 _apply.Tensor = Tensor
 _convert.Tensor = Tensor
-from . import _tensor_inplace  # noqa: E402
-_tensor_inplace.install(Tensor)   # add_, mul_, fill_, copy_, +=, ...
-from . import _ops  # noqa: E402
-_ops._install()   # the op functions become Tensor methods
-from ._ops import elementwise as _ew  # noqa: E402
+# The ops the operators above call (their methods are set by numtorch/_registry.py).
+from ._ops import elementwise as _ew, linalg as _la, pointwise as _pw  # noqa: E402
+from ._ops import compare as _cmp, index as _index  # noqa: E402

@@ -1,19 +1,18 @@
 """The in-place half of ``Tensor``: ``add_``, ``mul_``, ``fill_``, ``copy_``, ``+=``, ... and the
 autograd checks every in-place op goes through (``_check_inplace``, ``_inplace``).
 
-Written as plain functions and set onto ``Tensor`` by ``install`` (called from ``_tensor.py``),
-so they sit in ``Tensor.__dict__`` exactly as if defined in the class body: ``_ops._install``
-never shadows them, and subclasses see them the same way.
+Written as plain functions and listed in ``METHODS``; ``numtorch/_registry.py`` sets them onto
+``Tensor`` first, so they sit in ``Tensor.__dict__`` exactly as if defined in the class body: no
+op module's ``__all__`` shadows them, and subclasses see them the same way.
 """
 import numpy as np
 
-from . import _ops
+from ._ops import elementwise as _ew
 from .autograd import graph
 from .autograd.grad_mode import _enabled
 from ._convert import _cap
 from ._ops import _apply
-
-Tensor = None   # set by install (avoids an import cycle)
+from ._tensor import Tensor
 
 
 def _check_inplace(self):
@@ -71,32 +70,32 @@ def _inplace(self, fn, *args, **kwargs):
 
 def add_(self, other, *, alpha=1):
     """In-place ``add``: ``self += alpha * other``."""
-    return self._inplace(_ops.add, other, alpha=alpha)
+    return self._inplace(_ew.add, other, alpha=alpha)
 
 
 def sub_(self, other, *, alpha=1):
     """In-place ``sub``: ``self -= alpha * other``."""
-    return self._inplace(_ops.sub, other, alpha=alpha)
+    return self._inplace(_ew.sub, other, alpha=alpha)
 
 
 def mul_(self, other):
     """In-place ``mul``."""
-    return self._inplace(_ops.mul, other)
+    return self._inplace(_ew.mul, other)
 
 
 def div_(self, other, *, rounding_mode=None):
     """In-place ``div`` (``rounding_mode`` as in ``div``)."""
-    return self._inplace(_ops.div, other, rounding_mode=rounding_mode)
+    return self._inplace(_ew.div, other, rounding_mode=rounding_mode)
 
 
 def pow_(self, exponent):
     """In-place ``pow``."""
-    return self._inplace(_ops.pow, exponent)
+    return self._inplace(_ew.pow, exponent)
 
 
 def neg_(self):
     """In-place ``neg``."""
-    return self._inplace(_ops.neg)
+    return self._inplace(_ew.neg)
 
 
 def zero_(self):
@@ -127,11 +126,11 @@ def copy_(self, src, non_blocking=False):
 
 
 def __ifloordiv__(self, other):
-    return self._inplace(_ops.div, other, rounding_mode='floor')
+    return self._inplace(_ew.div, other, rounding_mode='floor')
 
 
 def __ipow__(self, other):
-    return self._inplace(_ops.pow, other)
+    return self._inplace(_ew.pow, other)
 
 
 class _CopyFrom(graph.Node):
@@ -209,20 +208,12 @@ def map_(self, tensor, callable):
     return self
 
 
-_METHODS = ('_check_inplace', '_inplace', 'add_', 'sub_', 'mul_', 'div_', 'pow_', 'neg_',
-            'zero_', 'fill_', 'copy_', '__ifloordiv__', '__ipow__', 'apply_', 'map_')
+__all__ = []   # no torch-level functions here: Tensor methods only
+METHODS = {name: globals()[name] for name in (
+    '_check_inplace', '_inplace', 'add_', 'sub_', 'mul_', 'div_', 'pow_', 'neg_', 'zero_', 'fill_',
+    'copy_', '__ifloordiv__', '__ipow__', 'apply_', 'map_')}
+for _name, _fn in METHODS.items():
+    _fn.__qualname__ = f'Tensor.{_name}'
+del _name, _fn
 # Python's augmented assignment: the same functions as the named methods.
-_ALIASES = {'__iadd__': 'add_', '__isub__': 'sub_', '__imul__': 'mul_', '__itruediv__': 'div_'}
-
-
-def install(cls):
-    """Make the functions above methods of ``cls`` (``numtorch.Tensor``)."""
-    global Tensor
-    Tensor = cls
-    g = globals()
-    for name in _METHODS:
-        fn = g[name]
-        fn.__qualname__ = f'{cls.__name__}.{name}'
-        setattr(cls, name, fn)
-    for alias, name in _ALIASES.items():
-        setattr(cls, alias, g[name])
+METHODS.update({'__iadd__': add_, '__isub__': sub_, '__imul__': mul_, '__itruediv__': div_})

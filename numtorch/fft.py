@@ -9,14 +9,14 @@ before the node with differentiable slicing/padding. Outputs are complex64 for f
 (complex128 for float64), as torch.
 """
 
-from ._backend import xp
-from .autograd.graph import Node
-from ._ops._apply import unary, wrap
+from ._backend import xp as _xp
+from .autograd.graph import Node as _Node
+from ._ops._apply import unary as _unary, wrap as _wrap
 from ._ops.reduce import _one
 
 _DUAL = {'backward': 'forward', 'forward': 'backward', 'ortho': 'ortho'}
-_C = {xp.dtype(xp.float32): xp.complex64, xp.dtype(xp.float64): xp.complex128,
-      xp.dtype(xp.complex64): xp.complex64, xp.dtype(xp.complex128): xp.complex128}
+_C = {_xp.dtype(_xp.float32): _xp.complex64, _xp.dtype(_xp.float64): _xp.complex128,
+      _xp.dtype(_xp.complex64): _xp.complex64, _xp.dtype(_xp.complex128): _xp.complex128}
 
 
 def _norm(norm):
@@ -29,38 +29,38 @@ def _norm(norm):
 
 def _cdtype(a):
     if a.dtype.kind in 'biu':
-        return xp.complex64
+        return _xp.complex64
     return _C[a.dtype]
 
 
 def _rdtype(a):
-    return xp.float64 if a.dtype in (xp.complex128, xp.float64) else xp.float32
+    return _xp.float64 if a.dtype in (_xp.complex128, _xp.float64) else _xp.float32
 
 
-class _C2C(Node):
+class _C2C(_Node):
     """fftn / ifftn over ``axes``; input real or complex, output complex."""
 
     def forward(self, a, axes, norm, inverse, name):
         self._name = name
         self.real_in = a.dtype.kind != 'c'
         self.meta = axes, norm, inverse, a.dtype
-        f = xp.fft.ifftn if inverse else xp.fft.fftn
+        f = _xp.fft.ifftn if inverse else _xp.fft.fftn
         return f(a, axes=axes, norm=norm).astype(_cdtype(a), copy=False)
 
     def backward(self, g):
         axes, norm, inverse, dt = self.meta
-        f = xp.fft.fftn if inverse else xp.fft.ifftn
+        f = _xp.fft.fftn if inverse else _xp.fft.ifftn
         gi = f(g, axes=axes, norm=_DUAL[norm])
         return (gi.real if self.real_in else gi).astype(dt, copy=False)
 
 
-class _R2C(Node):
+class _R2C(_Node):
     """rfftn: real input, half spectrum along the last axis."""
     _name = 'FftR2CBackward0'
 
     def forward(self, a, axes, norm):
         self.meta = axes, norm, a.shape, a.dtype
-        return xp.fft.rfftn(a, axes=axes, norm=norm).astype(_cdtype(a), copy=False)
+        return _xp.fft.rfftn(a, axes=axes, norm=norm).astype(_cdtype(a), copy=False)
 
     def backward(self, g):
         axes, norm, shape, dt = self.meta
@@ -71,21 +71,21 @@ class _R2C(Node):
         sl = [slice(None)] * g.ndim
         sl[last] = slice(0, g.shape[last])
         pad[tuple(sl)] = g
-        return xp.fft.ifftn(pad, axes=axes, norm=_DUAL[norm]).real.astype(dt, copy=False)
+        return _xp.fft.ifftn(pad, axes=axes, norm=_DUAL[norm]).real.astype(dt, copy=False)
 
 
-class _C2R(Node):
+class _C2R(_Node):
     """irfftn: half spectrum in, real output of length ``n`` along the last axis."""
     _name = 'FftC2RBackward0'
 
     def forward(self, a, axes, norm, s):
         self.meta = axes, norm, a.shape, a.dtype
-        out = xp.fft.irfftn(a, s=s, axes=axes, norm=norm)
+        out = _xp.fft.irfftn(a, s=s, axes=axes, norm=norm)
         return out.astype(_rdtype(a), copy=False)
 
     def backward(self, g):
         axes, norm, shape, dt = self.meta
-        gi = xp.fft.rfftn(g, axes=axes, norm=_DUAL[norm])
+        gi = _xp.fft.rfftn(g, axes=axes, norm=_DUAL[norm])
         last = axes[-1]
         # rfftn(g) has n//2 + 1 bins along the last axis; the input had shape[last] of them.
         n_out = g.shape[last]
@@ -96,7 +96,7 @@ class _C2R(Node):
         if gi.shape[last] < keep:                      # input longer than needed: zero grads
             padw = [(0, 0)] * gi.ndim
             padw[last] = (0, keep - gi.shape[last])
-            gi = xp.pad(gi, padw)
+            gi = _xp.pad(gi, padw)
         # Bins 1 .. (n_out - 1) // 2... counted twice in the Hermitian-symmetric spectrum.
         double = n_out - (n_out // 2 + 1)
         if double > 0:
@@ -142,7 +142,7 @@ def _c2c(x, s, dim, norm, inverse, default_all, name):
     dims, s = _dims_sizes(x, s, dim, default_all)
     if s is not None:
         x = _fit(x, dims, s)
-    return unary(_C2C, x, tuple(dims), _norm(norm), inverse, name)
+    return _unary(_C2C, x, tuple(dims), _norm(norm), inverse, name)
 
 
 def fft(input, n=None, dim=-1, norm=None, *, out=None):
@@ -194,7 +194,7 @@ def _r2c(x, s, dim, norm, default_all, name):
         x = _fit(x, dims, s)
     if x._data.dtype.kind in 'biu':
         x = x.float()
-    return unary(_R2C, x, tuple(dims), _norm(norm))
+    return _unary(_R2C, x, tuple(dims), _norm(norm))
 
 
 def rfft(input, n=None, dim=-1, norm=None, *, out=None):
@@ -228,12 +228,12 @@ def _c2r(x, s, dim, norm, default_all):
     # Crop/pad the leading dims to their sizes and the last to n//2 + 1 bins.
     fit = out_sizes[:-1] + [out_sizes[-1] // 2 + 1]
     x = _fit(x, dims, fit)
-    return unary(_C2R, x, tuple(dims), _norm(norm), tuple(out_sizes))
+    return _unary(_C2R, x, tuple(dims), _norm(norm), tuple(out_sizes))
 
 
 def _C_DTYPE(x):
     from . import _dtype
-    return _dtype.complex128 if x._data.dtype == xp.float64 else _dtype.complex64
+    return _dtype.complex128 if x._data.dtype == _xp.float64 else _dtype.complex64
 
 
 def irfft(input, n=None, dim=-1, norm=None, *, out=None):
@@ -270,7 +270,7 @@ def fftfreq(n, d=1.0, *, dtype=None, layout=None, device=None, requires_grad=Fal
     tensor([ 0.0000,  0.2500, -0.5000, -0.2500])
     """
     dt = _freq_dtype(dtype)
-    t = wrap(xp.fft.fftfreq(n, d).astype(dt.np))
+    t = _wrap(_xp.fft.fftfreq(n, d).astype(dt.np))
     return t.requires_grad_() if requires_grad else t
 
 
@@ -282,7 +282,7 @@ def rfftfreq(n, d=1.0, *, dtype=None, layout=None, device=None, requires_grad=Fa
     tensor([0.0000, 0.2500, 0.5000])
     """
     dt = _freq_dtype(dtype)
-    t = wrap(xp.fft.rfftfreq(n, d).astype(dt.np))
+    t = _wrap(_xp.fft.rfftfreq(n, d).astype(dt.np))
     return t.requires_grad_() if requires_grad else t
 
 

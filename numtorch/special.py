@@ -9,12 +9,14 @@ polynomials, Airy/Bessel J/Y/K functions and the incomplete gamma functions.
 >>> numtorch.special.expit(numtorch.tensor([0.]))
 tensor([0.5000])
 """
-import math
+import math as _math
 
 from ._ops.special_fns import (digamma, polygamma, i0, i0e, i1, i1e, ndtr, ndtri, log_ndtr,  # noqa: F401
                                erfcx, entr, sinc, xlog1py, zeta)
-from ._ops import (erf, erfc, erfinv, exp2, expm1, log1p, round, xlogy, logit,  # noqa: F401
-                   logsumexp, lgamma as gammaln, sigmoid as expit)
+from ._ops.pointwise import (erf, erfc, erfinv, exp2, expm1, log1p, round, logit,  # noqa: F401
+                             lgamma as gammaln, sigmoid as expit)
+from ._ops.extra import xlogy  # noqa: F401
+from ._ops.reduce_stats import logsumexp  # noqa: F401
 
 psi = digamma
 modified_bessel_i0 = i0
@@ -45,7 +47,7 @@ def multigammaln(input, p, *, out=None):
     for j in range(p):
         term = (input - j / 2).lgamma()
         total = term if total is None else total + term
-    return total + p * (p - 1) / 4 * math.log(math.pi)
+    return total + p * (p - 1) / 4 * _math.log(_math.pi)
 
 
 __all__ = ['digamma', 'psi', 'polygamma', 'i0', 'i0e', 'i1', 'i1e', 'modified_bessel_i0',

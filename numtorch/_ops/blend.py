@@ -385,7 +385,7 @@ arctan2 = atan2
 
 __all__ = ['maximum', 'minimum', 'fmax', 'fmin', 'atan2', 'arctan2', 'clamp', 'clip', 'clamp_min',
            'clamp_max', 'lerp', 'addcmul', 'addcdiv', 'where',
-           'clamp_', 'clip_', 'clamp_min_', 'clamp_max_', 'lerp_', 'addcmul_', 'addcdiv_', 'atan2_']
+           'clamp_', 'clip_', 'clamp_min_', 'clamp_max_']
 
 
 def _where_method(self, condition, y):
@@ -395,3 +395,5 @@ def _where_method(self, condition, y):
 
 _where_method.__name__ = _where_method.__qualname__ = 'where'
 METHODS = {'where': _where_method}
+# Tensor-only methods: torch has no torch.<name>
+METHODS.update({'lerp_': lerp_, 'addcmul_': addcmul_, 'addcdiv_': addcdiv_, 'atan2_': atan2_})

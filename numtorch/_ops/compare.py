@@ -261,7 +261,11 @@ bitwise_not_ = _inplace_cmp(bitwise_not)
 __all__ = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'greater', 'greater_equal', 'less', 'less_equal',
            'not_equal', 'logical_and', 'logical_or', 'logical_xor', 'logical_not', 'bitwise_and',
            'bitwise_or', 'bitwise_xor', 'bitwise_not', 'isnan', 'isinf', 'isposinf', 'isneginf',
-           'isfinite', 'isreal', 'signbit', 'isclose', 'allclose', 'equal',
-           'eq_', 'ne_', 'lt_', 'le_', 'gt_', 'ge_', 'logical_and_', 'logical_or_',
-           'logical_xor_', 'logical_not_', 'bitwise_and_', 'bitwise_or_', 'bitwise_xor_',
-           'bitwise_not_']
+           'isfinite', 'isreal', 'signbit', 'isclose', 'allclose', 'equal']
+
+
+# Tensor-only methods: torch has no torch.<name>
+METHODS = {'eq_': eq_, 'ne_': ne_, 'lt_': lt_, 'le_': le_, 'gt_': gt_, 'ge_': ge_,
+           'logical_and_': logical_and_, 'logical_or_': logical_or_, 'logical_xor_': logical_xor_,
+           'logical_not_': logical_not_, 'bitwise_and_': bitwise_and_, 'bitwise_or_': bitwise_or_,
+           'bitwise_xor_': bitwise_xor_, 'bitwise_not_': bitwise_not_}

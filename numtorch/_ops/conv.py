@@ -433,3 +433,4 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 __all__ = ['conv1d', 'conv2d', 'conv_transpose2d']
+FUNCTION_ONLY = set(__all__)   # torch.<name> only: no Tensor method

@@ -147,3 +147,4 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 __all__ = ['conv3d', 'conv_transpose1d', 'conv_transpose3d']
+FUNCTION_ONLY = set(__all__)   # torch.<name> only: no Tensor method

@@ -78,3 +78,4 @@ def cdist(x1, x2, p=2.0, compute_mode='use_mm_for_euclid_dist_if_necessary'):
 
 
 __all__ = ['cosine_similarity', 'pairwise_distance', 'cdist']
+FUNCTION_ONLY = set(__all__)   # torch.<name> only: no Tensor method

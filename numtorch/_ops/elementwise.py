@@ -464,4 +464,9 @@ subtract = sub
 __all__ = ['add', 'sub', 'mul', 'div', 'neg', 'pow', 'exp', 'log', 'relu',
            'negative', 'multiply', 'divide', 'true_divide', 'subtract',
            'remainder', 'fmod', 'floor_divide', 'float_power',
-           'remainder_', 'fmod_', 'floor_divide_', 'float_power_', 'relu_', 'exp_', 'log_']
+           'relu_', 'exp_', 'log_']
+
+
+# Tensor-only methods: torch has no torch.<name>
+METHODS = {'remainder_': remainder_, 'fmod_': fmod_, 'floor_divide_': floor_divide_,
+           'float_power_': float_power_}

@@ -504,7 +504,7 @@ for _f, _n in ((multiply_, 'multiply_'), (subtract_, 'subtract_'), (divide_, 'di
 # torch-level only (the first three are Tensor methods already; the rest have no method)
 FUNCTION_ONLY = {'is_floating_point', 'is_complex', 'detach', 'block_diag', 'cartesian_prod',
                  'combinations', 'trapezoid', 'trapz', 'unravel_index', 'is_nonzero'}
-# (is_nonzero is both: listed in _ops.FUNCTION_ONLY already, so its method comes from METHODS)
+# (is_nonzero is both: listed above, so its method (a different signature) comes from METHODS)
 # Tensor methods only (torch has no torch.<name> for them)
 def _layout(self):
     from .._misc_names import strided

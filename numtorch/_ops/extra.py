@@ -18,8 +18,7 @@ from .shape import squeeze, unsqueeze, transpose
 from . import _apply
 
 __all__ = ['tensor_split', 'take_along_dim', 'tril_indices', 'triu_indices', 'rot90', 'hypot',
-           'xlogy', 'logaddexp', 'logcumsumexp', 'cov', 'corrcoef', 'fill_diagonal_', 'squeeze_',
-           'unsqueeze_', 't_', 'transpose_']
+           'xlogy', 'logaddexp', 'logcumsumexp', 'cov', 'corrcoef']
 FUNCTION_ONLY = {'tril_indices', 'triu_indices'}
 
 from .._dtype import _SCALAR_NAMES as _CAP  # noqa: E402
@@ -504,3 +503,8 @@ def transpose_(input, dim0, dim1):
     torch.Size([4, 3, 2])
     """
     return _shape_inplace(input, transpose, dim0, dim1)
+
+
+# Tensor-only methods: torch has no torch.<name>
+METHODS = {'fill_diagonal_': fill_diagonal_, 'squeeze_': squeeze_, 'unsqueeze_': unsqueeze_,
+           't_': t_, 'transpose_': transpose_}

@@ -112,3 +112,4 @@ def _aten_instance_norm(input, weight, bias, running_mean, running_var, use_inpu
 
 
 _aten_instance_norm.__name__ = _aten_instance_norm.__qualname__ = 'instance_norm'
+FUNCTION_ONLY = set(__all__)   # torch.<name> only: no Tensor method

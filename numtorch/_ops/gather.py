@@ -422,6 +422,10 @@ def put_(input, index, source, accumulate=False):
     return input._inplace(put, index, source, accumulate)
 
 
-__all__ = ['gather', 'scatter', 'scatter_add', 'scatter_', 'scatter_add_', 'index_select',
-           'index_add', 'index_copy', 'index_fill', 'index_add_', 'index_copy_', 'index_fill_',
-           'take', 'put', 'put_']
+__all__ = ['gather', 'scatter', 'scatter_add', 'index_select',
+           'index_add', 'index_copy', 'index_fill', 'take', 'put']
+
+
+# Tensor-only methods: torch has no torch.<name>
+METHODS = {'scatter_': scatter_, 'scatter_add_': scatter_add_, 'index_add_': index_add_,
+           'index_copy_': index_copy_, 'index_fill_': index_fill_, 'put_': put_}

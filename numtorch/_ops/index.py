@@ -373,5 +373,6 @@ def argwhere(input):
     return nonzero(input)
 
 
-__all__ = ['getitem', 'setitem', 'index_put', 'index_put_', 'masked_fill', 'masked_fill_',
-           'masked_select', 'nonzero', 'argwhere']
+__all__ = ['index_put', 'index_put_', 'masked_fill', 'masked_select', 'nonzero', 'argwhere']
+# Tensor-only methods: torch has no torch.<name>
+METHODS = {'masked_fill_': masked_fill_}

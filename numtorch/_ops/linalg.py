@@ -529,3 +529,4 @@ def kron(input, other, *, out=None):
 
 __all__ = ['mm', 'matmul', 'bmm', 'mv', 'dot', 'vdot', 'addmm', 'addmv', 'baddbmm', 'outer',
            'ger', 'trace', 'einsum', 'tensordot', 'inner', 'kron']
+FUNCTION_ONLY = {'einsum', 'tensordot'}   # torch.<name> only: no Tensor method

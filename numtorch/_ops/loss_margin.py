@@ -298,3 +298,4 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-06, reduction='mean
 
 __all__ = ['triplet_margin_loss', 'margin_ranking_loss', 'cosine_embedding_loss',
            'hinge_embedding_loss', 'poisson_nll_loss']
+FUNCTION_ONLY = set(__all__)   # torch.<name> only: no Tensor method

@@ -319,3 +319,4 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
 
 # torch-level names with the same signature as the functional ones.
 __all__ = ['layer_norm', 'group_norm']
+FUNCTION_ONLY = set(__all__)   # torch.<name> only: no Tensor method

@@ -194,3 +194,4 @@ def tensor_unfold(self, dimension, size, step):
 
 __all__ = ['pixel_shuffle', 'pixel_unshuffle']
 METHODS = {'unfold': tensor_unfold}
+FUNCTION_ONLY = set(__all__)   # torch.<name> only: no Tensor method

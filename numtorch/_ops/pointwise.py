@@ -647,3 +647,6 @@ for _n in _UNARY:
 del _n
 
 __all__ = _UNARY + _INPLACE + ['positive']
+# Tensor-only methods: torch has no torch.<name>
+METHODS = {n: globals()[n] for n in ('sign_', 'sgn_', 'erfinv_', 'lgamma_', 'absolute_')}
+__all__ = [n for n in __all__ if n not in METHODS]

@@ -503,3 +503,4 @@ def upsample_nearest(input, size=None, scale_factor=None):
 
 # torch-level names with the same signature as the functional ones.
 __all__ = ['max_pool1d', 'max_pool2d', 'avg_pool1d']
+FUNCTION_ONLY = set(__all__)   # torch.<name> only: no Tensor method

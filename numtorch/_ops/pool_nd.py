@@ -168,3 +168,4 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
 
 
 __all__ = ['max_pool3d', 'adaptive_avg_pool1d', 'adaptive_max_pool1d']
+FUNCTION_ONLY = set(__all__)   # torch.<name> only: no Tensor method

@@ -513,6 +513,13 @@ def atleast_3d(*tensors):
 
 
 __all__ = ['cat', 'concat', 'concatenate', 'stack', 'hstack', 'vstack', 'row_stack', 'dstack',
-           'column_stack', 'flip', 'fliplr', 'flipud', 'roll', 'repeat', 'tile',
+           'column_stack', 'flip', 'fliplr', 'flipud', 'roll', 'tile',
            'repeat_interleave', 'tril', 'triu', 'diag', 'broadcast_shapes', 'broadcast_tensors',
            'meshgrid', 'atleast_1d', 'atleast_2d', 'atleast_3d']
+FUNCTION_ONLY = {'cat', 'concat', 'concatenate', 'stack', 'hstack', 'vstack', 'row_stack', 'dstack',
+                 'column_stack', 'broadcast_shapes', 'broadcast_tensors', 'meshgrid', 'atleast_1d',
+                 'atleast_2d', 'atleast_3d'}   # torch.<name> only: no Tensor method
+
+
+# Tensor-only methods: torch has no torch.<name>
+METHODS = {'repeat': repeat}

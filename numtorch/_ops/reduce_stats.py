@@ -366,4 +366,7 @@ cumsum_ = _inplace(cumsum)
 cumprod_ = _inplace(cumprod)
 
 __all__ = ['var', 'std', 'var_mean', 'std_mean', 'norm', 'logsumexp', 'cumsum', 'cumprod',
-           'nansum', 'nanmean', 'cumsum_', 'cumprod_']
+           'nansum', 'nanmean']
+FUNCTION_ONLY = {'var_mean', 'std_mean'}   # torch.<name> only: no Tensor method
+# Tensor-only methods: torch has no torch.<name>
+METHODS = {'cumsum_': cumsum_, 'cumprod_': cumprod_}

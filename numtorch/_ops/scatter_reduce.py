@@ -179,4 +179,6 @@ def masked_scatter_(input, mask, source):
     return input._inplace(masked_scatter, mask, source)
 
 
-__all__ = ['scatter_reduce', 'scatter_reduce_', 'masked_scatter', 'masked_scatter_']
+__all__ = ['scatter_reduce', 'masked_scatter']
+# Tensor-only methods: torch has no torch.<name>
+METHODS = {'scatter_reduce_': scatter_reduce_, 'masked_scatter_': masked_scatter_}

@@ -292,9 +292,9 @@ def clone(input, *, memory_format=None):
     return unary(Clone, input)
 
 
-__all__ = ['reshape', 'view', 'view_as', 'reshape_as', 'flatten', 'permute', 'transpose',
-           'swapaxes', 'swapdims', 't', 'expand', 'expand_as', 'broadcast_to', 'squeeze',
-           'unsqueeze', 'contiguous', 'clone']
+__all__ = ['reshape', 'flatten', 'permute', 'transpose',
+           'swapaxes', 'swapdims', 't', 'broadcast_to', 'squeeze',
+           'unsqueeze', 'clone']
 
 
 # --------------------------------------------------------------------------- more views
@@ -563,3 +563,8 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 
 __all__ += ['split', 'chunk', 'unbind', 'narrow', 'select', 'movedim', 'moveaxis', 'unflatten',
             'ravel', 'diagonal']
+
+
+# Tensor-only methods: torch has no torch.<name>
+METHODS = {'view': view, 'view_as': view_as, 'reshape_as': reshape_as, 'expand': expand,
+           'expand_as': expand_as, 'contiguous': contiguous}

@@ -6,11 +6,29 @@ arrays and back.
 from .._backend import namespace
 from . import graph
 from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
-from .function import Function, FunctionCtx
-from .gradcheck import gradcheck, GradcheckError
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
-from .variable import Variable
-from . import functional  # noqa: E402  (vjp, jacobian)
+from .._ops._apply import wrap as _wrap
+
+# The user-facing half loads on first use (PEP 562): it builds on Tensor, and Tensor's module
+# imports the engine above, so importing it here would close the cycle _tensor -> autograd.
+_LAZY = {'Function': 'function', 'FunctionCtx': 'function', 'function': None,
+         'gradcheck': 'gradcheck', 'GradcheckError': 'gradcheck',
+         'Variable': 'variable', 'variable': None, 'functional': None}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    sub = _LAZY[name] or name
+    mod = __import__('importlib').import_module(f'{__name__}.{sub}')
+    # bind every name that module provides (its import bound the module's own name here, and
+    # `gradcheck` must stay the function)
+    globals().update({n: getattr(mod, n) for n, m in _LAZY.items() if m == sub})
+    return globals()[name]
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def _roots(tensors, grad_tensors, what):
@@ -107,8 +125,3 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                    'desired behavior.')
         result.append(None if g is None else _wrap(g.astype(t._data.dtype)))
     return tuple(result)
-
-
-def _wrap(a):
-    from .._ops._apply import wrap
-    return wrap(a)

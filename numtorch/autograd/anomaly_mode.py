@@ -2,9 +2,32 @@
 numtorch does not check backward for NaNs nor keep forward tracebacks."""
 import warnings
 
-from .. import _misc_names as _m
-
 __all__ = ['detect_anomaly', 'set_detect_anomaly']
+
+# torch's switch (numtorch.set_anomaly_enabled / is_anomaly_enabled re-export these)
+_anomaly = {'enabled': False, 'check_nan': True}
+
+
+def set_anomaly_enabled(enabled, check_nan=True):
+    """Record autograd's anomaly mode. numtorch does not check backward for NaNs nor record
+    forward tracebacks: the switch is accepted and reported back only.
+
+    >>> import numtorch
+    >>> numtorch.set_anomaly_enabled(False); numtorch.is_anomaly_enabled()
+    False
+    """
+    _anomaly['enabled'], _anomaly['check_nan'] = bool(enabled), bool(check_nan)
+
+
+def is_anomaly_enabled():
+    """Whether anomaly mode was switched on (see ``set_anomaly_enabled``)."""
+    return _anomaly['enabled']
+
+
+def is_anomaly_check_nan_enabled():
+    """The ``check_nan`` flag recorded with anomaly mode."""
+    return _anomaly['check_nan']
+
 
 
 class detect_anomaly:
@@ -19,17 +42,17 @@ class detect_anomaly:
     """
 
     def __init__(self, check_nan=True):
-        self.prev = _m.is_anomaly_enabled()
+        self.prev = is_anomaly_enabled()
         self.check_nan = check_nan
-        self.prev_check_nan = _m.is_anomaly_check_nan_enabled()
+        self.prev_check_nan = is_anomaly_check_nan_enabled()
         warnings.warn('Anomaly Detection has been enabled. This mode will increase the runtime '
                       'and should only be enabled for debugging.', stacklevel=2)
 
     def __enter__(self):
-        _m.set_anomaly_enabled(True, self.check_nan)
+        set_anomaly_enabled(True, self.check_nan)
 
     def __exit__(self, *args):
-        _m.set_anomaly_enabled(self.prev, self.prev_check_nan)
+        set_anomaly_enabled(self.prev, self.prev_check_nan)
 
     def __call__(self, fn):
         def wrapper(*args, **kwargs):
@@ -48,12 +71,12 @@ class set_detect_anomaly:
     """
 
     def __init__(self, mode, check_nan=True):
-        self.prev = _m.is_anomaly_enabled()
-        self.prev_check_nan = _m.is_anomaly_check_nan_enabled()
-        _m.set_anomaly_enabled(mode, check_nan)
+        self.prev = is_anomaly_enabled()
+        self.prev_check_nan = is_anomaly_check_nan_enabled()
+        set_anomaly_enabled(mode, check_nan)
 
     def __enter__(self):
         pass
 
     def __exit__(self, *args):
-        _m.set_anomaly_enabled(self.prev, self.prev_check_nan)
+        set_anomaly_enabled(self.prev, self.prev_check_nan)

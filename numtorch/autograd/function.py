@@ -6,6 +6,8 @@ backward calls the user's. The engine treats it like any built-in node.
 """
 from . import graph
 from .grad_mode import _enabled
+from .._tensor import Tensor
+from .._ops._apply import wrap
 
 
 class FunctionCtx(graph.Node):
@@ -69,7 +71,6 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .._tensor import Tensor
         node_cls = cls.__dict__.get('_node_cls')
         if node_cls is None:
             node_cls = type(cls.__name__ + 'Backward', (_UserNode,),
@@ -113,7 +114,6 @@ class _UserNode(FunctionCtx):
     materialize_grads = True
 
     def backward(self, *grads):
-        from .._ops._apply import wrap
         res = self._fn.backward(self, *[wrap(g) for g in grads])
         if not isinstance(res, tuple):
             res = (res,)

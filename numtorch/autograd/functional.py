@@ -3,6 +3,9 @@ per output element, as torch's non-vectorized path). ``hessian``, ``jvp``, ``hvp
 ``create_graph=True`` need gradients of gradients, which numtorch's engine does not record: they
 raise NotImplementedError saying so."""
 from .grad_mode import enable_grad
+from . import grad
+from .._creation import zeros, zeros_like, ones_like
+from .._ops.rearrange import stack
 
 __all__ = ['vjp', 'jacobian', 'jvp', 'hessian', 'hvp', 'vhp']
 
@@ -25,8 +28,6 @@ def _run(func, inputs):
 
 
 def _grads(out, ins, v):
-    from . import grad
-    from .. import zeros_like
     if not out.requires_grad:        # the output does not depend on any input
         return tuple(zeros_like(i) for i in ins)
     gs = grad([out], list(ins), [v], retain_graph=True, allow_unused=True)
@@ -43,7 +44,6 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """
     if create_graph:
         raise NotImplementedError(_NO_DOUBLE.format('vjp(create_graph=True)'))
-    from .. import ones_like
     with enable_grad():
         ins, single_in, outs_t, single_out = _run(func, inputs)
         if v is None:
@@ -78,7 +78,6 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
         raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode". Hint: '
                          'If your function has more outputs than inputs, "forward-mode" tends to '
                          'be more performant. Otherwise, prefer to use "reverse-mode".')
-    from .. import zeros, stack
     with enable_grad():
         ins, single_in, outs_t, single_out = _run(func, inputs)
         jac = []

@@ -5,6 +5,8 @@ Compares the analytic vector-Jacobian product from backward against central diff
 """
 from .._backend import namespace, to_host, to_device, device_of, xp as host
 from .grad_mode import no_grad
+from .._tensor import Tensor
+from . import grad as autograd_grad
 
 
 class GradcheckError(RuntimeError):
@@ -24,8 +26,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     >>> numtorch.autograd.gradcheck(lambda t: (t * t).sin(), (x,))
     True
     """
-    from .._tensor import Tensor
-    from . import grad as autograd_grad
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     diff = [t for t in inputs if isinstance(t, Tensor) and t._rg]
     if not diff:

@@ -3,10 +3,11 @@ sharing ``data``'s memory (``requires_grad`` as asked); ``isinstance(t, Variable
 every tensor, as in torch."""
 import warnings
 
+from .._tensor import Tensor
+
 
 class _VariableMeta(type):
     def __instancecheck__(cls, other):
-        from .._tensor import Tensor
         return isinstance(other, Tensor)
 
 
@@ -21,7 +22,6 @@ class Variable(metaclass=_VariableMeta):
     """
 
     def __new__(cls, data, requires_grad=False, volatile=False):
-        from .._tensor import Tensor
         if not isinstance(data, Tensor):
             raise TypeError(f'Variable data has to be a tensor, but got {type(data).__name__}')
         if volatile:

@@ -7,12 +7,12 @@ re-exported at the bottom when present.
 """
 import math
 
-from .._backend import xp
+from .._backend import xp as _xp
 from .._tensor import Tensor
 from .._ops import activation as _act
 from .._ops import elementwise as _ew
-from .._ops._apply import bind, wrap, unary
-from ..autograd.graph import Node
+from .._ops._apply import bind as _bind, wrap as _wrap, unary as _unary
+from ..autograd.graph import Node as _Node
 from .._ops.activation import (linear, bilinear, softmax, log_softmax, softmin, gelu, silu,  # noqa: F401
                                elu, selu, celu, leaky_relu, softplus, hardtanh, relu6, prelu,
                                threshold, hardshrink, softshrink, hardsigmoid, hardswish, mish,
@@ -29,7 +29,7 @@ def relu(input, inplace=False):
     """
     if inplace:
         return input._inplace(_ew.relu)
-    return unary(_ew.Relu, input)
+    return _unary(_ew.Relu, input)
 
 
 def relu_(input):
@@ -87,8 +87,8 @@ def _feature_dropout(input, p, training, inplace, min_dim, name):
     # One keep/drop decision per (sample, channel): the mask is broadcast over the rest.
     shape = a.shape[:-(min_dim - 1)] + (1,) * (min_dim - 1)
     keep = default_generator._np.random(shape) >= p
-    mask = keep.astype(a.dtype) * (1.0 / (1.0 - p)) if p < 1 else xp.zeros(shape, a.dtype)
-    out = input * wrap(mask)
+    mask = keep.astype(a.dtype) * (1.0 / (1.0 - p)) if p < 1 else _xp.zeros(shape, a.dtype)
+    out = input * _wrap(mask)
     if inplace:
         input._data[...] = out._data
         return input
@@ -122,7 +122,7 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
     alpha_p = -_act._SELU_ALPHA * _act._SELU_SCALE
     a = ((1 - p) * (1 + p * alpha_p ** 2)) ** -0.5
     b = -a * alpha_p * p
-    keep = wrap((default_generator._np.random(input._data.shape) >= p).astype(input._data.dtype))
+    keep = _wrap((default_generator._np.random(input._data.shape) >= p).astype(input._data.dtype))
     return (input * keep + alpha_p * (1 - keep)) * a + b
 
 
@@ -152,12 +152,13 @@ def one_hot(tensor, num_classes=-1):
         num_classes = int(a.max()) + 1
     elif a.size and a.max() >= num_classes:
         raise RuntimeError('Class values must be smaller than num_classes.')
-    out = xp.zeros(a.shape + (num_classes,), xp.int64)
-    xp.put_along_axis(out, a[..., None].astype(xp.int64), 1, axis=-1)
-    return wrap(out)
+    out = _xp.zeros(a.shape + (num_classes,), _xp.int64)
+    _xp.put_along_axis(out, a[..., None].astype(_xp.int64), 1, axis=-1)
+    return _wrap(out)
 
 
-class ConstantPadNd(Node):
+class _ConstantPadNd(_Node):
+    _name = 'ConstantPadNdBackward0'   # torch's node name (the class is private here)
     def forward(self, a, pads, value):
         if any(lo < 0 or hi < 0 for lo, hi in pads):
             # Negative padding crops: pad the positive parts, then slice.
@@ -168,7 +169,7 @@ class ConstantPadNd(Node):
         else:
             self.crop = None
         self.pads = pads
-        return xp.pad(a, pads, mode='constant', constant_values=value)
+        return _xp.pad(a, pads, mode='constant', constant_values=value)
 
     def backward(self, g):
         inner = tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(self.pads))
@@ -180,20 +181,20 @@ class ConstantPadNd(Node):
         return g
 
 
-class _Pad(Node):
+class _Pad(_Node):
     """reflect / replicate / circular padding via ``np.pad``; backward by scatter-adding the
     gradient of every output position into the input position it was copied from."""
 
     def forward(self, a, pads, mode):
         idx = self.xp.arange(a.size).reshape(a.shape)
-        src = xp.pad(idx, pads, mode={'reflect': 'reflect', 'replicate': 'edge',
+        src = _xp.pad(idx, pads, mode={'reflect': 'reflect', 'replicate': 'edge',
                                       'circular': 'wrap'}[mode])
         self.src, self.shape = src, a.shape
         return a.reshape(-1)[src]
 
     def backward(self, g):
         out = self.xp.zeros(int(math.prod(self.shape)), g.dtype)
-        xp.add.at(out, self.src.reshape(-1), g.reshape(-1))
+        _xp.add.at(out, self.src.reshape(-1), g.reshape(-1))
         return out.reshape(self.shape)
 
 
@@ -233,10 +234,10 @@ def pad(input, pad, mode='constant', value=None):
     for i in range(len(pad) // 2):
         pads[a.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
     if mode == 'constant':
-        node = ConstantPadNd()
+        node = _ConstantPadNd()
         node._full_shape = a.shape
-        bind(node, a)
-        out = wrap(node.forward(a, pads, 0 if value is None else value))
+        _bind(node, a)
+        out = _wrap(node.forward(a, pads, 0 if value is None else value))
         return _act._record(node, out, (input,))
     if mode not in ('reflect', 'replicate', 'circular'):
         raise NotImplementedError(f'Unsupported padding mode: {mode}')
@@ -244,8 +245,8 @@ def pad(input, pad, mode='constant', value=None):
     node = _Pad()
     node._name = 'CopySlices' if mode == 'circular' else \
         {'reflect': 'ReflectionPad', 'replicate': 'ReplicationPad'}[mode] + f'{len(pad) // 2}DBackward0'
-    bind(node, a)
-    out = wrap(node.forward(a, pads, mode))
+    _bind(node, a)
+    out = _wrap(node.forward(a, pads, mode))
     return _act._record(node, out, (input,))
 
 

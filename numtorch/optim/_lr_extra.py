@@ -13,7 +13,7 @@ from functools import partial
 
 from .._tensor import Tensor
 from .optimizer import Optimizer
-from .lr_scheduler import LRScheduler, _lrs, _per_group, _cycle_momentum, _EPOCH_DEPRECATION
+from ._lr_base import LRScheduler, _lrs, _per_group, _cycle_momentum, _EPOCH_DEPRECATION
 
 __all__ = ['ConstantLR', 'LinearLR', 'PolynomialLR', 'CosineAnnealingWarmRestarts', 'CyclicLR',
            'SequentialLR', 'ChainedScheduler', 'ReduceLROnPlateau']

@@ -2,7 +2,7 @@
 from .module import Module
 from .container import Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict
 from .linear import Identity, Linear, Bilinear
-from .lazy import LazyModuleMixin, LazyLinear
+from .lazy import LazyLinear   # LazyModuleMixin stays in .lazy, as torch's
 from .activation import (ReLU, ReLU6, LeakyReLU, ELU, CELU, SELU, GELU, SiLU, Mish, Sigmoid,
                          Tanh, Softmax, Softmin, LogSoftmax, Softmax2d, Softplus, Hardtanh,
                          Hardswish, Hardsigmoid, LogSigmoid, Softsign, Tanhshrink, Threshold,
@@ -11,7 +11,7 @@ from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout
 from .flatten import Flatten, Unflatten
 
 __all__ = ['Module', 'Sequential', 'ModuleList', 'ModuleDict', 'ParameterList', 'ParameterDict',
-           'Identity', 'Linear', 'Bilinear', 'LazyModuleMixin', 'LazyLinear', 'ReLU', 'ReLU6',
+           'Identity', 'Linear', 'Bilinear', 'LazyLinear', 'ReLU', 'ReLU6',
            'LeakyReLU', 'ELU', 'CELU', 'SELU', 'GELU', 'SiLU', 'Mish', 'Sigmoid', 'Tanh',
            'Softmax', 'Softmin', 'LogSoftmax', 'Softmax2d', 'Softplus', 'Hardtanh', 'Hardswish',
            'Hardsigmoid', 'LogSigmoid', 'Softsign', 'Tanhshrink', 'Threshold', 'Hardshrink',

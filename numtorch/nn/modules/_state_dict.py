@@ -9,7 +9,7 @@ from collections import OrderedDict, namedtuple
 
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
-from ..parameter import is_lazy
+from ..parameter import Parameter, is_lazy
 
 
 class _IncompatibleKeys(namedtuple('IncompatibleKeys', ['missing_keys', 'unexpected_keys'])):
@@ -33,13 +33,23 @@ def save_to_state_dict(module, destination, prefix, keep_vars):
     for name, buf in module._buffers.items():
         if buf is not None and name not in skip:
             destination[prefix + name] = buf if keep_vars else buf.detach()
-    if type(module).get_extra_state is not _base_get_extra_state():
+    if type(module).get_extra_state is not get_extra_state:
         destination[prefix + '_extra_state'] = module.get_extra_state()
 
 
-def _base_get_extra_state():
-    from .module import Module
-    return Module.get_extra_state
+def get_extra_state(self):
+    raise RuntimeError('Reached a code path in Module.get_extra_state() that should never be '
+                       'called.')
+
+
+def set_extra_state(self, state):
+    raise RuntimeError('Reached a code path in Module.set_extra_state() that should never be '
+                       'called.')
+
+
+# Module's own (they live here so that this module needs no import of module.py)
+get_extra_state.__qualname__ = 'Module.get_extra_state'
+set_extra_state.__qualname__ = 'Module.set_extra_state'
 
 
 def state_dict(module, args, destination, prefix, keep_vars):
@@ -103,7 +113,6 @@ def load_from_state_dict(module, state_dict, prefix, local_metadata, strict, mis
         try:
             with no_grad():
                 if assign:
-                    from ..parameter import Parameter
                     if isinstance(param, Parameter) and not isinstance(value, Parameter):
                         value = Parameter(value, requires_grad=param.requires_grad)
                     setattr(module, name, value)
@@ -114,7 +123,7 @@ def load_from_state_dict(module, state_dict, prefix, local_metadata, strict, mis
                               f'the model are {param.shape} and whose dimensions in the checkpoint '
                               f'are {value.shape}, an exception occurred : {ex.args}.')
     extra_key = prefix + '_extra_state'
-    if type(module).set_extra_state is not _base_set_extra_state():
+    if type(module).set_extra_state is not set_extra_state:
         if extra_key in state_dict:
             module.set_extra_state(state_dict[extra_key])
         elif strict:
@@ -130,11 +139,6 @@ def load_from_state_dict(module, state_dict, prefix, local_metadata, strict, mis
                         unexpected_keys.append(key)
                 elif head[0] not in local_state:
                     unexpected_keys.append(key)
-
-
-def _base_set_extra_state():
-    from .module import Module
-    return Module.set_extra_state
 
 
 def load_state_dict(module, state_dict, strict=True, assign=False):

@@ -572,13 +572,9 @@ class Module(_hooks.HookRegistration):
         _state_dict.load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
                                          missing_keys, unexpected_keys, error_msgs)
 
-    def get_extra_state(self):
-        raise RuntimeError('Reached a code path in Module.get_extra_state() that should never be '
-                           'called.')
-
-    def set_extra_state(self, state):
-        raise RuntimeError('Reached a code path in Module.set_extra_state() that should never be '
-                           'called.')
+    # defined in _state_dict.py, which tells an override from these by identity
+    get_extra_state = _state_dict.get_extra_state
+    set_extra_state = _state_dict.set_extra_state
 
     # ------------------------------------------------------------------ printing
     def extra_repr(self):

@@ -8,6 +8,7 @@ differentiable ``all_reduce`` (whose backward all-reduces the incoming gradients
 gives the exact gradient of the global-batch normalization. Otherwise it is a ``_BatchNorm``.
 """
 from ... import _creation
+from ..._ops.rearrange import cat
 from ...autograd import grad_mode
 from .batchnorm import _BatchNorm
 
@@ -106,5 +107,4 @@ class SyncBatchNorm(_BatchNorm):
 
 
 def _cat(a, b):
-    from ... import _ops
-    return _ops.cat([a, b])
+    return cat([a, b])

@@ -1,0 +1,55 @@
+"""The one place where op functions become ``numtorch.<name>`` and ``Tensor.<name>``.
+
+Every module in ``MODULES`` declares what it offers with three module-level names (kept at the
+top or bottom of the module)::
+
+    __all__ = ['exp', 'cat', ...]       # torch-level functions: numtorch.<name> ...
+    FUNCTION_ONLY = {'cat'}             # ... of which these are NOT also Tensor methods
+    METHODS = {'view': view,            # Tensor-only methods (torch has no torch.view), and
+               'where': _where_method}  # methods whose signature differs from the function's
+
+``install()`` (called once, from ``numtorch/__init__.py`` right after ``Tensor`` exists) walks
+``MODULES`` in order and, for each module:
+
+1. puts every name of ``__all__`` into the dict it returns (numtorch's namespace);
+2. makes it ``Tensor.<name>`` too, unless it is in ``FUNCTION_ONLY`` or ``Tensor``'s class dict
+   already has that name (written in the class body, or set by an earlier module);
+3. sets every ``METHODS`` entry on ``Tensor``, replacing what was there.
+
+A function whose first parameter is ``input`` works as a method unchanged. Adding an op: write
+its Node and function in the right module, add the name to ``__all__`` (and to ``FUNCTION_ONLY``
+or ``METHODS`` where torch has only one of the two forms). ``tests/test_namespace.py`` checks the
+result against torch's ``dir()``: numtorch exports no name torch lacks.
+
+>>> import numtorch
+>>> numtorch.exp is numtorch.Tensor.exp, hasattr(numtorch.Tensor, 'cat'), hasattr(numtorch, 'view')
+(True, False, False)
+"""
+from . import _tensor_inplace, storage, _random_ops
+from ._ops import (elementwise, reduce, linalg, shape, index, rearrange, gather, pointwise, blend,
+                   compare, reduce_stats, activation, sorting, extra, order_stats, linsolve, decomp,
+                   conv, pool, normalization, loss, conv_nd, pool_nd, feature_norm, patches,
+                   distance, loss_margin, scatter_reduce, complex, special_fns, everyday)
+
+# The order matters only where two modules offer the same method name (see rules 2 and 3).
+MODULES = (_tensor_inplace,   # add_, mul_, fill_, copy_, +=, ...: as if in the class body
+           elementwise, reduce, linalg, shape, index, rearrange, gather, pointwise, blend, compare,
+           reduce_stats, activation, sorting, extra, order_stats, linsolve, decomp, conv, pool,
+           normalization, loss, conv_nd, pool_nd, feature_norm, patches, distance, loss_margin,
+           scatter_reduce, complex, special_fns, everyday,
+           storage,           # Tensor.storage / pin_memory / share_memory_
+           _random_ops)       # rand, randn, ...; Tensor.uniform_, normal_, ...
+
+
+def install(Tensor):
+    """Set the op methods on ``Tensor``; return ``{name: function}`` for numtorch's namespace."""
+    functions = {}
+    for mod in MODULES:
+        only = getattr(mod, 'FUNCTION_ONLY', ())
+        for name in mod.__all__:
+            fn = functions[name] = getattr(mod, name)
+            if name not in only and name not in Tensor.__dict__:
+                setattr(Tensor, name, fn)
+        for name, fn in getattr(mod, 'METHODS', {}).items():
+            setattr(Tensor, name, fn)
+    return functions
