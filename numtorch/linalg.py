@@ -10,10 +10,10 @@ leading dims like torch), which runs on the input's device through ``__array_fun
 >>> numtorch.linalg.norm(numtorch.tensor([3., 4.]))
 tensor(5.)
 """
-import math
+import math as _math
 
-from ._backend import xp
-from .autograd.graph import Node
+from ._backend import xp as _xp
+from .autograd.graph import Node as _Node
 from ._ops import _apply
 from ._ops.reduce import _one
 from ._ops.linalg import matmul
@@ -38,14 +38,15 @@ def _dims(dim, ndim):
 
 
 # --------------------------------------------------------------------------- vector norm
-class LinalgVectorNorm(Node):
+class _LinalgVectorNorm(_Node):
+    _name = 'LinalgVectorNormBackward0'
     def forward(self, x, ord, axes, keepdim):
-        ax = xp.abs(x)
+        ax = _xp.abs(x)
         if ord == 2:
-            out = xp.sqrt(xp.sum(x * x, axis=axes, keepdims=True))
-        elif ord == math.inf:
+            out = _xp.sqrt(_xp.sum(x * x, axis=axes, keepdims=True))
+        elif ord == _math.inf:
             out = ax.max(axis=axes, keepdims=True)
-        elif ord == -math.inf:
+        elif ord == -_math.inf:
             out = ax.min(axis=axes, keepdims=True)
         elif ord == 0:
             out = (x != 0).sum(axis=axes, keepdims=True).astype(x.dtype)
@@ -68,16 +69,16 @@ class LinalgVectorNorm(Node):
         if p == 0:
             return None
         if p == 1:
-            return g * xp.sign(x)
-        if p in (math.inf, -math.inf):
-            mask = (xp.abs(x) == n)
-            return g * xp.sign(x) * mask / mask.sum(axis=self._axes(x), keepdims=True)
-        with xp.errstate(divide='ignore', invalid='ignore'):
+            return g * _xp.sign(x)
+        if p in (_math.inf, -_math.inf):
+            mask = (_xp.abs(x) == n)
+            return g * _xp.sign(x) * mask / mask.sum(axis=self._axes(x), keepdims=True)
+        with _xp.errstate(divide='ignore', invalid='ignore'):
             if p == 2:
                 r = g * x / n
             else:
-                r = g * xp.sign(x) * xp.abs(x) ** (p - 1) / n ** (p - 1)
-        return xp.where(n == 0, 0, r).astype(x.dtype, copy=False)
+                r = g * _xp.sign(x) * _xp.abs(x) ** (p - 1) / n ** (p - 1)
+        return _xp.where(n == 0, 0, r).astype(x.dtype, copy=False)
 
     def _axes(self, x):
         return tuple(i for i, (a, b) in enumerate(zip(x.shape, self.norm.shape)) if a != b or
@@ -97,11 +98,12 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     ord = float(ord)
     if ord.is_integer():
         ord = int(ord)
-    return _apply.unary(LinalgVectorNorm, x, ord, _dims(dim, x._data.ndim), keepdim)
+    return _apply.unary(_LinalgVectorNorm, x, ord, _dims(dim, x._data.ndim), keepdim)
 
 
 # --------------------------------------------------------------------------- matrix norm
-class MatrixNorm(Node):
+class _MatrixNorm(_Node):
+    _name = 'MatrixNormBackward0'
     """Norms of the last two dims that are not the Frobenius norm: nuclear (sum of singular
     values), spectral (2/-2: largest/smallest singular value), and max column/row abs-sums."""
 
@@ -109,12 +111,12 @@ class MatrixNorm(Node):
         self.saved, self.ord = (a,), ord
         self._name = 'SumBackward1' if ord == 'nuc' else 'AmaxBackward0'
         if ord in ('nuc', 2, -2):
-            u, s, vt = xp.linalg.svd(a, full_matrices=False)
+            u, s, vt = _xp.linalg.svd(a, full_matrices=False)
             self.svd = u, s, vt
             if ord == 'nuc':
                 return s.sum(-1)
             return s.max(-1) if ord == 2 else s.min(-1)
-        sums = xp.abs(a).sum(axis=-2 if ord in (1, -1) else -1)
+        sums = _xp.abs(a).sum(axis=-2 if ord in (1, -1) else -1)
         self.sums = sums
         return sums.max(-1) if ord > 0 else sums.min(-1)
 
@@ -127,14 +129,14 @@ class MatrixNorm(Node):
         if ord in (2, -2):
             u, s, vt = self.svd
             i = s.argmax(-1) if ord == 2 else s.argmin(-1)
-            uu = xp.take_along_axis(u, i[..., None, None], -1)
-            vv = xp.take_along_axis(vt, i[..., None, None], -2)
+            uu = _xp.take_along_axis(u, i[..., None, None], -1)
+            vv = _xp.take_along_axis(vt, i[..., None, None], -2)
             return g * (uu @ vv)
         sums = self.sums
         best = sums.max(-1, keepdims=True) if ord > 0 else sums.min(-1, keepdims=True)
         mask = (sums == best) / (sums == best).sum(-1, keepdims=True)
         mask = mask[..., None, :] if ord in (1, -1) else mask[..., :, None]
-        return g * xp.sign(a) * mask
+        return g * _xp.sign(a) * mask
 
 
 def matrix_norm(A, ord='fro', dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
@@ -153,12 +155,12 @@ def matrix_norm(A, ord='fro', dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     _float_input(A, 'linalg.matrix_norm')
     if ord == 'fro':
         return vector_norm(A, 2, dim, keepdim)
-    if ord not in ('nuc', 1, -1, 2, -2, math.inf, -math.inf):
+    if ord not in ('nuc', 1, -1, 2, -2, _math.inf, -_math.inf):
         raise RuntimeError(f'linalg.matrix_norm: Order {ord} not supported.')
     nd = A._data.ndim
     d = tuple(_one(x, nd) for x in dim)
     moved = _movedim(A, d, (nd - 2, nd - 1)) if d != (nd - 2, nd - 1) else A
-    res = _apply.unary(MatrixNorm, moved, ord)
+    res = _apply.unary(_MatrixNorm, moved, ord)
     if keepdim:
         for x in sorted(d):
             res = _unsqueeze(res, x)
