@@ -298,6 +298,9 @@ class StandInBackend(_backend.Backend):
                                for i in range(self.n)]
         return self.generators[index or 0]
 
+    def ufunc_at(self, name, arr, index, values):
+        getattr(np, name).at(_unwrap(arr), _unwrap(index), _unwrap(values))
+
     def generated(self, host_arr, index=None):
         """A random draw made "on the device" (its generator's numbers, no counted copy)."""
         return StrictArray(host_arr)
