@@ -119,7 +119,14 @@ class StrictArray:
         return f'stand_in.StrictArray({self._a!r})'
 
     # -- metadata (no transfer)
-    shape = property(lambda self: self._a.shape)
+    @property
+    def shape(self):
+        return self._a.shape
+
+    @shape.setter
+    def shape(self, new):   # as CuPy's: reshape in place without a copy, else AttributeError
+        self._a.shape = new
+
     dtype = property(lambda self: self._a.dtype)
     ndim = property(lambda self: self._a.ndim)
     size = property(lambda self: self._a.size)
