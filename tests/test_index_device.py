@@ -125,3 +125,26 @@ def test_apply_and_map_are_cpu_only_as_torch(cuda):
         x.apply_(lambda v: v)
     with pytest.raises(TypeError, match='^map_ is only implemented on CPU tensors$'):
         x.map_(x, lambda a, b: a)
+
+
+@pytest.mark.parametrize('fn', [
+    lambda m, x: m.sort(x, 1, descending=True), lambda m, x: m.topk(x, 2, 1),
+    lambda m, x: m.kthvalue(x, 2, 1), lambda m, x: m.cummax(x, 1), lambda m, x: m.cummin(x, 0),
+    lambda m, x: m.argsort(x, 1), lambda m, x: m.argsort(x[0, 0]),
+    lambda m, x: m.unique_consecutive(m.round(x), return_counts=True, return_inverse=True),
+    lambda m, x: m.searchsorted(m.sort(x, 1).values[0], 0.5),
+    lambda m, x: m.searchsorted(m.sort(x, 1).values, x),
+    lambda m, x: m.isin(m.round(x), [0., 1.]),
+    lambda m, x: m.max(x, 1), lambda m, x: m.median(x, 0), lambda m, x: m.argmax(x[0, 0]),
+    lambda m, x: m.count_nonzero(m.round(x), 1), lambda m, x: m.all(x > -3, 0),
+    lambda m, x: m.diagonal(x, 1), lambda m, x: x.view(4, 3),
+])
+def test_sorting_and_reductions_on_device_match_cpu(cuda, fn):
+    """Ops outside the op specs (or their 0-d / scalar-argument paths): the CPU's results."""
+    a = np.random.default_rng(1).uniform(-2, 2, (3, 4))
+    cpu = fn(numtorch, numtorch.tensor(a))
+    dev = fn(numtorch, numtorch.tensor(a, device='cuda'))
+    cpu, dev = (cpu, dev) if isinstance(cpu, tuple) else ((cpu,), (dev,))
+    for c, d in zip(cpu, dev):
+        assert d.device.type == 'cuda'
+        np.testing.assert_array_equal(host(d), c.numpy())
