@@ -39,7 +39,7 @@ def _range(idx):
 def _bounds(idx, n, dim, negative_ok=False):
     """torch's "index 5 is out of bounds for dimension 0 with size 3"."""
     if idx.size:
-        lo, hi = _range(idx)
+        lo, hi = (idx.min(), idx.max()) if idx.__class__ is xp.ndarray else _range(idx)
         if hi >= n or lo < (-n if negative_ok else 0):
             bad = hi if hi >= n else lo
             raise RuntimeError(f'index {bad} is out of bounds for dimension {dim} with size {n}')
@@ -47,7 +47,8 @@ def _bounds(idx, n, dim, negative_ok=False):
 
 def _along(idx, dim):
     """The full NumPy index that picks ``a[..., idx[...], ...]`` elementwise along ``dim``."""
-    grid = list(namespace(idx).indices(idx.shape, sparse=True))
+    ns = xp if idx.__class__ is xp.ndarray else namespace(idx)
+    grid = list(ns.indices(idx.shape, sparse=True))
     grid[dim] = idx
     return tuple(grid)
 
@@ -250,7 +251,8 @@ def index_select(input, dim, index, *, out=None):
     d = _one(dim, a.ndim)
     n = a.shape[d] if a.ndim else 1
     idx = _vec_index(index, n, 'index_select', a)
-    lo, hi = _range(idx) if idx.size else (0, 0)
+    lo, hi = (0, 0) if not idx.size else (idx.min(), idx.max()) if idx.__class__ is xp.ndarray \
+        else _range(idx)
     if lo < 0 or hi >= n:
         bad = hi if hi >= n else lo
         raise RuntimeError(f'INDICES element is out of DATA bounds, id={bad} axis_dim={n}')
@@ -361,7 +363,8 @@ def index_fill_(input, dim, index, value):
 def _flat_index(index, numel, fname, like=None):
     idx = _idx(index, fname, f'{fname}(): Expected a long tensor for index, but got '
                              f'{_kind_name(index)}', like)
-    lo, hi = _range(idx) if idx.size else (0, 0)
+    lo, hi = (0, 0) if not idx.size else (idx.min(), idx.max()) if idx.__class__ is xp.ndarray \
+        else _range(idx)
     if hi >= numel or lo < -numel:
         bad = hi if hi >= numel else lo
         raise IndexError(f'out of range: tried to access index {bad} on a tensor of {numel} '

@@ -308,12 +308,12 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     r = repeats._data if isinstance(repeats, _apply.Tensor) else int(repeats)
     if is_array(r) and r.ndim > 1:
         raise RuntimeError('repeat_interleave only accept 1D vector as repeat')
-    if is_array(r):   # counts: as above, the host reads them, the index goes to the device
-        idx = to_device(xp.repeat(xp.arange(input._data.shape[d]), to_host(r)),
-                        device_of(input._data))
-    else:
+    if r.__class__ is int:
         xpd = namespace(input._data)
         idx = xpd.repeat(xpd.arange(input._data.shape[d]), r)
+    else:   # counts: as above, the host reads them, the index goes to the device
+        idx = to_device(xp.repeat(xp.arange(input._data.shape[d]), to_host(r)),
+                        device_of(input._data))
     return index_select(input, d, _apply.wrap(idx))
 
 

@@ -436,7 +436,7 @@ def _arg(name, fn):
             raise RuntimeError(f'{name}(): does not support bool input')
         if dim is None:
             _reduced_empty(name, a, None, IndexError)
-            out = namespace(a).asarray(fn(a), xp.int64)
+            out = (xp if a.__class__ is ndarray else namespace(a)).asarray(fn(a), xp.int64)
             return wrap(out.reshape((1,) * a.ndim) if keepdim else out)
         axis = _one(dim, a.ndim)
         if a.ndim == 0:
