@@ -60,6 +60,7 @@ def test_device_index_into_cpu_tensor_is_torch_error(cuda):
 @pytest.mark.parametrize('op', [
     lambda x, i: x.gather(0, i), lambda x, i: x.index_select(0, i), lambda x, i: x.take(i),
     lambda x, i: x.scatter_add(0, i, x[:2]), lambda x, i: x.index_add(0, i, x[:2]),
+    lambda x, i: x[:2].masked_fill(i > 0, 1.), lambda x, i: x[:2].masked_select(i > 0),
 ])
 def test_gather_family_refuses_cpu_index_as_torch(cuda, op):
     """Unlike ``x[idx]``, torch's gather/scatter/index_* kernels want the index on the data's

@@ -290,6 +290,8 @@ def _mask(mask, fname, like):
     if md.dtype != bool:
         raise RuntimeError(f'{fname} only supports boolean masks, but got mask with dtype '
                            f'{_C_NAMES.get(md.dtype.name, md.dtype.name)}')
+    if md.__class__ is not like.__class__:   # torch's same-device error (a 0-d CPU mask joins)
+        md = _apply.same_device(like, md)[1]
     return md
 
 
@@ -368,6 +370,8 @@ def masked_select(input, mask):
     md = mask._data if isinstance(mask, _apply.Tensor) else namespace(input._data).asarray(mask)
     if md.dtype != bool:
         raise RuntimeError('masked_select: expected BoolTensor for mask')
+    if md.__class__ is not input._data.__class__:
+        md = _apply.same_device(input._data, md)[1]
     return unary(MaskedSelect, input, md)
 
 
