@@ -62,6 +62,11 @@ class Backend:
         numtorch's generic code (``_ops/_special.py``, written with ``xp`` ops) computes it."""
         return None
 
+    def ufunc_at(self, name, arr, index, values):
+        """``<ufunc name>.at(arr, index, values)`` in place: repeated indices accumulate
+        (NumPy's and CuPy's ``ufunc.at``; a namespace without it overrides this)."""
+        getattr(self.xp, name).at(arr, index, values)
+
 
 CPU_BACKEND = Backend()
 _BY_ARRAY = {np.ndarray: CPU_BACKEND}      # array class -> Backend
@@ -135,6 +140,19 @@ def backend_for(dev):
         if b is None:
             raise RuntimeError(f'numtorch supports only the cpu and cuda devices, got {dev}')
     return b
+
+
+def ufunc_at(name, arr, index, values):
+    """``numpy.<name>.at(arr, index, values)`` on ``arr``'s device (``name``: ``'add'``,
+    ``'multiply'``, ``'maximum'``, ``'minimum'``): the scatter that accumulates repeated indices.
+
+    >>> a = np.zeros(3); ufunc_at('add', a, np.array([0, 0, 2]), 1.); a
+    array([2., 0., 1.])
+    """
+    if arr.__class__ is ndarray:
+        getattr(np, name).at(arr, index, values)
+    else:
+        backend_of(arr).ufunc_at(name, arr, index, values)
 
 
 def to_host(arr):

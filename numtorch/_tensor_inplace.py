@@ -5,9 +5,8 @@ Written as plain functions and listed in ``METHODS``; ``numtorch/_registry.py`` 
 ``Tensor`` first, so they sit in ``Tensor.__dict__`` exactly as if defined in the class body: no
 op module's ``__all__`` shadows them, and subclasses see them the same way.
 """
-import numpy as np
-
 from ._ops import elementwise as _ew
+from ._backend import xp, to_device, device_of
 from .autograd import graph
 from .autograd.grad_mode import _enabled
 from ._convert import _cap
@@ -53,7 +52,7 @@ def _inplace(self, fn, *args, **kwargs):
         grad = False
         out = fn(self, *args, **kwargs)
     od = out._data
-    if od.dtype != self._data.dtype and not np.can_cast(od.dtype, self._data.dtype, 'same_kind'):
+    if od.dtype != self._data.dtype and not xp.can_cast(od.dtype, self._data.dtype, 'same_kind'):
         raise RuntimeError(f"result type {_cap(od.dtype)} can't be cast to the desired output "
                            f"type {_cap(self._data.dtype)}")
     if od.shape != self._data.shape:
@@ -136,24 +135,33 @@ def __ipow__(self, other):
 class _CopyFrom(graph.Node):
     _name = 'CopyBackwards'
 
+    src_device = None   # set when the copy crosses devices: the gradient goes back there
+
     def forward(self, dst, src):
         self.shapes = dst.shape, src.shape
         self.src_dtype = src.dtype
         try:
-            return np.broadcast_to(src, dst.shape).astype(dst.dtype)
+            return xp.broadcast_to(src, dst.shape).astype(dst.dtype)
         except ValueError:    # torch's words (NumPy's name no shapes)
             _apply.raise_if_unbroadcastable(dst.shape, src.shape)
             raise RuntimeError(f"output with shape [{', '.join(map(str, dst.shape))}] doesn't match "
-                               f"the broadcast shape [{', '.join(map(str, np.broadcast_shapes(dst.shape, src.shape)))}]") from None
+                               f"the broadcast shape [{', '.join(map(str, xp.broadcast_shapes(dst.shape, src.shape)))}]") from None
 
     def backward(self, g):
-        return self.xp.zeros_like(g), _apply.unbroadcast(g, self.shapes[1]).astype(self.src_dtype)
+        gs = _apply.unbroadcast(g, self.shapes[1]).astype(self.src_dtype)
+        if self.src_device is not None:
+            gs = to_device(gs, self.src_device)
+        return self.xp.zeros_like(g), gs
 
 
 def _copy_from(dst, src):
     node = _CopyFrom()
     _apply.bind(node, dst._data)
-    out = _apply.wrap(node.forward(dst._data, src._data))
+    sd = src._data
+    if sd.__class__ is not dst._data.__class__:   # copy_ may cross devices, as torch's does
+        node.src_device = device_of(sd)
+        sd = to_device(sd, device_of(dst._data))
+    out = _apply.wrap(node.forward(dst._data, sd))
     if _enabled[0] and (dst._rg or src._rg):
         graph.connect(node, out, (dst, src))
     return out
@@ -184,8 +192,10 @@ def apply_(self, callable):
     if self._rg:
         raise RuntimeError("Can't call apply_() on Variable that requires grad. Use "
                            "var.detach().apply_() instead.")
+    if self._data.__class__ is not xp.ndarray:
+        raise TypeError('apply_ is only implemented on CPU tensors')
     vals = [callable(v) for v in self._data.reshape(-1).tolist()]
-    self._data[...] = np.asarray(vals, self._data.dtype).reshape(self._data.shape)
+    self._data[...] = xp.asarray(vals, self._data.dtype).reshape(self._data.shape)
     self._vc[0] += 1
     return self
 
@@ -200,10 +210,12 @@ def map_(self, tensor, callable):
     if self._rg or tensor._rg:
         raise RuntimeError("Can't call map_() on Variable that requires grad. Use "
                            "var.detach().map_() instead.")
-    other = np.broadcast_to(tensor._data, self._data.shape)
+    if self._data.__class__ is not xp.ndarray:
+        raise TypeError('map_ is only implemented on CPU tensors')
+    other = xp.broadcast_to(tensor._data, self._data.shape)
     vals = [callable(a, b) for a, b in zip(self._data.reshape(-1).tolist(),
                                            other.reshape(-1).tolist())]
-    self._data[...] = np.asarray(vals, self._data.dtype).reshape(self._data.shape)
+    self._data[...] = xp.asarray(vals, self._data.dtype).reshape(self._data.shape)
     self._vc[0] += 1
     return self
 

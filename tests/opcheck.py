@@ -8,6 +8,7 @@ OpInfo).
 lambda states the op for both. Inputs are drawn uniformly from ``domain``; ``grad=False`` skips the
 gradient checks (comparisons, integer ops); ``int_inputs`` makes integer tensors.
 """
+import contextlib
 import os
 from dataclasses import dataclass, field
 
@@ -178,6 +179,19 @@ def _tol_dtype(torch_dtype):
     return str(real).replace('torch.', '') if real.is_floating_point else 'exact'
 
 
+@contextlib.contextmanager
+def _default_device(m, device):
+    """``m.set_default_device(device)`` for the block (nothing for the CPU)."""
+    if device in (None, 'cpu'):
+        yield
+        return
+    m.set_default_device(device)
+    try:
+        yield
+    finally:
+        m.set_default_device(None)
+
+
 def check_op(op, shapes, dt, seed=0, device=None):
     """Forward values, dtype and shape vs torch; gradients vs torch; float64 finite differences.
 
@@ -189,8 +203,11 @@ def check_op(op, shapes, dt, seed=0, device=None):
     diff = op.grad and not op.int_inputs
     nt_in = [numtorch.tensor(a, requires_grad=diff, device=device) for a in arrs]
     th_in = [torch.tensor(a, requires_grad=diff, device=TORCH_DEVICE) for a in arrs]
-    nt_out = _as_list(op.fn(numtorch, *nt_in))
-    th_out = _as_list(op.fn(torch, *th_in))
+    # Tensors a spec builds itself (index tensors, masks) land on the test device, as on a
+    # torch CUDA run with that default device: gather & co. refuse a CPU index for CUDA data.
+    with _default_device(numtorch, device), _default_device(torch, TORCH_DEVICE):
+        nt_out = _as_list(op.fn(numtorch, *nt_in))
+        th_out = _as_list(op.fn(torch, *th_in))
     assert len(nt_out) == len(th_out)
     k = reduction_size(*arrs, *[_np(t) for t in th_out if isinstance(t, torch.Tensor)])
     for n, t in zip(nt_out, th_out):

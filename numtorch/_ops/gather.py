@@ -4,7 +4,7 @@ names (gather, scatter, scatter_add, index_select, index_add, index_copy, index_
 Forward is a NumPy fancy-index; backward is the opposite move, with ``add.at`` wherever repeated
 indices must accumulate.
 """
-from .._backend import xp
+from .._backend import xp, namespace, ufunc_at, to_host
 from ..autograd.graph import Node
 from ._apply import unary, nary
 from . import _apply
@@ -15,19 +15,31 @@ def _shape_str(s):
     return f'[{", ".join(map(str, s))}]'
 
 
-def _idx(index, fname, msg=None):
+def _idx(index, fname, msg=None, like=None):
+    """The index array of ``index``; on ``like``'s device (torch's error if it is elsewhere)."""
     if not isinstance(index, _apply.Tensor):
         index = _apply.Tensor._from_any(index)
     d = index._data
     if d.dtype.kind not in 'iu':
         raise RuntimeError(msg or f'{fname}(): Expected dtype int32/int64 for index')
+    if like is not None and d.__class__ is not like.__class__:
+        d = _apply.same_device(like, d)[1]
     return d
+
+
+def _range(idx):
+    """(min, max) of a non-empty index array as host numbers. On a device this is one sync, as
+    torch's own index checks: a bad index must raise, not wrap around."""
+    if idx.__class__ is xp.ndarray:
+        return idx.min(), idx.max()
+    lo, hi = to_host(namespace(idx).stack((idx.min(), idx.max()))).tolist()
+    return lo, hi
 
 
 def _bounds(idx, n, dim, negative_ok=False):
     """torch's "index 5 is out of bounds for dimension 0 with size 3"."""
     if idx.size:
-        lo, hi = idx.min(), idx.max()
+        lo, hi = (idx.min(), idx.max()) if idx.__class__ is xp.ndarray else _range(idx)
         if hi >= n or lo < (-n if negative_ok else 0):
             bad = hi if hi >= n else lo
             raise RuntimeError(f'index {bad} is out of bounds for dimension {dim} with size {n}')
@@ -35,7 +47,8 @@ def _bounds(idx, n, dim, negative_ok=False):
 
 def _along(idx, dim):
     """The full NumPy index that picks ``a[..., idx[...], ...]`` elementwise along ``dim``."""
-    grid = list(xp.indices(idx.shape, sparse=True))
+    ns = xp if idx.__class__ is xp.ndarray else namespace(idx)
+    grid = list(ns.indices(idx.shape, sparse=True))
     grid[dim] = idx
     return tuple(grid)
 
@@ -53,7 +66,7 @@ class Gather(Node):
 
     def backward(self, g):
         z = self.xp.zeros(self.shape, g.dtype)
-        xp.add.at(z, self.where, g)
+        ufunc_at('add', z, self.where, g)
         return z
 
 
@@ -77,7 +90,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
             [4, 3]])
     """
     a = input._data
-    idx = _idx(index, 'gather')
+    idx = _idx(index, 'gather', like=a)
     d = _one(dim, a.ndim)
     _check_gather(a, d, idx, 'gather')
     if a.ndim == 0:
@@ -102,9 +115,9 @@ class Scatter(Node):
         if reduce is None:
             out[self.where] = v
         elif reduce == 'add':
-            xp.add.at(out, self.where, v)
+            ufunc_at('add', out, self.where, v)
         else:
-            xp.multiply.at(out, self.where, v)
+            ufunc_at('multiply', out, self.where, v)
         return out
 
     def backward(self, g):
@@ -129,9 +142,9 @@ class ScatterValue(Node):
         if reduce is None:
             out[self.where] = value
         elif reduce == 'add':
-            xp.add.at(out, self.where, value)
+            ufunc_at('add', out, self.where, value)
         else:
-            xp.multiply.at(out, self.where, value)
+            ufunc_at('multiply', out, self.where, value)
         return out
 
     def backward(self, g):
@@ -149,7 +162,7 @@ class ScatterAdd(Scatter):
 
 def _scatter_args(input, dim, index, src, fname):
     a = input._data
-    idx = _idx(index, fname)
+    idx = _idx(index, fname, like=a)
     d = _one(dim, a.ndim)
     if idx.ndim != a.ndim and not (idx.ndim <= 1 and a.ndim <= 1):
         raise RuntimeError('Index tensor must have the same number of dimensions as self tensor')
@@ -208,8 +221,8 @@ def scatter_add_(input, dim, index, src):
 
 
 # --------------------------------------------------------------------------- index_*
-def _vec_index(index, n, fname):
-    idx = _idx(index, fname, f'{fname}(): Expected dtype int32 or int64 for index')
+def _vec_index(index, n, fname, like=None):
+    idx = _idx(index, fname, f'{fname}(): Expected dtype int32 or int64 for index', like)
     if idx.ndim > 1:
         raise IndexError(f'{fname}(): Index is supposed to be a vector')
     return idx.reshape(-1)
@@ -222,7 +235,7 @@ class IndexSelect(Node):
 
     def backward(self, g):
         z = self.xp.zeros(self.shape, g.dtype)
-        xp.add.at(z, self.at, g)
+        ufunc_at('add', z, self.at, g)
         return z
 
 
@@ -237,9 +250,11 @@ def index_select(input, dim, index, *, out=None):
     a = input._data
     d = _one(dim, a.ndim)
     n = a.shape[d] if a.ndim else 1
-    idx = _vec_index(index, n, 'index_select')
-    if idx.size and (idx.min() < 0 or idx.max() >= n):
-        bad = idx.max() if idx.max() >= n else idx.min()
+    idx = _vec_index(index, n, 'index_select', a)
+    lo, hi = (0, 0) if not idx.size else (idx.min(), idx.max()) if idx.__class__ is xp.ndarray \
+        else _range(idx)
+    if lo < 0 or hi >= n:
+        bad = hi if hi >= n else lo
         raise RuntimeError(f'INDICES element is out of DATA bounds, id={bad} axis_dim={n}')
     if a.ndim == 0:
         return unary(IndexSelect, _flat1(input), 0, idx).reshape(idx.shape if idx.size != 1 else ())
@@ -251,7 +266,7 @@ class IndexAdd(Node):
         a, src = arrays
         self.at, self.alpha = (slice(None),) * dim + (idx,), alpha
         out = a.copy()
-        xp.add.at(out, self.at, src if alpha == 1 else alpha * src)
+        ufunc_at('add', out, self.at, src if alpha == 1 else alpha * src)
         return out
 
     def backward(self, g):
@@ -291,7 +306,7 @@ def _index_src(input, dim, index, source, fname):
     a = input._data
     d = _one(dim, a.ndim)
     n = a.shape[d] if a.ndim else 1
-    idx = _vec_index(index, n, fname)
+    idx = _vec_index(index, n, fname, a)
     ns = source._data.shape[d] if source._data.ndim else 1
     if idx.size != ns:
         raise RuntimeError(f'{fname}(): Number of indices ({idx.size}) should be equal to '
@@ -322,7 +337,7 @@ def index_fill(input, dim, index, value):
     """A copy of ``input`` with the slices at ``index`` along ``dim`` set to ``value``."""
     a = input._data
     d = _one(dim, a.ndim)
-    idx = _vec_index(index, a.shape[d] if a.ndim else 1, 'index_fill_')
+    idx = _vec_index(index, a.shape[d] if a.ndim else 1, 'index_fill_', a)
     _bounds(idx, a.shape[d] if a.ndim else 1, d, negative_ok=True)
     if isinstance(value, _apply.Tensor):
         value = value.item()
@@ -345,11 +360,13 @@ def index_fill_(input, dim, index, value):
 
 
 # --------------------------------------------------------------------------- flat take / put
-def _flat_index(index, numel, fname):
+def _flat_index(index, numel, fname, like=None):
     idx = _idx(index, fname, f'{fname}(): Expected a long tensor for index, but got '
-                             f'{_kind_name(index)}')
-    if idx.size and (idx.max() >= numel or idx.min() < -numel):
-        bad = idx.max() if idx.max() >= numel else idx.min()
+                             f'{_kind_name(index)}', like)
+    lo, hi = (0, 0) if not idx.size else (idx.min(), idx.max()) if idx.__class__ is xp.ndarray \
+        else _range(idx)
+    if hi >= numel or lo < -numel:
+        bad = hi if hi >= numel else lo
         raise IndexError(f'out of range: tried to access index {bad} on a tensor of {numel} '
                          f'elements.')
     return idx
@@ -367,7 +384,7 @@ class Take(Node):
 
     def backward(self, g):
         z = self.xp.zeros(self.shape, g.dtype)
-        xp.add.at(z.reshape(-1), self.idx, g)
+        ufunc_at('add', z.reshape(-1), self.idx, g)
         return z
 
 
@@ -378,7 +395,7 @@ def take(input, index):
     >>> numtorch.tensor([[4, 5], [6, 7]]).take(numtorch.tensor([0, 3]))
     tensor([4, 7])
     """
-    idx = _flat_index(index, input._data.size, 'take')
+    idx = _flat_index(index, input._data.size, 'take', input._data)
     return unary(Take, input, idx)
 
 
@@ -388,7 +405,7 @@ class Put(Node):
         self.idx, self.sshape, self.acc = idx.reshape(-1), src.shape, accumulate
         out = a.copy()
         if accumulate:
-            xp.add.at(out.reshape(-1), self.idx, src.reshape(-1))
+            ufunc_at('add', out.reshape(-1), self.idx, src.reshape(-1))
         else:
             out.reshape(-1)[self.idx] = src.reshape(-1)
         return out
@@ -409,7 +426,7 @@ def put(input, index, source, accumulate=False):
     tensor([[0., 0.],
             [0., 9.]])
     """
-    idx = _flat_index(index, input._data.size, 'put')
+    idx = _flat_index(index, input._data.size, 'put', input._data)
     if idx.size != source._data.size:
         raise RuntimeError(f'put_(): Expected source and index to have the same number of '
                            f'elements, but got source.numel() = {source._data.size}, '

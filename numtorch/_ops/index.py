@@ -4,7 +4,7 @@ Basic indices (ints, slices, None, Ellipsis) give views; integer/bool tensors or
 copies ("advanced" indexing), whose backward scatters with ``add.at`` so repeated indices
 accumulate.
 """
-from .._backend import xp
+from .._backend import xp, ufunc_at, to_device, device_of, namespace
 from .._dtype import scalar_name
 from ..autograd.graph import Node, connect
 from ..autograd.grad_mode import _enabled
@@ -13,11 +13,14 @@ from . import _apply
 from .._backend import ARRAYS, is_array, ndarray
 
 
-def _convert(index):
-    """Tensors in an index become arrays; report whether the index is advanced."""
+def _convert(index, like=None):
+    """Tensors in an index become arrays; report whether the index is advanced. Index arrays
+    land on the device of ``like`` (the indexed array): as torch does, CPU indices (tensors,
+    lists) are copied to a device tensor's device."""
     if not isinstance(index, tuple):
         index = (index,)
     out, advanced = [], False
+    device = like is not None and like.__class__ is not ndarray
     for i in index:
         if isinstance(i, _apply.Tensor):
             d = i._data
@@ -28,12 +31,16 @@ def _convert(index):
             else:
                 i = d
                 advanced = True
+                if like is not None and d.__class__ is not like.__class__:
+                    i = _to_data_device(d, like)
         elif isinstance(i, (list, tuple, range, xp.ndarray)):   # any sequence, as in torch
             i = xp.asarray(i)
             if i.size == 0 and i.dtype.kind == 'f':   # x[[]], x[range(0)]: an empty long index
                 i = i.astype(xp.int64)
             if i.dtype.kind == 'f':
                 raise IndexError('tensors used as indices must be long, int, byte or bool tensors')
+            if device:
+                i = to_device(i, device_of(like))
             advanced = True
         elif isinstance(i, bool):
             advanced = True
@@ -49,6 +56,16 @@ def _convert(index):
                                  f'{type(i).__name__})')
         out.append(i)
     return tuple(out), advanced
+
+
+def _to_data_device(idx, like):
+    """An index array moved to the indexed array's device: CPU indices may index a device
+    tensor (one copy), device indices may not index a CPU tensor (torch's error)."""
+    src, dst = device_of(idx), device_of(like)
+    if src.type != 'cpu':
+        raise RuntimeError(f'indices should be either on cpu or on the same device as the '
+                           f'indexed tensor ({dst})')
+    return to_device(idx, dst)
 
 
 def _basic_name(index):
@@ -74,7 +91,7 @@ class Index(Node):
     def backward(self, g):
         full = self.xp.zeros(self.shape, self.dtype)
         if self.advanced:
-            xp.add.at(full, self.index, g)
+            ufunc_at('add', full, self.index, g)
         else:
             full[self.index] = g
         return full
@@ -125,7 +142,7 @@ def _width(ix):
 
 
 def getitem(input, index):
-    index, advanced = _convert(index)
+    index, advanced = _convert(index, input._data)
     if advanced:
         return unary(Index, input, index, True)
     return view_op(Index, input, index, False)
@@ -159,7 +176,7 @@ def _assign(a, index, v, accumulate=False):
     """``a[index] = v`` (or ``+=`` with repeats accumulating) with torch's error texts."""
     try:
         if accumulate:
-            xp.add.at(a, index, v)
+            ufunc_at('add', a, index, v)
         else:
             a[index] = v
     except IndexError as e:
@@ -191,9 +208,11 @@ _cap = scalar_name
 
 def setitem(input, index, value):
     """``input[index] = value``: in place, bumping the version; differentiable (CopySlices)."""
-    index, advanced = _convert(index)
+    index, advanced = _convert(index, input._data)
     Tensor = _apply.Tensor
     vd = value._data if isinstance(value, Tensor) else value
+    if vd.__class__ is not input._data.__class__ and vd.__class__ in ARRAYS:
+        vd = to_device(vd, device_of(input._data))   # as torch's copy_: any device's values
     if advanced and (vd.__class__ is ndarray or vd.__class__ in ARRAYS) and vd.dtype != input._data.dtype and not (
             len(index) == 1 and getattr(index[0], 'dtype', None) == bool and vd.ndim == 0):
         # an index put (not a mask fill, not basic slicing) refuses to cast, as torch does
@@ -254,7 +273,7 @@ def index_put(input, indices, values, accumulate=False):
     >>> numtorch.zeros(3).index_put((numtorch.tensor([0, 0]),), numtorch.tensor(1.), True)
     tensor([2., 0., 0.])
     """
-    index, _ = _convert(tuple(indices))
+    index, _ = _convert(tuple(indices), input._data)
     if not isinstance(values, _apply.Tensor):
         values = _apply.Tensor._from_any(values)
     return _apply.nary(IndexPutOp, (input, values), index, accumulate)
@@ -266,11 +285,13 @@ def index_put_(input, indices, values, accumulate=False):
 
 
 # --------------------------------------------------------------------------- masks
-def _mask(mask, fname):
-    md = mask._data if isinstance(mask, _apply.Tensor) else xp.asarray(mask)
+def _mask(mask, fname, like):
+    md = mask._data if isinstance(mask, _apply.Tensor) else namespace(like).asarray(mask)
     if md.dtype != bool:
         raise RuntimeError(f'{fname} only supports boolean masks, but got mask with dtype '
                            f'{_C_NAMES.get(md.dtype.name, md.dtype.name)}')
+    if md.__class__ is not like.__class__:   # torch's same-device error (a 0-d CPU mask joins)
+        md = _apply.same_device(like, md)[1]
     return md
 
 
@@ -309,7 +330,7 @@ def masked_fill(input, mask, value):
     >>> x.masked_fill(x > 1, 0.)
     tensor([1., 0., 0.])
     """
-    md = _mask(mask, 'masked_fill_')
+    md = _mask(mask, 'masked_fill_', input._data)
     if isinstance(value, _apply.Tensor):
         if value._data.ndim:
             raise RuntimeError(f'masked_fill_ only supports a 0-dimensional value tensor, but got '
@@ -346,9 +367,11 @@ def masked_select(input, mask):
     >>> x.masked_select(x > 2)
     tensor([3, 4])
     """
-    md = mask._data if isinstance(mask, _apply.Tensor) else xp.asarray(mask)
+    md = mask._data if isinstance(mask, _apply.Tensor) else namespace(input._data).asarray(mask)
     if md.dtype != bool:
         raise RuntimeError('masked_select: expected BoolTensor for mask')
+    if md.__class__ is not input._data.__class__:
+        md = _apply.same_device(input._data, md)[1]
     return unary(MaskedSelect, input, md)
 
 

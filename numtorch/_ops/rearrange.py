@@ -9,7 +9,7 @@ from ._apply import view as view_op, unary, nary
 from . import _apply
 from .reduce import _one
 from .shape import View, Expand, unsqueeze, _dims_str
-from .._backend import is_array
+from .._backend import is_array, namespace, to_host, to_device, device_of
 
 
 def _tensor_list(tensors, fname):
@@ -298,15 +298,22 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """
     from .gather import index_select
     if repeats is None:   # torch.repeat_interleave(counts): indices repeated by their count
-        counts = input._data
-        return _apply.wrap(xp.repeat(xp.arange(counts.size), counts))
+        # the result's length depends on the counts: read on the host (torch syncs here too)
+        counts = to_host(input._data)
+        return _apply.wrap(to_device(xp.repeat(xp.arange(counts.size), counts),
+                                     device_of(input._data)))
     if dim is None:
         input, dim = view_op(View, input, (-1,)), 0
     d = _one(dim, input._data.ndim)
     r = repeats._data if isinstance(repeats, _apply.Tensor) else int(repeats)
     if is_array(r) and r.ndim > 1:
         raise RuntimeError('repeat_interleave only accept 1D vector as repeat')
-    idx = xp.repeat(xp.arange(input._data.shape[d]), r)
+    if r.__class__ is int:
+        xpd = namespace(input._data)
+        idx = xpd.repeat(xpd.arange(input._data.shape[d]), r)
+    else:   # counts: as above, the host reads them, the index goes to the device
+        idx = to_device(xp.repeat(xp.arange(input._data.shape[d]), to_host(r)),
+                        device_of(input._data))
     return index_select(input, d, _apply.wrap(idx))
 
 

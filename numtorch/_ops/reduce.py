@@ -6,7 +6,7 @@ count_nonzero, aminmax. Statistics (std/var/norm/logsumexp) and scans (cumsum/cu
 Gradient routing follows torch: a full ``max()`` (and ``amax``, ``median()``) shares the gradient
 evenly among tied elements; ``max(dim)`` sends it to the returned index.
 """
-from .._backend import xp
+from .._backend import xp, namespace, ufunc_at
 from .._dtype import scalar_name
 from .._dtype_ext import is_float
 from ..autograd.graph import Node, connect
@@ -248,7 +248,7 @@ class SelectAlong(Node):
             g = xp.expand_dims(g, self.axis)
         out = self.xp.zeros(self.shape, g.dtype)
         if self.accumulate:
-            xp.add.at(out, _full_index(self.idx, self.axis), g)
+            ufunc_at('add', out, _full_index(self.idx, self.axis), g)
         else:
             xp.put_along_axis(out, self.idx, g, self.axis)
         return out
@@ -258,7 +258,7 @@ class SelectAlong(Node):
 
 def _full_index(idx, axis):
     """An advanced-index tuple addressing ``idx`` along ``axis`` (for ``add.at``)."""
-    grids = list(xp.indices(idx.shape, sparse=True))
+    grids = list(namespace(idx).indices(idx.shape, sparse=True))
     grids[axis] = idx
     return tuple(grids)
 
@@ -278,10 +278,15 @@ class MaxDim(SelectAlong):
             return a.copy(), self.xp.zeros((), xp.int64)
         if a.shape[axis] == 0:
             raise IndexError(f'{self.label}(): Expected reduction dim {axis} to have non-zero size.')
-        idx = (self.arg(a, axis, keepdims=True) if a.__class__ is ndarray
+        # NumPy's methods are fast on the CPU; a device array has methods of the same names
+        # (median's ``arg`` is a function of xp calls: any device)
+        cpu = a.__class__ is ndarray or self.red is None
+        idx = (self.arg(a, axis, keepdims=True) if cpu
                else getattr(a, self.arg.__name__)(axis, keepdims=True))
         # max/argmax agree, NaN included (both pick the first NaN), and max is cheaper than a gather
-        vals = xp.take_along_axis(a, idx, axis) if self.red is None else self.red(a, axis, None, True)
+        vals = (xp.take_along_axis(a, idx, axis) if self.red is None
+                else self.red(a, axis, None, True) if cpu
+                else getattr(a, self.red.__name__)(axis, None, True))
         self.axis, self.idx = axis, idx
         if not keepdim:
             vals, idx = vals.squeeze(axis), idx.squeeze(axis)
@@ -431,11 +436,11 @@ def _arg(name, fn):
             raise RuntimeError(f'{name}(): does not support bool input')
         if dim is None:
             _reduced_empty(name, a, None, IndexError)
-            out = xp.asarray(fn(a), xp.int64)
+            out = (xp if a.__class__ is ndarray else namespace(a)).asarray(fn(a), xp.int64)
             return wrap(out.reshape((1,) * a.ndim) if keepdim else out)
         axis = _one(dim, a.ndim)
         if a.ndim == 0:
-            return wrap(xp.zeros((), xp.int64))
+            return wrap(namespace(a).zeros((), xp.int64))
         _reduced_empty(name, a, (axis,))
         return wrap(fn(a, axis=axis, keepdims=keepdim).astype(xp.int64, copy=False))
     arg.__name__ = arg.__qualname__ = name
@@ -476,7 +481,7 @@ def _logical(name, method):
         a = input._data
         out = getattr(a, method)(axis=_dims(dim, a.ndim), keepdims=keepdim)
         # torch keeps uint8 for uint8 input, bool for everything else
-        return wrap(xp.asarray(out, xp.uint8 if a.dtype == xp.uint8 else xp.bool_))
+        return wrap(namespace(a).asarray(out, xp.uint8 if a.dtype == xp.uint8 else xp.bool_))
     fn.__name__ = fn.__qualname__ = name
     return fn
 
@@ -505,7 +510,7 @@ def count_nonzero(input, dim=None):
     tensor([1, 2])
     """
     a = input._data
-    return wrap(xp.asarray(xp.count_nonzero(a, axis=_dims(dim, a.ndim)), xp.int64))
+    return wrap(namespace(a).asarray(xp.count_nonzero(a, axis=_dims(dim, a.ndim)), xp.int64))
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, **kwargs):

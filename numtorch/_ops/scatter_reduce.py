@@ -7,7 +7,7 @@ the elements equal to the result; prod uses the product of the *other* elements,
 zero-safely (a group with one zero gives that zero the product of the rest; two zeros give 0).
 """
 
-from .._backend import xp
+from .._backend import xp, ufunc_at, to_host
 from ..autograd.graph import Node
 from . import _apply
 from ._apply import nary
@@ -31,14 +31,8 @@ class ScatterReduce(Node):
             ident = {'sum': 0, 'mean': 0, 'prod': 1,
                      'amax': _low(a.dtype), 'amin': _high(a.dtype)}[reduce]
             out[hit] = ident
-        if reduce in ('sum', 'mean'):
-            xp.add.at(out, flat, v)
-        elif reduce == 'prod':
-            xp.multiply.at(out, flat, v)
-        elif reduce == 'amax':
-            xp.maximum.at(out, flat, v)
-        else:
-            xp.minimum.at(out, flat, v)
+        ufunc_at({'sum': 'add', 'mean': 'add', 'prod': 'multiply', 'amax': 'maximum',
+                  'amin': 'minimum'}[reduce], out, flat, v)
         cnt = None
         if reduce == 'mean':
             cnt = xp.bincount(flat, minlength=out.size) + (1 if include_self else 0)
@@ -69,7 +63,7 @@ class ScatterReduce(Node):
             share = g / n.astype(g.dtype)
             ga, gv = share * sel_a, share[flat] * sel_v
         else:
-            ga, gv = self._prod_grads(g, a, v, out, flat, hit, inc)
+            ga, gv = self._prod_grads(self.xp, g, a, v, out, flat, hit, inc)
         if not inc:
             ga = ga.copy()
             ga[hit] = 0
@@ -78,12 +72,12 @@ class ScatterReduce(Node):
         return ga.reshape(ashape), gs
 
     @staticmethod
-    def _prod_grads(g, a, v, out, flat, hit, inc):
+    def _prod_grads(xpd, g, a, v, out, flat, hit, inc):
         """d out / d element = product of the other elements of its group, zero-safe."""
         n = out.size
         zeros = xp.bincount(flat, weights=(v == 0), minlength=n)
-        nz = xp.ones(n, a.dtype)
-        xp.multiply.at(nz, flat, xp.where(v == 0, 1, v))
+        nz = xpd.ones(n, a.dtype)
+        ufunc_at('multiply', nz, flat, xp.where(v == 0, 1, v))
         if inc:
             zeros = zeros + (a == 0)
             nz = nz * xp.where(a == 0, 1, a)
@@ -91,7 +85,7 @@ class ScatterReduce(Node):
             def others(x, z):           # product of the other members for elements x in group z
                 return xp.where(zeros[z] == 0, nz[z] / xp.where(x == 0, 1, x),
                                 xp.where((zeros[z] == 1) & (x == 0), nz[z], 0))
-            ga = g * others(a, xp.arange(n)) if inc else g.copy()   # not hit: out is a
+            ga = g * others(a, xpd.arange(n)) if inc else g.copy()   # not hit: out is a
             gv = g[flat] * others(v, flat)
         return ga, gv
 
@@ -132,7 +126,7 @@ class MaskedScatter(Node):
     def forward(self, arrays, mask):
         a, src = arrays
         m = xp.broadcast_to(mask, a.shape)
-        k = int(m.sum())
+        k = int(to_host(m.sum()))   # the source check reads the count on the host (one sync)
         if src.size < k:
             raise RuntimeError('masked_scatter: expected source to have at least as many '
                                'elements as ones in mask')

@@ -1,5 +1,5 @@
 """Shape ops. Most return views that share memory with their input, as torch's do."""
-from .._backend import xp
+from .._backend import xp, namespace
 from ..autograd.graph import Node
 from .._size import Size
 from ._apply import view as view_op, unary, multi
@@ -533,7 +533,9 @@ def _diag_view(a, offset, d1, d2):
         idx = [slice(None)] * a.ndim
         idx[d2 if offset >= 0 else d1] = slice(abs(offset), None)
         a = a[tuple(idx)]
-    return xp.lib.stride_tricks.as_strided(a, shape, strides, writeable=True)
+    # the input's namespace: CuPy has as_strided too (its arrays are always writeable; NumPy's
+    # as_strided is writeable by default)
+    return namespace(a).lib.stride_tricks.as_strided(a, shape, strides)
 
 
 class Diagonal(Node):

@@ -6,7 +6,7 @@ their backward puts the gradient back at the picked indices (one ``SelectAlong``
 shared with ``max(dim)``/``min(dim)`` and defined in ``reduce``).
 Sorts are stable, and NaN sorts above every number, as on torch's CPU.
 """
-from .._backend import xp
+from .._backend import xp, namespace
 from .._dtype import scalar_name
 from ..autograd.graph import Node
 from ._apply import wrap, unbroadcast, raise_if_unbroadcastable
@@ -51,7 +51,7 @@ class Kthvalue(SelectAlong):
         if a.ndim == 0:
             self.axis = None
             return a.copy(), self.xp.zeros((), xp.int64)
-        idx = xp.take(_argsort(a, axis, False), [k - 1], axis=axis)
+        idx = xp.take(_argsort(a, axis, False), self.xp.asarray([k - 1]), axis=axis)
         return self.pick(a, idx, axis, keepdim)
 
 
@@ -113,7 +113,7 @@ def argsort(input, dim=-1, descending=False, stable=False, **kwargs):
     dim = _one(_dim_arg(dim, kwargs), input._data.ndim)
     a = input._data
     if a.ndim == 0:
-        return wrap(xp.zeros((), xp.int64))
+        return wrap(namespace(a).zeros((), xp.int64))
     return wrap(_argsort(a, dim, descending).astype(xp.int64, copy=False))
 
 
@@ -211,10 +211,11 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
         dim = _one(dim, a.ndim)
     n = a.shape[dim] if a.ndim else 1
     if a.ndim == 0 or n == 0:
-        return _unique_out(a.reshape(-1), xp.zeros(shape, xp.int64), xp.ones(a.size, xp.int64),
+        xpd = namespace(a)
+        return _unique_out(a.reshape(-1), xpd.zeros(shape, xp.int64), xpd.ones(a.size, xp.int64),
                            return_inverse, return_counts)
     moved = xp.moveaxis(a, dim, 0).reshape(n, -1)
-    change = xp.concatenate([[True], (moved[1:] != moved[:-1]).any(axis=1)])
+    change = xp.concatenate([namespace(a).ones(1, bool), (moved[1:] != moved[:-1]).any(axis=1)])
     starts = xp.flatnonzero(change)
     inv = xp.cumsum(change) - 1
     if a.ndim == 1 and len(shape) != 1:
@@ -290,7 +291,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     """
     seq = sorted_sequence._data
     scalar = not isinstance(input, _apply.Tensor)
-    v = xp.asarray(input) if scalar else input._data
+    v = namespace(seq).asarray(input) if scalar else input._data
     if side is not None:
         if side not in ('left', 'right'):
             raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but "
@@ -312,7 +313,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                            f'input value tensor {list(v.shape)}')
     s2, v2 = seq.reshape(-1, seq.shape[-1]), v.reshape(-1, v.shape[-1])
     out = xp.stack([xp.searchsorted(s, x, side=how) for s, x in zip(s2, v2)]) if len(s2) else \
-        xp.zeros(v2.shape, xp.int64)
+        namespace(seq).zeros(v2.shape, xp.int64)
     return wrap(out.reshape(v.shape).astype(dt))
 
 
@@ -336,9 +337,11 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     >>> numtorch.isin(numtorch.tensor([1, 2, 3]), numtorch.tensor([2, 5]))
     tensor([False,  True, False])
     """
-    e = elements._data if isinstance(elements, _apply.Tensor) else xp.asarray(elements)
+    # a Python number or list joins the tensor's device
+    e = elements._data if isinstance(elements, _apply.Tensor) else \
+        namespace(test_elements._data).asarray(elements)
     t = test_elements._data if isinstance(test_elements, _apply.Tensor) else \
-        xp.asarray(test_elements)
+        namespace(e).asarray(test_elements)
     return wrap(xp.isin(e, t, invert=invert))
 
 

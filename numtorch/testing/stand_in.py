@@ -121,7 +121,14 @@ class StrictArray:
         return f'stand_in.StrictArray({self._a!r})'
 
     # -- metadata (no transfer)
-    shape = property(lambda self: self._a.shape)
+    @property
+    def shape(self):
+        return self._a.shape
+
+    @shape.setter
+    def shape(self, new):   # as CuPy's: reshape in place without a copy, else AttributeError
+        self._a.shape = new
+
     dtype = property(lambda self: self._a.dtype)
     ndim = property(lambda self: self._a.ndim)
     size = property(lambda self: self._a.size)
@@ -299,6 +306,9 @@ class StandInBackend(_backend.Backend):
             self.generators = [Generator(device=device('cuda', i)).manual_seed(_device_seed[0])
                                for i in range(self.n)]
         return self.generators[index or 0]
+
+    def ufunc_at(self, name, arr, index, values):
+        getattr(np, name).at(_unwrap(arr), _unwrap(index), _unwrap(values))
 
     def generated(self, host_arr, index=None):
         """A random draw made "on the device" (its generator's numbers, no counted copy)."""
