@@ -52,14 +52,14 @@ def binary(cls, a, b, *args):
             ad = ad.astype(dt, copy=False)
             bd = bd.astype(dt, copy=False)
         node = cls()
+        if ad.__class__ is not ndarray:
+            node.xp = namespace(ad)   # before forward: a node creates its arrays with self.xp
         try:
             out = wrap(node.forward(ad, bd, *args))
         except ValueError:
             # Only here (never on the hot path): say it in torch's words when shapes clash.
             raise_if_unbroadcastable(ad.shape, bd.shape)
             raise
-        if ad.__class__ is not ndarray:
-            node.xp = namespace(ad)
         if (a._rg or b._rg) and _enabled[0]:
             connect(node, out, (a, b))
         return out
