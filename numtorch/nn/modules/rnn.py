@@ -12,7 +12,7 @@ import numbers
 import warnings
 
 from ... import _dtype
-from ..._backend import xp
+from ..._backend import xp, namespace
 from ..._ops import _apply
 from ..._ops.activation import linear as _linear, dropout as _dropout
 from ..._ops.rearrange import cat, stack
@@ -31,7 +31,10 @@ def _empty(shape, dtype):
 
 
 def _zeros(shape, like):
-    return _apply.wrap(xp.zeros(shape, like._data.dtype))
+    """Zero initial states on ``like``'s device, in its dtype (torch: ``zeros(..., device=
+    input.device)``)."""
+    d = like._data
+    return _apply.wrap(namespace(d).zeros(shape, d.dtype))
 
 
 def _permute(hx, permutation):
