@@ -149,11 +149,11 @@ class MultiheadAttention(Module):
             batch_size, seq_len, _ = query.shape
             mask_type = 2
             if attn_mask.dim() == 3:
-                merged = attn_mask.view(batch_size, -1, seq_len, seq_len)
+                merged = attn_mask.reshape(batch_size, -1, seq_len, seq_len)
             else:
-                merged = attn_mask.view(1, 1, seq_len, seq_len).expand(
+                merged = attn_mask.reshape(1, 1, seq_len, seq_len).expand(
                     batch_size, self.num_heads, -1, -1)
             if key_padding_mask is not None:
-                merged = merged + key_padding_mask.view(batch_size, 1, 1, seq_len).expand(
+                merged = merged + key_padding_mask.reshape(batch_size, 1, 1, seq_len).expand(
                     -1, self.num_heads, -1, -1)
         return merged, mask_type
