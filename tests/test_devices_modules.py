@@ -192,7 +192,8 @@ assert set(DISTRIBUTIONS) >= {n for n in D.__all__ if isinstance(getattr(D, n), 
 # what still waits on an op of numtorch/_ops that is not device-neutral yet (other branches)
 _LGAMMA = 'lgamma (_ops/_special.py, math.lgamma per element on the host)'
 _XLOGY = 'xlogy (_ops/extra.py Xlogy)'
-_ALL = 'all() (_ops/reduce.py _logical; the inner Chi2/Categorical validates by default, as torch\'s)'
+_ALL = ('all() (_ops/reduce.py _logical; the inner Chi2/Categorical validates by default, as '
+        'torch\'s)')
 _ALL_DIM = 'all(dim) (_ops/reduce.py _logical; mode reads it)'
 _GATHER = 'gather (_ops/gather.py)'
 _DIAG = 'diagonal() (_ops/shape.py as_strided)'
@@ -277,3 +278,50 @@ def test_the_cpu_streams_do_not_move(cuda):
         params, make = DISTRIBUTIONS[name]
         make(_t('cuda', *params), False).rsample((2,))
         assert numtorch.randn(3).tolist() == ref, name
+
+
+# ----------------------------------------------------------------------------- device= kwargs
+MADE_ON_DEVICE = {
+    'Linear': lambda d: nn.Linear(3, 2, device=d),
+    'Bilinear': lambda d: nn.Bilinear(2, 3, 4, device=d),
+    'Conv1d': lambda d: nn.Conv1d(2, 3, 2, device=d),
+    'Conv2d': lambda d: nn.Conv2d(2, 4, 3, groups=2, device=d),
+    'ConvTranspose2d': lambda d: nn.ConvTranspose2d(2, 3, 2, device=d),
+    'Conv3d': lambda d: nn.Conv3d(1, 2, 2, device=d),
+    'BatchNorm1d': lambda d: nn.BatchNorm1d(3, device=d),
+    'InstanceNorm2d': lambda d: nn.InstanceNorm2d(3, affine=True, track_running_stats=True,
+                                                  device=d),
+    'LayerNorm': lambda d: nn.LayerNorm(3, device=d),
+    'GroupNorm': lambda d: nn.GroupNorm(2, 4, device=d),
+    'RMSNorm': lambda d: nn.RMSNorm(3, device=d),
+    'Embedding': lambda d: nn.Embedding(5, 3, padding_idx=1, device=d),
+    'EmbeddingBag': lambda d: nn.EmbeddingBag(5, 3, device=d),
+    'PReLU': lambda d: nn.PReLU(3, device=d),
+    'LSTM': lambda d: nn.LSTM(2, 3, bidirectional=True, proj_size=1, device=d),
+    'GRUCell': lambda d: nn.GRUCell(2, 3, device=d),
+    'MultiheadAttention': lambda d: nn.MultiheadAttention(4, 2, add_bias_kv=True, kdim=3,
+                                                          device=d),
+    'Transformer': lambda d: nn.Transformer(4, 2, 1, 1, 8, device=d),
+}
+
+
+@pytest.mark.parametrize('name', list(MADE_ON_DEVICE))
+def test_modules_made_with_device_live_there(cuda, name):
+    """``device=`` (torch's factory kwarg) builds parameters and buffers on the device and
+    initializes them there, from its generator: with the same seed, the CPU's values."""
+    sd = {}
+    for dev in ('cpu', 'cuda'):
+        numtorch.manual_seed(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            sd[dev] = MADE_ON_DEVICE[name](dev).state_dict()
+    assert list(sd['cuda']) == list(sd['cpu'])
+    same(list(sd['cuda'].values()), list(sd['cpu'].values()))
+    on_device(*sd['cuda'].values())
+
+
+def test_lazy_linear_materializes_on_its_device(cuda):
+    m = nn.LazyLinear(3, device='cuda')
+    y = m(numtorch.randn(2, 4).to('cuda'))
+    on_device(m.weight, m.bias, y)
+    assert m.weight.shape == (3, 4)

@@ -85,7 +85,8 @@ class Multinomial(Distribution):
         probs = self.probs
         term1 = n * self._categorical.entropy() - float(numtorch.tensor(float(n + 1)).lgamma())
         # E[sum_k log(x_k!)] with x_k ~ Binomial(n, p_k), summed over the support 1..n
-        support = numtorch.arange(1, n + 1, dtype=probs.dtype, device=probs.device).reshape((-1,) + (1,) * probs.dim())
+        support = numtorch.arange(1, n + 1, dtype=probs.dtype, device=probs.device)
+        support = support.reshape((-1,) + (1,) * probs.dim())
         total, p = broadcast_all(float(n), probs)
         logits = probs_to_logits(p, is_binary=True)
         clamp0 = (logits.clamp(min=0) + logits - logits.clamp(max=0)) / 2

@@ -53,7 +53,7 @@ class MultiheadAttention(Module):
             raise AssertionError('embed_dim must be divisible by num_heads')
 
         def empty(*shape):
-            return Parameter(_creation.empty(*shape, dtype=dtype))
+            return Parameter(_creation.empty(*shape, dtype=dtype, device=device))
         if not self._qkv_same_embed_dim:
             self.q_proj_weight = empty(embed_dim, embed_dim)
             self.k_proj_weight = empty(embed_dim, self.kdim)
@@ -69,7 +69,7 @@ class MultiheadAttention(Module):
         else:
             self.register_parameter('in_proj_bias', None)
         self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias,
-                                                        dtype=dtype)
+                                                        device=device, dtype=dtype)
         if add_bias_kv:
             self.bias_k = empty(1, 1, embed_dim)
             self.bias_v = empty(1, 1, embed_dim)
