@@ -11,7 +11,7 @@ Private to ``numtorch.distributions`` (``torch.special`` lives elsewhere).
 """
 import math
 
-from .._backend import xp, ndarray, device_of, to_host, to_device
+from .._backend import xp, ndarray, device_of, is_device_array, to_host, to_device
 from ..autograd.graph import Node
 from .._ops._apply import unary
 from .._ops._special import lgamma as _lgamma_arr
@@ -21,7 +21,7 @@ __all__ = ['lgamma', 'digamma', 'standard_gamma', 'sample_dirichlet', 'gammainc'
 
 def _f64(a):
     """``a`` as a float64 array on its own device (no copy when it already is one)."""
-    if a.__class__ is ndarray or not hasattr(a, 'astype'):
+    if not is_device_array(a):   # host arrays, NumPy scalars, numbers: as before
         return xp.asarray(a, dtype=xp.float64)
     return a.astype(xp.float64, copy=False)   # a device array: asarray would go to the host
 
