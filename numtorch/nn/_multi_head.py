@@ -197,6 +197,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         raise AssertionError('bias_v is set but bias_k is None')
 
     # (L, N, E) -> (N * H, L, head_dim): batch-major, one row block per (sample, head).
+    # (torch writes .view below; every reshape here is viewable, so it is the same view and the
+    # same ViewBackward0, and it also runs on devices where view() is not device-neutral yet)
     q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
     k = _static(static_k, k, bsz * num_heads, head_dim, 'static_k')
     v = _static(static_v, v, bsz * num_heads, head_dim, 'static_v')
