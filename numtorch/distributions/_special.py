@@ -11,7 +11,7 @@ Private to ``numtorch.distributions`` (``torch.special`` lives elsewhere).
 """
 import math
 
-from .._backend import xp
+from .._backend import xp, ndarray, device_of, is_device_array, to_host, to_device
 from ..autograd.graph import Node
 from .._ops._apply import unary
 from .._ops._special import lgamma as _lgamma_arr
@@ -19,21 +19,28 @@ from .._ops._special import lgamma as _lgamma_arr
 __all__ = ['lgamma', 'digamma', 'standard_gamma', 'sample_dirichlet', 'gammainc']
 
 
+def _f64(a):
+    """``a`` as a float64 array on its own device (no copy when it already is one)."""
+    if not is_device_array(a):   # host arrays, NumPy scalars, numbers: as before
+        return xp.asarray(a, dtype=xp.float64)
+    return a.astype(xp.float64, copy=False)   # a device array: asarray would go to the host
+
+
 def _lg(a):
-    return _lgamma_arr(xp.asarray(a, dtype=xp.float64))
+    return _lgamma_arr(_f64(a))
 
 
 def digamma_arr(x):
     """psi(x) in float64 for real x (recurrence up to x >= 6, then the asymptotic series;
     reflection for x < 0.5)."""
-    x = xp.asarray(x, dtype=xp.float64)
+    x = _f64(x)
     neg = x < 0.5
     y = xp.where(neg, 1 - x, x)
     acc = xp.zeros_like(y)
     for _ in range(6):
         small = y < 6
-        if not small.any():
-            break
+        if small.__class__ is ndarray and not small.any():
+            break   # (on a device all 6 run: the extra steps add exact zeros, and no sync)
         acc = acc - xp.where(small, 1 / xp.where(small, y, 1), 0)
         y = xp.where(small, y + 1, y)
     r = 1 / (y * y)
@@ -47,14 +54,14 @@ def digamma_arr(x):
 
 def trigamma_arr(x):
     """psi'(x) in float64 (recurrence, asymptotic series, reflection for x < 0.5)."""
-    x = xp.asarray(x, dtype=xp.float64)
+    x = _f64(x)
     neg = x < 0.5
     y = xp.where(neg, 1 - x, x)
     acc = xp.zeros_like(y)
     for _ in range(6):
         small = y < 6
-        if not small.any():
-            break
+        if small.__class__ is ndarray and not small.any():
+            break   # (on a device all 6 run: the extra steps add exact zeros, and no sync)
         acc = acc + xp.where(small, 1 / xp.where(small, y, 1) ** 2, 0)
         y = xp.where(small, y + 1, y)
     r = 1 / (y * y)
@@ -113,8 +120,8 @@ def _gammainc_pq(a, x, use_q=None):
     """(tail, use_q): P(a, x) where ``use_q`` is False, Q(a, x) = 1 - P where True, in float64.
     By default the smaller tail is computed directly (series for x < a + 1, Lentz continued
     fraction otherwise); a caller differencing in ``a`` fixes ``use_q`` so both sides agree."""
-    a = xp.asarray(a, dtype=xp.float64)
-    x = xp.maximum(xp.asarray(x, dtype=xp.float64), 0)
+    a = _f64(a)
+    x = xp.maximum(_f64(x), 0)
     a, x = xp.broadcast_arrays(a, x)
     with xp.errstate(divide='ignore', invalid='ignore', over='ignore', under='ignore'):
         logpre = a * xp.log(x) - x - _lg(a)
@@ -165,7 +172,7 @@ def gammainc_arr(a, x):
 def _betainc_small(a, b, x, flip=None):
     """(I, flipped): I_x(a, b) via the continued fraction, or I_{1-x}(b, a) = 1 - I_x(a, b) when
     that converges faster (``flipped`` True there; a caller differencing in ``a`` fixes it)."""
-    a, b, x = xp.broadcast_arrays(*(xp.asarray(v, dtype=xp.float64) for v in (a, b, x)))
+    a, b, x = xp.broadcast_arrays(*(_f64(v) for v in (a, b, x)))
     if flip is None:
         flip = x > (a + 1) / (a + b + 2)
     flip = xp.broadcast_to(flip, x.shape)
@@ -205,8 +212,8 @@ def _implicit_grad(cdf_small, pdf, a, h):
 
 def standard_gamma_grad_arr(alpha, x):
     """dx/dalpha for x ~ Gamma(alpha, 1) (what torch's ``_standard_gamma_grad`` approximates)."""
-    alpha = xp.asarray(alpha, dtype=xp.float64)
-    x = xp.asarray(x, dtype=xp.float64)
+    alpha = _f64(alpha)
+    x = _f64(x)
     h = 1e-5 * xp.maximum(alpha, 1e-3)
     h = xp.minimum(h, alpha / 2)
     with xp.errstate(divide='ignore', under='ignore'):
@@ -218,7 +225,7 @@ def standard_gamma_grad_arr(alpha, x):
 
 def beta_grad_arr(x, alpha, beta):
     """dx/dalpha (beta held fixed) for x ~ Beta(alpha, beta)."""
-    alpha, beta, x = (xp.asarray(v, dtype=xp.float64) for v in (alpha, beta, x))
+    alpha, beta, x = (_f64(v) for v in (alpha, beta, x))
     h = xp.minimum(1e-5 * xp.maximum(alpha, 1e-3), alpha / 2)
     with xp.errstate(divide='ignore', under='ignore', invalid='ignore'):
         pdf = xp.exp((alpha - 1) * xp.log(x) + (beta - 1) * xp.log1p(-x)
@@ -230,22 +237,29 @@ def beta_grad_arr(x, alpha, beta):
 
 def dirichlet_grad_arr(x, alpha, total):
     """torch's ``_dirichlet_grad``: the Beta(alpha, total - alpha) gradient scaled by 1/(1-x)."""
-    x = xp.asarray(x, dtype=xp.float64)
-    return beta_grad_arr(x, alpha, xp.asarray(total, dtype=xp.float64) - alpha) / (1 - x)
+    x = _f64(x)
+    return beta_grad_arr(x, alpha, _f64(total) - alpha) / (1 - x)
 
 
-def _rng():
-    from ..random import default_generator
-    return default_generator._np
+def _standard_gamma_f64(alpha):
+    """Gamma(alpha, 1) draws (float64) from the generator of ``alpha``'s device. NumPy's
+    sampler runs on the host, as ``numtorch.poisson``'s does: a device's ``alpha`` crosses to
+    the host and the draws come back (its own generator, so the CPU stream never moves)."""
+    if alpha.__class__ is ndarray:
+        from ..random import default_generator
+        return xp.asarray(default_generator._np.standard_gamma(alpha.astype(xp.float64)))
+    from .._random_ops import _rng
+    dev = device_of(alpha)
+    g = _rng(None, dev)._g
+    return to_device(xp.asarray(g.standard_gamma(to_host(alpha).astype(xp.float64))), dev)
 
 
 class StandardGamma(Node):
     _name = 'StandardGammaBackward0'
 
     def forward(self, alpha):
-        alpha = xp.asarray(alpha)
         dt = alpha.dtype
-        out = xp.asarray(_rng().standard_gamma(alpha.astype(xp.float64))).astype(dt)
+        out = _standard_gamma_f64(alpha).astype(dt)
         out = xp.maximum(out, xp.finfo(dt).tiny)
         self.saved = (alpha, out)
         return out
@@ -264,9 +278,8 @@ class SampleDirichlet(Node):
     _name = 'DirichletBackward'
 
     def forward(self, conc):
-        conc = xp.asarray(conc)
         dt = conc.dtype
-        g = xp.asarray(_rng().standard_gamma(conc.astype(xp.float64)))
+        g = _standard_gamma_f64(conc)
         g = xp.maximum(g, xp.finfo(xp.float64).tiny)
         x = g / g.sum(-1, keepdims=True)
         eps = xp.finfo(dt).tiny
@@ -311,5 +324,5 @@ def gammainc(a, x):
     >>> gammainc(numtorch.tensor([1.0]), numtorch.tensor([1.0]))
     tensor([0.6321])
     """
-    return unary(Igamma, x, xp.asarray(a.detach()._data, dtype=xp.float64), a.requires_grad)
+    return unary(Igamma, x, _f64(a.detach()._data), a.requires_grad)
 

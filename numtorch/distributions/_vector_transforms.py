@@ -76,7 +76,7 @@ class StickBreakingTransform(Transform):
 
 
 def _diag_embed(v):
-    return v.unsqueeze(-1) * numtorch.eye(v.shape[-1], dtype=v.dtype)
+    return v.unsqueeze(-1) * numtorch.eye(v.shape[-1], dtype=v.dtype, device=v.device)
 
 
 class LowerCholeskyTransform(Transform):

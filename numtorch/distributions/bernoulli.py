@@ -80,8 +80,8 @@ class Bernoulli(Distribution):
 
     def enumerate_support(self, expand=True):
         import numtorch
-        values = numtorch.arange(2, dtype=self._param.dtype)
-        values = values.view((-1,) + (1,) * len(self._batch_shape))
+        values = numtorch.arange(2, dtype=self._param.dtype, device=self._param.device)
+        values = values.reshape((-1,) + (1,) * len(self._batch_shape))
         if expand:
             values = values.expand((-1,) + tuple(self._batch_shape))
         return values

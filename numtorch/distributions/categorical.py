@@ -96,7 +96,7 @@ class Categorical(Distribution):
         import numtorch
         values = numtorch.arange(self._num_events, dtype=numtorch.int64,
                                  device=self._param.device)
-        values = values.view((-1,) + (1,) * len(self._batch_shape))
+        values = values.reshape((-1,) + (1,) * len(self._batch_shape))
         if expand:
             values = values.expand((-1,) + tuple(self._batch_shape))
         return values

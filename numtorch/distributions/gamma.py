@@ -137,7 +137,7 @@ class Exponential(Distribution):
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        u = numtorch.rand(shape, dtype=self.rate.dtype)
+        u = numtorch.rand(shape, dtype=self.rate.dtype, device=self.rate.device)
         # -log(1 - u) is Exp(1); 1 - u is in (0, 1] so the log is finite
         return -(1 - u).log() / self.rate
 

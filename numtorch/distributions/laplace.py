@@ -58,7 +58,7 @@ class Laplace(_LocScale):
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
         eps = numtorch.finfo(self.loc.dtype).eps
-        u = numtorch.empty(shape, dtype=self.loc.dtype).uniform_(eps - 1, 1)
+        u = numtorch.empty(shape, dtype=self.loc.dtype, device=self.loc.device).uniform_(eps - 1, 1)
         return self.loc - self.scale * u.sign() * numtorch.log1p(-u.abs())
 
     def log_prob(self, value):
@@ -91,15 +91,17 @@ class Cauchy(_LocScale):
 
     @property
     def mean(self):
-        return numtorch.full(self._extended_shape(), math.nan, dtype=self.loc.dtype)
+        return numtorch.full(self._extended_shape(), math.nan, dtype=self.loc.dtype,
+                              device=self.loc.device)
 
     @property
     def variance(self):
-        return numtorch.full(self._extended_shape(), math.inf, dtype=self.loc.dtype)
+        return numtorch.full(self._extended_shape(), math.inf, dtype=self.loc.dtype,
+                              device=self.loc.device)
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        eps = numtorch.empty(shape, dtype=self.loc.dtype).cauchy_()
+        eps = numtorch.empty(shape, dtype=self.loc.dtype, device=self.loc.device).cauchy_()
         return self.loc + eps * self.scale
 
     def log_prob(self, value):

@@ -62,7 +62,8 @@ class Multinomial(Distribution):
         order = list(range(samples.dim()))
         order.append(order.pop(0))
         samples = samples.permute(*order)
-        counts = numtorch.zeros(self._extended_shape(sample_shape), dtype=numtorch.int64)
+        counts = numtorch.zeros(self._extended_shape(sample_shape), dtype=numtorch.int64,
+                             device=self.probs.device)
         counts.scatter_add_(-1, samples, numtorch.ones_like(samples))
         return counts.type_as(self.probs)
 
@@ -84,7 +85,8 @@ class Multinomial(Distribution):
         probs = self.probs
         term1 = n * self._categorical.entropy() - float(numtorch.tensor(float(n + 1)).lgamma())
         # E[sum_k log(x_k!)] with x_k ~ Binomial(n, p_k), summed over the support 1..n
-        support = numtorch.arange(1, n + 1, dtype=probs.dtype).view((-1,) + (1,) * probs.dim())
+        support = numtorch.arange(1, n + 1, dtype=probs.dtype, device=probs.device)
+        support = support.reshape((-1,) + (1,) * probs.dim())
         total, p = broadcast_all(float(n), probs)
         logits = probs_to_logits(p, is_binary=True)
         clamp0 = (logits.clamp(min=0) + logits - logits.clamp(max=0)) / 2

@@ -26,7 +26,7 @@ def _precision_to_scale_tril(P):
     forming the inverse): ``L = (flip(chol(flip(P))))^-T``."""
     Lf = numtorch.linalg.cholesky(numtorch.flip(P, (-2, -1)))
     L_inv = numtorch.flip(Lf, (-2, -1)).mT
-    eye = numtorch.eye(P.shape[-1], dtype=P.dtype)
+    eye = numtorch.eye(P.shape[-1], dtype=P.dtype, device=P.device)
     return numtorch.linalg.solve(L_inv, eye.expand_as(L_inv))
 
 
@@ -119,7 +119,7 @@ class MultivariateNormal(Distribution):
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        eps = numtorch.randn(shape, dtype=self.loc.dtype)
+        eps = numtorch.randn(shape, dtype=self.loc.dtype, device=self.loc.device)
         return self.loc + _batch_mv(self._unbroadcasted_scale_tril, eps)
 
     def _half_log_det(self):

@@ -58,7 +58,7 @@ class Normal(Distribution):
     def rsample(self, sample_shape=Size()):
         import numtorch
         shape = self._extended_shape(sample_shape)
-        eps = numtorch.randn(shape, dtype=self.loc.dtype)
+        eps = numtorch.randn(shape, dtype=self.loc.dtype, device=self.loc.device)
         return self.loc + eps * self.scale
 
     def log_prob(self, value):

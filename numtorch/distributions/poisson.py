@@ -97,7 +97,7 @@ class StudentT(Distribution):
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
-        X = numtorch.randn(shape, dtype=self.df.dtype)
+        X = numtorch.randn(shape, dtype=self.df.dtype, device=self.df.device)
         Z = self._chi2.rsample(sample_shape)
         return self.loc + self.scale * (X * numtorch.rsqrt(Z / self.df))
 

@@ -1,6 +1,6 @@
 """Activation layers: thin Modules over ``nn.functional``, with torch's ``extra_repr``."""
 from ... import _dtype
-from ..._backend import xp
+from ..._backend import xp, empty_on
 from ..._ops import _apply
 from .. import functional as F
 from ..parameter import Parameter
@@ -295,7 +295,9 @@ class PReLU(Module):
         super().__init__()
         self.init = init
         dt = _dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)
-        self.weight = Parameter(_apply.wrap(xp.empty((num_parameters,), dt.np)))
+        self.weight = Parameter(_apply.wrap(xp.empty((num_parameters,), dt.np) if device is None
+                                            else empty_on(device, 'empty', (num_parameters,),
+                                                          dt.np)))
         self.reset_parameters()
 
     def reset_parameters(self):

@@ -53,7 +53,7 @@ class MultiheadAttention(Module):
             raise AssertionError('embed_dim must be divisible by num_heads')
 
         def empty(*shape):
-            return Parameter(_creation.empty(*shape, dtype=dtype))
+            return Parameter(_creation.empty(*shape, dtype=dtype, device=device))
         if not self._qkv_same_embed_dim:
             self.q_proj_weight = empty(embed_dim, embed_dim)
             self.k_proj_weight = empty(embed_dim, self.kdim)
@@ -69,7 +69,7 @@ class MultiheadAttention(Module):
         else:
             self.register_parameter('in_proj_bias', None)
         self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias,
-                                                        dtype=dtype)
+                                                        device=device, dtype=dtype)
         if add_bias_kv:
             self.bias_k = empty(1, 1, embed_dim)
             self.bias_v = empty(1, 1, embed_dim)
@@ -149,11 +149,11 @@ class MultiheadAttention(Module):
             batch_size, seq_len, _ = query.shape
             mask_type = 2
             if attn_mask.dim() == 3:
-                merged = attn_mask.view(batch_size, -1, seq_len, seq_len)
+                merged = attn_mask.reshape(batch_size, -1, seq_len, seq_len)
             else:
-                merged = attn_mask.view(1, 1, seq_len, seq_len).expand(
+                merged = attn_mask.reshape(1, 1, seq_len, seq_len).expand(
                     batch_size, self.num_heads, -1, -1)
             if key_padding_mask is not None:
-                merged = merged + key_padding_mask.view(batch_size, 1, 1, seq_len).expand(
+                merged = merged + key_padding_mask.reshape(batch_size, 1, 1, seq_len).expand(
                     -1, self.num_heads, -1, -1)
         return merged, mask_type

@@ -20,18 +20,21 @@ class _BatchNorm(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         if affine:
-            self.weight = Parameter(_creation.empty(num_features, dtype=dtype))
+            self.weight = Parameter(_creation.empty(num_features, dtype=dtype, device=device))
             if bias:
-                self.bias = Parameter(_creation.empty(num_features, dtype=dtype))
+                self.bias = Parameter(_creation.empty(num_features, dtype=dtype, device=device))
             else:
                 self.register_parameter('bias', None)
         else:
             self.register_parameter('weight', None)
             self.register_parameter('bias', None)
         if track_running_stats:
-            self.register_buffer('running_mean', _creation.zeros(num_features, dtype=dtype))
-            self.register_buffer('running_var', _creation.ones(num_features, dtype=dtype))
-            self.register_buffer('num_batches_tracked', _creation.tensor(0, dtype=_dtype.int64))
+            self.register_buffer('running_mean',
+                                 _creation.zeros(num_features, dtype=dtype, device=device))
+            self.register_buffer('running_var',
+                                 _creation.ones(num_features, dtype=dtype, device=device))
+            self.register_buffer('num_batches_tracked',
+                                 _creation.tensor(0, dtype=_dtype.int64, device=device))
         else:
             self.register_buffer('running_mean', None)
             self.register_buffer('running_var', None)

@@ -21,7 +21,7 @@ class _ConvNd(Module):
     """Shared parameters, init and ``extra_repr`` of the convolution layers (torch's _ConvNd)."""
 
     def __init__(self, nd, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                 transposed, output_padding, groups, bias, padding_mode, dtype):
+                 transposed, output_padding, groups, bias, padding_mode, dtype, device=None):
         super().__init__()
         if groups <= 0:
             raise ValueError('groups must be a positive integer')
@@ -60,9 +60,9 @@ class _ConvNd(Module):
             self._reversed_padding_repeated_twice = [p for p in reversed(self.padding) for _ in (0, 1)]
         shape = ((in_channels, out_channels // groups) if transposed
                  else (out_channels, in_channels // groups)) + self.kernel_size
-        self.weight = Parameter(_creation.empty(*shape, dtype=dtype))
+        self.weight = Parameter(_creation.empty(*shape, dtype=dtype, device=device))
         if bias:
-            self.bias = Parameter(_creation.empty(out_channels, dtype=dtype))
+            self.bias = Parameter(_creation.empty(out_channels, dtype=dtype, device=device))
         else:
             self.register_parameter('bias', None)
         self.reset_parameters()
@@ -117,7 +117,7 @@ class Conv1d(_ConvNd):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode='zeros', device=None, dtype=None):
         super().__init__(1, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         False, 0, groups, bias, padding_mode, dtype)
+                         False, 0, groups, bias, padding_mode, dtype, device)
 
     def forward(self, input):
         return self._conv_forward(_conv.conv1d, input, 1)
@@ -138,7 +138,7 @@ class Conv2d(_ConvNd):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode='zeros', device=None, dtype=None):
         super().__init__(2, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         False, 0, groups, bias, padding_mode, dtype)
+                         False, 0, groups, bias, padding_mode, dtype, device)
 
     def forward(self, input):
         return self._conv_forward(_conv.conv2d, input, 2)
@@ -154,7 +154,8 @@ class _ConvTransposeNd(_ConvNd):
         if padding_mode != 'zeros':
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
         super().__init__(self._nd, in_channels, out_channels, kernel_size, stride, padding,
-                         dilation, True, output_padding, groups, bias, padding_mode, dtype)
+                         dilation, True, output_padding, groups, bias, padding_mode, dtype,
+                         device)
 
     def _output_padding(self, input, output_size):
         if output_size is None:
@@ -208,7 +209,7 @@ class Conv3d(_ConvNd):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode='zeros', device=None, dtype=None):
         super().__init__(3, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         False, 0, groups, bias, padding_mode, dtype)
+                         False, 0, groups, bias, padding_mode, dtype, device)
 
     def forward(self, input):
         return self._conv_forward(_conv_nd.conv3d, input, 3)

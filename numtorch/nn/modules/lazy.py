@@ -63,6 +63,7 @@ class LazyLinear(LazyModuleMixin, Linear):
         super().__init__(0, 0, False)
         self.out_features = out_features
         self._init_dtype = dtype
+        self._init_device = device   # materialized there (torch's factory kwargs)
         self.weight = UninitializedParameter(dtype=dtype)
         if bias:
             self.bias = UninitializedParameter(dtype=dtype)
@@ -76,9 +77,10 @@ class LazyLinear(LazyModuleMixin, Linear):
         if self.has_uninitialized_params():
             with no_grad():
                 self.in_features = input.shape[-1]
-                self.weight.materialize((self.out_features, self.in_features))
+                dev = getattr(self, '_init_device', None)
+                self.weight.materialize((self.out_features, self.in_features), device=dev)
                 if self.bias is not None:
-                    self.bias.materialize((self.out_features,))
+                    self.bias.materialize((self.out_features,), device=dev)
                 self.reset_parameters()
         elif self.in_features == 0:
             self.in_features = self.weight.shape[1]

@@ -3,7 +3,7 @@ connected layers with torch's initialization."""
 import math
 
 from ... import _dtype
-from ..._backend import xp
+from ..._backend import xp, empty_on
 from ..._ops import _apply
 from ..._ops.activation import linear as _linear, bilinear as _bilinear
 from ..parameter import Parameter
@@ -11,9 +11,12 @@ from .. import init
 from .module import Module
 
 
-def _empty(shape, dtype):
+def _empty(shape, dtype, device=None):
+    """An uninitialized parameter array on ``device`` (torch's factory kwargs)."""
     dt = _dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)
-    return _apply.wrap(xp.empty(shape, dt.np))
+    if device is None:
+        return _apply.wrap(xp.empty(shape, dt.np))
+    return _apply.wrap(empty_on(device, 'empty', shape, dt.np))
 
 
 class Identity(Module):
@@ -52,9 +55,9 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(_empty((out_features, in_features), dtype))
+        self.weight = Parameter(_empty((out_features, in_features), dtype, device))
         if bias:
-            self.bias = Parameter(_empty((out_features,), dtype))
+            self.bias = Parameter(_empty((out_features,), dtype, device))
         else:
             self.register_parameter('bias', None)
         self.reset_parameters()
@@ -103,9 +106,9 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(_empty((out_features, in1_features, in2_features), dtype))
+        self.weight = Parameter(_empty((out_features, in1_features, in2_features), dtype, device))
         if bias:
-            self.bias = Parameter(_empty((out_features,), dtype))
+            self.bias = Parameter(_empty((out_features,), dtype, device))
         else:
             self.register_parameter('bias', None)
         self.reset_parameters()

@@ -8,13 +8,13 @@ from ..parameter import Parameter
 from .module import Module
 
 
-def _affine_params(module, affine, bias, shape, dtype):
+def _affine_params(module, affine, bias, shape, dtype, device=None):
     """Register ``weight`` and ``bias`` of ``shape`` (``bias`` only if ``bias``), or None when
     not ``affine``; values come from ``reset_parameters``."""
-    module.register_parameter(
-        'weight', Parameter(_creation.empty(*shape, dtype=dtype)) if affine else None)
-    module.register_parameter(
-        'bias', Parameter(_creation.empty(*shape, dtype=dtype)) if affine and bias else None)
+    def empty():
+        return Parameter(_creation.empty(*shape, dtype=dtype, device=device))
+    module.register_parameter('weight', empty() if affine else None)
+    module.register_parameter('bias', empty() if affine and bias else None)
 
 
 def _reset_affine(module):
@@ -44,7 +44,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        _affine_params(self, elementwise_affine, bias, self.normalized_shape, dtype)
+        _affine_params(self, elementwise_affine, bias, self.normalized_shape, dtype, device)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -77,7 +77,7 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        _affine_params(self, affine, bias, (num_channels,), dtype)
+        _affine_params(self, affine, bias, (num_channels,), dtype, device)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -113,7 +113,7 @@ class RMSNorm(Module):
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         self.register_parameter('weight', Parameter(_creation.empty(
-            *self.normalized_shape, dtype=dtype)) if elementwise_affine else None)
+            *self.normalized_shape, dtype=dtype, device=device)) if elementwise_affine else None)
         self.reset_parameters()
 
     def reset_parameters(self):

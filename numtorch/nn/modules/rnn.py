@@ -12,7 +12,7 @@ import numbers
 import warnings
 
 from ... import _dtype
-from ..._backend import xp
+from ..._backend import xp, namespace, empty_on
 from ..._ops import _apply
 from ..._ops.activation import linear as _linear, dropout as _dropout
 from ..._ops.rearrange import cat, stack
@@ -25,13 +25,18 @@ from .module import Module
 _GATES = {'LSTM': 4, 'GRU': 3, 'RNN_TANH': 1, 'RNN_RELU': 1}
 
 
-def _empty(shape, dtype):
+def _empty(shape, dtype, device=None):
     dt = _dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)
-    return Parameter(_apply.wrap(xp.empty(shape, dt.np)))
+    if device is None:
+        return Parameter(_apply.wrap(xp.empty(shape, dt.np)))
+    return Parameter(_apply.wrap(empty_on(device, 'empty', shape, dt.np)))
 
 
 def _zeros(shape, like):
-    return _apply.wrap(xp.zeros(shape, like._data.dtype))
+    """Zero initial states on ``like``'s device, in its dtype (torch: ``zeros(..., device=
+    input.device)``)."""
+    d = like._data
+    return _apply.wrap(namespace(d).zeros(shape, d.dtype))
 
 
 def _permute(hx, permutation):
@@ -114,7 +119,7 @@ class RNNBase(Module):
                     params += [('weight_hr_', (proj_size, hidden_size))]
                 names = [p + sfx for p, _ in params]
                 for name, (_, shape) in zip(names, params):
-                    setattr(self, name, _empty(shape, dtype))
+                    setattr(self, name, _empty(shape, dtype, device))
                 self._flat_weights_names.extend(names)
                 self._all_weights.append(names)
         self.reset_parameters()
@@ -430,11 +435,11 @@ class RNNCellBase(Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        self.weight_ih = _empty((num_chunks * hidden_size, input_size), dtype)
-        self.weight_hh = _empty((num_chunks * hidden_size, hidden_size), dtype)
+        self.weight_ih = _empty((num_chunks * hidden_size, input_size), dtype, device)
+        self.weight_hh = _empty((num_chunks * hidden_size, hidden_size), dtype, device)
         if bias:
-            self.bias_ih = _empty((num_chunks * hidden_size,), dtype)
-            self.bias_hh = _empty((num_chunks * hidden_size,), dtype)
+            self.bias_ih = _empty((num_chunks * hidden_size,), dtype, device)
+            self.bias_hh = _empty((num_chunks * hidden_size,), dtype, device)
         else:
             self.register_parameter('bias_ih', None)
             self.register_parameter('bias_hh', None)

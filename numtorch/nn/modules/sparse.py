@@ -40,7 +40,8 @@ class Embedding(Module):
         self.scale_grad_by_freq = scale_grad_by_freq
         self.sparse = sparse
         if _weight is None:
-            self.weight = Parameter(_creation.empty(num_embeddings, embedding_dim, dtype=dtype),
+            self.weight = Parameter(_creation.empty(num_embeddings, embedding_dim,
+                                                     dtype=dtype, device=device),
                                     requires_grad=not _freeze)
             self.reset_parameters()
         else:
@@ -123,7 +124,8 @@ class EmbeddingBag(Module):
                 padding_idx = num_embeddings + padding_idx
         self.padding_idx = padding_idx
         if _weight is None:
-            self.weight = Parameter(_creation.empty(num_embeddings, embedding_dim, dtype=dtype))
+            self.weight = Parameter(_creation.empty(num_embeddings, embedding_dim,
+                                                     dtype=dtype, device=device))
             self.reset_parameters()
         else:
             if list(_weight.shape) != [num_embeddings, embedding_dim]:

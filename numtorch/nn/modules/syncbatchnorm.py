@@ -49,7 +49,7 @@ class SyncBatchNorm(_BatchNorm):
         dims = [0] + list(range(2, input.dim()))
         shape = [1, c] + [1] * (input.dim() - 2)
         local_n = input.numel() // max(c, 1)
-        count = _creation.full((1,), float(local_n), dtype=input.dtype)
+        count = _creation.full((1,), float(local_n), dtype=input.dtype, device=input.device)
         # Two passes (sum, then squared deviations from the global mean), as accurate as the
         # single-process batch norm; the count rides along with the first sums.
         stats = all_reduce(_cat(input.sum(dims), count), group=group)

@@ -27,7 +27,7 @@ __all__ = ['Transformer', 'TransformerEncoder', 'TransformerDecoder', 'Transform
 
 def _generate_square_subsequent_mask(sz, device=None, dtype=None):
     """(sz, sz) float mask: -inf above the diagonal, 0 elsewhere."""
-    return _creation.full((sz, sz), float('-inf'), dtype=dtype).triu(diagonal=1)
+    return _creation.full((sz, sz), float('-inf'), dtype=dtype, device=device).triu(diagonal=1)
 
 
 def _get_seq_len(src, batch_first):
@@ -41,7 +41,7 @@ def _detect_is_causal_mask(mask, is_causal=None, size=None):
     make_causal = is_causal is True
     if is_causal is None and mask is not None:
         sz = size if size is not None else mask.size(-2)
-        causal = _generate_square_subsequent_mask(sz, dtype=mask.dtype)
+        causal = _generate_square_subsequent_mask(sz, device=mask.device, dtype=mask.dtype)
         make_causal = tuple(mask.shape) == tuple(causal.shape) and bool((mask == causal).all())
     return make_causal
 
