@@ -4,8 +4,6 @@ stand-in device (``cuda`` without a GPU), against the CPU bit for bit.
 The stand-in computes with NumPy and its generator is seeded as the CPU's by ``manual_seed``, so
 the same code on ``cuda`` must give the CPU's numbers exactly; its arrays refuse host operands and
 implicit host conversion, so a state, mask or noise tensor built on the CPU fails here.
-Cases that wait on an op not yet device-neutral (``numtorch/_ops``, other branches) are visible
-non-strict xfails naming the op.
 """
 import warnings
 
@@ -147,8 +145,6 @@ def test_transformer_layers_with_masks_on_the_device(cuda, norm_first):
             nn.Transformer(4, 2, 1, 1, 8, dropout=0.0, norm_first=norm_first)]), run)
 
 
-@pytest.mark.xfail(strict=False, reason='all() is not yet device-neutral (_ops/reduce.py '
-                   '_logical): the causal-mask detection (is_causal=None) reads it')
 def test_transformer_detects_a_causal_mask_on_the_device(cuda):
     def run(m, dev):
         causal, _, _ = _masks(dev)
@@ -189,26 +185,10 @@ assert set(DISTRIBUTIONS) >= {n for n in D.__all__ if isinstance(getattr(D, n), 
                               issubclass(getattr(D, n), D.Distribution) and
                               n not in ('Distribution', 'TransformedDistribution')}
 
-# what still waits on an op of numtorch/_ops that is not device-neutral yet (other branches)
-_LGAMMA = 'lgamma (_ops/_special.py, math.lgamma per element on the host)'
-_XLOGY = 'xlogy (_ops/extra.py Xlogy)'
-_ALL = ('all() (_ops/reduce.py _logical; the inner Chi2/Categorical validates by default, as '
-        'torch\'s)')
-_ALL_DIM = 'all(dim) (_ops/reduce.py _logical; mode reads it)'
-_GATHER = 'gather (_ops/gather.py)'
-_DIAG = 'diagonal() (_ops/shape.py as_strided)'
-BLOCKED = {   # (name, what) -> the op it waits on
-    ('Categorical', 'log_prob'): _GATHER, ('Multinomial', 'init'): _ALL,
-    ('StudentT', 'init'): _ALL, ('Poisson', 'log_prob'): _XLOGY,
-    ('MultivariateNormal', 'log_prob'): _DIAG, ('MultivariateNormal', 'entropy'): _DIAG,
-    ('Dirichlet', 'moments'): _ALL_DIM, ('Beta', 'moments'): _ALL_DIM,
-}
-for _n in ('Gamma', 'Chi2', 'Dirichlet', 'Beta'):
-    BLOCKED[_n, 'log_prob'] = BLOCKED[_n, 'entropy'] = BLOCKED[_n, 'grad'] = _LGAMMA
 CHECKS = ('sample', 'rsample', 'grad', 'log_prob', 'entropy', 'moments')
 
 
-def _check(dev, name, what, validate=False):
+def _check(dev, name, what, validate=None):
     params, make = DISTRIBUTIONS[name]
     numtorch.manual_seed(0)
     p = _t(dev, *params)
@@ -244,13 +224,7 @@ def _check(dev, name, what, validate=False):
 CASES = [(n, w) for n in DISTRIBUTIONS for w in CHECKS]
 
 
-def _mark(name, what):
-    reason = BLOCKED.get((name, what)) or BLOCKED.get((name, 'init'))
-    return [pytest.mark.xfail(strict=False, reason='not yet device-neutral: ' + reason)] \
-        if reason else []
-
-
-@pytest.mark.parametrize('name,what', [pytest.param(n, w, marks=_mark(n, w)) for n, w in CASES],
+@pytest.mark.parametrize('name,what', CASES,
                          ids=[f'{n}-{w}' for n, w in CASES])
 def test_distributions_on_the_device(cuda, name, what):
     cpu = _check('cpu', name, what)
@@ -259,8 +233,6 @@ def test_distributions_on_the_device(cuda, name, what):
     on_device(*dev)
 
 
-@pytest.mark.xfail(strict=False, reason='all() is not yet device-neutral (_ops/reduce.py '
-                   '_logical): argument validation (validate_args default) reads it')
 @pytest.mark.parametrize('name', ['Normal', 'Gamma'])
 def test_distribution_validation_on_the_device(cuda, name):
     same(_check('cuda', name, 'sample', validate=None), _check('cpu', name, 'sample', None))
@@ -272,8 +244,6 @@ def test_the_cpu_streams_do_not_move(cuda):
     numtorch.manual_seed(0)
     ref = numtorch.randn(3).tolist()
     for name in ('Normal', 'Gamma', 'Dirichlet', 'MultivariateNormal', 'StudentT'):
-        if (name, 'init') in BLOCKED:
-            continue
         numtorch.manual_seed(0)
         params, make = DISTRIBUTIONS[name]
         make(_t('cuda', *params), False).rsample((2,))
