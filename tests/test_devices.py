@@ -21,12 +21,6 @@ from errcheck import same_error
 ROOT = os.path.join(os.path.dirname(__file__), '..')
 
 
-@pytest.fixture
-def cuda():
-    with stand_in.enabled() as b:
-        yield b
-
-
 def host(t):
     return stand_in.to_host(t)
 

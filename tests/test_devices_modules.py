@@ -7,37 +7,13 @@ implicit host conversion, so a state, mask or noise tensor built on the CPU fail
 """
 import warnings
 
-import numpy as np
 import pytest
 
 import numtorch
 from numtorch import nn
-from numtorch.testing import stand_in
+from devicecheck import same, on_device
 
 D = numtorch.distributions
-
-
-@pytest.fixture
-def cuda():
-    with stand_in.enabled() as b:
-        yield b
-
-
-def host(t):
-    return stand_in.to_host(t.detach() if isinstance(t, numtorch.Tensor) else t).copy()
-
-
-def same(a, b):
-    """Bit-for-bit equality of lists of tensors (NaNs in the same places)."""
-    assert len(a) == len(b)
-    for x, y in zip(a, b):
-        x, y = host(x), host(y)
-        assert x.dtype == y.dtype and x.shape == y.shape
-        assert np.array_equal(x, y, equal_nan=True), (x, y)
-
-
-def on_device(*ts):
-    assert all(t.is_cuda for t in ts), [t.device for t in ts]
 
 
 def _flat(out):

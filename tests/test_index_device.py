@@ -12,12 +12,6 @@ from numtorch import _backend
 from numtorch.testing import stand_in
 
 
-@pytest.fixture
-def cuda():
-    with stand_in.enabled() as b:
-        yield b
-
-
 def host(t):
     return stand_in.to_host(t)
 
