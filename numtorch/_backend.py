@@ -18,8 +18,10 @@ node's ``self.xp`` instead, so the new array lands where the inputs live.
 (True, 'cpu')
 """
 import numpy as np
+from numpy.lib.stride_tricks import as_strided as _as_strided
 
 from ._device import device, CPU
+from ._threads import conv_threads as _conv_threads
 
 xp = np
 ndarray = np.ndarray
@@ -56,8 +58,45 @@ class Backend:
         from .random import default_generator
         return default_generator
 
+    # -- convolution and pooling machinery (issue 14): how windows are viewed and how many
+    # threads the convolutions' GEMMs use is a property of the device, so it lives here and the
+    # op classes in _ops/conv.py and _ops/pool.py stay the same on every backend.
+    def strided(self, arr, shape, strides):
+        """A writeable view of ``arr`` with ``shape``/``strides`` (in bytes): the im2col and
+        pooling windows. Device libraries (CuPy, the stand-in) offer NumPy's ``as_strided``."""
+        return self.xp.lib.stride_tricks.as_strided(arr, shape, strides)
 
-CPU_BACKEND = Backend()
+    def conv_scope(self):
+        """Context around a convolution's GEMMs: nothing to set on a device."""
+        return _NO_SCOPE
+
+
+class _NoScope:
+    __slots__ = ()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+_NO_SCOPE = _NoScope()
+
+
+class CPUBackend(Backend):
+    """NumPy on the host, plus the CPU-only policy for convolutions (see ``numtorch._threads``)."""
+
+    def strided(self, arr, shape, strides):
+        return _as_strided(arr, shape, strides, writeable=True)
+
+    def conv_scope(self):
+        """One BLAS thread around a convolution's GEMMs: their few-row, very long operands are
+        split badly by OpenBLAS across threads (``_threads.conv_threads`` has the figures)."""
+        return _conv_threads()
+
+
+CPU_BACKEND = CPUBackend()
 _BY_ARRAY = {np.ndarray: CPU_BACKEND}      # array class -> Backend
 _BY_TYPE = {'cpu': CPU_BACKEND}            # device type -> Backend
 
@@ -93,6 +132,18 @@ def backend_of(arr):
                 return b
         return CPU_BACKEND
     return b
+
+
+def strided(arr, shape, strides):
+    """``arr``'s backend's writeable strided view (``Backend.strided``)."""
+    if arr.__class__ is ndarray:
+        return _as_strided(arr, shape, strides, writeable=True)
+    return backend_of(arr).strided(arr, shape, strides)
+
+
+def conv_scope(arr):
+    """The context a convolution on ``arr``'s device runs its GEMMs in (``Backend.conv_scope``)."""
+    return backend_of(arr).conv_scope()
 
 
 def namespace(arr):

@@ -79,3 +79,9 @@ class blas_threads:
         if self.prev is not None and self.prev != self.n:
             _set(ctypes.c_int(self.prev))
         return False
+
+
+def conv_threads():
+    """The BLAS thread setting for a convolution's GEMMs on the CPU (``CPUBackend.conv_scope``):
+    one thread (see ``blas_threads``)."""
+    return blas_threads(1)

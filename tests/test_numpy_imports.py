@@ -39,8 +39,8 @@ HOST_SIDE = {
 # NumPy's dispatch protocols (the optimizers: tests/test_devices.py trains with them on the
 # stand-in); the op files among them are those whose specs test_stand_in_ops.py skips.
 NOT_YET = {
-    '_ops/conv.py', '_ops/decomp.py', '_ops/extra.py', '_ops/loss.py', '_ops/normalization.py',
-    '_ops/order_stats.py', '_ops/pool.py', '_tensor_inplace.py', 'amp/grad_scaler.py',
+    '_ops/decomp.py', '_ops/extra.py', '_ops/loss.py', '_ops/order_stats.py',
+    '_tensor_inplace.py', 'amp/grad_scaler.py',
     'autograd/__init__.py', 'autograd/gradcheck.py', 'autograd/graph.py',
     'distributions/categorical.py', 'distributions/constraints.py',
     'distributions/distribution.py', 'distributions/uniform.py', 'linalg.py',

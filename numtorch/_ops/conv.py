@@ -16,27 +16,17 @@ How (im2col, made NumPy-friendly):
   gradient is wanted): the first layer of a network never pays for its input gradient.
 conv1d is conv2d with H = 1; groups are a batch dimension of the matmuls.
 """
-from numpy.lib.stride_tricks import as_strided
-
-from .._backend import xp, namespace
+from .._backend import xp, namespace, strided, conv_scope
 from .._dtype import tensor_type_name
-from .._threads import blas_threads
 from ..autograd.graph import Node
 from ._apply import nary
 
 
-def _strided(a, shape, strides):
-    """A writeable strided view of ``a`` (the im2col windows) on ``a``'s device."""
-    if a.__class__ is xp.ndarray:
-        return as_strided(a, shape, strides, writeable=True)
-    return namespace(a).lib.stride_tricks.as_strided(a, shape, strides)
-
-
-def _one_blas_thread(method):
-    """Run a conv pass with a single BLAS thread: its matmuls have a few rows and very long
-    columns, which OpenBLAS splits badly across threads (see ``_threads.blas_threads``)."""
+def _gemm_scope(method):
+    """Run a conv pass inside its device's GEMM setting (``_backend.conv_scope``: one BLAS
+    thread on the CPU, where OpenBLAS splits these few-row, very long products badly)."""
     def run(self, *args):
-        with blas_threads(1):
+        with conv_scope(args[0][0] if isinstance(args[0], (tuple, list)) else args[0]):
             return method(self, *args)
     run.__name__, run.__doc__ = method.__name__, method.__doc__
     return run
@@ -91,7 +81,7 @@ class _Geom:
         """The im2col matrix as a view ``(C, kh, kw, N, Ho, Wc)`` of a ``(C, N, F)`` buffer."""
         C, N, _ = buf.shape
         sC, sN, it = buf.strides
-        return _strided(buf, (C, self.kh, self.kw, N, self.Ho, self.Wc),
+        return strided(buf, (C, self.kh, self.kw, N, self.Ho, self.Wc),
                         (sC, self.dh * self.Wp * it, self.dw * it, sN,
                          self.sh * self.Wp * it, self.sw * it))
 
@@ -176,7 +166,7 @@ class Convolution(Node):
     """
     _name = 'ConvolutionBackward0'
 
-    @_one_blas_thread
+    @_gemm_scope
     def forward(self, arrays, stride, pads, dilation, groups, nd, unbatched):
         x, w = arrays[0], arrays[1]
         b = arrays[2] if len(arrays) > 2 else None
@@ -207,7 +197,7 @@ class Convolution(Node):
             y = y[:, :, 0]
         return y[0] if unbatched else y
 
-    @_one_blas_thread
+    @_gemm_scope
     def backward(self, g):
         buf, w = self.saved
         geo, G, N, C, has_b = self.meta
@@ -248,7 +238,7 @@ class ConvTranspose(Node):
     """``conv_transpose2d``: the adjoint of conv2d w.r.t. its input (col2im of ``W^T x``)."""
     _name = 'ConvolutionBackward0'
 
-    @_one_blas_thread
+    @_gemm_scope
     def forward(self, arrays, stride, padding, output_padding, dilation, groups):
         x, w = arrays[0], arrays[1]
         b = arrays[2] if len(arrays) > 2 else None
@@ -272,7 +262,7 @@ class ConvTranspose(Node):
         self.meta = geo, groups, N, Cin, b is not None
         return y
 
-    @_one_blas_thread
+    @_gemm_scope
     def backward(self, g):
         x2, w = self.saved
         geo, G, N, Cin, has_b = self.meta

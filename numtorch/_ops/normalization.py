@@ -8,8 +8,6 @@ take ~10 passes over the activation and keep several full-size temporaries alive
 
 needs two reductions and one elementwise pass, and saves only ``xhat`` and ``invstd``.
 """
-import numpy as np
-
 from .._backend import xp
 from .._dtype import scalar_name, tensor_type_name
 from ..autograd.graph import Node
@@ -270,7 +268,7 @@ class Embedding(Node):
         flat = idx.reshape(-1)
         g2 = g.reshape(-1, shape[1])
         if by_freq:
-            counts = np.bincount(flat, minlength=shape[0])
+            counts = xp.bincount(flat, minlength=shape[0])
             g2 = g2 / counts[flat][:, None].astype(g.dtype)
         gw = self.xp.zeros(shape, g.dtype)
         xp.add.at(gw, flat, g2)
@@ -308,12 +306,12 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         raise IndexError('index out of range in self')
     if max_norm is not None:
         # torch renormalizes the referenced rows of weight in place (under no_grad).
-        rows = np.unique(idx)
-        norms = np.linalg.norm(w[rows].astype(np.float64), ord=norm_type, axis=1)
-        scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        rows = xp.unique(idx)
+        norms = xp.linalg.norm(w[rows].astype(xp.float64), ord=norm_type, axis=1)
+        scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
         w[rows] *= scale[:, None].astype(w.dtype)
         weight._vc[0] += 1
-    return nary(Embedding, [weight, wrap(idx.astype(np.int64, copy=False))], padding_idx,
+    return nary(Embedding, [weight, wrap(idx.astype(xp.int64, copy=False))], padding_idx,
                 bool(scale_grad_by_freq))
 
 
