@@ -21,7 +21,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided as _as_strided
 
 from ._device import device, CPU
-from ._threads import conv_threads as _conv_threads
+from ._threads import conv_threads as _conv_threads, run_chunks as _run_chunks
 
 xp = np
 ndarray = np.ndarray
@@ -70,6 +70,13 @@ class Backend:
         """Context around a convolution's GEMMs: nothing to set on a device."""
         return _NO_SCOPE
 
+    def conv_run(self, fn, chunks):
+        """``fn(c)`` for each chunk ``c`` of a convolution's batch (chunks are independent),
+        inside ``conv_scope``; in order, one after the other, on a device."""
+        with self.conv_scope():
+            for c in chunks:
+                fn(c)
+
 
 class _NoScope:
     __slots__ = ()
@@ -94,6 +101,12 @@ class CPUBackend(Backend):
         """One BLAS thread around a convolution's GEMMs: their few-row, very long operands are
         split badly by OpenBLAS across threads (``_threads.conv_threads`` has the figures)."""
         return _conv_threads()
+
+    def conv_run(self, fn, chunks):
+        """The chunks spread over ``numtorch.get_num_threads()`` Python threads, each GEMM on
+        one BLAS thread (NumPy releases the GIL in its copies, adds and GEMMs), so both cores
+        work without OpenBLAS's threads (``_threads.run_chunks``)."""
+        _run_chunks(fn, chunks)
 
 
 CPU_BACKEND = CPUBackend()
@@ -144,6 +157,11 @@ def strided(arr, shape, strides):
 def conv_scope(arr):
     """The context a convolution on ``arr``'s device runs its GEMMs in (``Backend.conv_scope``)."""
     return backend_of(arr).conv_scope()
+
+
+def conv_run(arr, fn, chunks):
+    """Run a convolution's independent batch chunks the way ``arr``'s device wants them."""
+    return backend_of(arr).conv_run(fn, chunks)
 
 
 def namespace(arr):

@@ -85,3 +85,35 @@ def conv_threads():
     """The BLAS thread setting for a convolution's GEMMs on the CPU (``CPUBackend.conv_scope``):
     one thread (see ``blas_threads``)."""
     return blas_threads(1)
+
+
+_pool = None   # (size, ThreadPoolExecutor), made on first use
+
+
+def run_chunks(fn, chunks):
+    """``fn(c)`` for every chunk ``c``: on ``get_num_threads()`` Python threads, each with one
+    BLAS thread; in order on the calling thread when that count is 1 or there is one chunk.
+
+    Each chunk must write only its own part of the output; chunks are independent, so the result
+    is the same for any thread count.
+    """
+    chunks = list(chunks)
+    n = min(get_num_threads(), len(chunks))
+    with blas_threads(1):
+        if n <= 1:
+            for c in chunks:
+                fn(c)
+            return
+        pool = _executor(n)
+        for f in [pool.submit(fn, c) for c in chunks]:
+            f.result()
+
+
+def _executor(n):
+    global _pool
+    if _pool is None or _pool[0] < n:
+        from concurrent.futures import ThreadPoolExecutor
+        if _pool is not None:
+            _pool[1].shutdown(wait=False)
+        _pool = (n, ThreadPoolExecutor(n, thread_name_prefix='numtorch-conv'))
+    return _pool[1]
