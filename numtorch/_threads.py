@@ -8,6 +8,7 @@ or a CuPy backend later), ``set_num_threads`` is a no-op and ``get_num_threads``
 import ctypes
 import glob
 import os
+import threading
 
 import numpy as np
 
@@ -87,15 +88,18 @@ def conv_threads():
     return blas_threads(1)
 
 
-_pool = None   # (size, ThreadPoolExecutor), made on first use
+_pool = None   # (size, ThreadPoolExecutor) of helper threads, made on first use
 
 
 def run_chunks(fn, chunks):
-    """``fn(c)`` for every chunk ``c``: on ``get_num_threads()`` Python threads, each with one
-    BLAS thread; in order on the calling thread when that count is 1 or there is one chunk.
+    """``fn(c)`` for every chunk ``c``, shared by the calling thread and ``get_num_threads() - 1``
+    helper threads, each GEMM on one BLAS thread; in order on the calling thread when that count
+    is 1 or there is one chunk.
 
-    Each chunk must write only its own part of the output; chunks are independent, so the result
-    is the same for any thread count.
+    Threads take the next chunk when they finish one (a shared iterator, not a fixed split): when
+    another process holds a core, the thread that runs keeps taking chunks instead of waiting for
+    the stalled one, where OpenBLAS's own threads spin and wait for each other. Each chunk writes
+    only its own part of the output, so the result is the same for any thread count.
     """
     chunks = list(chunks)
     n = min(get_num_threads(), len(chunks))
@@ -104,9 +108,33 @@ def run_chunks(fn, chunks):
             for c in chunks:
                 fn(c)
             return
-        pool = _executor(n)
-        for f in [pool.submit(fn, c) for c in chunks]:
-            f.result()
+        it = iter(chunks)
+        lock = threading.Lock()
+
+        def work():
+            while True:
+                with lock:
+                    c = next(it, _DONE)
+                if c is _DONE:
+                    return
+                fn(c)
+        helpers = [_executor(n - 1).submit(work) for _ in range(n - 1)]
+        try:
+            work()
+        finally:   # never leave a helper writing into arrays the caller is about to use
+            for h in helpers:
+                h.result()
+
+
+_DONE = object()
+
+
+def _forget_pool():
+    global _pool
+    _pool = None   # a forked child (a DataLoader worker) has none of the parent's threads
+
+
+os.register_at_fork(after_in_child=_forget_pool)
 
 
 def _executor(n):

@@ -51,3 +51,47 @@ def test_convolution_runs_on_one_blas_thread(monkeypatch):
         assert numtorch.get_num_threads() == 2
     finally:
         numtorch.set_num_threads(before)
+
+
+def test_convolution_chunks_give_the_same_bits_for_any_thread_count(monkeypatch):
+    # conv2d splits its batch into chunks run on get_num_threads() Python threads: the output
+    # and every gradient must not depend on that count (chunks are summed in a fixed order).
+    from numtorch._ops import conv
+    monkeypatch.setattr(conv._Geom, 'chunk', lambda self, rows, itemsize: 7)   # 6 chunks
+    before = numtorch.get_num_threads()
+    rng = numtorch.Generator().manual_seed(0)
+    x0 = numtorch.rand(40, 2, 9, 8, generator=rng)
+    w0 = numtorch.rand(4, 2, 3, 3, generator=rng)
+    out = []
+    try:
+        for n in (1, 2, 3):
+            numtorch.set_num_threads(n)
+            x, w = x0.clone().requires_grad_(), w0.clone().requires_grad_()
+            y = numtorch.nn.functional.conv2d(x, w, padding=1)
+            (y * y).sum().backward()
+            out.append((y.detach().numpy(), x.grad.numpy(), w.grad.numpy()))
+    finally:
+        numtorch.set_num_threads(before)
+    for got in out[1:]:
+        assert all((a == b).all() for a, b in zip(got, out[0]))
+
+
+def test_run_chunks_covers_every_chunk_once_and_raises_after_all_finished():
+    from numtorch._threads import run_chunks
+    before = numtorch.get_num_threads()
+    numtorch.set_num_threads(2)
+    try:
+        seen = []
+        run_chunks(seen.append, range(7))
+        assert sorted(seen) == list(range(7))
+
+        def bad(c):
+            if c == 3:
+                raise ValueError('chunk 3')
+            seen.append(c)
+        seen.clear()
+        with pytest.raises(ValueError, match='chunk 3'):
+            run_chunks(bad, range(7))
+        assert sorted(seen) == [0, 1, 2, 4, 5, 6]
+    finally:
+        numtorch.set_num_threads(before)
