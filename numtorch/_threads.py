@@ -1,9 +1,20 @@
-"""``set_num_threads`` / ``get_num_threads``: the thread count of NumPy's BLAS.
+"""numtorch's thread policy: ``set_num_threads`` / ``get_num_threads`` and how ops use threads.
 
-torch controls its own thread pool; numtorch's heavy lifting is NumPy's BLAS (OpenBLAS in the
-PyPI wheels), so these talk to that library through ctypes. On a busy machine, fewer BLAS
-threads are often faster (threads wait on each other). Where no OpenBLAS is found (another BLAS,
-or a CuPy backend later), ``set_num_threads`` is a no-op and ``get_num_threads`` reports 1.
+numtorch's heavy lifting is NumPy's BLAS (OpenBLAS in the PyPI wheels, reached through ctypes)
+plus NumPy's copies and ufuncs. The policy (issue 14; figures in docs/notes/speed.md):
+
+- BLAS runs on ONE thread unless the user asks for more (``set_num_threads(n)``, or
+  ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` in the environment before import). OpenBLAS's
+  threads spin while they wait for each other: with another process on one of two cores, or
+  with DataLoader workers, two BLAS threads made the MLP's epoch 5-12x slower than one thread
+  (bench/threads.py); on an idle machine they gain little on D2L-sized products.
+- Convolutions use the cores through ``run_chunks``: the batch is cut into cache-sized chunks
+  that ``get_num_threads()`` Python threads take from a shared queue, each GEMM on one BLAS
+  thread (NumPy releases the GIL in GEMMs, copies and adds). A stalled thread holds nobody up.
+- ``get_num_threads()`` is ``set_num_threads``' value, or by default the cores this process may
+  run on (as torch's); ``set_num_threads(n)`` sets both the conv threads and BLAS's count.
+
+Where no OpenBLAS is found (another BLAS), the BLAS part is a no-op.
 """
 import ctypes
 import glob
@@ -38,8 +49,19 @@ def _find():
     return False
 
 
+def _cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:   # not Linux
+        return os.cpu_count() or 1
+
+
+_ENV = ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS')
+_setting = [None]   # set_num_threads' n (or the environment's); None: the default policy
+
+
 def set_num_threads(n):
-    """Use ``n`` threads for matrix products (NumPy's OpenBLAS).
+    """Use ``n`` threads: for the convolutions' batch chunks and for NumPy's BLAS.
 
     >>> import numtorch
     >>> numtorch.set_num_threads(1); numtorch.get_num_threads()
@@ -48,15 +70,39 @@ def set_num_threads(n):
     n = int(n)
     if n < 1:
         raise RuntimeError('set_num_threads expects a positive integer')
+    _setting[0] = n
     if _find():
         _set(ctypes.c_int(n))
 
 
 def get_num_threads():
-    """The number of threads NumPy's BLAS uses (1 when it cannot be told)."""
+    """The threads numtorch's ops use: ``set_num_threads``' value (or the thread count given in
+    the environment), by default the number of cores this process may run on.
+
+    >>> import numtorch
+    >>> numtorch.get_num_threads() >= 1
+    True
+    """
+    return _setting[0] or _cores()
+
+
+def blas_num_threads():
+    """The thread count NumPy's BLAS uses now (1 when it cannot be told)."""
     if _find():
         return int(_get())
     return 1
+
+
+def _default_policy():
+    """At import: BLAS on one thread, unless the environment chose a count (then that count is
+    numtorch's too)."""
+    for var in _ENV:
+        v = os.environ.get(var, '').split(',')[0].strip()
+        if v.isdigit() and int(v) > 0:
+            _setting[0] = int(v)
+            return
+    if _find():
+        _set(ctypes.c_int(1))
 
 
 class blas_threads:
@@ -80,6 +126,9 @@ class blas_threads:
         if self.prev is not None and self.prev != self.n:
             _set(ctypes.c_int(self.prev))
         return False
+
+
+_default_policy()
 
 
 def conv_threads():

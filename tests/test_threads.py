@@ -1,6 +1,21 @@
+import os
+import subprocess
+import sys
+
 import pytest
 
 import numtorch
+from numtorch import _threads
+
+
+@pytest.fixture(autouse=True)
+def _restore_policy():
+    """Each test leaves the thread policy (setting and BLAS count) as it found it."""
+    setting, blas = _threads._setting[0], _threads.blas_num_threads()
+    yield
+    _threads._setting[0] = setting
+    if _threads._find():
+        _threads._set(_threads.ctypes.c_int(blas))
 
 
 def test_set_num_threads_round_trip():
@@ -24,8 +39,8 @@ def test_blas_threads_context_restores():
     numtorch.set_num_threads(2)
     try:
         with blas_threads(1):
-            assert numtorch.get_num_threads() == 1
-        assert numtorch.get_num_threads() == 2
+            assert _threads.blas_num_threads() == 1
+        assert _threads.blas_num_threads() == (2 if _threads._find() else 1)
     finally:
         numtorch.set_num_threads(before)
 
@@ -37,7 +52,7 @@ def test_convolution_runs_on_one_blas_thread(monkeypatch):
     real = conv._gmm
 
     def spy(*args):
-        seen.append(numtorch.get_num_threads())
+        seen.append(_threads.blas_num_threads())
         return real(*args)
 
     monkeypatch.setattr(conv, '_gmm', spy)
@@ -48,7 +63,7 @@ def test_convolution_runs_on_one_blas_thread(monkeypatch):
         w = numtorch.rand(3, 1, 3, 3, requires_grad=True)
         numtorch.nn.functional.conv2d(x, w).sum().backward()
         assert seen and set(seen) == {1}
-        assert numtorch.get_num_threads() == 2
+        assert _threads.blas_num_threads() == (2 if _threads._find() else 1)
     finally:
         numtorch.set_num_threads(before)
 
@@ -95,3 +110,21 @@ def test_run_chunks_covers_every_chunk_once_and_raises_after_all_finished():
         assert sorted(seen) == [0, 1, 2, 4, 5, 6]
     finally:
         numtorch.set_num_threads(before)
+
+
+def test_default_policy_one_blas_thread_unless_the_environment_says():
+    # A fresh interpreter: numtorch's default runs BLAS on one thread and convolutions on the
+    # cores it may use; OPENBLAS_NUM_THREADS / OMP_NUM_THREADS choose both counts.
+    code = ('import numtorch, os; from numtorch import _threads as t; '
+            'print(t.blas_num_threads() if t._find() else 1, numtorch.get_num_threads(), '
+            'len(os.sched_getaffinity(0)))')
+    env = {k: v for k, v in os.environ.items()
+           if k not in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS')}
+    env['PYTHONPATH'] = os.path.dirname(os.path.dirname(os.path.abspath(numtorch.__file__)))
+    out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[0] == '1' and out[1] == out[2]
+    env['OMP_NUM_THREADS'] = '3'
+    out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[1] == '3'
