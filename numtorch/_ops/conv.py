@@ -89,9 +89,18 @@ class _Geom:
         """``x`` (N, C, H, W) -> zero-padded buffer (C, N, F)."""
         N, C = x.shape[:2]
         buf = namespace(x).zeros((C, N, self.F), x.dtype)
-        img = buf[:, :, :self.Hp * self.Wp].reshape(C, N, self.Hp, self.Wp)
-        img[:, :, self.pt:self.pt + self.H, self.pl:self.pl + self.W] = x.transpose(1, 0, 2, 3)
+        self.pad_into(x, buf)
         return buf
+
+    def _image(self, buf):
+        """The (C, N, H, W) image region of a padded (C, N, F) buffer (a view)."""
+        C, N, _ = buf.shape
+        img = buf[:, :, :self.Hp * self.Wp].reshape(C, N, self.Hp, self.Wp)
+        return img[:, :, self.pt:self.pt + self.H, self.pl:self.pl + self.W]
+
+    def pad_into(self, x, buf):
+        """Write ``x`` (N, C, H, W) into the image region of the zeroed buffer ``buf``."""
+        self._image(buf)[...] = x.transpose(1, 0, 2, 3)
 
     def im2col(self, buf, out=None):
         """``(C*kh*kw, N*Ho*Wc)``, contiguous: the matmul operand (written into ``out``)."""
@@ -114,10 +123,7 @@ class _Geom:
 
     def crop(self, buf):
         """Padded buffer (C, N, F) -> the image it holds, (N, C, H, W) contiguous."""
-        C, N, _ = buf.shape
-        img = buf[:, :, :self.Hp * self.Wp].reshape(C, N, self.Hp, self.Wp)
-        img = img[:, :, self.pt:self.pt + self.H, self.pl:self.pl + self.W]
-        return namespace(img).ascontiguousarray(img.transpose(1, 0, 2, 3))
+        return namespace(buf).ascontiguousarray(self._image(buf).transpose(1, 0, 2, 3))
 
     def col2im(self, gcols, C, N):
         """``(C*kh*kw, N*Ho*Wc)`` -> ``(N, C, H, W)`` gradient."""
@@ -134,7 +140,8 @@ class _Geom:
         return max(1, (4 << 20) // max(1, rows * self.Ho * self.Wc * itemsize))
 
     def to_cn(self, g):
-        """``(N, C, Ho, Wo)`` -> ``(C, N*Ho*Wc)`` with zeros in the garbage columns."""
+        """``(N, C, Ho, Wo)`` -> ``(C, N*Ho*Wc)`` with zeros in the garbage columns (per chunk
+        in Convolution's backward: the copy runs in parallel and is hot when the GEMMs read it)."""
         N, C = g.shape[:2]
         if self.Wc == self.Wo:
             return namespace(g).ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(C, -1)
@@ -177,7 +184,7 @@ class Convolution(Node):
         N, C, H, W = x.shape
         O = w.shape[0]
         geo = _Geom(H, W, w.shape[2], w.shape[3], stride, pads, dilation)
-        buf = geo.pad(x)
+        buf = self.xp.zeros((C, N, geo.F), x.dtype)   # the padded input, filled chunk by chunk
         w2 = w.reshape(O, -1)
         rows = w2.shape[1] * groups
         B = geo.chunk(rows, x.itemsize)
@@ -186,6 +193,7 @@ class Convolution(Node):
 
         def chunk(n0):   # images n0 .. n0+B: independent of every other chunk
             n = min(B, N - n0)
+            geo.pad_into(x[n0:n0 + n], buf[:, n0:n0 + n])
             yc = _gmm(w2, geo.im2col(buf[:, n0:n0 + n]), groups).reshape(O, n, geo.Ho, geo.Wc)
             yn = y[n0:n0 + n]
             yn[...] = yc[..., :geo.Wo].transpose(1, 0, 2, 3)
@@ -205,18 +213,18 @@ class Convolution(Node):
         O = w.shape[0]
         xshape, wshape = self.shapes
         g = g.reshape(N, O, geo.Ho, geo.Wo)
-        g2 = geo.to_cn(g)                                        # (O, N*Ho*Wc)
         need_x, need_w = nf[0] is not None, nf[1] is not None
         gbuf = self.xp.zeros((C, N, geo.F), g.dtype) if need_x else None
+        gx = self.xp.empty((N, C, geo.H, geo.W), g.dtype) if need_x else None
         # (C*kk, O/G) per group: the transposed weight that maps output grads to im2col grads
         wt = w.reshape(G, O // G, -1).transpose(0, 2, 1).reshape(-1, O // G)
-        rows, L = C * geo.kh * geo.kw, geo.Ho * geo.Wc
+        rows = C * geo.kh * geo.kw
         B = geo.chunk(rows, g.itemsize)
         parts = {}   # chunk -> its share of the weight gradient, summed in chunk order below
 
         def chunk(n0):
             n = min(B, N - n0)
-            gc = g2[:, n0 * L:(n0 + n) * L]
+            gc = geo.to_cn(g[n0:n0 + n])                       # (O, n*Ho*Wc)
             if need_w:
                 cols = geo.im2col(buf[:, n0:n0 + n])
                 # cols @ g.T (long axis inside): ~1.5x faster in OpenBLAS than g @ cols.T
@@ -226,9 +234,11 @@ class Convolution(Node):
                     parts[n0] = xp.matmul(cols.reshape(G, rows // G, -1),
                                           gc.reshape(G, O // G, -1).transpose(0, 2, 1))
             if need_x:
-                geo.col2im_add(_gmm(wt, gc, G), gbuf[:, n0:n0 + n])
+                pad = gbuf[:, n0:n0 + n]
+                geo.col2im_add(_gmm(wt, gc, G), pad)
+                gx[n0:n0 + n] = geo._image(pad).transpose(1, 0, 2, 3)
         conv_run(g, chunk, range(0, N, B))
-        gx = geo.crop(gbuf).reshape(xshape) if need_x else None
+        gx = gx.reshape(xshape) if need_x else None
         gw = None
         if need_w:
             # Summed from zero in chunk order, whatever thread computed each part: the result
