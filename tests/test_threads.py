@@ -71,8 +71,9 @@ def test_convolution_runs_on_one_blas_thread(monkeypatch):
 def test_convolution_chunks_give_the_same_bits_for_any_thread_count(monkeypatch):
     # conv2d splits its batch into chunks run on get_num_threads() Python threads: the output
     # and every gradient must not depend on that count (chunks are summed in a fixed order).
-    from numtorch._ops import conv
-    monkeypatch.setattr(conv._Geom, 'chunk', lambda self, rows, itemsize: 7)   # 6 chunks
+    from numtorch import _backend
+    # chunks of 7 images: 6 chunks for 40 images
+    monkeypatch.setattr(_backend.CPUBackend, 'CONV_CHUNK_BYTES', 7 * 18 * 9 * 10 * 4)
     before = numtorch.get_num_threads()
     rng = numtorch.Generator().manual_seed(0)
     x0 = numtorch.rand(40, 2, 9, 8, generator=rng)

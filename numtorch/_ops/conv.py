@@ -131,14 +131,6 @@ class _Geom:
         self.col2im_add(gcols, buf)
         return self.crop(buf)
 
-    def chunk(self, rows, itemsize):
-        """Images per chunk so that one chunk of the im2col matrix (~4 MB) stays in cache.
-        Smaller chunks (2 MB) are no faster single-threaded, and every chunk is a multi-threaded
-        BLAS call whose thread hand-off stalls when the cores are busy with other work (2 MB
-        chunks were 2x slower than 4 MB ones on a loaded 2-core machine; one unchunked call is
-        1.7x slower on an idle one)."""
-        return max(1, (4 << 20) // max(1, rows * self.Ho * self.Wc * itemsize))
-
     def to_cn(self, g):
         """``(N, C, Ho, Wo)`` -> ``(C, N*Ho*Wc)`` with zeros in the garbage columns (per chunk
         in Convolution's backward: the copy runs in parallel and is hot when the GEMMs read it)."""
@@ -166,8 +158,8 @@ def _gmm(a, b, G):
 class Convolution(Node):
     """``conv2d`` on arrays (conv1d arrives with H = 1 added here).
 
-    Forward and backward walk the batch in chunks sized so that a chunk of the im2col matrix
-    stays in cache: it is written, multiplied and dropped without a trip to main memory, and
+    Forward and backward walk the batch in chunks (their size is the device's choice,
+    ``_backend.conv_run``; on the CPU, a chunk of the im2col matrix stays in cache: it is written, multiplied and dropped without a trip to main memory, and
     backward rebuilds it from the saved padded input instead of keeping a copy 25x the input's
     size (LeNet's conv1) alive between the passes. This roughly halves the time of both passes.
     """
@@ -187,19 +179,17 @@ class Convolution(Node):
         buf = self.xp.zeros((C, N, geo.F), x.dtype)   # the padded input, filled chunk by chunk
         w2 = w.reshape(O, -1)
         rows = w2.shape[1] * groups
-        B = geo.chunk(rows, x.itemsize)
         y = self.xp.empty((N, O, geo.Ho, geo.Wo), xp.result_type(x, w))
         bias = b[:, None, None] if b is not None else None
 
-        def chunk(n0):   # images n0 .. n0+B: independent of every other chunk
-            n = min(B, N - n0)
+        def chunk(n0, n):   # images n0 .. n0+n: independent of every other chunk
             geo.pad_into(x[n0:n0 + n], buf[:, n0:n0 + n])
             yc = _gmm(w2, geo.im2col(buf[:, n0:n0 + n]), groups).reshape(O, n, geo.Ho, geo.Wc)
             yn = y[n0:n0 + n]
             yn[...] = yc[..., :geo.Wo].transpose(1, 0, 2, 3)
             if bias is not None:
                 yn += bias
-        conv_run(x, chunk, range(0, N, B))
+        conv_run(x, chunk, N, rows * geo.Ho * geo.Wc * x.itemsize)
         self.saved = (buf, w)
         self.meta = geo, groups, N, C, b is not None
         if nd == 1:
@@ -219,11 +209,9 @@ class Convolution(Node):
         # (C*kk, O/G) per group: the transposed weight that maps output grads to im2col grads
         wt = w.reshape(G, O // G, -1).transpose(0, 2, 1).reshape(-1, O // G)
         rows = C * geo.kh * geo.kw
-        B = geo.chunk(rows, g.itemsize)
         parts = {}   # chunk -> its share of the weight gradient, summed in chunk order below
 
-        def chunk(n0):
-            n = min(B, N - n0)
+        def chunk(n0, n):
             gc = geo.to_cn(g[n0:n0 + n])                       # (O, n*Ho*Wc)
             if need_w:
                 cols = geo.im2col(buf[:, n0:n0 + n])
@@ -237,14 +225,14 @@ class Convolution(Node):
                 pad = gbuf[:, n0:n0 + n]
                 geo.col2im_add(_gmm(wt, gc, G), pad)
                 gx[n0:n0 + n] = geo._image(pad).transpose(1, 0, 2, 3)
-        conv_run(g, chunk, range(0, N, B))
+        conv_run(g, chunk, N, rows * geo.Ho * geo.Wc * g.itemsize)
         gx = gx.reshape(xshape) if need_x else None
         gw = None
         if need_w:
             # Summed from zero in chunk order, whatever thread computed each part: the result
             # does not depend on the thread count.
             gw = self.xp.zeros((G, w.shape[1] * geo.kh * geo.kw, O // G), g.dtype)
-            for n0 in range(0, N, B):
+            for n0 in sorted(parts):
                 gw += parts[n0]
             gw = gw.transpose(0, 2, 1).reshape(wshape)
         gb = g.sum((0, 2, 3)) if has_b and nf[2] is not None else None
