@@ -16,7 +16,7 @@ How (im2col, made NumPy-friendly):
   gradient is wanted): the first layer of a network never pays for its input gradient.
 conv1d is conv2d with H = 1; groups are a batch dimension of the matmuls.
 """
-from .._backend import xp, namespace, strided, conv_scope, conv_run
+from .._backend import xp, namespace, strided, conv_scope, conv_run, workspace
 from .._dtype import tensor_type_name
 from ..autograd.graph import Node
 from ._apply import nary
@@ -178,18 +178,19 @@ class Convolution(Node):
         geo = _Geom(H, W, w.shape[2], w.shape[3], stride, pads, dilation)
         buf = self.xp.zeros((C, N, geo.F), x.dtype)   # the padded input, filled chunk by chunk
         w2 = w.reshape(O, -1)
-        rows = w2.shape[1] * groups
+        rows, L = w2.shape[1] * groups, geo.Ho * geo.Wc
         y = self.xp.empty((N, O, geo.Ho, geo.Wo), xp.result_type(x, w))
         bias = b[:, None, None] if b is not None else None
 
         def chunk(n0, n):   # images n0 .. n0+n: independent of every other chunk
             geo.pad_into(x[n0:n0 + n], buf[:, n0:n0 + n])
-            yc = _gmm(w2, geo.im2col(buf[:, n0:n0 + n]), groups).reshape(O, n, geo.Ho, geo.Wc)
+            cols = geo.im2col(buf[:, n0:n0 + n], workspace(x, rows * n * L, x.dtype))
+            yc = _gmm(w2, cols, groups).reshape(O, n, geo.Ho, geo.Wc)
             yn = y[n0:n0 + n]
             yn[...] = yc[..., :geo.Wo].transpose(1, 0, 2, 3)
             if bias is not None:
                 yn += bias
-        conv_run(x, chunk, N, rows * geo.Ho * geo.Wc * x.itemsize)
+        conv_run(x, chunk, N, rows * L * x.itemsize)
         self.saved = (buf, w)
         self.meta = geo, groups, N, C, b is not None
         if nd == 1:
@@ -208,13 +209,13 @@ class Convolution(Node):
         gx = self.xp.empty((N, C, geo.H, geo.W), g.dtype) if need_x else None
         # (C*kk, O/G) per group: the transposed weight that maps output grads to im2col grads
         wt = w.reshape(G, O // G, -1).transpose(0, 2, 1).reshape(-1, O // G)
-        rows = C * geo.kh * geo.kw
+        rows, L = C * geo.kh * geo.kw, geo.Ho * geo.Wc
         parts = {}   # chunk -> its share of the weight gradient, summed in chunk order below
 
         def chunk(n0, n):
             gc = geo.to_cn(g[n0:n0 + n])                       # (O, n*Ho*Wc)
             if need_w:
-                cols = geo.im2col(buf[:, n0:n0 + n])
+                cols = geo.im2col(buf[:, n0:n0 + n], workspace(g, rows * n * L, buf.dtype))
                 # cols @ g.T (long axis inside): ~1.5x faster in OpenBLAS than g @ cols.T
                 if G == 1:
                     parts[n0] = (cols @ gc.T)[None]
@@ -225,7 +226,7 @@ class Convolution(Node):
                 pad = gbuf[:, n0:n0 + n]
                 geo.col2im_add(_gmm(wt, gc, G), pad)
                 gx[n0:n0 + n] = geo._image(pad).transpose(1, 0, 2, 3)
-        conv_run(g, chunk, N, rows * geo.Ho * geo.Wc * g.itemsize)
+        conv_run(g, chunk, N, rows * L * g.itemsize)
         gx = gx.reshape(xshape) if need_x else None
         gw = None
         if need_w:
