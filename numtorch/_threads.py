@@ -16,6 +16,7 @@ plus NumPy's copies and ufuncs. The policy (issue 14; figures in docs/notes/spee
 
 Where no OpenBLAS is found (another BLAS), the BLAS part is a no-op.
 """
+import contextvars
 import ctypes
 import glob
 import os
@@ -167,7 +168,10 @@ def run_chunks(fn, chunks):
                 if c is _DONE:
                     return
                 fn(c)
-        helpers = [_executor(n - 1).submit(work) for _ in range(n - 1)]
+        # each helper runs in a copy of the caller's context: NumPy's error state (backward
+        # passes ignore floating-point warnings, as torch is silent) lives in a context variable
+        helpers = [_executor(n - 1).submit(contextvars.copy_context().run, work)
+                   for _ in range(n - 1)]
         try:
             work()
         finally:   # never leave a helper writing into arrays the caller is about to use

@@ -129,3 +129,21 @@ def test_default_policy_one_blas_thread_unless_the_environment_says():
     out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True,
                          check=True).stdout.split()
     assert out[1] == '3'
+
+
+def test_helper_threads_keep_the_callers_numpy_error_state():
+    # backward ignores floating-point warnings (torch is silent) through NumPy's context
+    # variable: the convolution's helper threads must see the caller's state, not the default.
+    import threading
+    import numpy as np
+    from numtorch._threads import run_chunks
+    numtorch.set_num_threads(2)
+    both = threading.Barrier(2)   # two chunks, held until two threads hold one each
+    seen = {}
+
+    def fn(c):
+        both.wait(timeout=10)
+        seen[threading.get_ident()] = np.geterr()['invalid']
+    with np.errstate(all='ignore'):
+        run_chunks(fn, range(2))
+    assert len(seen) == 2 and set(seen.values()) == {'ignore'}
