@@ -60,9 +60,10 @@ class Backend:
         from .random import default_generator
         return default_generator
 
-    # -- convolution and pooling machinery (issue 14): how windows are viewed and how many
-    # threads the convolutions' GEMMs use is a property of the device, so it lives here and the
-    # op classes in _ops/conv.py and _ops/pool.py stay the same on every backend.
+    # -- convolution and pooling machinery (issues 9 and 14): how windows are viewed, how a
+    # convolution's batch is chunked and threaded, and its scratch memory are properties of the
+    # device, so they live here and the op classes in _ops/conv.py and _ops/pool.py are the same
+    # on every backend. The CPU's choices (CPUBackend below) cite the measurements behind them.
     def strided(self, arr, shape, strides):
         """A writeable view of ``arr`` with ``shape``/``strides`` (in bytes): the im2col and
         pooling windows. Device libraries (CuPy, the stand-in) offer NumPy's ``as_strided``."""
@@ -78,7 +79,6 @@ class Backend:
         On a device: the whole batch in one call (one large GEMM is what a GPU wants)."""
         with self.conv_scope():
             fn(0, n)
-
 
     def workspace(self, n, dtype):
         """A scratch array of ``n`` elements for one chunk's im2col matrix (fresh on a device,

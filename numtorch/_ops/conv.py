@@ -158,10 +158,12 @@ def _gmm(a, b, G):
 class Convolution(Node):
     """``conv2d`` on arrays (conv1d arrives with H = 1 added here).
 
-    Forward and backward walk the batch in chunks (their size is the device's choice,
-    ``_backend.conv_run``; on the CPU, a chunk of the im2col matrix stays in cache: it is written, multiplied and dropped without a trip to main memory, and
-    backward rebuilds it from the saved padded input instead of keeping a copy 25x the input's
-    size (LeNet's conv1) alive between the passes. This roughly halves the time of both passes.
+    Forward and backward walk the batch in independent chunks of images, ``chunk(n0, n)``;
+    how many and on which threads is the device's choice (``_backend.conv_run``). On the CPU a
+    chunk's im2col matrix stays in cache: it is written, multiplied and dropped without a trip
+    to main memory, and backward rebuilds it from the saved padded input instead of keeping a
+    copy 25x the input's size (LeNet's conv1) alive between the passes. This roughly halves the
+    time of both passes; the chunks also spread over the cores (``_threads.run_chunks``).
     """
     _name = 'ConvolutionBackward0'
 
