@@ -1,13 +1,26 @@
-"""``set_num_threads`` / ``get_num_threads``: the thread count of NumPy's BLAS.
+"""numtorch's thread policy: ``set_num_threads`` / ``get_num_threads`` and how ops use threads.
 
-torch controls its own thread pool; numtorch's heavy lifting is NumPy's BLAS (OpenBLAS in the
-PyPI wheels), so these talk to that library through ctypes. On a busy machine, fewer BLAS
-threads are often faster (threads wait on each other). Where no OpenBLAS is found (another BLAS,
-or a CuPy backend later), ``set_num_threads`` is a no-op and ``get_num_threads`` reports 1.
+numtorch's heavy lifting is NumPy's BLAS (OpenBLAS in the PyPI wheels, reached through ctypes)
+plus NumPy's copies and ufuncs. The policy (issue 14; figures in docs/notes/speed.md):
+
+- BLAS runs on ONE thread unless the user asks for more (``set_num_threads(n)``, or
+  ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` in the environment before import). OpenBLAS's
+  threads spin while they wait for each other: with another process on one of two cores, or
+  with DataLoader workers, two BLAS threads made the MLP's epoch 5-12x slower than one thread
+  (bench/threads.py); on an idle machine they gain little on D2L-sized products.
+- Convolutions use the cores through ``run_chunks``: the batch is cut into cache-sized chunks
+  that ``get_num_threads()`` Python threads take from a shared queue, each GEMM on one BLAS
+  thread (NumPy releases the GIL in GEMMs, copies and adds). A stalled thread holds nobody up.
+- ``get_num_threads()`` is ``set_num_threads``' value, or by default the cores this process may
+  run on (as torch's); ``set_num_threads(n)`` sets both the conv threads and BLAS's count.
+
+Where no OpenBLAS is found (another BLAS), the BLAS part is a no-op.
 """
+import contextvars
 import ctypes
 import glob
 import os
+import threading
 
 import numpy as np
 
@@ -37,8 +50,19 @@ def _find():
     return False
 
 
+def _cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:   # not Linux
+        return os.cpu_count() or 1
+
+
+_ENV = ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS')
+_setting = [None]   # set_num_threads' n (or the environment's); None: the default policy
+
+
 def set_num_threads(n):
-    """Use ``n`` threads for matrix products (NumPy's OpenBLAS).
+    """Use ``n`` threads: for the convolutions' batch chunks and for NumPy's BLAS.
 
     >>> import numtorch
     >>> numtorch.set_num_threads(1); numtorch.get_num_threads()
@@ -47,15 +71,39 @@ def set_num_threads(n):
     n = int(n)
     if n < 1:
         raise RuntimeError('set_num_threads expects a positive integer')
+    _setting[0] = n
     if _find():
         _set(ctypes.c_int(n))
 
 
 def get_num_threads():
-    """The number of threads NumPy's BLAS uses (1 when it cannot be told)."""
+    """The threads numtorch's ops use: ``set_num_threads``' value (or the thread count given in
+    the environment), by default the number of cores this process may run on.
+
+    >>> import numtorch
+    >>> numtorch.get_num_threads() >= 1
+    True
+    """
+    return _setting[0] or _cores()
+
+
+def blas_num_threads():
+    """The thread count NumPy's BLAS uses now (1 when it cannot be told)."""
     if _find():
         return int(_get())
     return 1
+
+
+def _default_policy():
+    """At import: BLAS on one thread, unless the environment chose a count (then that count is
+    numtorch's too)."""
+    for var in _ENV:
+        v = os.environ.get(var, '').split(',')[0].strip()
+        if v.isdigit() and int(v) > 0:
+            _setting[0] = int(v)
+            return
+    if _find():
+        _set(ctypes.c_int(1))
 
 
 class blas_threads:
@@ -79,3 +127,74 @@ class blas_threads:
         if self.prev is not None and self.prev != self.n:
             _set(ctypes.c_int(self.prev))
         return False
+
+
+_default_policy()
+
+
+def conv_threads():
+    """The BLAS thread setting for a convolution's GEMMs on the CPU (``CPUBackend.conv_scope``):
+    one thread (see ``blas_threads``)."""
+    return blas_threads(1)
+
+
+_pool = None   # (size, ThreadPoolExecutor) of helper threads, made on first use
+
+
+def run_chunks(fn, chunks):
+    """``fn(c)`` for every chunk ``c``, shared by the calling thread and ``get_num_threads() - 1``
+    helper threads, each GEMM on one BLAS thread; in order on the calling thread when that count
+    is 1 or there is one chunk.
+
+    Threads take the next chunk when they finish one (a shared iterator, not a fixed split): when
+    another process holds a core, the thread that runs keeps taking chunks instead of waiting for
+    the stalled one, where OpenBLAS's own threads spin and wait for each other. Each chunk writes
+    only its own part of the output, so the result is the same for any thread count.
+    """
+    chunks = list(chunks)
+    n = min(get_num_threads(), len(chunks))
+    with blas_threads(1):
+        if n <= 1:
+            for c in chunks:
+                fn(c)
+            return
+        it = iter(chunks)
+        lock = threading.Lock()
+
+        def work():
+            while True:
+                with lock:
+                    c = next(it, _DONE)
+                if c is _DONE:
+                    return
+                fn(c)
+        # each helper runs in a copy of the caller's context: NumPy's error state (backward
+        # passes ignore floating-point warnings, as torch is silent) lives in a context variable
+        helpers = [_executor(n - 1).submit(contextvars.copy_context().run, work)
+                   for _ in range(n - 1)]
+        try:
+            work()
+        finally:   # never leave a helper writing into arrays the caller is about to use
+            for h in helpers:
+                h.result()
+
+
+_DONE = object()
+
+
+def _forget_pool():
+    global _pool
+    _pool = None   # a forked child (a DataLoader worker) has none of the parent's threads
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _executor(n):
+    global _pool
+    if _pool is None or _pool[0] < n:
+        from concurrent.futures import ThreadPoolExecutor
+        if _pool is not None:
+            _pool[1].shutdown(wait=False)
+        _pool = (n, ThreadPoolExecutor(n, thread_name_prefix='numtorch-conv'))
+    return _pool[1]

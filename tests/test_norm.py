@@ -22,11 +22,12 @@ def _bn(training, momentum=0.1, eps=1e-5):
     """batch_norm(x, weight, bias) with fresh running stats of the input's dtype."""
     def fn(m, x, *wb):
         C = x.shape[1]
-        rm = m.zeros(C, dtype=x.dtype)
-        rv = m.ones(C, dtype=x.dtype)
+        on = {'dtype': x.dtype, 'device': x.device}   # the stats live with the input
+        rm = m.zeros(C, **on)
+        rv = m.ones(C, **on)
         if not training:   # non-trivial running stats for eval mode
-            rm = m.arange(C, dtype=x.dtype) * 0.1
-            rv = m.arange(C, dtype=x.dtype) * 0.5 + 0.5
+            rm = m.arange(C, **on) * 0.1
+            rv = m.arange(C, **on) * 0.5 + 0.5
         w, b = (wb + (None, None))[:2]
         return m.nn.functional.batch_norm(x, rm, rv, w, b, training, momentum, eps)
     return fn

@@ -1,9 +1,8 @@
 """Guard: ``import numpy`` in ``numtorch/`` only where the host is meant to be (issue 9).
 
 Op code takes its array namespace from its inputs (``self.xp``, ``_backend.namespace``) so it
-runs on any device. NumPy itself is imported by the backends, by the named host-side modules
-(where data enters or leaves a device, or that never touch device data), and, until they are
-converted, by the modules in ``NOT_YET``. A new file importing NumPy fails here: take ``xp``
+runs on any device. NumPy itself is imported only by the backends and by the named host-side modules
+(where data enters or leaves a device, or that never touch device data). A new file importing NumPy fails here: take ``xp``
 from ``numtorch._backend`` (or ``self.xp`` in a node) instead, or name it below with a reason.
 """
 import os
@@ -38,13 +37,6 @@ HOST_SIDE = {
     'examples/vae.py',
 }
 
-# Still import NumPy directly (issue 9, left to do). Most already run on a device through
-# NumPy's dispatch protocols (the optimizers: tests/test_devices.py trains with them on the
-# stand-in); the op files among them are those whose specs test_stand_in_ops.py skips.
-NOT_YET = {
-    '_ops/conv.py', '_ops/normalization.py', '_ops/pool.py',
-}
-
 _IMPORT = re.compile(r'^\s*(import numpy|from numpy)', re.M)
 
 
@@ -61,12 +53,11 @@ def _importers():
 
 
 def test_numpy_is_imported_only_where_named():
-    stray = _importers() - BACKENDS - HOST_SIDE - NOT_YET
+    stray = _importers() - BACKENDS - HOST_SIDE
     assert not stray, f'import numpy outside the backends and named host-side modules: {stray}'
 
 
-def test_the_not_yet_list_is_current():
-    # a module converted to the backend's namespace leaves NOT_YET (so the list stays the debt)
-    done = NOT_YET - _importers()
-    assert not done, f'these no longer import numpy: remove them from NOT_YET: {done}'
-    assert not NOT_YET & HOST_SIDE and not NOT_YET & BACKENDS
+def test_the_host_side_list_is_current():
+    # a module that no longer imports NumPy leaves the list, so the list says where the host is
+    gone = (HOST_SIDE | BACKENDS) - _importers()
+    assert not gone, f'these no longer import numpy: remove them from the lists: {gone}'

@@ -20,35 +20,6 @@ MODULES = ['test_ops_core', 'test_ops_elementwise', 'test_ops_reduce', 'test_ops
            'test_tensor_extras', 'test_utils_i13']
 
 
-# Op specs not yet device-neutral (issue 9, left to do): each still builds a host array inside
-# the op (a padding buffer, an index array, a table from np.*) or reads values back to the host.
-# They are skipped here, visibly; remove a name once its op passes on the stand-in.
-NOT_YET = {  # all wait on _ops/pool.py's host tables (_avg_matrix, _divisors)
-    'test_conv_pool-adaptive_avg_pool2d',
-    'test_conv_pool-adaptive_avg_pool2d-none',
-    'test_conv_pool-adaptive_avg_pool2d-up',
-    'test_conv_pool-avg_pool1d',
-    'test_conv_pool-avg_pool2d',
-    'test_conv_pool-avg_pool2d-ceil',
-    'test_conv_pool-avg_pool2d-ceil-nocount',
-    'test_conv_pool-avg_pool2d-nopad-count',
-    'test_conv_pool-avg_pool2d-odd',
-    'test_conv_pool-avg_pool2d-overlap',
-    'test_conv_pool-interpolate-down',
-    'test_conv_pool-interpolate-frac',
-    'test_conv_pool-interpolate-recompute',
-    'test_conv_pool-interpolate-size',
-    'test_conv_pool-interpolate-x2',
-    'test_layers_3d-adaptive_avg_pool1d',
-    'test_layers_3d-adaptive_avg_pool3d',
-    'test_layers_3d-avg_pool3d-args',
-    'test_layers_3d-avg_pool3d-nocount',
-    'test_layers_3d-local_response_norm',
-    'test_layers_3d-local_response_norm-even',
-    'test_resample_ctc-area',
-}
-
-
 def _specs():
     seen, out = set(), []
     for name in MODULES:
@@ -61,9 +32,7 @@ def _specs():
             for op in items:
                 if isinstance(op, Op) and id(op) not in seen:
                     seen.add(id(op))
-                    marks = ([pytest.mark.skip(reason='op not yet device-neutral (issue 9)')]
-                             if f"{name}-{op.name}" in NOT_YET else [])
-                    out.extend(pytest.param(*c.values, id=f'{name}-{c.id}', marks=marks)
+                    out.extend(pytest.param(*c.values, id=f'{name}-{c.id}')
                                for c in op.cases())
     return out
 
@@ -75,17 +44,12 @@ def test_op_on_stand_in(op, shapes, dt):
         check_op(op, shapes, dt, device='cuda')
 
 
-def test_not_yet_list_names_only_real_specs():
-    """A stale NOT_YET entry (a renamed or removed spec) would hide nothing and mislead: each
-    name must be an existing spec of the listed modules."""
-    real = set()
-    for name in MODULES:
-        try:
-            mod = importlib.import_module(name)
-        except ImportError:
-            continue
-        for v in vars(mod).values():
-            for op in (v if isinstance(v, (list, tuple)) else [v]):
-                if isinstance(op, Op):
-                    real.add(f'{name}-{op.name}')
-    assert NOT_YET <= real, sorted(NOT_YET - real)
+def test_every_op_spec_module_is_listed():
+    """A new op-test module must run on the stand-in too: every test file using ``Op`` is here."""
+    import os
+    import re
+    here = os.path.dirname(__file__)
+    users = {f[:-3] for f in os.listdir(here) if f.startswith('test_') and f.endswith('.py')
+             and re.search(r'^from opcheck import .*\bOp\b', open(os.path.join(here, f)).read(), re.M)}
+    users -= {'test_opcheck', 'test_stand_in_ops'}
+    assert users <= set(MODULES), sorted(users - set(MODULES))

@@ -1,6 +1,21 @@
+import os
+import subprocess
+import sys
+
 import pytest
 
 import numtorch
+from numtorch import _threads
+
+
+@pytest.fixture(autouse=True)
+def _restore_policy():
+    """Each test leaves the thread policy (setting and BLAS count) as it found it."""
+    setting, blas = _threads._setting[0], _threads.blas_num_threads()
+    yield
+    _threads._setting[0] = setting
+    if _threads._find():
+        _threads._set(_threads.ctypes.c_int(blas))
 
 
 def test_set_num_threads_round_trip():
@@ -24,8 +39,8 @@ def test_blas_threads_context_restores():
     numtorch.set_num_threads(2)
     try:
         with blas_threads(1):
-            assert numtorch.get_num_threads() == 1
-        assert numtorch.get_num_threads() == 2
+            assert _threads.blas_num_threads() == 1
+        assert _threads.blas_num_threads() == (2 if _threads._find() else 1)
     finally:
         numtorch.set_num_threads(before)
 
@@ -37,7 +52,7 @@ def test_convolution_runs_on_one_blas_thread(monkeypatch):
     real = conv._gmm
 
     def spy(*args):
-        seen.append(numtorch.get_num_threads())
+        seen.append(_threads.blas_num_threads())
         return real(*args)
 
     monkeypatch.setattr(conv, '_gmm', spy)
@@ -48,6 +63,87 @@ def test_convolution_runs_on_one_blas_thread(monkeypatch):
         w = numtorch.rand(3, 1, 3, 3, requires_grad=True)
         numtorch.nn.functional.conv2d(x, w).sum().backward()
         assert seen and set(seen) == {1}
-        assert numtorch.get_num_threads() == 2
+        assert _threads.blas_num_threads() == (2 if _threads._find() else 1)
     finally:
         numtorch.set_num_threads(before)
+
+
+def test_convolution_chunks_give_the_same_bits_for_any_thread_count(monkeypatch):
+    # conv2d splits its batch into chunks run on get_num_threads() Python threads: the output
+    # and every gradient must not depend on that count (chunks are summed in a fixed order).
+    from numtorch import _backend
+    # chunks of 7 images: 6 chunks for 40 images
+    monkeypatch.setattr(_backend.CPUBackend, 'CONV_CHUNK_BYTES', 7 * 18 * 9 * 10 * 4)
+    before = numtorch.get_num_threads()
+    rng = numtorch.Generator().manual_seed(0)
+    x0 = numtorch.rand(40, 2, 9, 8, generator=rng)
+    w0 = numtorch.rand(4, 2, 3, 3, generator=rng)
+    out = []
+    try:
+        for n in (1, 2, 3):
+            numtorch.set_num_threads(n)
+            x, w = x0.clone().requires_grad_(), w0.clone().requires_grad_()
+            y = numtorch.nn.functional.conv2d(x, w, padding=1)
+            (y * y).sum().backward()
+            out.append((y.detach().numpy(), x.grad.numpy(), w.grad.numpy()))
+    finally:
+        numtorch.set_num_threads(before)
+    for got in out[1:]:
+        assert all((a == b).all() for a, b in zip(got, out[0]))
+
+
+def test_run_chunks_covers_every_chunk_once_and_raises_after_all_finished():
+    from numtorch._threads import run_chunks
+    before = numtorch.get_num_threads()
+    numtorch.set_num_threads(2)
+    try:
+        seen = []
+        run_chunks(seen.append, range(7))
+        assert sorted(seen) == list(range(7))
+
+        def bad(c):
+            if c == 3:
+                raise ValueError('chunk 3')
+            seen.append(c)
+        seen.clear()
+        with pytest.raises(ValueError, match='chunk 3'):
+            run_chunks(bad, range(7))
+        assert sorted(seen) == [0, 1, 2, 4, 5, 6]
+    finally:
+        numtorch.set_num_threads(before)
+
+
+def test_default_policy_one_blas_thread_unless_the_environment_says():
+    # A fresh interpreter: numtorch's default runs BLAS on one thread and convolutions on the
+    # cores it may use; OPENBLAS_NUM_THREADS / OMP_NUM_THREADS choose both counts.
+    code = ('import numtorch, os; from numtorch import _threads as t; '
+            'print(t.blas_num_threads() if t._find() else 1, numtorch.get_num_threads(), '
+            'len(os.sched_getaffinity(0)))')
+    env = {k: v for k, v in os.environ.items()
+           if k not in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS')}
+    env['PYTHONPATH'] = os.path.dirname(os.path.dirname(os.path.abspath(numtorch.__file__)))
+    out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[0] == '1' and out[1] == out[2]
+    env['OMP_NUM_THREADS'] = '3'
+    out = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[1] == '3'
+
+
+def test_helper_threads_keep_the_callers_numpy_error_state():
+    # backward ignores floating-point warnings (torch is silent) through NumPy's context
+    # variable: the convolution's helper threads must see the caller's state, not the default.
+    import threading
+    import numpy as np
+    from numtorch._threads import run_chunks
+    numtorch.set_num_threads(2)
+    both = threading.Barrier(2)   # two chunks, held until two threads hold one each
+    seen = {}
+
+    def fn(c):
+        both.wait(timeout=10)
+        seen[threading.get_ident()] = np.geterr()['invalid']
+    with np.errstate(all='ignore'):
+        run_chunks(fn, range(2))
+    assert len(seen) == 2 and set(seen.values()) == {'ignore'}

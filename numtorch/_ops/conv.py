@@ -16,27 +16,17 @@ How (im2col, made NumPy-friendly):
   gradient is wanted): the first layer of a network never pays for its input gradient.
 conv1d is conv2d with H = 1; groups are a batch dimension of the matmuls.
 """
-from numpy.lib.stride_tricks import as_strided
-
-from .._backend import xp, namespace
+from .._backend import xp, namespace, strided, conv_scope, conv_run, workspace
 from .._dtype import tensor_type_name
-from .._threads import blas_threads
 from ..autograd.graph import Node
 from ._apply import nary
 
 
-def _strided(a, shape, strides):
-    """A writeable strided view of ``a`` (the im2col windows) on ``a``'s device."""
-    if a.__class__ is xp.ndarray:
-        return as_strided(a, shape, strides, writeable=True)
-    return namespace(a).lib.stride_tricks.as_strided(a, shape, strides)
-
-
-def _one_blas_thread(method):
-    """Run a conv pass with a single BLAS thread: its matmuls have a few rows and very long
-    columns, which OpenBLAS splits badly across threads (see ``_threads.blas_threads``)."""
+def _gemm_scope(method):
+    """Run a conv pass inside its device's GEMM setting (``_backend.conv_scope``: one BLAS
+    thread on the CPU, where OpenBLAS splits these few-row, very long products badly)."""
     def run(self, *args):
-        with blas_threads(1):
+        with conv_scope(args[0][0] if isinstance(args[0], (tuple, list)) else args[0]):
             return method(self, *args)
     run.__name__, run.__doc__ = method.__name__, method.__doc__
     return run
@@ -91,7 +81,7 @@ class _Geom:
         """The im2col matrix as a view ``(C, kh, kw, N, Ho, Wc)`` of a ``(C, N, F)`` buffer."""
         C, N, _ = buf.shape
         sC, sN, it = buf.strides
-        return _strided(buf, (C, self.kh, self.kw, N, self.Ho, self.Wc),
+        return strided(buf, (C, self.kh, self.kw, N, self.Ho, self.Wc),
                         (sC, self.dh * self.Wp * it, self.dw * it, sN,
                          self.sh * self.Wp * it, self.sw * it))
 
@@ -99,9 +89,18 @@ class _Geom:
         """``x`` (N, C, H, W) -> zero-padded buffer (C, N, F)."""
         N, C = x.shape[:2]
         buf = namespace(x).zeros((C, N, self.F), x.dtype)
-        img = buf[:, :, :self.Hp * self.Wp].reshape(C, N, self.Hp, self.Wp)
-        img[:, :, self.pt:self.pt + self.H, self.pl:self.pl + self.W] = x.transpose(1, 0, 2, 3)
+        self.pad_into(x, buf)
         return buf
+
+    def _image(self, buf):
+        """The (C, N, H, W) image region of a padded (C, N, F) buffer (a view)."""
+        C, N, _ = buf.shape
+        img = buf[:, :, :self.Hp * self.Wp].reshape(C, N, self.Hp, self.Wp)
+        return img[:, :, self.pt:self.pt + self.H, self.pl:self.pl + self.W]
+
+    def pad_into(self, x, buf):
+        """Write ``x`` (N, C, H, W) into the image region of the zeroed buffer ``buf``."""
+        self._image(buf)[...] = x.transpose(1, 0, 2, 3)
 
     def im2col(self, buf, out=None):
         """``(C*kh*kw, N*Ho*Wc)``, contiguous: the matmul operand (written into ``out``)."""
@@ -124,10 +123,7 @@ class _Geom:
 
     def crop(self, buf):
         """Padded buffer (C, N, F) -> the image it holds, (N, C, H, W) contiguous."""
-        C, N, _ = buf.shape
-        img = buf[:, :, :self.Hp * self.Wp].reshape(C, N, self.Hp, self.Wp)
-        img = img[:, :, self.pt:self.pt + self.H, self.pl:self.pl + self.W]
-        return namespace(img).ascontiguousarray(img.transpose(1, 0, 2, 3))
+        return namespace(buf).ascontiguousarray(self._image(buf).transpose(1, 0, 2, 3))
 
     def col2im(self, gcols, C, N):
         """``(C*kh*kw, N*Ho*Wc)`` -> ``(N, C, H, W)`` gradient."""
@@ -135,16 +131,9 @@ class _Geom:
         self.col2im_add(gcols, buf)
         return self.crop(buf)
 
-    def chunk(self, rows, itemsize):
-        """Images per chunk so that one chunk of the im2col matrix (~4 MB) stays in cache.
-        Smaller chunks (2 MB) are no faster single-threaded, and every chunk is a multi-threaded
-        BLAS call whose thread hand-off stalls when the cores are busy with other work (2 MB
-        chunks were 2x slower than 4 MB ones on a loaded 2-core machine; one unchunked call is
-        1.7x slower on an idle one)."""
-        return max(1, (4 << 20) // max(1, rows * self.Ho * self.Wc * itemsize))
-
     def to_cn(self, g):
-        """``(N, C, Ho, Wo)`` -> ``(C, N*Ho*Wc)`` with zeros in the garbage columns."""
+        """``(N, C, Ho, Wo)`` -> ``(C, N*Ho*Wc)`` with zeros in the garbage columns (per chunk
+        in Convolution's backward: the copy runs in parallel and is hot when the GEMMs read it)."""
         N, C = g.shape[:2]
         if self.Wc == self.Wo:
             return namespace(g).ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(C, -1)
@@ -169,14 +158,15 @@ def _gmm(a, b, G):
 class Convolution(Node):
     """``conv2d`` on arrays (conv1d arrives with H = 1 added here).
 
-    Forward and backward walk the batch in chunks sized so that a chunk of the im2col matrix
-    stays in cache: it is written, multiplied and dropped without a trip to main memory, and
-    backward rebuilds it from the saved padded input instead of keeping a copy 25x the input's
-    size (LeNet's conv1) alive between the passes. This roughly halves the time of both passes.
+    Forward and backward walk the batch in independent chunks of images, ``chunk(n0, n)``;
+    how many and on which threads is the device's choice (``_backend.conv_run``). On the CPU a
+    chunk's im2col matrix stays in cache: it is written, multiplied and dropped without a trip
+    to main memory, and backward rebuilds it from the saved padded input instead of keeping a
+    copy 25x the input's size (LeNet's conv1) alive between the passes. This roughly halves the
+    time of both passes; the chunks also spread over the cores (``_threads.run_chunks``).
     """
     _name = 'ConvolutionBackward0'
 
-    @_one_blas_thread
     def forward(self, arrays, stride, pads, dilation, groups, nd, unbatched):
         x, w = arrays[0], arrays[1]
         b = arrays[2] if len(arrays) > 2 else None
@@ -188,26 +178,34 @@ class Convolution(Node):
         N, C, H, W = x.shape
         O = w.shape[0]
         geo = _Geom(H, W, w.shape[2], w.shape[3], stride, pads, dilation)
-        buf = geo.pad(x)
+        buf = self.xp.zeros((C, N, geo.F), x.dtype)   # the padded input, filled chunk by chunk
         w2 = w.reshape(O, -1)
         rows, L = w2.shape[1] * groups, geo.Ho * geo.Wc
-        B = geo.chunk(rows, x.itemsize)
-        scratch = self.xp.empty(rows * min(B, N) * L, x.dtype)
         y = self.xp.empty((N, O, geo.Ho, geo.Wo), xp.result_type(x, w))
-        for n0 in range(0, N, B):
-            n = min(B, N - n0)
-            cols = geo.im2col(buf[:, n0:n0 + n], scratch[:rows * n * L])
-            yc = _gmm(w2, cols, groups).reshape(O, n, geo.Ho, geo.Wc)
-            y[n0:n0 + n] = yc[..., :geo.Wo].transpose(1, 0, 2, 3)
-        if b is not None:
-            y += b[:, None, None]
+        bias = b[:, None, None] if b is not None else None
+
+        def chunk(n0, n):   # images n0 .. n0+n: independent of every other chunk
+            geo.pad_into(x[n0:n0 + n], buf[:, n0:n0 + n])
+            cols = geo.im2col(buf[:, n0:n0 + n], workspace(x, rows * n * L, x.dtype))
+            yn = y[n0:n0 + n]
+            if groups == 1:
+                # one (O, K) @ (K, L) product per image, written in (n, O, L) order: the crop
+                # to Wo is then a plain copy, not a transposing one (LeNet's conv1/conv2 chunks:
+                # 0.18/0.35 ms instead of 0.31/0.45 ms with one GEMM and a transposed copy)
+                yc = xp.matmul(w2, cols.reshape(rows, n, L).transpose(1, 0, 2))
+                yn[...] = yc.reshape(n, O, geo.Ho, geo.Wc)[..., :geo.Wo]
+            else:
+                yc = _gmm(w2, cols, groups).reshape(O, n, geo.Ho, geo.Wc)
+                yn[...] = yc[..., :geo.Wo].transpose(1, 0, 2, 3)
+            if bias is not None:
+                yn += bias
+        conv_run(x, chunk, N, rows * L * x.itemsize)
         self.saved = (buf, w)
         self.meta = geo, groups, N, C, b is not None
         if nd == 1:
             y = y[:, :, 0]
         return y[0] if unbatched else y
 
-    @_one_blas_thread
     def backward(self, g):
         buf, w = self.saved
         geo, G, N, C, has_b = self.meta
@@ -215,30 +213,37 @@ class Convolution(Node):
         O = w.shape[0]
         xshape, wshape = self.shapes
         g = g.reshape(N, O, geo.Ho, geo.Wo)
-        g2 = geo.to_cn(g)                                        # (O, N*Ho*Wc)
         need_x, need_w = nf[0] is not None, nf[1] is not None
-        gw = self.xp.zeros((G, w.shape[1] * geo.kh * geo.kw, O // G), g.dtype) if need_w else None
         gbuf = self.xp.zeros((C, N, geo.F), g.dtype) if need_x else None
+        gx = self.xp.empty((N, C, geo.H, geo.W), g.dtype) if need_x else None
         # (C*kk, O/G) per group: the transposed weight that maps output grads to im2col grads
         wt = w.reshape(G, O // G, -1).transpose(0, 2, 1).reshape(-1, O // G)
         rows, L = C * geo.kh * geo.kw, geo.Ho * geo.Wc
-        B = geo.chunk(rows, g.itemsize)
-        scratch = self.xp.empty(rows * min(B, N) * L, buf.dtype) if need_w else None
-        for n0 in range(0, N, B):
-            n = min(B, N - n0)
-            gc = g2[:, n0 * L:(n0 + n) * L]
+        parts = {}   # chunk -> its share of the weight gradient, summed in chunk order below
+
+        def chunk(n0, n):
+            gc = geo.to_cn(g[n0:n0 + n])                       # (O, n*Ho*Wc)
             if need_w:
-                cols = geo.im2col(buf[:, n0:n0 + n], scratch[:rows * n * L])
+                cols = geo.im2col(buf[:, n0:n0 + n], workspace(g, rows * n * L, buf.dtype))
                 # cols @ g.T (long axis inside): ~1.5x faster in OpenBLAS than g @ cols.T
                 if G == 1:
-                    gw[0] += cols @ gc.T
+                    parts[n0] = (cols @ gc.T)[None]
                 else:
-                    gw += xp.matmul(cols.reshape(G, rows // G, -1),
-                                    gc.reshape(G, O // G, -1).transpose(0, 2, 1))
+                    parts[n0] = xp.matmul(cols.reshape(G, rows // G, -1),
+                                          gc.reshape(G, O // G, -1).transpose(0, 2, 1))
             if need_x:
-                geo.col2im_add(_gmm(wt, gc, G), gbuf[:, n0:n0 + n])
-        gx = geo.crop(gbuf).reshape(xshape) if need_x else None
+                pad = gbuf[:, n0:n0 + n]
+                geo.col2im_add(_gmm(wt, gc, G), pad)
+                gx[n0:n0 + n] = geo._image(pad).transpose(1, 0, 2, 3)
+        conv_run(g, chunk, N, rows * L * g.itemsize)
+        gx = gx.reshape(xshape) if need_x else None
+        gw = None
         if need_w:
+            # Summed from zero in chunk order, whatever thread computed each part: the result
+            # does not depend on the thread count.
+            gw = self.xp.zeros((G, w.shape[1] * geo.kh * geo.kw, O // G), g.dtype)
+            for n0 in sorted(parts):
+                gw += parts[n0]
             gw = gw.transpose(0, 2, 1).reshape(wshape)
         gb = g.sum((0, 2, 3)) if has_b and nf[2] is not None else None
         return (gx, gw, gb) if has_b else (gx, gw)
@@ -248,7 +253,7 @@ class ConvTranspose(Node):
     """``conv_transpose2d``: the adjoint of conv2d w.r.t. its input (col2im of ``W^T x``)."""
     _name = 'ConvolutionBackward0'
 
-    @_one_blas_thread
+    @_gemm_scope
     def forward(self, arrays, stride, padding, output_padding, dilation, groups):
         x, w = arrays[0], arrays[1]
         b = arrays[2] if len(arrays) > 2 else None
@@ -272,7 +277,7 @@ class ConvTranspose(Node):
         self.meta = geo, groups, N, Cin, b is not None
         return y
 
-    @_one_blas_thread
+    @_gemm_scope
     def backward(self, g):
         x2, w = self.saved
         geo, G, N, Cin, has_b = self.meta

@@ -10,10 +10,7 @@ nearest upsampling are linear maps separable along H and W, so they are two smal
 """
 import math
 
-import numpy as np
-from numpy.lib.stride_tricks import as_strided
-
-from .._backend import xp, namespace
+from .._backend import xp, namespace, strided
 from ..autograd.graph import Node
 from ._apply import unary, multi, wrap
 
@@ -79,10 +76,8 @@ def _padded(x, ph, pw, Hn, Wn, fill):
 def _windows(buf, kh, kw, sh, sw, dh, dw, Ho, Wo):
     """The pooling windows as a view (N, C, kh, kw, Ho, Wo) of ``buf``."""
     sN, sC, sH, sW = buf.strides
-    shape, strides = buf.shape[:2] + (kh, kw, Ho, Wo), (sN, sC, dh * sH, dw * sW, sh * sH, sw * sW)
-    if buf.__class__ is xp.ndarray:
-        return as_strided(buf, shape, strides, writeable=True)
-    return namespace(buf).lib.stride_tricks.as_strided(buf, shape, strides)   # a device array
+    return strided(buf, buf.shape[:2] + (kh, kw, Ho, Wo),
+                   (sN, sC, dh * sH, dw * sW, sh * sH, sw * sW))
 
 
 def _low(dtype):
@@ -91,10 +86,12 @@ def _low(dtype):
 
 def _scatter_flat(idx, g, in_shape):
     """Add ``g`` at flat spatial indices ``idx`` of each (n, c) plane: max pooling's backward."""
-    NC = int(np.prod(in_shape[:-2], dtype=np.int64))
+    NC = 1
+    for n in in_shape[:-2]:
+        NC *= n
     HW = in_shape[-2] * in_shape[-1]
     ns = namespace(g)
-    lin = idx.reshape(NC, -1) + (ns.arange(NC, dtype=np.int64) * HW)[:, None]
+    lin = idx.reshape(NC, -1) + (ns.arange(NC, dtype=xp.int64) * HW)[:, None]
     out = ns.bincount(lin.ravel(), weights=g.reshape(-1), minlength=NC * HW)
     return out.astype(g.dtype, copy=False).reshape(in_shape)
 
@@ -193,7 +190,7 @@ class AvgPool2D(Node):
                 for j in range(kw):
                     if i or j:
                         s += win[:, :, i, j]
-            self.div = divisor_override or _divisors(H, W, geo, count_include_pad)
+            self.div = divisor_override or _divisors(self.xp, H, W, geo, count_include_pad)
         if x.dtype.kind in 'iu':
             return (s / self.div).astype(x.dtype)
         return s / self.xp.asarray(self.div, x.dtype) if not isinstance(self.div, int) else s / self.div
@@ -213,19 +210,19 @@ class AvgPool2D(Node):
         return self.xp.ascontiguousarray(buf[:, :, ph:ph + H, pw:pw + W])
 
 
-def _divisors(H, W, geo, count_include_pad):
+def _divisors(xp, H, W, geo, count_include_pad):
     """Per-output-position divisor, torch's rule: windows clipped to the padded input count the
     padding only with ``count_include_pad``; the part past the padding (ceil_mode) never counts."""
     kh, kw, sh, sw, ph, pw, _, _, Ho, Wo = geo
 
     def one(n, k, s, p, size):
-        start = np.arange(n) * s - p
-        end = np.minimum(start + k, size + p)
+        start = xp.arange(n) * s - p
+        end = xp.minimum(start + k, size + p)
         full = end - start
-        return full, np.minimum(end, size) - np.maximum(start, 0)
+        return full, xp.minimum(end, size) - xp.maximum(start, 0)
     fh, ch = one(Ho, kh, sh, ph, H)
     fw, cw = one(Wo, kw, sw, pw, W)
-    return (np.outer(fh, fw) if count_include_pad else np.outer(ch, cw))
+    return (xp.outer(fh, fw) if count_include_pad else xp.outer(ch, cw))
 
 
 def _plain(t):
@@ -315,15 +312,17 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 # ---------------------------------------------------------------- adaptive pooling
 
-def _adaptive_bounds(n_in, n_out):
-    """torch's adaptive windows: [floor(i*in/out), ceil((i+1)*in/out))."""
-    i = np.arange(n_out)
+def _adaptive_bounds(n_in, n_out, xp=xp):
+    """torch's adaptive windows: [floor(i*in/out), ceil((i+1)*in/out)) (host ints by default:
+    AdaptiveMaxPool2D slices with them)."""
+    i = xp.arange(n_out)
     return (i * n_in) // n_out, -((-(i + 1) * n_in) // n_out)
 
 
-def _avg_matrix(n_in, n_out, dtype):
-    start, end = _adaptive_bounds(n_in, n_out)
-    pos = np.arange(n_in)
+def _avg_matrix(xp, n_in, n_out, dtype):
+    """(n_out, n_in): row i averages adaptive window i, built on ``xp``'s device."""
+    start, end = _adaptive_bounds(n_in, n_out, xp)
+    pos = xp.arange(n_in)
     m = ((pos >= start[:, None]) & (pos < end[:, None])).astype(dtype)
     return m / (end - start)[:, None].astype(dtype)
 
@@ -340,8 +339,8 @@ class AdaptiveAvgPool2D(Node):
         if oh == ow == 1:               # global average pooling: a plain mean is 2x faster
             self.saved = ()
             return x.reshape(x.shape[:-2] + (H * W,)).mean(-1)[..., None, None]
-        ah = _avg_matrix(H, oh, x.dtype)
-        aw = _avg_matrix(W, ow, x.dtype)
+        ah = _avg_matrix(self.xp, H, oh, x.dtype)
+        aw = _avg_matrix(self.xp, W, ow, x.dtype)
         self.saved = (ah, aw)
         return xp.matmul(xp.matmul(ah, x), aw.T)      # (oh, H) @ x @ (W, ow)
 
@@ -407,23 +406,21 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
 # ---------------------------------------------------------------- nearest upsampling
 
-def _nearest_matrix(n_in, n_out, scale, dtype):
+def _nearest_matrix(xp, n_in, n_out, scale, dtype):
     """0/1 matrix (n_out, n_in) picking torch's nearest source for each output position:
     ``min(floor(dst * scale), n_in - 1)`` computed in float32, as torch's kernel does."""
     if scale is None or scale <= 0:
-        scale = np.float32(n_in) / np.float32(n_out)
+        scale = xp.float32(n_in) / xp.float32(n_out)
     else:
-        scale = np.float32(1.0) / np.float32(scale)
-    src = np.minimum(np.floor(np.arange(n_out, dtype=np.float32) * np.float32(scale)).astype(np.int64),
+        scale = xp.float32(1.0) / xp.float32(scale)
+    src = xp.minimum(xp.floor(xp.arange(n_out, dtype=xp.float32) * xp.float32(scale)).astype(xp.int64),
                      n_in - 1)
-    m = np.zeros((n_out, n_in), dtype)
-    m[np.arange(n_out), src] = 1
-    return m
+    return (src[:, None] == xp.arange(n_in)).astype(dtype)
 
 
 class UpsampleNearest(Node):
     def forward(self, x, sizes, scales):
-        mats = [_nearest_matrix(n, o, s, x.dtype) for n, o, s in zip(x.shape[2:], sizes, scales)]
+        mats = [_nearest_matrix(self.xp, n, o, s, x.dtype) for n, o, s in zip(x.shape[2:], sizes, scales)]
         self.saved = tuple(mats)
         self._name = f'UpsampleNearest{len(sizes)}DBackward0'
         y = xp.matmul(x, mats[-1].T)

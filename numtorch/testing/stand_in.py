@@ -288,6 +288,10 @@ class StandInBackend(_backend.Backend):
     def on(self, index):
         return contextlib.nullcontext()
 
+    def conv_scope(self):
+        """NumPy computes underneath: the CPU's BLAS setting keeps results equal to the CPU's."""
+        return _backend.CPU_BACKEND.conv_scope()
+
     def name(self, index):
         return 'numtorch stand-in (NumPy, strict)'
 
