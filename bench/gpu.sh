@@ -3,9 +3,7 @@
 # numtorch[cuda], i.e. cupy-cuda13x) and a CUDA build of torch, from the repository root:
 #     bash bench/gpu.sh
 # 1. the op-spec differential tests on CUDA: every Op spec, numtorch (CuPy) against torch CUDA
-#    (the specs tests/test_stand_in_ops.py lists in NOT_YET are skipped, as on the stand-in);
-# 2. the device tests that do not need the stand-in;
-# 3. training-step benchmarks, numtorch CUDA vs torch CUDA (ms/step and ratio).
+# 2. training-step benchmarks, numtorch CUDA vs torch CUDA (ms/step and ratio).
 set -u
 cd "$(dirname "$0")/.."
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || exit 1
