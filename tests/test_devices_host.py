@@ -220,7 +220,7 @@ def test_distributions_on_the_device(cuda):
 
 
 @pytest.mark.xfail(raises=TypeError, reason='all()/any(dim) and gather are not yet device-neutral '
-                   '(_ops/reduce.py _logical, _ops/gather.py): validation and log_prob fail')
+                   '(_ops/reductions/reduce.py _logical, _ops/indexing/gather_scatter.py): validation and log_prob fail')
 def test_distribution_validation_on_the_device(cuda):
     D = numtorch.distributions
     c = D.Categorical(logits=numtorch.tensor([[0.1, 1.0, -2.0]]).to('cuda'))
@@ -264,7 +264,7 @@ def test_parametrizations_on_the_device(cuda, fn, shape, kw):
 
 
 @pytest.mark.xfail(raises=TypeError, reason='diagonal() is not yet device-neutral '
-                   '(_ops/shape.py as_strided): the householder map fails on the device')
+                   '(_ops/shape/views.py as_strided): the householder map fails on the device')
 def test_orthogonal_householder_on_the_device(cuda):
     m = nn.utils.parametrizations.orthogonal(nn.Linear(3, 4), orthogonal_map='householder')
     assert m.to('cuda').weight.is_cuda

@@ -13,8 +13,8 @@ from .._dtype import get_default_dtype, to_dtype
 from ..autograd.graph import Node, _rename
 from ..autograd.grad_mode import _enabled
 from ._apply import wrap, unary, binary, unbroadcast, float_dtype
-from .reduce import _one
-from .shape import squeeze, unsqueeze, transpose
+from .reductions.reduce import _one
+from .shape.views import squeeze, unsqueeze, transpose
 from . import _apply
 
 __all__ = ['tensor_split', 'take_along_dim', 'tril_indices', 'triu_indices', 'rot90', 'hypot',

@@ -14,7 +14,7 @@ import math
 from .._backend import xp
 from ..autograd.graph import Node
 from .._ops._apply import unary
-from .._ops._special import lgamma as _lgamma_arr
+from .._ops.pointwise._special_kernels import lgamma as _lgamma_arr
 
 __all__ = ['lgamma', 'digamma', 'standard_gamma', 'sample_dirichlet', 'gammainc']
 

@@ -1,0 +1,372 @@
+"""Statistics and scans: var/std (and var_mean/std_mean), norm, logsumexp, cumsum, cumprod,
+nansum/nanmean.
+
+``dim`` takes an int or a tuple (``axis=``/``keepdims=`` accepted, as for ``sum``).
+"""
+import math
+import warnings
+
+from ..._backend import xp
+from ...autograd.graph import Node
+from .._apply import unary, float_dtype
+from .reduce import _dims, _one, _dim_kw, _expand_back, sum as _sum, mean as _mean
+
+
+def _keep(g, axes, keepdim, ndim):
+    """A reduced gradient with the reduced axes put back (size 1), ready to broadcast."""
+    if not keepdim and axes is not None and ndim:
+        return xp.expand_dims(g, axes)
+    return g
+
+
+def _count(shape, axes):
+    return math.prod(shape) if axes is None else math.prod(shape[i] for i in axes)
+
+
+_CAP = {'int64': 'Long', 'int32': 'Int', 'int16': 'Short', 'int8': 'Char', 'uint8': 'Byte',
+        'bool': 'Bool'}
+
+
+class Var(Node):
+    """Variance with ``correction`` (1 = Bessel's, the default; 0 = population)."""
+    def forward(self, a, axes, correction, keepdim):
+        if a.dtype.kind not in 'fc':
+            raise RuntimeError('std and var only support floating point and complex dtypes')
+        n = _count(a.shape, axes)
+        dof = n - correction
+        if dof <= 0:
+            warnings.warn('var(): degrees of freedom is <= 0. Correction should be strictly less '
+                          'than the reduction factor (input numel divided by output numel).',
+                          stacklevel=4)
+        d = a - a.mean(axis=axes, keepdims=True) if a.size else a
+        with xp.errstate(divide='ignore', invalid='ignore'):
+            out = (d * d).sum(axis=axes, keepdims=keepdim) / dof if dof > 0 else \
+                (d * d).sum(axis=axes, keepdims=keepdim) / 0.0
+        self.saved = (d,)
+        self.axes, self.keepdim, self.dof = axes, keepdim, max(dof, 0)
+        return out
+
+    def backward(self, g):
+        d, = self.saved
+        g = _keep(g, self.axes, self.keepdim, d.ndim)
+        with xp.errstate(divide='ignore', invalid='ignore'):
+            return g * d * (2.0 / self.dof) if self.dof else g * d * xp.inf
+
+
+class Std(Var):
+    def forward(self, a, axes, correction, keepdim):
+        out = xp.sqrt(super().forward(a, axes, correction, keepdim))
+        self.out = out
+        return out
+
+    def backward(self, g):
+        d, = self.saved
+        out = _keep(self.out, self.axes, self.keepdim, d.ndim)
+        g = _keep(g, self.axes, self.keepdim, d.ndim)
+        # torch masks the gradient where std == 0 (it would be 0/0).
+        with xp.errstate(divide='ignore', invalid='ignore'):
+            gi = g * d / (out * self.dof) if self.dof else g * d * xp.inf
+        return xp.where(out == 0, 0, gi)
+
+
+def _correction(dim, unbiased, correction, name):
+    if isinstance(dim, bool):          # std(x, True): the old positional `unbiased`
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(f'{name}() received an invalid combination of arguments - got both '
+                        f'unbiased and correction')
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    return dim, correction
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, **kwargs):
+    """Variance over everything or along ``dim``; ``correction=1`` (Bessel) by default,
+    ``unbiased=False`` or ``correction=0`` for the population variance.
+
+    >>> import numtorch
+    >>> numtorch.tensor([1., 2., 3., 4.]).var(), numtorch.tensor([1., 2., 3., 4.]).var(unbiased=False)
+    (tensor(1.6667), tensor(1.2500))
+    """
+    if kwargs:
+        dim, keepdim, _ = _dim_kw(dim, dict(kwargs, keepdim=keepdim))
+    dim, correction = _correction(dim, unbiased, correction, 'var')
+    return unary(Var, input, _dims(dim, input._data.ndim), correction, keepdim)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, **kwargs):
+    """Standard deviation (see ``var`` for ``dim``, ``unbiased`` and ``correction``).
+
+    >>> import numtorch
+    >>> numtorch.tensor([[1., 3.], [2., 2.]]).std(dim=1)
+    tensor([1.4142, 0.0000])
+    """
+    if kwargs:
+        dim, keepdim, _ = _dim_kw(dim, dict(kwargs, keepdim=keepdim))
+    dim, correction = _correction(dim, unbiased, correction, 'std')
+    return unary(Std, input, _dims(dim, input._data.ndim), correction, keepdim)
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, **kwargs):
+    """``(var, mean)`` over the same dims.
+
+    >>> import numtorch
+    >>> numtorch.var_mean(numtorch.tensor([1., 2., 3.]))
+    (tensor(1.), tensor(2.))
+    """
+    if kwargs:
+        dim, keepdim, _ = _dim_kw(dim, dict(kwargs, keepdim=keepdim))
+    dim, correction = _correction(dim, unbiased, correction, 'var_mean')
+    return var(input, dim, keepdim=keepdim, correction=correction), _mean(input, dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, **kwargs):
+    """``(std, mean)`` over the same dims."""
+    if kwargs:
+        dim, keepdim, _ = _dim_kw(dim, dict(kwargs, keepdim=keepdim))
+    dim, correction = _correction(dim, unbiased, correction, 'std_mean')
+    return std(input, dim, keepdim=keepdim, correction=correction), _mean(input, dim, keepdim)
+
+
+class VectorNorm(Node):
+    """``(sum |x|^p)^(1/p)`` over ``axes``; p = inf / -inf are max / min of ``|x|``, p = 0 counts
+    nonzeros. torch records every vector norm as LinalgVectorNormBackward0."""
+    _name = 'LinalgVectorNormBackward0'
+
+    def forward(self, a, p, axes, keepdim):
+        self.saved = (a,)
+        self.p, self.axes, self.keepdim = p, axes, keepdim
+        x = xp.abs(a)
+        if p == 2:
+            out = xp.sqrt((a * a).sum(axis=axes, keepdims=keepdim))
+        elif p == 1:
+            out = x.sum(axis=axes, keepdims=keepdim)
+        elif p == math.inf or p == -math.inf:
+            if a.size == 0 or (axes is not None and any(a.shape[i] == 0 for i in axes)):
+                raise RuntimeError(f'linalg.vector_norm cannot compute the {p} norm on an empty '
+                                   f'tensor because the operation does not have an identity')
+            out = (x.max if p > 0 else x.min)(axis=axes, keepdims=keepdim)
+        elif p == 0:
+            out = (a != 0).sum(axis=axes, keepdims=keepdim).astype(a.dtype)
+        else:
+            out = (x ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
+        self.out = out
+        return out
+
+    def backward(self, g):
+        a, = self.saved
+        p, axes = self.p, self.axes
+        g = _keep(g, axes, self.keepdim, a.ndim)
+        out = _keep(self.xp.asarray(self.out), axes, self.keepdim, a.ndim)
+        if p == 0:
+            return self.xp.zeros_like(a)
+        if p == 1:
+            return g * xp.sign(a)
+        if p == math.inf or p == -math.inf:
+            mask = xp.abs(a) == out          # ties share the gradient, as in torch
+            return g * xp.sign(a) * mask / mask.sum(axis=axes, keepdims=True)
+        with xp.errstate(divide='ignore', invalid='ignore'):
+            if p == 2:
+                gi = g * a / out
+            else:
+                gi = g * xp.sign(a) * xp.abs(a) ** (p - 1) / out ** (p - 1)
+        return xp.where(out == 0, 0, gi)     # the subgradient 0 at the origin, as torch
+
+
+def norm(input, p='fro', dim=None, keepdim=False, dtype=None, **kwargs):
+    """Vector norm over everything or over ``dim``: ``p`` = 2 / ``'fro'`` (default), 1, any
+    number, ``inf``, ``-inf`` or 0.
+
+    >>> import numtorch
+    >>> numtorch.tensor([3., 4.]).norm(), numtorch.tensor([3., -4.]).norm(p=1)
+    (tensor(5.), tensor(7.))
+    """
+    if kwargs:
+        dim, keepdim, _ = _dim_kw(dim, dict(kwargs, keepdim=keepdim))
+    a = input._data
+    if a.dtype.kind not in 'fc':
+        raise RuntimeError(f'linalg.vector_norm: Expected a floating point or complex tensor as '
+                           f'input. Got {_CAP.get(a.dtype.name, a.dtype.name)}')
+    if dtype is not None:
+        input = input.to(dtype)
+    if p == 'fro' or p is None:
+        p = 2
+    elif p == 'nuc':
+        raise NotImplementedError("numtorch: norm(p='nuc') (the nuclear norm) is not supported")
+    elif isinstance(p, str):
+        raise RuntimeError(f'linalg.vector_norm: unknown p {p!r}')
+    return unary(VectorNorm, input, float(p), _dims(dim, a.ndim), keepdim)
+
+
+class Logsumexp(Node):
+    def forward(self, a, axes, keepdim):
+        a = a if a.dtype.kind == 'f' else a.astype(float_dtype(a.dtype))
+        if a.size == 0:
+            out_k = self.xp.full(xp.sum(a, axis=axes, keepdims=True).shape, -xp.inf, a.dtype)
+        else:
+            # Subtract the max so exp cannot overflow; an infinite max is replaced by 0 so that
+            # inf - inf does not make a NaN.
+            m = a.max(axis=axes, keepdims=True)
+            m = xp.where(xp.isfinite(m), m, 0)
+            with xp.errstate(divide='ignore'):
+                out_k = xp.log(xp.exp(a - m).sum(axis=axes, keepdims=True)) + m
+        self.saved = (a, out_k)
+        self.axes, self.keepdim = axes, keepdim
+        if keepdim or a.ndim == 0:
+            return out_k
+        return out_k.reshape(()) if axes is None else xp.squeeze(out_k, axes)
+
+    def backward(self, g):
+        a, out_k = self.saved
+        g = _keep(g, self.axes, self.keepdim, a.ndim)
+        return g * xp.exp(a - out_k)
+
+
+def logsumexp(input, dim=None, keepdim=False, **kwargs):
+    """``log(sum(exp(input)))`` over ``dim``, computed without overflow.
+
+    >>> import numtorch
+    >>> numtorch.tensor([[0., 1000.]]).logsumexp(1)
+    tensor([1000.])
+    """
+    if kwargs:
+        dim, keepdim, _ = _dim_kw(dim, dict(kwargs, keepdim=keepdim))
+    if dim is None:
+        raise TypeError('logsumexp() missing 1 required positional arguments: "dim"')
+    return unary(Logsumexp, input, _dims(dim, input._data.ndim), keepdim)
+
+
+class Cumsum(Node):
+    def forward(self, a, axis, dtype):
+        if dtype is None and a.dtype.kind in 'biu':
+            dtype = xp.int64
+        self.axis, self.src = axis, a.dtype
+        if a.ndim == 0:
+            return a.astype(dtype or a.dtype)
+        return xp.cumsum(a, axis=axis, dtype=dtype)
+
+    def backward(self, g):
+        if g.ndim == 0:
+            return g
+        ax = self.axis   # the sum of the upstream gradient over every later position
+        return xp.flip(xp.cumsum(xp.flip(g, ax), axis=ax), ax)
+
+
+class Cumprod(Node):
+    def forward(self, a, axis, dtype):
+        if dtype is None and a.dtype.kind in 'biu':
+            dtype = xp.int64
+        if a.ndim == 0:
+            self.axis = None
+            return a.astype(dtype or a.dtype)
+        out = xp.cumprod(a, axis=axis, dtype=dtype)
+        self.saved = (a, out)
+        self.axis = axis
+        return out
+
+    def backward(self, g):
+        if self.axis is None:
+            return g
+        a, out = self.saved
+        ax = self.axis
+        if a.size and (a != 0).all():
+            # d out_j / d a_i = out_j / a_i for j >= i: a reversed cumsum of g * out, over a.
+            return xp.flip(xp.cumsum(xp.flip(g * out, ax), axis=ax), ax) / a
+        # With zeros: grad_i = P_i * S_i, P_i = prod(a_k, k < i), S_i = sum_{j>=i} g_j *
+        # prod(a_k, i < k <= j), by the recurrence S_i = g_i + a_{i+1} S_{i+1} (a loop over the
+        # length of this one axis; no division, so zeros are exact).
+        a_m, g_m = xp.moveaxis(a, ax, 0), xp.moveaxis(g, ax, 0)
+        n = a_m.shape[0]
+        s = self.xp.zeros_like(g_m)
+        acc = self.xp.zeros(g_m.shape[1:], g_m.dtype)
+        for i in range(n - 1, -1, -1):
+            acc = g_m[i] + (a_m[i + 1] * acc if i + 1 < n else 0)
+            s[i] = acc
+        pre = xp.concatenate([self.xp.ones_like(a_m[:1]), xp.cumprod(a_m[:-1], axis=0)], axis=0)
+        return xp.moveaxis(pre * s, 0, ax)
+
+
+def _scan(cls, input, dim, dtype, kwargs):
+    if 'axis' in kwargs:
+        dim = kwargs.pop('axis')
+    if dim is None:
+        raise TypeError(f'{cls.__name__.lower()}() missing 1 required positional arguments: "dim"')
+    if dtype is not None:
+        from ..._dtype import to_dtype
+        dtype = to_dtype(dtype).np
+    return unary(cls, input, _one(dim, input._data.ndim), dtype)
+
+
+def cumsum(input, dim=None, *, dtype=None, **kwargs):
+    """Running sum along ``dim`` (integers accumulate in int64).
+
+    >>> import numtorch
+    >>> numtorch.tensor([1, 2, 3]).cumsum(0)
+    tensor([1, 3, 6])
+    """
+    return _scan(Cumsum, input, dim, dtype, kwargs)
+
+
+def cumprod(input, dim=None, *, dtype=None, **kwargs):
+    """Running product along ``dim``; its gradient is exact with zeros in the input.
+
+    >>> import numtorch
+    >>> numtorch.tensor([1., 2., 3.]).cumprod(0)
+    tensor([1., 2., 6.])
+    """
+    return _scan(Cumprod, input, dim, dtype, kwargs)
+
+
+class Nansum(Node):
+    def forward(self, a, axes, keepdim, dtype):
+        if dtype is None and a.dtype.kind in 'biu':
+            dtype = xp.int64
+        self.saved = (a,)
+        self.axes, self.keepdim = axes, keepdim
+        return xp.nansum(a, axis=axes, keepdims=keepdim, dtype=dtype)
+
+    def backward(self, g):
+        a, = self.saved
+        return xp.where(xp.isnan(a), 0, _expand_back(g, a.shape, self.axes, self.keepdim))
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
+    """``sum`` treating NaN as zero.
+
+    >>> import numtorch
+    >>> numtorch.tensor([1., float('nan'), 2.]).nansum()
+    tensor(3.)
+    """
+    if kwargs:
+        dim, keepdim, dtype = _dim_kw(dim, dict(kwargs, keepdim=keepdim, dtype=dtype))
+    if dtype is not None:
+        from ..._dtype import to_dtype
+        dtype = to_dtype(dtype).np
+    return unary(Nansum, input, _dims(dim, input._data.ndim), keepdim, dtype)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
+    """``mean`` of the non-NaN elements.
+
+    >>> import numtorch
+    >>> numtorch.tensor([1., float('nan'), 2.]).nanmean()
+    tensor(1.5000)
+    """
+    if kwargs:
+        dim, keepdim, dtype = _dim_kw(dim, dict(kwargs, keepdim=keepdim, dtype=dtype))
+    from ..pointwise.compare import isnan, logical_not
+    n = _sum(logical_not(isnan(input)), dim, keepdim)
+    return nansum(input, dim, keepdim, dtype=dtype) / n
+
+
+from .._apply import inplace_method as _inplace  # noqa: E402
+
+
+cumsum_ = _inplace(cumsum)
+cumprod_ = _inplace(cumprod)
+
+__all__ = ['var', 'std', 'var_mean', 'std_mean', 'norm', 'logsumexp', 'cumsum', 'cumprod',
+           'nansum', 'nanmean']
+FUNCTION_ONLY = {'var_mean', 'std_mean'}   # torch.<name> only: no Tensor method
+# Tensor-only methods: torch has no torch.<name>
+METHODS = {'cumsum_': cumsum_, 'cumprod_': cumprod_}

@@ -1,0 +1,532 @@
+"""Shape ops that make new tensors: joining (cat, stack and friends), repeating, flipping,
+rolling, triangles and diagonals; and the broadcasting helpers (broadcast_tensors, meshgrid,
+atleast_*d) built on views."""
+from ..._backend import xp
+from ..._dtype import result_type
+from ..._size import Size
+from ...autograd.graph import Node
+from .._apply import view as view_op, unary, nary
+from .. import _apply
+from ..reductions.reduce import _one
+from .views import View, Expand, unsqueeze, _dims_str
+from ..._backend import is_array, namespace, to_host, to_device, device_of
+
+
+def _tensor_list(tensors, fname):
+    if isinstance(tensors, _apply.Tensor):
+        raise TypeError(f"{fname}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                        f"not Tensor")
+    return list(tensors)
+
+
+def _cast_all(tensors):
+    """torch promotes the inputs of cat/stack to one dtype; return that NumPy dtype."""
+    first = tensors[0]._data.dtype
+    for t in tensors:
+        if t._data.dtype != first:
+            return result_type(*tensors).np
+    return first
+
+
+class Cat(Node):
+    """Backward hands each input its slice of the output grad, in the input's own dtype."""
+
+    def forward(self, arrays, dim, keep, dtype):
+        self.dim, self.keep = dim, keep
+        self.meta = [(a.shape[dim] if k else None, a.dtype) for a, k in zip(arrays, keep)]
+        return xp.concatenate([a.astype(dtype, copy=False) for a, k in zip(arrays, keep) if k],
+                              axis=dim)
+
+    def backward(self, g):
+        out, start, idx = [], 0, [slice(None)] * g.ndim
+        for n, dt in self.meta:
+            if n is None:   # a skipped legacy empty tensor
+                out.append(self.xp.zeros((0,), dt))
+                continue
+            idx[self.dim] = slice(start, start + n)
+            out.append(g[tuple(idx)].astype(dt, copy=False))
+            start += n
+        return tuple(out)
+
+
+def cat(tensors, dim=0, *, out=None, axis=None):
+    """Concatenate tensors along an existing dim; dtypes promote as in arithmetic.
+
+    >>> import numtorch
+    >>> numtorch.cat([numtorch.zeros(2, 3), numtorch.ones(1, 3)]).shape
+    torch.Size([3, 3])
+    """
+    tensors = _tensor_list(tensors, 'cat')
+    if axis is not None:
+        dim = axis
+    if not tensors:
+        raise ValueError('torch.cat(): expected a non-empty list of Tensors')
+    # torch skips 1-D empty tensors (legacy behaviour) when joining higher-dim ones.
+    keep = [t._data.shape != (0,) for t in tensors]
+    ref = next((t for t, k in zip(tensors, keep) if k), tensors[0])
+    if not any(keep):
+        keep[0] = True
+    shp = ref._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.ndim == 0:
+            raise RuntimeError(f'zero-dimensional tensor (at position {i}) cannot be concatenated')
+    d = _one(dim, len(shp))
+    for i, (t, k) in enumerate(zip(tensors, keep)):
+        if not k:
+            continue
+        s = t._data.shape
+        if len(s) != len(shp):
+            raise RuntimeError(f'Tensors must have same number of dimensions: got {len(shp)} and '
+                               f'{len(s)}')
+        for j, (x, y) in enumerate(zip(shp, s)):
+            if j != d and x != y:
+                raise RuntimeError(f'Sizes of tensors must match except in dimension {d}. Expected '
+                                   f'size {x} but got size {y} for tensor number {i} in the list.')
+    res = nary(Cat, tensors, d, keep, _cast_all(tensors))
+    if out is not None:
+        out.copy_(res)
+        return out
+    return res
+
+
+concat = concatenate = cat
+
+
+class Stack(Node):
+    def forward(self, arrays, dim, dtype):
+        self.dim, self.dtypes = dim, [a.dtype for a in arrays]
+        return xp.stack([a.astype(dtype, copy=False) for a in arrays], axis=dim)
+
+    def backward(self, g):
+        idx = (slice(None),) * self.dim
+        return tuple(g[idx + (i,)].astype(dt, copy=False) for i, dt in enumerate(self.dtypes))
+
+
+def stack(tensors, dim=0, *, out=None):
+    """Join equal-shaped tensors along a new dim.
+
+    >>> import numtorch
+    >>> numtorch.stack([numtorch.zeros(2, 3), numtorch.ones(2, 3)], dim=1).shape
+    torch.Size([2, 2, 3])
+    """
+    tensors = _tensor_list(tensors, 'stack')
+    if not tensors:
+        raise RuntimeError('stack expects a non-empty TensorList')
+    shp = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != shp:
+            raise RuntimeError(f'stack expects each tensor to be equal size, but got '
+                               f'{_dims_str(shp)} at entry 0 and {_dims_str(t._data.shape)} at '
+                               f'entry {i}')
+    d = _one(dim, len(shp) + 1)
+    res = nary(Stack, tensors, d, _cast_all(tensors))
+    if out is not None:
+        out.copy_(res)
+        return out
+    return res
+
+
+def hstack(tensors, *, out=None):
+    """Concatenate along dim 1 (dim 0 for 1-D tensors).
+
+    >>> import numtorch
+    >>> numtorch.hstack([numtorch.zeros(2, 1), numtorch.ones(2, 2)]).shape
+    torch.Size([2, 3])
+    """
+    ts = atleast_1d(_tensor_list(tensors, 'hstack'))
+    return cat(ts, 0 if ts and ts[0]._data.ndim == 1 else 1, out=out)
+
+
+def vstack(tensors, *, out=None):
+    """Concatenate along dim 0 after making every tensor at least 2-D.
+
+    >>> import numtorch
+    >>> numtorch.vstack([numtorch.zeros(3), numtorch.ones(3)]).shape
+    torch.Size([2, 3])
+    """
+    return cat(atleast_2d(_tensor_list(tensors, 'vstack')), 0, out=out)
+
+
+row_stack = vstack
+
+
+def dstack(tensors, *, out=None):
+    """Concatenate along dim 2 after making every tensor at least 3-D."""
+    return cat(atleast_3d(_tensor_list(tensors, 'dstack')), 2, out=out)
+
+
+def column_stack(tensors, *, out=None):
+    """Stack 0/1-D tensors as columns (and concatenate 2-D ones) along dim 1."""
+    ts = [view_op(View, t, (-1, 1)) if t._data.ndim <= 1 else t
+          for t in _tensor_list(tensors, 'column_stack')]
+    return cat(ts, 1, out=out)
+
+
+# --------------------------------------------------------------------------- flips and rolls
+class Flip(Node):
+    def forward(self, a, dims):
+        self.dims = dims
+        return xp.flip(a, dims).copy()   # torch's flip copies; NumPy's would be a view
+
+    def backward(self, g):
+        return xp.flip(g, self.dims)
+
+
+def flip(input, *args, dims=None):
+    """Reverse the order of elements along ``dims`` (a copy, as in torch).
+
+    >>> import numtorch
+    >>> numtorch.arange(4).flip(0), numtorch.flip(numtorch.arange(4), dims=[0])
+    (tensor([3, 2, 1, 0]), tensor([3, 2, 1, 0]))
+    """
+    dims = args if dims is None else (dims,)
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = dims[0]
+    nd = input._data.ndim
+    ds = tuple(_one(d, nd) for d in dims)
+    for d in ds:
+        if ds.count(d) > 1:
+            raise RuntimeError(f'dim {d} appears multiple times in the list of dims')
+    if nd == 0:
+        ds = ()
+    return unary(Flip, input, ds)
+
+
+def fliplr(input):
+    """Flip dim 1 (left/right)."""
+    if input._data.ndim < 2:
+        raise RuntimeError('Input must be >= 2-d.')
+    return unary(Flip, input, (1,))
+
+
+def flipud(input):
+    """Flip dim 0 (up/down)."""
+    if input._data.ndim < 1:
+        raise RuntimeError('Input must be >= 1-d.')
+    return unary(Flip, input, (0,))
+
+
+class Roll(Node):
+    def forward(self, a, shifts, dims):
+        self.shifts, self.dims = shifts, dims
+        return xp.roll(a, shifts, dims)
+
+    def backward(self, g):
+        neg = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) else -self.shifts
+        return xp.roll(g, neg, self.dims)
+
+
+def roll(input, shifts, dims=None):
+    """Shift elements cyclically along ``dims`` (over the flattened tensor when ``dims`` is None).
+
+    >>> import numtorch
+    >>> numtorch.arange(5).roll(2)
+    tensor([3, 4, 0, 1, 2])
+    """
+    nd = input._data.ndim
+    if isinstance(shifts, (tuple, list)):
+        shifts = tuple(int(s) for s in shifts)
+    else:
+        shifts = int(shifts)
+    if dims is None:
+        if isinstance(shifts, tuple) and len(shifts) != 1:
+            raise RuntimeError(f'shifts and dimensions must align. shifts: {len(shifts)}, dims:0')
+        return unary(Roll, input, shifts[0] if isinstance(shifts, tuple) else shifts, None)
+    dims = tuple(_one(d, nd) for d in (dims if isinstance(dims, (tuple, list)) else (dims,)))
+    sh = shifts if isinstance(shifts, tuple) else (shifts,)
+    if len(sh) != len(dims):
+        raise RuntimeError(f'shifts and dimensions must align. shifts: {len(sh)}, dims:{len(dims)}')
+    return unary(Roll, input, sh, dims)
+
+
+# --------------------------------------------------------------------------- repeats
+class Repeat(Node):
+    def forward(self, a, reps):
+        self.shape = a.shape
+        pad = (1,) * (len(reps) - a.ndim) + a.shape
+        self.pad, self.reps = pad, reps
+        return xp.tile(a.reshape(pad), reps)
+
+    def backward(self, g):
+        # Output dim i is (reps[i] copies) x (pad[i] elements): sum over the copies.
+        inter = []
+        for r, s in zip(self.reps, self.pad):
+            inter += [r, s]
+        return g.reshape(inter).sum(axis=tuple(range(0, len(inter), 2))).reshape(self.shape)
+
+
+def repeat(input, *sizes):
+    """Tile the tensor ``sizes[i]`` times along each dim (copies data).
+
+    >>> import numtorch
+    >>> numtorch.tensor([1, 2]).repeat(2, 2)
+    tensor([[1, 2, 1, 2],
+            [1, 2, 1, 2]])
+    """
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = sizes[0]
+    sizes = tuple(int(s) for s in sizes)
+    if len(sizes) < input._data.ndim:
+        raise RuntimeError('Number of dimensions of repeat dims can not be smaller than number of '
+                           'dimensions of tensor')
+    if min(sizes, default=0) < 0:
+        out = [a * b for a, b in zip((1,) * (len(sizes) - input._data.ndim) + input._data.shape,
+                                     sizes)]
+        raise RuntimeError(f'Trying to create tensor with negative dimension {min(out)}: '
+                           f'{_dims_str(out)}')
+    return unary(Repeat, input, sizes)
+
+
+def tile(input, dims):
+    """Like ``repeat``, but ``dims`` shorter than the tensor's rank is padded with ones.
+
+    >>> import numtorch
+    >>> numtorch.zeros(2, 3).tile((2,)).shape
+    torch.Size([2, 6])
+    """
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    dims = (1,) * (input._data.ndim - len(dims)) + dims
+    return repeat(input, dims)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Repeat each element ``repeats`` times (an int or a 1-D tensor of counts).
+
+    >>> import numtorch
+    >>> numtorch.tensor([1, 2]).repeat_interleave(2)
+    tensor([1, 1, 2, 2])
+    """
+    from ..indexing.gather_scatter import index_select
+    if repeats is None:   # torch.repeat_interleave(counts): indices repeated by their count
+        # the result's length depends on the counts: read on the host (torch syncs here too)
+        counts = to_host(input._data)
+        return _apply.wrap(to_device(xp.repeat(xp.arange(counts.size), counts),
+                                     device_of(input._data)))
+    if dim is None:
+        input, dim = view_op(View, input, (-1,)), 0
+    d = _one(dim, input._data.ndim)
+    r = repeats._data if isinstance(repeats, _apply.Tensor) else int(repeats)
+    if is_array(r) and r.ndim > 1:
+        raise RuntimeError('repeat_interleave only accept 1D vector as repeat')
+    if r.__class__ is int:
+        xpd = namespace(input._data)
+        idx = xpd.repeat(xpd.arange(input._data.shape[d]), r)
+    else:   # counts: as above, the host reads them, the index goes to the device
+        idx = to_device(xp.repeat(xp.arange(input._data.shape[d]), to_host(r)),
+                        device_of(input._data))
+    return index_select(input, d, _apply.wrap(idx))
+
+
+# --------------------------------------------------------------------------- triangles, diag
+class Tril(Node):
+    def forward(self, a, k):
+        self.k = k
+        return xp.tril(a, k)
+
+    def backward(self, g):
+        return xp.tril(g, self.k)
+
+
+class Triu(Node):
+    def forward(self, a, k):
+        self.k = k
+        return xp.triu(a, k)
+
+    def backward(self, g):
+        return xp.triu(g, self.k)
+
+
+def tril(input, diagonal=0, *, out=None):
+    """Keep the lower triangle (on and below ``diagonal``) of the last two dims, zero the rest.
+
+    >>> import numtorch
+    >>> numtorch.ones(2, 2).tril()
+    tensor([[1., 0.],
+            [1., 1.]])
+    """
+    if input._data.ndim < 2:
+        raise RuntimeError('tril: input tensor must have at least 2 dimensions')
+    return unary(Tril, input, int(diagonal))
+
+
+def triu(input, diagonal=0, *, out=None):
+    """Keep the upper triangle (on and above ``diagonal``) of the last two dims, zero the rest."""
+    if input._data.ndim < 2:
+        raise RuntimeError('triu: input tensor must have at least 2 dimensions')
+    return unary(Triu, input, int(diagonal))
+
+
+class DiagEmbed(Node):
+    def forward(self, a, k):
+        self.k = k
+        return xp.diag(a, k)
+
+    def backward(self, g):
+        return xp.diagonal(g, self.k).copy()
+
+
+class DiagCopy(Node):
+    _name = 'DiagonalBackward0_copy'   # torch 2.13's name for diag() of a matrix
+
+    def forward(self, a, k):
+        self.k, self.shape = k, a.shape
+        return xp.diagonal(a, k).copy()
+
+    def backward(self, g):
+        z = self.xp.zeros(self.shape, g.dtype)
+        n = g.shape[0]
+        r = self.xp.arange(n)
+        z[r + max(-self.k, 0), r + max(self.k, 0)] = g
+        return z
+
+
+def diag(input, diagonal=0):
+    """A 1-D tensor -> the square matrix with it on the ``diagonal``; a matrix -> its diagonal.
+
+    >>> import numtorch
+    >>> numtorch.diag(numtorch.tensor([1, 2]))
+    tensor([[1, 0],
+            [0, 2]])
+    """
+    nd = input._data.ndim
+    if nd == 1:
+        return unary(DiagEmbed, input, int(diagonal))
+    if nd == 2:
+        return unary(DiagCopy, input, int(diagonal))
+    raise RuntimeError(f'diag(): Supports 1D or 2D tensors. Got {nd}D')
+
+
+# --------------------------------------------------------------------------- broadcasting
+def broadcast_shapes(*shapes):
+    """The shape that ``shapes`` broadcast to, as a ``Size``.
+
+    >>> import numtorch
+    >>> numtorch.broadcast_shapes((2, 1), (4,))
+    torch.Size([2, 4])
+    """
+    out = ()
+    for shape in shapes:
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        n = max(len(out), len(shape))
+        a, b = (1,) * (n - len(out)) + out, (1,) * (n - len(shape)) + shape
+        for i in range(n - 1, -1, -1):   # torch names the last clashing dim first
+            if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+                raise RuntimeError(f'The size of tensor a ({a[i]}) must match the size of tensor '
+                                   f'b ({b[i]}) at non-singleton dimension {i}')
+        out = tuple(y if x == 1 else x for x, y in zip(a, b))
+    return Size(out)
+
+
+def broadcast_tensors(*tensors):
+    """Expand tensors to their common broadcast shape (views).
+
+    >>> import numtorch
+    >>> [t.shape for t in numtorch.broadcast_tensors(numtorch.zeros(2, 1), numtorch.zeros(3))]
+    [torch.Size([2, 3]), torch.Size([2, 3])]
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tensors[0]
+    shape = tuple(broadcast_shapes(*[t._data.shape for t in tensors]))
+    return tuple(t if t._data.shape == shape else view_op(Expand, t, shape) for t in tensors)
+
+
+def _legacy_str(a):
+    """A matrix as torch's C++ side prints it into error messages (`` 0  0`` rows, then the type)."""
+    from ..._dtype import tensor_type_name
+    a2 = a.reshape(-1, a.shape[-1]) if a.ndim else a.reshape(1, 1)
+    exact = a2.dtype.kind in 'biu' or bool(xp.all(a2 == xp.round(a2)))
+    cells = [[str(int(v)) if exact else f'{v:.4f}' for v in row] for row in a2.tolist()]
+    w = max((len(c) for row in cells for c in row), default=1)
+    rows = '\n'.join(' ' + '  '.join(c.rjust(w) for c in row) for row in cells)
+    return f"{rows}\n[ {tensor_type_name(a.dtype)}{{{','.join(map(str, a.shape))}}} ]"
+
+
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids from 1-D tensors; ``indexing='ij'`` (matrix) or ``'xy'`` (Cartesian).
+
+    >>> import numtorch
+    >>> xs, ys = numtorch.meshgrid(numtorch.arange(2), numtorch.arange(3), indexing='ij')
+    >>> xs.shape
+    torch.Size([2, 3])
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if not tensors:
+        raise RuntimeError('meshgrid expects a non-empty TensorList')
+    if indexing is None:
+        import warnings
+        warnings.warn('torch.meshgrid: in an upcoming release, it will be required to pass the '
+                      'indexing argument.', UserWarning, stacklevel=2)
+        indexing = 'ij'
+    if indexing not in ('ij', 'xy'):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: '
+                           f'{indexing}')
+    for t in tensors:    # torch compares the dtypes before it looks at the dims
+        if t._data.dtype != tensors[0]._data.dtype:
+            raise RuntimeError('meshgrid expects all tensors to have the same dtype')
+    for t in tensors:
+        if t._data.ndim > 1:
+            raise RuntimeError(f'torch.meshgrid: Expected 0D or 1D tensor in the tensor list but '
+                               f'got: {_legacy_str(t._data)}')
+        if t._data.dtype != tensors[0]._data.dtype:
+            raise RuntimeError('meshgrid expects all tensors to have the same dtype')
+    n = len(tensors)
+    shape = [t._data.size for t in tensors]
+    swap = indexing == 'xy' and n >= 2
+    if swap:
+        shape[0], shape[1] = shape[1], shape[0]
+    out = []
+    for i, t in enumerate(tensors):
+        vs = [1] * n
+        vs[(1 - i) if swap and i < 2 else i] = -1
+        out.append(view_op(Expand, view_op(View, t, tuple(vs)), tuple(shape)))
+    return tuple(out)
+
+
+def _atleast(tensors, nd, fix):
+    single = len(tensors) == 1 and not isinstance(tensors[0], (list, tuple))
+    if len(tensors) == 1 and not single:
+        tensors = tensors[0]
+    out = tuple(t if t._data.ndim >= nd else fix(t) for t in tensors)
+    return out[0] if single else out
+
+
+def atleast_1d(*tensors):
+    """Tensors with at least one dim (0-dim ones become shape ``[1]``).
+
+    >>> import numtorch
+    >>> numtorch.atleast_1d(numtorch.tensor(3.)).shape
+    torch.Size([1])
+    """
+    return _atleast(tensors, 1, lambda t: view_op(View, t, (1,)))
+
+
+def atleast_2d(*tensors):
+    """Tensors with at least two dims (a 1-D ``[n]`` becomes ``[1, n]``)."""
+    return _atleast(tensors, 2, lambda t: view_op(View, t, (1, 1)) if t._data.ndim == 0
+                    else unsqueeze(t, 0))
+
+
+def atleast_3d(*tensors):
+    """Tensors with at least three dims (``[n]`` -> ``[1, n, 1]``, ``[m, n]`` -> ``[m, n, 1]``)."""
+    def fix(t):
+        nd = t._data.ndim
+        if nd == 0:
+            return view_op(View, t, (1, 1, 1))
+        if nd == 1:
+            return unsqueeze(unsqueeze(t, 0), 2)
+        return unsqueeze(t, 2)
+    return _atleast(tensors, 3, fix)
+
+
+__all__ = ['cat', 'concat', 'concatenate', 'stack', 'hstack', 'vstack', 'row_stack', 'dstack',
+           'column_stack', 'flip', 'fliplr', 'flipud', 'roll', 'tile',
+           'repeat_interleave', 'tril', 'triu', 'diag', 'broadcast_shapes', 'broadcast_tensors',
+           'meshgrid', 'atleast_1d', 'atleast_2d', 'atleast_3d']
+FUNCTION_ONLY = {'cat', 'concat', 'concatenate', 'stack', 'hstack', 'vstack', 'row_stack', 'dstack',
+                 'column_stack', 'broadcast_shapes', 'broadcast_tensors', 'meshgrid', 'atleast_1d',
+                 'atleast_2d', 'atleast_3d'}   # torch.<name> only: no Tensor method
+
+
+# Tensor-only methods: torch has no torch.<name>
+METHODS = {'repeat': repeat}
