@@ -26,10 +26,10 @@ result against torch's ``dir()``: numtorch exports no name torch lacks.
 (True, False, False)
 """
 from . import _tensor_inplace, storage
-from ._ops import extra, everyday, conv, conv_nd, pool, normalization, random
+from ._ops import everyday, conv, conv_nd, pool, normalization, random
 from ._ops.pointwise import arithmetic, unary, binary, compare, complex, special
-from ._ops.reductions import reduce, stats, order_stats, sorting
-from ._ops.shape import views, rearrange
+from ._ops.reductions import reduce, stats, order_stats, sorting, scan
+from ._ops.shape import views, rearrange, split, inplace
 from ._ops.indexing import index, gather_scatter, scatter_reduce
 from ._ops.linalg import products, solve, decomp
 from ._ops.nn import (activations, losses, losses_margin, norm, pool as pool_nd, patches,
@@ -38,7 +38,7 @@ from ._ops.nn import (activations, losses, losses_margin, norm, pool as pool_nd,
 # The order matters only where two modules offer the same method name (see rules 2 and 3).
 MODULES = (_tensor_inplace,   # add_, mul_, fill_, copy_, +=, ...: as if in the class body
            arithmetic, reduce, products, views, index, rearrange, gather_scatter, unary, binary,
-           compare, stats, activations, sorting, extra, order_stats, solve, decomp, conv, pool,
+           compare, stats, activations, sorting, split, inplace, scan, order_stats, solve, decomp, conv, pool,
            normalization, losses, conv_nd, pool_nd, norm, patches, distance, losses_margin,
            scatter_reduce, complex, special, everyday,
            storage,           # Tensor.storage / pin_memory / share_memory_

@@ -15,7 +15,7 @@ from ._ops.pointwise.special import (digamma, polygamma, i0, i0e, i1, i1e, ndtr,
                                erfcx, entr, sinc, xlog1py, zeta)
 from ._ops.pointwise.unary import (erf, erfc, erfinv, exp2, expm1, log1p, round, logit,  # noqa: F401
                              lgamma as gammaln, sigmoid as expit)
-from ._ops.extra import xlogy  # noqa: F401
+from ._ops.pointwise.binary import xlogy  # noqa: F401
 from ._ops.reductions.stats import logsumexp  # noqa: F401
 
 psi = digamma

@@ -9,6 +9,7 @@ from ...autograd.graph import Node
 from .._apply import unary, nary
 from .. import _apply
 from ..reductions.reduce import _one
+from ..._dtype import _SCALAR_NAMES as _CAP
 
 
 def _shape_str(s):
@@ -439,10 +440,77 @@ def put_(input, index, source, accumulate=False):
     return input._inplace(put, index, source, accumulate)
 
 
-__all__ = ['gather', 'scatter', 'scatter_add', 'index_select',
-           'index_add', 'index_copy', 'index_fill', 'take', 'put']
+def take_along_dim(input, indices, dim=None, *, out=None):
+    """Pick values of ``input`` at ``indices`` along ``dim`` (both broadcast over the other dims),
+    or from the flattened input when ``dim`` is None. The partner of ``argsort``/``argmax``.
+
+    >>> import numtorch
+    >>> x = numtorch.tensor([[3., 1.], [2., 4.]])
+    >>> numtorch.take_along_dim(x, x.argmax(1, keepdim=True), 1)
+    tensor([[3.],
+            [4.]])
+    """
+    if indices._data.dtype.kind not in 'iu':
+        raise RuntimeError(f'torch.take_along_dim(): dtype of indices should be Long but got '
+                           f'{_CAP.get(indices._data.dtype.name, indices._data.dtype.name)}')
+    if dim is None:
+        return input.reshape(-1).gather(0, indices.reshape(-1))
+    nd = input._data.ndim
+    if nd != indices._data.ndim:
+        raise RuntimeError('torch.take_along_dim(): input and indices should have the same number '
+                           f'of dimensions, but got {nd} dimensions for input, and '
+                           f'{indices._data.ndim} dimensions for indices')
+    d = _one(dim, nd)
+    si, sx = list(indices._data.shape), list(input._data.shape)
+    si[d] = sx[d] = 1
+    try:
+        b = list(xp.broadcast_shapes(tuple(si), tuple(sx)))
+    except ValueError:
+        _apply.raise_if_unbroadcastable(tuple(sx), tuple(si))
+        raise
+    bi, bx = list(b), list(b)
+    bi[d], bx[d] = indices._data.shape[d], input._data.shape[d]
+    return input.expand(*bx).gather(d, indices.expand(*bi))
+
+
+# --------------------------------------------------------------------------- in-place
+class FillDiagonal(Node):
+    def forward(self, a, value, wrap):
+        self.wrap = wrap
+        out = a.copy()
+        xp.fill_diagonal(out, value, wrap=wrap)
+        return out
+
+    def backward(self, g):
+        g = g.copy()
+        xp.fill_diagonal(g, 0, wrap=self.wrap)
+        return g
+
+
+def fill_diagonal_(input, fill_value, wrap=False):
+    """Write ``fill_value`` on the main diagonal in place (every dim must be equal beyond 2-d;
+    ``wrap`` restarts the diagonal below a tall matrix every ``cols + 1`` rows).
+
+    >>> import numtorch
+    >>> numtorch.zeros(2, 3).fill_diagonal_(5.)
+    tensor([[5., 0., 0.],
+            [0., 5., 0.]])
+    """
+    shape = input._data.shape
+    if len(shape) < 2:
+        raise RuntimeError(f'dimensions must larger than 1')
+    if len(shape) > 2 and len(set(shape)) != 1:
+        raise RuntimeError('all dimensions of input must be of equal length')
+    if isinstance(fill_value, _apply.Tensor):
+        fill_value = fill_value.item()
+    return input._inplace(lambda t: unary(FillDiagonal, t, fill_value, wrap))
+
+
+__all__ = ['gather', 'scatter', 'scatter_add', 'index_select', 'index_add', 'index_copy',
+           'index_fill', 'take', 'put', 'take_along_dim']
 
 
 # Tensor-only methods: torch has no torch.<name>
 METHODS = {'scatter_': scatter_, 'scatter_add_': scatter_add_, 'index_add_': index_add_,
-           'index_copy_': index_copy_, 'index_fill_': index_fill_, 'put_': put_}
+           'index_copy_': index_copy_, 'index_fill_': index_fill_, 'put_': put_,
+           'fill_diagonal_': fill_diagonal_}

@@ -12,6 +12,9 @@ from .._apply import bind, unary, binary, unbroadcast, float_dtype, wrap, raise_
 from .. import _apply
 from .arithmetic import _inplace
 from ..._backend import ARRAYS
+from ..._dtype import get_default_dtype
+from ...autograd.graph import _rename
+from ..._dtype import _SCALAR_NAMES as _CAP
 
 ndarray = xp.ndarray
 
@@ -384,8 +387,8 @@ clip_ = clamp_
 arctan2 = atan2
 
 __all__ = ['maximum', 'minimum', 'fmax', 'fmin', 'atan2', 'arctan2', 'clamp', 'clip', 'clamp_min',
-           'clamp_max', 'lerp', 'addcmul', 'addcdiv', 'where',
-           'clamp_', 'clip_', 'clamp_min_', 'clamp_max_']
+           'clamp_max', 'lerp', 'addcmul', 'addcdiv', 'where', 'clamp_', 'clip_', 'clamp_min_',
+           'clamp_max_', 'hypot', 'xlogy', 'logaddexp']
 
 
 def _where_method(self, condition, y):
@@ -394,6 +397,118 @@ def _where_method(self, condition, y):
 
 
 _where_method.__name__ = _where_method.__qualname__ = 'where'
+
+
+def _floats_only(name, *ts):
+    for t in ts:
+        if isinstance(t, _apply.Tensor) and t._data.dtype.kind not in 'fc':
+            n = t._data.dtype.name
+            raise NotImplementedError(f'"{name}" not implemented for \'{_CAP.get(n, n)}\'')
+
+
+# --------------------------------------------------------------------------- binary math
+class Hypot(Node):
+    def forward(self, a, b):
+        out = xp.hypot(a, b)
+        self.saved = (a, b, out)
+        return out
+
+    def backward(self, g):
+        a, b, out = self.saved
+        q = g / out
+        return unbroadcast(q * a, a.shape), unbroadcast(q * b, xp.shape(b))
+
+
+def hypot(input, other, *, out=None):
+    """``sqrt(input**2 + other**2)`` elementwise, without overflow.
+
+    >>> import numtorch
+    >>> numtorch.hypot(numtorch.tensor([3.]), numtorch.tensor([4.]))
+    tensor([5.])
+    """
+    _floats_only('hypot_cpu', input, other)
+    return binary(Hypot, input, other)
+
+
+class Logaddexp(Node):
+    def forward(self, a, b):
+        out = xp.logaddexp(a, b)
+        self.saved = (a, b, out)
+        return out
+
+    def backward(self, g):
+        a, b, out = self.saved
+        return (unbroadcast(g * xp.exp(a - out), a.shape),
+                unbroadcast(g * xp.exp(b - out), xp.shape(b)))
+
+
+def logaddexp(input, other, *, out=None):
+    """``log(exp(input) + exp(other))`` elementwise, computed stably.
+
+    >>> import numtorch
+    >>> numtorch.logaddexp(numtorch.tensor([0.]), numtorch.tensor([0.]))
+    tensor([0.6931])
+    """
+    _floats_only('logaddexp_cpu', input, other)
+    return binary(Logaddexp, input, other)
+
+
+def _xlogy(x, y):
+    # 0 * log(0) is 0, but NaN in y stays NaN (torch's rule).
+    with xp.errstate(divide='ignore', invalid='ignore'):
+        r = x * xp.log(y)
+    return xp.where((x == 0) & ~xp.isnan(y), 0, r).astype(r.dtype, copy=False)
+
+
+class Xlogy(Node):
+    def forward(self, a, b):
+        if a.dtype.kind not in 'fc':
+            a = a.astype(float_dtype(a.dtype))
+        b = b.astype(a.dtype, copy=False) if (b.__class__ is ndarray or b.__class__ in ARRAYS) else b
+        self.saved = (a, b)
+        # a Python number as a scalar of a's dtype (a 0-d host array would not mix with a device
+        # array; binary() binds self.xp only after forward)
+        return _xlogy(a, b if b.__class__ is ndarray or b.__class__ in ARRAYS else a.dtype.type(b))
+
+    def backward(self, g):
+        a, b = self.saved
+        with xp.errstate(divide='ignore', invalid='ignore'):
+            ga = unbroadcast(_xlogy(g, b) if (b.__class__ is ndarray or b.__class__ in ARRAYS) else g * xp.log(b), a.shape)
+            gb = None if (b.__class__ is not ndarray and b.__class__ not in ARRAYS) else unbroadcast(g * a / b, b.shape)
+        return ga, gb
+
+
+class XlogyScalarSelf(Node):
+    _name = 'XlogyBackward1'
+
+    def forward(self, b, x):
+        if b.dtype.kind not in 'fc':
+            b = b.astype(get_default_dtype().np)
+        self.saved, self.x = (b,), x
+        return _xlogy(b.dtype.type(x), b)
+
+    def backward(self, g):
+        b, = self.saved
+        with xp.errstate(divide='ignore', invalid='ignore'):
+            return g * self.x / b
+
+
+def xlogy(input, other, *, out=None):
+    """``input * log(other)``, with 0 where ``input`` is 0 (unless ``other`` is NaN).
+
+    >>> import numtorch
+    >>> numtorch.xlogy(numtorch.tensor([0., 2.]), numtorch.tensor([0., 1.]))
+    tensor([0., 0.])
+    """
+    if not isinstance(input, _apply.Tensor):
+        return unary(XlogyScalarSelf, other, input)
+    out = binary(Xlogy, input, other)
+    if out.grad_fn is not None and not isinstance(other, _apply.Tensor):
+        out.grad_fn._name = 'XlogyBackward2'
+        _rename(out.grad_fn)
+    return out
+
+
 METHODS = {'where': _where_method}
 # Tensor-only methods: torch has no torch.<name>
 METHODS.update({'lerp_': lerp_, 'addcmul_': addcmul_, 'addcdiv_': addcdiv_, 'atan2_': atan2_})

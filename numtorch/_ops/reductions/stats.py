@@ -10,6 +10,9 @@ from ..._backend import xp
 from ...autograd.graph import Node
 from .._apply import unary, float_dtype
 from .reduce import _dims, _one, _dim_kw, _expand_back, sum as _sum, mean as _mean
+from ..._dtype import get_default_dtype
+from .. import _apply
+from ..._dtype import _SCALAR_NAMES
 
 
 def _keep(g, axes, keepdim, ndim):
@@ -365,8 +368,99 @@ from .._apply import inplace_method as _inplace  # noqa: E402
 cumsum_ = _inplace(cumsum)
 cumprod_ = _inplace(cumprod)
 
+
+# --------------------------------------------------------------------------- covariance
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """Covariance matrix of the variables in the rows of ``input`` (observations in columns),
+    optionally with integer frequency and float observation weights; composed as torch does.
+
+    >>> import numtorch
+    >>> numtorch.tensor([[0., 1., 2.], [2., 1., 0.]]).cov()
+    tensor([[ 1., -1.],
+            [-1.,  1.]])
+    """
+    nd = input._data.ndim
+    if nd > 2:
+        raise RuntimeError(f'cov(): expected input to have two or fewer dimensions but got an input '
+                         f'with {nd} dimensions')
+    x = input.reshape(1, -1) if nd < 2 else input
+    if x._data.dtype.kind in 'biu':
+        x = x.to(get_default_dtype())
+    n_obs = x._data.shape[1]
+    w = None
+    if fweights is not None:
+        if fweights._data.ndim > 1:
+            raise RuntimeError(f'cov(): expected fweights to have one or fewer dimensions but got '
+                             f'fweights with {fweights._data.ndim} dimensions')
+        if fweights._data.dtype.kind not in 'iu':
+            raise RuntimeError(f'cov(): expected fweights to have integral dtype but got fweights '
+                             f'with {_SCALAR_NAMES.get(fweights._data.dtype.name)} dtype')
+        if fweights._data.size != n_obs:
+            raise RuntimeError(f'cov(): expected fweights to have the same numel as there are '
+                             f'observations in the input but got {fweights._data.size} != {n_obs}')
+        if xp.any(fweights._data < 0):
+            raise RuntimeError('cov(): fweights cannot be negative')
+        w = fweights
+    if aweights is not None:
+        if aweights._data.ndim > 1:
+            raise RuntimeError(f'cov(): expected aweights to have one or fewer dimensions but got '
+                             f'aweights with {aweights._data.ndim} dimensions')
+        if aweights._data.dtype.kind != 'f':
+            raise RuntimeError('cov(): expected aweights to have floating point dtype but got '
+                             f'aweights with {_SCALAR_NAMES.get(aweights._data.dtype.name)} '
+                             'dtype')
+        if aweights._data.size != n_obs:
+            raise RuntimeError(f'cov(): expected aweights to have the same numel as there are '
+                             f'observations in the input but got {aweights._data.size} != {n_obs}')
+        if xp.any(aweights._data < 0):
+            raise RuntimeError('cov(): aweights cannot be negative')
+        w = aweights if w is None else w * aweights
+    if w is None:
+        w_sum = n_obs
+        avg = x.mean(1)
+        norm = w_sum - correction
+    else:
+        w = w.to(x.dtype)
+        w_sum = w.sum()
+        avg = (x * w).sum(1) / w_sum
+        if correction == 0:
+            norm = w_sum
+        elif aweights is None:
+            norm = w_sum - correction
+        else:
+            norm = w_sum - correction * (w * aweights).sum() / w_sum
+    norm_v = float(norm._data) if isinstance(norm, _apply.Tensor) else norm
+    if norm_v <= 0:
+        warnings.warn('cov(): degrees of freedom is <= 0. Correction should be strictly less '
+                      'than the number of observations.')
+        norm = 0 * norm if isinstance(norm, _apply.Tensor) else 0
+    xm = x - avg.unsqueeze(1)
+    c = xm.mm((xm if w is None else xm * w).t())
+    return (c / norm).squeeze()
+
+
+def corrcoef(input):
+    """Pearson correlation coefficients of the rows of ``input``, clipped to [-1, 1].
+
+    >>> import numtorch
+    >>> numtorch.tensor([[0., 1., 2.], [2., 1., 0.]]).corrcoef()
+    tensor([[ 1., -1.],
+            [-1.,  1.]])
+    """
+    if input._data.ndim > 2:
+        raise RuntimeError(f'corrcoef(): expected input to have two or fewer dimensions but got an '
+                         f'input with {input._data.ndim} dimensions')
+    c = cov(input)
+    if c._data.ndim == 0:
+        return c / c
+    sd = c.diagonal().sqrt()
+    c = c / sd.unsqueeze(1)
+    c = c / sd.unsqueeze(0)
+    return c.clamp(-1, 1)
+
+
 __all__ = ['var', 'std', 'var_mean', 'std_mean', 'norm', 'logsumexp', 'cumsum', 'cumprod',
-           'nansum', 'nanmean']
+           'nansum', 'nanmean', 'cov', 'corrcoef']
 FUNCTION_ONLY = {'var_mean', 'std_mean'}   # torch.<name> only: no Tensor method
 # Tensor-only methods: torch has no torch.<name>
 METHODS = {'cumsum_': cumsum_, 'cumprod_': cumprod_}

@@ -10,6 +10,8 @@ from .. import _apply
 from ..reductions.reduce import _one
 from .views import View, Expand, unsqueeze, _dims_str
 from ..._backend import is_array, namespace, to_host, to_device, device_of
+from ..._dtype import to_dtype
+from .._apply import wrap
 
 
 def _tensor_list(tensors, fname):
@@ -519,13 +521,71 @@ def atleast_3d(*tensors):
     return _atleast(tensors, 3, fix)
 
 
+def _tri_indices(fn, row, col, offset, dtype):
+    r, c = fn(row, offset, col)
+    np_dt = to_dtype(dtype).np if dtype is not None else xp.int64
+    return wrap(xp.stack([r, c]).astype(np_dt).reshape(2, -1))
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """Coordinates (a 2 x N tensor) of the lower triangle of a ``row`` x ``col`` matrix.
+
+    >>> import numtorch
+    >>> numtorch.tril_indices(2, 2)
+    tensor([[0, 1, 1],
+            [0, 0, 1]])
+    """
+    return _tri_indices(xp.tril_indices, row, col, offset, dtype)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """Coordinates (a 2 x N tensor) of the upper triangle of a ``row`` x ``col`` matrix.
+
+    >>> import numtorch
+    >>> numtorch.triu_indices(2, 2)
+    tensor([[0, 0, 1],
+            [0, 1, 1]])
+    """
+    return _tri_indices(xp.triu_indices, row, col, offset, dtype)
+
+
+class Rot90(Node):
+    def forward(self, a, k, axes):
+        self.k, self.axes = k, axes
+        return self.xp.ascontiguousarray(xp.rot90(a, k, axes))
+
+    def backward(self, g):
+        return xp.rot90(g, -self.k, self.axes)
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotate by ``k`` quarter turns in the plane of ``dims`` (from the first toward the second).
+
+    >>> import numtorch
+    >>> numtorch.tensor([[1, 2], [3, 4]]).rot90()
+    tensor([[2, 4],
+            [1, 3]])
+    """
+    dims = list(dims)
+    nd = input._data.ndim
+    if len(dims) != 2:
+        raise RuntimeError(f'expected total rotation dims == 2, but got dims = {len(dims)}')
+    if nd < 2:
+        raise RuntimeError(f'expected total dims >= 2, but got total dims = {nd}')
+    d0, d1 = _one(dims[0], nd), _one(dims[1], nd)
+    if d0 == d1:
+        raise RuntimeError(f'expected rotation dims to be different, but got dim0 = {d0} and '
+                           f'dim1 = {d1}')
+    return unary(Rot90, input, k % 4, (d0, d1))
+
+
 __all__ = ['cat', 'concat', 'concatenate', 'stack', 'hstack', 'vstack', 'row_stack', 'dstack',
-           'column_stack', 'flip', 'fliplr', 'flipud', 'roll', 'tile',
-           'repeat_interleave', 'tril', 'triu', 'diag', 'broadcast_shapes', 'broadcast_tensors',
-           'meshgrid', 'atleast_1d', 'atleast_2d', 'atleast_3d']
-FUNCTION_ONLY = {'cat', 'concat', 'concatenate', 'stack', 'hstack', 'vstack', 'row_stack', 'dstack',
-                 'column_stack', 'broadcast_shapes', 'broadcast_tensors', 'meshgrid', 'atleast_1d',
-                 'atleast_2d', 'atleast_3d'}   # torch.<name> only: no Tensor method
+           'column_stack', 'flip', 'fliplr', 'flipud', 'roll', 'tile', 'repeat_interleave', 'tril',
+           'triu', 'diag', 'broadcast_shapes', 'broadcast_tensors', 'meshgrid', 'atleast_1d',
+           'atleast_2d', 'atleast_3d', 'tril_indices', 'triu_indices', 'rot90']
+FUNCTION_ONLY = {'cat', 'concat', 'concatenate', 'stack', 'hstack', 'vstack', 'row_stack',
+                 'dstack', 'column_stack', 'broadcast_shapes', 'broadcast_tensors', 'meshgrid',
+                 'atleast_1d', 'atleast_2d', 'atleast_3d', 'tril_indices', 'triu_indices'}
 
 
 # Tensor-only methods: torch has no torch.<name>
