@@ -11,6 +11,9 @@ from ...autograd.grad_mode import _enabled
 from .._apply import bind, view as view_op, unary, unbroadcast
 from .. import _apply
 from ..._backend import ARRAYS, is_array, ndarray
+import math
+from .._apply import wrap
+from .._compose import _nt
 
 
 def _convert(index, like=None):
@@ -396,6 +399,29 @@ def argwhere(input):
     return nonzero(input)
 
 
-__all__ = ['index_put', 'index_put_', 'masked_fill', 'masked_select', 'nonzero', 'argwhere']
+def unravel_index(indices, shape):
+    """Flat indices to a tuple of coordinate tensors for ``shape``.
+
+    >>> import numtorch
+    >>> [t.tolist() for t in numtorch.unravel_index(numtorch.tensor([5]), (2, 3))]
+    [[1], [2]]
+    """
+    if indices.is_floating_point() or indices.dtype == _nt().bool:
+        raise TypeError('expected \'indices\' to be integer dtype, but got '
+                        f'{indices.dtype}')
+    if isinstance(shape, int):
+        shape = (shape,)
+    total = math.prod(shape)
+    d = indices._data
+    if ((d < -total) | (d >= total)).any():
+        raise ValueError('index out of bounds for the given shape')
+    d = xp.where(d < 0, d + total, d)
+    return tuple(wrap(c.astype(xp.int64)) for c in xp.unravel_index(d, tuple(shape)))
+
+FUNCTION_ONLY = {'unravel_index'}
+
+
+__all__ = ['index_put', 'index_put_', 'masked_fill', 'masked_select', 'nonzero', 'argwhere',
+           'unravel_index']
 # Tensor-only methods: torch has no torch.<name>
 METHODS = {'masked_fill_': masked_fill_}

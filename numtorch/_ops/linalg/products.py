@@ -11,6 +11,7 @@ from ..._threads import blas_threads
 from .. import _apply
 from ..shape.views import expand, reshape
 from ..._autocast import _ac, cast   # CPU autocast: one list lookup when off
+from .._compose import _nt, _ip
 
 
 def _shape_str(s):
@@ -527,6 +528,70 @@ def kron(input, other, *, out=None):
     return reshape(ra * rb, tuple(x * y for x, y in zip(sa, sb)))
 
 
-__all__ = ['mm', 'matmul', 'bmm', 'mv', 'dot', 'vdot', 'addmm', 'addmv', 'baddbmm', 'outer',
-           'ger', 'trace', 'einsum', 'tensordot', 'inner', 'kron']
+def matrix_power(input, n):
+    """The ``n``-th power of a square matrix (batches too); negative ``n`` inverts first.
+
+    >>> import numtorch
+    >>> numtorch.matrix_power(numtorch.tensor([[1., 1.], [0., 1.]]), 3)
+    tensor([[1., 3.],
+            [0., 1.]])
+    """
+    nt = _nt()
+    if input.dim() < 2 or input.shape[-1] != input.shape[-2]:
+        raise RuntimeError('linalg.matrix_power: A must be batches of square matrices, but they '
+                           f'are {input.shape[-2] if input.dim() > 1 else 1} by '
+                           f'{input.shape[-1]} matrices')
+    if n == 0:
+        return nt.eye(input.shape[-1], dtype=input.dtype).expand(input.shape).clone()
+    a = nt.linalg.inv(input) if n < 0 else input
+    n = abs(n)
+    out = None
+    while n:                      # square-and-multiply, as torch
+        if n & 1:
+            out = a if out is None else out @ a
+        n >>= 1
+        if n:
+            a = a @ a
+    return out
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """``beta * input + alpha * outer(vec1, vec2)``.
+
+    >>> import numtorch
+    >>> numtorch.addr(numtorch.zeros(2, 2), numtorch.tensor([1., 2.]), numtorch.tensor([1., 1.]))
+    tensor([[1., 1.],
+            [2., 2.]])
+    """
+    prod = _nt().outer(vec1, vec2)
+    return _blend(input, prod, beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * sum_b(batch1[b] @ batch2[b])``.
+
+    >>> import numtorch
+    >>> numtorch.addbmm(numtorch.zeros(1, 1), numtorch.ones(3, 1, 2), numtorch.ones(3, 2, 1))
+    tensor([[6.]])
+    """
+    if _ac[0]:   # CPU autocast: bmm casts the batches; the added input too (as torch)
+        input, batch1, batch2 = cast(input, batch1, batch2)
+    return _blend(input, _nt().bmm(batch1, batch2).sum(0), beta, alpha)
+
+
+def _blend(input, prod, beta, alpha):
+    if alpha != 1:
+        prod = prod * alpha
+    if beta == 0:   # torch ignores input (even NaN) when beta is 0; input's grad is then zero
+        return _nt().where(_nt().zeros((), dtype=_nt().bool), input, prod)
+    return (input * beta if beta != 1 else input) + prod
+
+
+# In-place forms, looked up by name when called (numtorch.addmm etc.)
+addmm_, addmv_, baddbmm_, addbmm_, addr_ = map(_ip, ('addmm', 'addmv', 'baddbmm', 'addbmm', 'addr'))
+
+__all__ = ['mm', 'matmul', 'bmm', 'mv', 'dot', 'vdot', 'addmm', 'addmv', 'baddbmm', 'outer', 'ger',
+           'trace', 'einsum', 'tensordot', 'inner', 'kron', 'matrix_power', 'addr', 'addbmm']
 FUNCTION_ONLY = {'einsum', 'tensordot'}   # torch.<name> only: no Tensor method
+METHODS = {'addmm_': addmm_, 'addmv_': addmv_, 'baddbmm_': baddbmm_, 'addbmm_': addbmm_,
+           'addr_': addr_}

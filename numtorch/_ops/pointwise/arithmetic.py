@@ -11,6 +11,8 @@ from ...autograd.graph import Node
 from .._apply import unary, binary, unbroadcast, float_dtype
 from .. import _apply
 from ..._backend import ARRAYS
+from .._apply import wrap
+from .._compose import _T, _nt, _ip
 
 
 ndarray = xp.ndarray
@@ -461,12 +463,67 @@ divide = div
 true_divide = div
 subtract = sub
 
-__all__ = ['add', 'sub', 'mul', 'div', 'neg', 'pow', 'exp', 'log', 'relu',
-           'negative', 'multiply', 'divide', 'true_divide', 'subtract',
-           'remainder', 'fmod', 'floor_divide', 'float_power',
-           'relu_', 'exp_', 'log_']
+
+def heaviside(input, values):
+    """Step function: 0 below zero, 1 above, ``values`` at zero.
+
+    >>> import numtorch
+    >>> numtorch.heaviside(numtorch.tensor([-1., 0., 2.]), numtorch.tensor([0.5]))
+    tensor([0.0000, 0.5000, 1.0000])
+    """
+    if input.dtype != values.dtype:
+        raise RuntimeError('heaviside is not yet implemented for tensors with different dtypes')
+    return wrap(xp.heaviside(input._data, values._data).astype(input._data.dtype))
+
+
+def copysign(input, other):
+    """``|input|`` with the sign of ``other`` (float result; differentiable in ``input``).
+
+    >>> import numtorch
+    >>> numtorch.copysign(numtorch.tensor([1., -2.]), -1.)
+    tensor([-1., -2.])
+    """
+    nt = _nt()
+    o = other._data if isinstance(other, _T()) else other
+    neg = wrap(xp.asarray(xp.signbit(o)))
+    x = input if input.is_floating_point() else input.to(nt.get_default_dtype())
+    a = x.abs()
+    return nt.where(neg, -a, a)
+
+
+def gcd(input, other):
+    """Greatest common divisor of integer tensors.
+
+    >>> import numtorch
+    >>> numtorch.gcd(numtorch.tensor([4, 6]), numtorch.tensor([6, 9]))
+    tensor([2, 3])
+    """
+    return wrap(xp.gcd(input._data, other._data))
+
+
+def lcm(input, other):
+    """Least common multiple of integer tensors.
+
+    >>> import numtorch
+    >>> numtorch.lcm(numtorch.tensor([4, 6]), numtorch.tensor([6, 9]))
+    tensor([12, 18])
+    """
+    return wrap(xp.lcm(input._data, other._data))
+
+
+# In-place forms, looked up by name when called (numtorch.copysign, numtorch.mul, ...)
+copysign_, heaviside_, multiply_, subtract_, divide_, true_divide_ = map(_ip, (
+    'copysign', 'heaviside', 'mul', 'sub', 'div', 'true_divide'))
+for _f, _n in ((multiply_, 'multiply_'), (subtract_, 'subtract_'), (divide_, 'divide_')):
+    _f.__name__ = _f.__qualname__ = _n
+
+__all__ = ['add', 'sub', 'mul', 'div', 'neg', 'pow', 'exp', 'log', 'relu', 'negative', 'multiply',
+           'divide', 'true_divide', 'subtract', 'remainder', 'fmod', 'floor_divide', 'float_power',
+           'relu_', 'exp_', 'log_', 'heaviside', 'copysign', 'gcd', 'lcm']
 
 
 # Tensor-only methods: torch has no torch.<name>
 METHODS = {'remainder_': remainder_, 'fmod_': fmod_, 'floor_divide_': floor_divide_,
-           'float_power_': float_power_}
+           'float_power_': float_power_, 'copysign_': copysign_, 'heaviside_': heaviside_,
+           'multiply_': multiply_, 'subtract_': subtract_, 'divide_': divide_,
+           'true_divide_': true_divide_}

@@ -369,7 +369,6 @@ def where(condition, input=None, other=None):
 _cap = scalar_name
 
 
-
 clamp_ = _inplace(clamp, """In-place ``clamp``.
 
     >>> import numtorch

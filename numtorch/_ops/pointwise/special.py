@@ -15,6 +15,7 @@ from .. import _apply
 from . import _gamma_bessel as _gb
 from ._special_kernels import erf as _erf, erfinv64 as _erfinv64, device_kernel
 from ..._backend import is_array, namespace
+from .._compose import _nt
 
 _SQRT2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
@@ -294,6 +295,21 @@ def zeta(input, other):
     return wrap(_gb.zeta(x, q).astype(dt))
 
 
-__all__ = ['digamma', 'polygamma', 'i0', 'sinc']
+def mvlgamma(input, p):
+    """Multivariate log-gamma of dimension ``p``: ``sum_i lgamma(x - i/2) + p(p-1)/4 log(pi)``.
+
+    >>> import numtorch
+    >>> numtorch.mvlgamma(numtorch.tensor([3.]), 2)
+    tensor([1.5502])
+    """
+    if p < 1:
+        raise RuntimeError('p has to be greater than or equal to 1')
+    nt = _nt()
+    x = input if input.is_floating_point() else input.to(nt.get_default_dtype())
+    terms = nt.stack([nt.lgamma(x - i / 2) for i in range(p)]).sum(0)
+    return terms + p * (p - 1) / 4 * math.log(math.pi)
+
+
+__all__ = ['digamma', 'polygamma', 'i0', 'sinc', 'mvlgamma']
 METHODS = {'polygamma': _polygamma_method}
 FUNCTION_ONLY = {'polygamma'}

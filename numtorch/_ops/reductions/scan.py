@@ -43,4 +43,39 @@ def logcumsumexp(input, dim, *, out=None):
         return unary(Logcumsumexp, input.reshape(1), 0).reshape(())
     return unary(Logcumsumexp, input, _one(dim, nd))
 
-__all__ = ['logcumsumexp']
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """Trapezoid-rule integral of ``y`` along ``dim`` (sample points ``x`` or spacing ``dx``).
+
+    >>> import numtorch
+    >>> numtorch.trapezoid(numtorch.tensor([1., 2., 3.]))
+    tensor(4.)
+    """
+    n = y.shape[dim]
+    if n == 0:
+        return y.sum(dim) * 0
+    lo, hi = y.narrow(dim, 0, n - 1), y.narrow(dim, 1, n - 1)
+    if x is None:
+        return (lo + hi).sum(dim) * ((1 if dx is None else dx) / 2)
+    if x.dim() == 1:
+        shape = [1] * y.dim()
+        shape[dim] = n - 1
+        d = (x[1:] - x[:-1]).reshape(shape)
+    else:
+        d = x.narrow(dim, 1, n - 1) - x.narrow(dim, 0, n - 1)
+    return ((lo + hi) * d).sum(dim) / 2
+
+
+def trapz(y, x=None, *, dx=None, dim=-1):
+    """Old name of ``trapezoid``.
+
+    >>> import numtorch
+    >>> numtorch.trapz(numtorch.tensor([0., 2.]), dx=2.)
+    tensor(2.)
+    """
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+FUNCTION_ONLY = {'trapezoid', 'trapz'}
+
+
+__all__ = ['logcumsumexp', 'trapezoid', 'trapz']

@@ -13,6 +13,7 @@ from .reduce import _dims, _one, _dim_kw, _expand_back, sum as _sum, mean as _me
 from ..._dtype import get_default_dtype
 from .. import _apply
 from ..._dtype import _SCALAR_NAMES
+from .._compose import _nt
 
 
 def _keep(g, axes, keepdim, ndim):
@@ -459,8 +460,37 @@ def corrcoef(input):
     return c.clamp(-1, 1)
 
 
+def dist(input, other, p=2):
+    """The ``p``-norm of ``input - other`` (broadcast).
+
+    >>> import numtorch
+    >>> numtorch.dist(numtorch.tensor([3., 0.]), numtorch.tensor([0., 4.]))
+    tensor(5.)
+    """
+    return _nt().linalg.vector_norm(input - other, p)
+
+
+def sum_to_size(input, *size):
+    """Sum ``input`` down to ``size`` (which it must broadcast from).
+
+    >>> import numtorch
+    >>> numtorch.ones(2, 3).sum_to_size(1, 3)
+    tensor([[2., 2., 2.]])
+    """
+    if len(size) == 1 and not isinstance(size[0], int):
+        size = tuple(size[0])
+    shape = tuple(input.shape)
+    lead = len(shape) - len(size)
+    if lead < 0 or any(s != 1 and s != d for s, d in zip(size, shape[lead:])):
+        raise RuntimeError(f'size {{{", ".join(map(str, size))}}} is not expandable to size '
+                           f'{{{", ".join(map(str, shape))}}}.')
+    out = input.sum(tuple(range(lead))) if lead else input
+    dims = tuple(i for i, (s, d) in enumerate(zip(size, shape[lead:])) if s == 1 and d != 1)
+    return out.sum(dims, keepdim=True) if dims else out
+
+
 __all__ = ['var', 'std', 'var_mean', 'std_mean', 'norm', 'logsumexp', 'cumsum', 'cumprod',
-           'nansum', 'nanmean', 'cov', 'corrcoef']
+           'nansum', 'nanmean', 'cov', 'corrcoef', 'dist']
 FUNCTION_ONLY = {'var_mean', 'std_mean'}   # torch.<name> only: no Tensor method
 # Tensor-only methods: torch has no torch.<name>
-METHODS = {'cumsum_': cumsum_, 'cumprod_': cumprod_}
+METHODS = {'cumsum_': cumsum_, 'cumprod_': cumprod_, 'sum_to_size': sum_to_size}

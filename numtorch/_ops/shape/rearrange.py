@@ -12,6 +12,7 @@ from .views import View, Expand, unsqueeze, _dims_str
 from ..._backend import is_array, namespace, to_host, to_device, device_of
 from ..._dtype import to_dtype
 from .._apply import wrap
+from .._compose import _nt, _ip
 
 
 def _tensor_list(tensors, fname):
@@ -579,14 +580,51 @@ def rot90(input, k=1, dims=(0, 1)):
     return unary(Rot90, input, k % 4, (d0, d1))
 
 
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """Tensor whose ``(dim1, dim2)`` diagonals (at ``offset``) are the last dim of ``input``.
+
+    >>> import numtorch
+    >>> numtorch.diag_embed(numtorch.tensor([1., 2.]))
+    tensor([[1., 0.],
+            [0., 2.]])
+    """
+    nt = _nt()
+    n = input.shape[-1]
+    m = n + abs(offset)
+    sel = xp.zeros((n, m, m), input._data.dtype)   # sel[i] puts element i on the diagonal
+    i = xp.arange(n)
+    sel[i, i + max(-offset, 0), i + max(offset, 0)] = 1
+    out = nt.tensordot(input, wrap(sel), dims=1)    # (..., m, m)
+    nd = out.dim()
+    d1, d2 = dim1 % nd, dim2 % nd
+    if d1 == d2:
+        raise RuntimeError(f'diagonal dimensions cannot be identical {dim1}, {dim2}')
+    return nt.movedim(out, (nd - 2, nd - 1), (d1, d2))
+
+
+def diagflat(input, offset=0):
+    """A 2-D tensor with the flattened ``input`` on diagonal ``offset``.
+
+    >>> import numtorch
+    >>> numtorch.diagflat(numtorch.tensor([[1., 2.]]))
+    tensor([[1., 0.],
+            [0., 2.]])
+    """
+    return _nt().diag(input.reshape(-1), offset)
+
+
+# In-place forms, looked up by name when called (numtorch.tril / triu)
+tril_, triu_ = map(_ip, ('tril', 'triu'))
+
 __all__ = ['cat', 'concat', 'concatenate', 'stack', 'hstack', 'vstack', 'row_stack', 'dstack',
            'column_stack', 'flip', 'fliplr', 'flipud', 'roll', 'tile', 'repeat_interleave', 'tril',
            'triu', 'diag', 'broadcast_shapes', 'broadcast_tensors', 'meshgrid', 'atleast_1d',
-           'atleast_2d', 'atleast_3d', 'tril_indices', 'triu_indices', 'rot90']
+           'atleast_2d', 'atleast_3d', 'tril_indices', 'triu_indices', 'rot90', 'diag_embed',
+           'diagflat']
 FUNCTION_ONLY = {'cat', 'concat', 'concatenate', 'stack', 'hstack', 'vstack', 'row_stack',
                  'dstack', 'column_stack', 'broadcast_shapes', 'broadcast_tensors', 'meshgrid',
                  'atleast_1d', 'atleast_2d', 'atleast_3d', 'tril_indices', 'triu_indices'}
 
 
 # Tensor-only methods: torch has no torch.<name>
-METHODS = {'repeat': repeat}
+METHODS = {'repeat': repeat, 'tril_': tril_, 'triu_': triu_}

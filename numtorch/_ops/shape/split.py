@@ -3,6 +3,7 @@
 """
 from ..reductions.reduce import _one
 from .. import _apply
+from .._compose import _nt
 
 
 # --------------------------------------------------------------------------- splitting / picking
@@ -45,4 +46,63 @@ def tensor_split(input, indices_or_sections, dim=0):
     return tuple(input[pre + (slice(min(max(a, 0), size), min(max(b, a, 0), size)),)]
                  for a, b in zip(cuts[:-1], cuts[1:]))
 
-__all__ = ['tensor_split']
+
+def _split_dim(name, input, indices_or_sections, dim, need):
+    if input.dim() < need:
+        raise RuntimeError(f'torch.{name} requires a tensor with at least {need} dimension, but '
+                           f'got a tensor with {input.dim()} dimensions!')
+    if isinstance(indices_or_sections, int):
+        size = input.shape[dim]
+        if indices_or_sections == 0 or size % indices_or_sections:
+            raise RuntimeError(f'torch.{name} attempted to split along dimension {dim}, but the '
+                               f'size of the dimension {size} is not divisible by the split_size '
+                               f'{indices_or_sections}!')
+    return tuple(_nt().tensor_split(input, indices_or_sections, dim))
+
+
+def hsplit(input, indices_or_sections):
+    """Split along dim 1 (dim 0 for 1-D), as ``numpy.hsplit``.
+
+    >>> import numtorch
+    >>> [t.tolist() for t in numtorch.hsplit(numtorch.arange(4), 2)]
+    [[0, 1], [2, 3]]
+    """
+    return _split_dim('hsplit', input, indices_or_sections, 0 if input.dim() == 1 else 1, 1)
+
+
+def vsplit(input, indices_or_sections):
+    """Split along dim 0 of an at-least-2-D tensor.
+
+    >>> import numtorch
+    >>> len(numtorch.vsplit(numtorch.zeros(4, 2), 2))
+    2
+    """
+    return _split_dim('vsplit', input, indices_or_sections, 0, 2)
+
+
+def dsplit(input, indices_or_sections):
+    """Split along dim 2 of an at-least-3-D tensor.
+
+    >>> import numtorch
+    >>> len(numtorch.dsplit(numtorch.zeros(1, 1, 4), [1]))
+    2
+    """
+    return _split_dim('dsplit', input, indices_or_sections, 2, 3)
+
+
+def split_with_sizes(input, split_sizes, dim=0):
+    """``split`` with a list of sizes (must add up to the dim's size).
+
+    >>> import numtorch
+    >>> [t.shape[0] for t in numtorch.split_with_sizes(numtorch.zeros(5), [2, 3])]
+    [2, 3]
+    """
+    total = sum(split_sizes)
+    if total != input.shape[dim]:
+        raise RuntimeError(f'split_with_sizes expects split_sizes to sum exactly to '
+                           f'{input.shape[dim]} (input tensor\'s size at dimension {dim}), but '
+                           f'got split_sizes={list(split_sizes)}')
+    return tuple(_nt().split(input, list(split_sizes), dim))
+
+
+__all__ = ['tensor_split', 'hsplit', 'vsplit', 'dsplit', 'split_with_sizes']
