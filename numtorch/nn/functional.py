@@ -28,8 +28,8 @@ def relu(input, inplace=False):
     tensor([0., 2.])
     """
     if inplace:
-        return input._inplace(_ew.relu)
-    return _unary(_ew.Relu, input)
+        return input._inplace(_act.relu)
+    return _unary(_act.Relu, input)
 
 
 def relu_(input):

@@ -607,7 +607,24 @@ def dropout(input, p=0.5, train=True):
     return input * wrap(mask)
 
 
-__all__ = ['softmax', 'log_softmax', 'prelu', 'dropout', 'bilinear', 'selu', 'celu',
-           'threshold', 'hardshrink']
+class Relu(Node):
+    def forward(self, a):
+        out = xp.maximum(a, 0)
+        self.saved = (out,)
+        return out
+
+    def backward(self, g):
+        return g * (self.saved[0] > 0)
+
+
+def relu(input):
+    """``max(input, 0)``."""
+    return unary(Relu, input)
+
+
+relu_ = _apply.inplace_method(relu)
+
+__all__ = ['softmax', 'log_softmax', 'prelu', 'dropout', 'bilinear', 'selu', 'celu', 'threshold',
+           'hardshrink', 'relu', 'relu_']
 # torch has these as torch.<name> but not as Tensor methods.
 FUNCTION_ONLY = {'dropout', 'bilinear', 'selu', 'celu', 'threshold'}

@@ -239,39 +239,6 @@ class RPow(Node):
         return g * out * math.log(self.scalar), None
 
 
-class Exp(Node):
-    quiet = True   # can give inf/nan: torch does so silently
-
-    def forward(self, a):
-        out = xp.exp(a if a.dtype.kind in 'fc' else a.astype(float_dtype(a.dtype)))
-        self.saved = (out,)
-        return out
-
-    def backward(self, g):
-        return g * self.saved[0]
-
-
-class Log(Node):
-    quiet = True   # can give inf/nan: torch does so silently
-
-    def forward(self, a):
-        self.saved = (a,)
-        return xp.log(a if a.dtype.kind in 'fc' else a.astype(float_dtype(a.dtype)))
-
-    def backward(self, g):
-        return g / self.saved[0]
-
-
-class Relu(Node):
-    def forward(self, a):
-        out = xp.maximum(a, 0)
-        self.saved = (out,)
-        return out
-
-    def backward(self, g):
-        return g * (self.saved[0] > 0)
-
-
 def add(input, other, *, alpha=1, out=None):
     """Elementwise ``input + alpha * other`` with broadcasting.
 
@@ -322,21 +289,6 @@ def pow(input, exponent):
     if not isinstance(input, _apply.Tensor):
         return unary(RPow, exponent, input)
     return binary(Pow, input, exponent)
-
-
-def exp(input):
-    """Elementwise e**x."""
-    return unary(Exp, input)
-
-
-def log(input):
-    """Natural logarithm."""
-    return unary(Log, input)
-
-
-def relu(input):
-    """``max(input, 0)``."""
-    return unary(Relu, input)
 
 
 # --------------------------------------------------------------------------- more arithmetic
@@ -453,9 +405,6 @@ remainder_ = _inplace(remainder)
 fmod_ = _inplace(fmod)
 floor_divide_ = _inplace(floor_divide)
 float_power_ = _inplace(float_power)
-relu_ = _inplace(relu)
-exp_ = _inplace(exp)
-log_ = _inplace(log)
 
 negative = neg
 multiply = mul
@@ -517,9 +466,9 @@ copysign_, heaviside_, multiply_, subtract_, divide_, true_divide_ = map(_ip, (
 for _f, _n in ((multiply_, 'multiply_'), (subtract_, 'subtract_'), (divide_, 'divide_')):
     _f.__name__ = _f.__qualname__ = _n
 
-__all__ = ['add', 'sub', 'mul', 'div', 'neg', 'pow', 'exp', 'log', 'relu', 'negative', 'multiply',
+__all__ = ['add', 'sub', 'mul', 'div', 'neg', 'pow', 'negative', 'multiply',
            'divide', 'true_divide', 'subtract', 'remainder', 'fmod', 'floor_divide', 'float_power',
-           'relu_', 'exp_', 'log_', 'heaviside', 'copysign', 'gcd', 'lcm']
+           'heaviside', 'copysign', 'gcd', 'lcm']
 
 
 # Tensor-only methods: torch has no torch.<name>

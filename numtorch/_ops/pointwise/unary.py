@@ -646,7 +646,43 @@ for _n in _UNARY:
     globals()[_n + '_'] = _inplace(globals()[_n])
 del _n
 
-__all__ = _UNARY + _INPLACE + ['positive']
+
+class Exp(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
+    def forward(self, a):
+        out = xp.exp(a if a.dtype.kind in 'fc' else a.astype(float_dtype(a.dtype)))
+        self.saved = (out,)
+        return out
+
+    def backward(self, g):
+        return g * self.saved[0]
+
+
+class Log(Node):
+    quiet = True   # can give inf/nan: torch does so silently
+
+    def forward(self, a):
+        self.saved = (a,)
+        return xp.log(a if a.dtype.kind in 'fc' else a.astype(float_dtype(a.dtype)))
+
+    def backward(self, g):
+        return g / self.saved[0]
+
+
+def exp(input):
+    """Elementwise e**x."""
+    return unary(Exp, input)
+
+
+def log(input):
+    """Natural logarithm."""
+    return unary(Log, input)
+
+
+exp_ = _inplace(exp)
+log_ = _inplace(log)
+__all__ = _UNARY + _INPLACE + ['positive', 'exp', 'log', 'exp_', 'log_']
 # Tensor-only methods: torch has no torch.<name>
 METHODS = {n: globals()[n] for n in ('sign_', 'sgn_', 'erfinv_', 'lgamma_', 'absolute_')}
 __all__ = [n for n in __all__ if n not in METHODS]
