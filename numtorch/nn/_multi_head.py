@@ -265,7 +265,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
 
 
 def _creation_cat(tensors, dim=0):
-    from .._ops.shape.rearrange import cat
+    from .._ops.shape.join import cat
     return cat(tensors, dim)
 
 

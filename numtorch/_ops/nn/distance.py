@@ -24,7 +24,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     if x2.dtype.is_floating_point is False:
         x2 = x2.float()
     if tuple(x1.shape) != tuple(x2.shape):   # the norms are of the broadcast vectors
-        from ..shape.rearrange import broadcast_tensors
+        from ..shape.join import broadcast_tensors
         x1, x2 = broadcast_tensors(x1, x2)
     n1 = _clamped(x1.norm(2, dim, keepdim=True), eps)
     n2 = _clamped(x2.norm(2, dim, keepdim=True), eps)

@@ -353,7 +353,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     >>> numtorch.tensor([1, 4, 9]).diff()
     tensor([3, 5])
     """
-    from ..shape.rearrange import cat
+    from ..shape.join import cat
     from ..shape.views import unsqueeze
     if input._data.ndim == 0:
         raise RuntimeError('diff expects input to be at least one-dimensional')

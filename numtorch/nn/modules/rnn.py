@@ -15,7 +15,7 @@ from ... import _dtype
 from ..._backend import xp
 from ..._ops import _apply
 from ..._ops.nn.activations import linear as _linear, dropout as _dropout
-from ..._ops.shape.rearrange import cat, stack
+from ..._ops.shape.join import cat, stack
 from ..._ops.nn.recurrent import recurrence
 from ..parameter import Parameter
 from .. import init
