@@ -12,6 +12,8 @@ from .. import _apply
 from ..shape.views import expand, reshape
 from ..._autocast import _ac, cast   # CPU autocast: one list lookup when off
 from .._compose import _nt, _ip
+from .._apply import raise_if_unbroadcastable
+from ..reductions.reduce import _one
 
 
 def _shape_str(s):
@@ -590,8 +592,52 @@ def _blend(input, prod, beta, alpha):
 # In-place forms, looked up by name when called (numtorch.addmm etc.)
 addmm_, addmv_, baddbmm_, addbmm_, addr_ = map(_ip, ('addmm', 'addmv', 'baddbmm', 'addbmm', 'addr'))
 
+
+class Cross(Node):
+    _name = 'LinalgCrossBackward0'
+
+    def forward(self, a, b, axis):
+        self.saved = (a, b)
+        self.axis = axis
+        return xp.cross(a, b, axis=axis)
+
+    def backward(self, g):
+        a, b = self.saved
+        ga = xp.cross(b, g, axis=self.axis)
+        gb = xp.cross(g, a, axis=self.axis)
+        return unbroadcast(ga, a.shape), unbroadcast(gb, b.shape)
+
+
+def cross(input, other, dim=None):
+    """Cross product of 3-vectors along ``dim`` (default: the first dim of size 3), broadcasting.
+
+    >>> import numtorch
+    >>> numtorch.cross(numtorch.tensor([1., 0., 0.]), numtorch.tensor([0., 1., 0.]), dim=0)
+    tensor([0., 0., 1.])
+    """
+    a, b = input._data, other._data
+    if a.ndim != b.ndim:
+        raise RuntimeError('linalg.cross: inputs must have the same number of dimensions.')
+    raise_if_unbroadcastable(a.shape, b.shape)
+    if dim is None:
+        import warnings
+        warnings.warn('Using torch.cross without specifying the dim arg is deprecated.\n'
+                      'Please either pass the dim explicitly or simply use torch.linalg.cross.',
+                      UserWarning, stacklevel=2)
+        shape = xp.broadcast_shapes(a.shape, b.shape)
+        dim = next((i for i, s in enumerate(shape) if s == 3), None)
+        if dim is None:
+            raise RuntimeError('no dimension of size 3 in input')
+    dim = _one(dim, a.ndim)
+    if a.shape[dim] != 3 or b.shape[dim] != 3:
+        raise RuntimeError(f'linalg.cross: inputs dimension {dim} must have length 3. Got '
+                           f'{a.shape[dim]} and {b.shape[dim]}')
+    return _apply.binary(Cross, input, other, dim)
+
+
 __all__ = ['mm', 'matmul', 'bmm', 'mv', 'dot', 'vdot', 'addmm', 'addmv', 'baddbmm', 'outer', 'ger',
-           'trace', 'einsum', 'tensordot', 'inner', 'kron', 'matrix_power', 'addr', 'addbmm']
+           'trace', 'einsum', 'tensordot', 'inner', 'kron', 'matrix_power', 'addr', 'addbmm',
+           'cross']
 FUNCTION_ONLY = {'einsum', 'tensordot'}   # torch.<name> only: no Tensor method
 METHODS = {'addmm_': addmm_, 'addmv_': addmv_, 'baddbmm_': baddbmm_, 'addbmm_': addbmm_,
            'addr_': addr_}

@@ -8,15 +8,13 @@ Sorts are stable, and NaN sorts above every number, as on torch's CPU.
 """
 from ..._backend import xp, namespace
 from ..._dtype import scalar_name
-from ...autograd.graph import Node
-from .._apply import wrap, unbroadcast, raise_if_unbroadcastable
+from .._apply import wrap
 from .. import _apply
 from .reduce import _one, _values_indices, SelectAlong
 from ... import return_types
 
-__all__ = ['sort', 'argsort', 'msort', 'topk', 'kthvalue', 'cummax', 'cummin', 'unique',
-           'unique_consecutive', 'bincount', 'histc', 'searchsorted', 'bucketize', 'isin',
-           'diff', 'cross']
+__all__ = ['sort', 'argsort', 'msort', 'topk', 'kthvalue', 'unique',
+           'unique_consecutive', 'bincount', 'histc', 'searchsorted', 'bucketize', 'isin']
 FUNCTION_ONLY = {'searchsorted', 'bucketize', 'isin'}
 
 
@@ -53,33 +51,6 @@ class Kthvalue(SelectAlong):
             return a.copy(), self.xp.zeros((), xp.int64)
         idx = xp.take(_argsort(a, axis, False), self.xp.asarray([k - 1]), axis=axis)
         return self.pick(a, idx, axis, keepdim)
-
-
-class Cummax(SelectAlong):
-    """Running max and where it was last reached (ties and NaNs move the index on, as torch)."""
-    accumulate = True
-    ufunc = xp.maximum
-
-    def forward(self, a, axis):
-        if a.ndim == 0:
-            self.axis = None
-            return a.copy(), self.xp.zeros((), xp.int64)
-        if a.size == 0:
-            self.shape, self.axis, self.keepdim = a.shape, axis, True
-            self.idx = self.xp.zeros(a.shape, xp.int64)
-            return a.copy(), self.idx
-        run = self.ufunc.accumulate(a, axis=axis)      # NaN propagates, as in torch
-        hit = a == run
-        if a.dtype.kind == 'f':
-            hit |= xp.isnan(a)
-        pos = self.xp.arange(a.shape[axis]).reshape((-1,) + (1,) * (a.ndim - axis - 1))
-        idx = xp.maximum.accumulate(xp.where(hit, pos, 0), axis=axis)
-        self.shape, self.axis, self.idx, self.keepdim = a.shape, axis, idx, True
-        return run, idx.astype(xp.int64, copy=False)
-
-
-class Cummin(Cummax):
-    ufunc = xp.minimum
 
 
 def _dim_arg(dim, kwargs):
@@ -152,21 +123,6 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     if not 1 <= k <= size:
         raise RuntimeError(f'kthvalue(): selected number k out of range for dimension {dim}')
     return _values_indices(Kthvalue, input, return_types.kthvalue, k, dim, keepdim)
-
-
-def cummax(input, dim):
-    """Running maximum along ``dim`` and the index where each was reached.
-
-    >>> import numtorch
-    >>> numtorch.cummax(numtorch.tensor([1, 3, 2]), 0).values
-    tensor([1, 3, 3])
-    """
-    return _values_indices(Cummax, input, return_types.cummax, _one(dim, input._data.ndim))
-
-
-def cummin(input, dim):
-    """Running minimum along ``dim`` and the index where each was reached."""
-    return _values_indices(Cummin, input, return_types.cummin, _one(dim, input._data.ndim))
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
@@ -345,77 +301,3 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     return wrap(xp.isin(e, t, invert=invert))
 
 
-def diff(input, n=1, dim=-1, prepend=None, append=None):
-    """``n``-th forward difference along ``dim`` (``x[1:] - x[:-1]``; xor for bools), with
-    optional ``prepend``/``append`` tensors; differentiable through slicing and subtraction.
-
-    >>> import numtorch
-    >>> numtorch.tensor([1, 4, 9]).diff()
-    tensor([3, 5])
-    """
-    from ..shape.join import cat
-    from ..shape.views import unsqueeze
-    if input._data.ndim == 0:
-        raise RuntimeError('diff expects input to be at least one-dimensional')
-    dim = _one(dim, input._data.ndim)
-    parts = [input]
-    if prepend is not None:
-        p = prepend if isinstance(prepend, _apply.Tensor) else _apply.Tensor._from_any(prepend)
-        parts.insert(0, p if p.dim() else unsqueeze(p, 0).expand(*_with(input.shape, dim, 1)))
-    if append is not None:
-        p = append if isinstance(append, _apply.Tensor) else _apply.Tensor._from_any(append)
-        parts.append(p if p.dim() else unsqueeze(p, 0).expand(*_with(input.shape, dim, 1)))
-    x = cat(parts, dim) if len(parts) > 1 else input
-    for _ in range(n):
-        size = x.shape[dim]
-        hi, lo = x.narrow(dim, 1, max(size - 1, 0)), x.narrow(dim, 0, max(size - 1, 0))
-        x = hi.logical_xor(lo) if x._data.dtype.kind == 'b' else hi - lo
-    return x
-
-
-def _with(shape, dim, size):
-    s = list(shape)
-    s[dim] = size
-    return s
-
-
-class Cross(Node):
-    _name = 'LinalgCrossBackward0'
-
-    def forward(self, a, b, axis):
-        self.saved = (a, b)
-        self.axis = axis
-        return xp.cross(a, b, axis=axis)
-
-    def backward(self, g):
-        a, b = self.saved
-        ga = xp.cross(b, g, axis=self.axis)
-        gb = xp.cross(g, a, axis=self.axis)
-        return unbroadcast(ga, a.shape), unbroadcast(gb, b.shape)
-
-
-def cross(input, other, dim=None):
-    """Cross product of 3-vectors along ``dim`` (default: the first dim of size 3), broadcasting.
-
-    >>> import numtorch
-    >>> numtorch.cross(numtorch.tensor([1., 0., 0.]), numtorch.tensor([0., 1., 0.]), dim=0)
-    tensor([0., 0., 1.])
-    """
-    a, b = input._data, other._data
-    if a.ndim != b.ndim:
-        raise RuntimeError('linalg.cross: inputs must have the same number of dimensions.')
-    raise_if_unbroadcastable(a.shape, b.shape)
-    if dim is None:
-        import warnings
-        warnings.warn('Using torch.cross without specifying the dim arg is deprecated.\n'
-                      'Please either pass the dim explicitly or simply use torch.linalg.cross.',
-                      UserWarning, stacklevel=2)
-        shape = xp.broadcast_shapes(a.shape, b.shape)
-        dim = next((i for i, s in enumerate(shape) if s == 3), None)
-        if dim is None:
-            raise RuntimeError('no dimension of size 3 in input')
-    dim = _one(dim, a.ndim)
-    if a.shape[dim] != 3 or b.shape[dim] != 3:
-        raise RuntimeError(f'linalg.cross: inputs dimension {dim} must have length 3. Got '
-                           f'{a.shape[dim]} and {b.shape[dim]}')
-    return _apply.binary(Cross, input, other, dim)

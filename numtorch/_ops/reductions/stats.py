@@ -9,7 +9,7 @@ import warnings
 from ..._backend import xp
 from ...autograd.graph import Node
 from .._apply import unary, float_dtype
-from .reduce import _dims, _one, _dim_kw, _expand_back, sum as _sum, mean as _mean
+from .reduce import _dims, _dim_kw, _expand_back, sum as _sum, mean as _mean
 from ..._dtype import get_default_dtype
 from .. import _apply
 from ..._dtype import _SCALAR_NAMES
@@ -240,87 +240,6 @@ def logsumexp(input, dim=None, keepdim=False, **kwargs):
     return unary(Logsumexp, input, _dims(dim, input._data.ndim), keepdim)
 
 
-class Cumsum(Node):
-    def forward(self, a, axis, dtype):
-        if dtype is None and a.dtype.kind in 'biu':
-            dtype = xp.int64
-        self.axis, self.src = axis, a.dtype
-        if a.ndim == 0:
-            return a.astype(dtype or a.dtype)
-        return xp.cumsum(a, axis=axis, dtype=dtype)
-
-    def backward(self, g):
-        if g.ndim == 0:
-            return g
-        ax = self.axis   # the sum of the upstream gradient over every later position
-        return xp.flip(xp.cumsum(xp.flip(g, ax), axis=ax), ax)
-
-
-class Cumprod(Node):
-    def forward(self, a, axis, dtype):
-        if dtype is None and a.dtype.kind in 'biu':
-            dtype = xp.int64
-        if a.ndim == 0:
-            self.axis = None
-            return a.astype(dtype or a.dtype)
-        out = xp.cumprod(a, axis=axis, dtype=dtype)
-        self.saved = (a, out)
-        self.axis = axis
-        return out
-
-    def backward(self, g):
-        if self.axis is None:
-            return g
-        a, out = self.saved
-        ax = self.axis
-        if a.size and (a != 0).all():
-            # d out_j / d a_i = out_j / a_i for j >= i: a reversed cumsum of g * out, over a.
-            return xp.flip(xp.cumsum(xp.flip(g * out, ax), axis=ax), ax) / a
-        # With zeros: grad_i = P_i * S_i, P_i = prod(a_k, k < i), S_i = sum_{j>=i} g_j *
-        # prod(a_k, i < k <= j), by the recurrence S_i = g_i + a_{i+1} S_{i+1} (a loop over the
-        # length of this one axis; no division, so zeros are exact).
-        a_m, g_m = xp.moveaxis(a, ax, 0), xp.moveaxis(g, ax, 0)
-        n = a_m.shape[0]
-        s = self.xp.zeros_like(g_m)
-        acc = self.xp.zeros(g_m.shape[1:], g_m.dtype)
-        for i in range(n - 1, -1, -1):
-            acc = g_m[i] + (a_m[i + 1] * acc if i + 1 < n else 0)
-            s[i] = acc
-        pre = xp.concatenate([self.xp.ones_like(a_m[:1]), xp.cumprod(a_m[:-1], axis=0)], axis=0)
-        return xp.moveaxis(pre * s, 0, ax)
-
-
-def _scan(cls, input, dim, dtype, kwargs):
-    if 'axis' in kwargs:
-        dim = kwargs.pop('axis')
-    if dim is None:
-        raise TypeError(f'{cls.__name__.lower()}() missing 1 required positional arguments: "dim"')
-    if dtype is not None:
-        from ..._dtype import to_dtype
-        dtype = to_dtype(dtype).np
-    return unary(cls, input, _one(dim, input._data.ndim), dtype)
-
-
-def cumsum(input, dim=None, *, dtype=None, **kwargs):
-    """Running sum along ``dim`` (integers accumulate in int64).
-
-    >>> import numtorch
-    >>> numtorch.tensor([1, 2, 3]).cumsum(0)
-    tensor([1, 3, 6])
-    """
-    return _scan(Cumsum, input, dim, dtype, kwargs)
-
-
-def cumprod(input, dim=None, *, dtype=None, **kwargs):
-    """Running product along ``dim``; its gradient is exact with zeros in the input.
-
-    >>> import numtorch
-    >>> numtorch.tensor([1., 2., 3.]).cumprod(0)
-    tensor([1., 2., 6.])
-    """
-    return _scan(Cumprod, input, dim, dtype, kwargs)
-
-
 class Nansum(Node):
     def forward(self, a, axes, keepdim, dtype):
         if dtype is None and a.dtype.kind in 'biu':
@@ -361,13 +280,6 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, **kwargs):
     from ..pointwise.compare import isnan, logical_not
     n = _sum(logical_not(isnan(input)), dim, keepdim)
     return nansum(input, dim, keepdim, dtype=dtype) / n
-
-
-from .._apply import inplace_method as _inplace  # noqa: E402
-
-
-cumsum_ = _inplace(cumsum)
-cumprod_ = _inplace(cumprod)
 
 
 # --------------------------------------------------------------------------- covariance
@@ -489,8 +401,8 @@ def sum_to_size(input, *size):
     return out.sum(dims, keepdim=True) if dims else out
 
 
-__all__ = ['var', 'std', 'var_mean', 'std_mean', 'norm', 'logsumexp', 'cumsum', 'cumprod',
-           'nansum', 'nanmean', 'cov', 'corrcoef', 'dist']
+__all__ = ['var', 'std', 'var_mean', 'std_mean', 'norm', 'logsumexp', 'nansum', 'nanmean', 'cov',
+           'corrcoef', 'dist']
 FUNCTION_ONLY = {'var_mean', 'std_mean'}   # torch.<name> only: no Tensor method
 # Tensor-only methods: torch has no torch.<name>
-METHODS = {'cumsum_': cumsum_, 'cumprod_': cumprod_, 'sum_to_size': sum_to_size}
+METHODS = {'sum_to_size': sum_to_size}
