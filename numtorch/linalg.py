@@ -18,7 +18,7 @@ from ._ops import _apply
 from ._ops.reductions.reduce import _one
 from ._ops.linalg.products import matmul
 from ._ops.shape.views import movedim as _movedim, unsqueeze as _unsqueeze
-from ._ops.linalg.products import cross as _cross
+from ._ops.linalg.contractions import cross as _cross
 from ._ops.linalg.solve import LinAlgError, inv, linalg_det as det, solve, _float_input
 from ._ops.linalg.decomp import (linalg_cholesky as cholesky, linalg_qr as qr, linalg_svd as svd,
                           linalg_svdvals as svdvals, linalg_slogdet as slogdet,
