@@ -1,5 +1,6 @@
 """Gather/scatter family: ops that read or write along one dim at positions an index tensor
-names (gather, scatter, scatter_add, index_select, index_add, index_copy, index_fill, take, put).
+names (gather, scatter, scatter_add, index_select, index_add, index_copy, index_fill, take, put,
+take_along_dim, fill_diagonal_).
 
 Forward is a NumPy fancy-index; backward is the opposite move, with ``add.at`` wherever repeated
 indices must accumulate.

@@ -1,4 +1,4 @@
-"""Neural-network ops: linear, softmax family, activations, dropout, bilinear.
+"""Neural-network ops: linear, softmax family, activations (relu ...), dropout, bilinear.
 
 One Node per op, forward and backward side by side. ``linear`` and the softmax pair have a fused
 backward rather than being composed of smaller ops: composing would record 3-5 nodes per call

@@ -1,5 +1,5 @@
 """3-D pooling (``max_pool3d``, ``avg_pool3d``, adaptive 3-D) and the 1-D adaptive poolings, as
-compositions of the 2-D pooling ops in ``pool.py``.
+compositions of the 2-D pooling ops in ``_ops/pool.py``.
 
 Why this is exact: a pooling window is a box, and the max (or the sum) over a box is the max
 (sum) over depth of the max (sum) over the (H, W) face. So a 3-D pooling is the 2-D pooling of

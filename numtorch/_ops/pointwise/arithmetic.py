@@ -1,4 +1,5 @@
-"""Elementwise ops: arithmetic with broadcasting, and unary math.
+"""Arithmetic with broadcasting: add, sub, mul, div, neg, pow, remainder, fmod, floor_divide,
+float_power, heaviside, copysign, gcd, lcm and their in-place forms (exp/log: ``unary.py``).
 
 Each op is one Node: ``forward`` is the NumPy call, ``backward`` the derivative, one line per
 input (the rule in torch's derivatives.yaml). Broadcast inputs get their gradient summed back to

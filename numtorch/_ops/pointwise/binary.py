@@ -1,5 +1,5 @@
 """Ops that pick between or blend several operands: maximum/minimum, fmax/fmin, clamp, where,
-lerp, addcmul/addcdiv, atan2.
+lerp, addcmul/addcdiv, atan2, hypot, logaddexp, xlogy.
 
 Operands are promoted together with torch's rules (``result_type``; Python numbers are weak) and
 broadcast; each gradient is summed back to its operand's shape by ``unbroadcast``.

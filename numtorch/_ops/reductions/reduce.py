@@ -1,7 +1,7 @@
 """Reductions over all elements or along ``dim`` (``axis=`` and ``keepdims=`` accepted too):
 sum, mean, prod, max/min (with indices), amax/amin, argmax/argmin, median, all/any,
-count_nonzero, aminmax. Statistics (std/var/norm/logsumexp) and scans (cumsum/cumprod) are in
-``reduce_stats``.
+count_nonzero, aminmax. Statistics (std/var/norm/logsumexp) are in ``stats.py``, scans
+(cumsum/cumprod) in ``scan.py``.
 
 Gradient routing follows torch: a full ``max()`` (and ``amax``, ``median()``) shares the gradient
 evenly among tied elements; ``max(dim)`` sends it to the returned index.

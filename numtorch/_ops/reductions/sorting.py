@@ -1,7 +1,7 @@
-"""Sorting, selection and counting: sort, argsort, msort, topk, kthvalue, cummax/cummin, unique,
-unique_consecutive, bincount, histc, searchsorted, bucketize, isin, diff, cross.
+"""Sorting, selection and counting: sort, argsort, msort, topk, kthvalue, unique,
+unique_consecutive, bincount, histc, searchsorted, bucketize, isin (cummax/cummin, diff: ``scan.py``).
 
-The differentiable ones (sort, msort, topk, kthvalue, cummax/cummin) pick elements along a dim;
+The differentiable ones (sort, msort, topk, kthvalue; cummax/cummin in scan.py too) pick elements along a dim;
 their backward puts the gradient back at the picked indices (one ``SelectAlong`` node family,
 shared with ``max(dim)``/``min(dim)`` and defined in ``reduce``).
 Sorts are stable, and NaN sorts above every number, as on torch's CPU.

@@ -1,5 +1,5 @@
-"""Statistics and scans: var/std (and var_mean/std_mean), norm, logsumexp, cumsum, cumprod,
-nansum/nanmean.
+"""Statistics: var/std (and var_mean/std_mean), norm, logsumexp, nansum/nanmean, cov, corrcoef,
+dist, sum_to_size (scans are in ``scan.py``, order statistics in ``order_stats.py``).
 
 ``dim`` takes an int or a tuple (``axis=``/``keepdims=`` accepted, as for ``sum``).
 """
