@@ -37,9 +37,9 @@ from ._ops.nn import (activations, losses, losses_margin, norm, pool as pool_nd,
 
 # The order matters only where two modules offer the same method name (see rules 2 and 3).
 MODULES = (_tensor_inplace,   # add_, mul_, fill_, copy_, +=, ...: as if in the class body
-           arithmetic, reduce, products, contractions, views, index, rearrange, join, gather_scatter, unary, binary,
-           compare, stats, activations, sorting, split, inplace, scan, order_stats, solve, decomp, conv, pool,
-           normalization, losses, conv_nd, pool_nd, norm, patches, distance, losses_margin,
+           arithmetic, reduce, products, contractions, views, index, rearrange, join, gather_scatter,
+           unary, binary, compare, stats, activations, sorting, split, inplace, scan, order_stats,
+           solve, decomp, conv, pool, normalization, losses, conv_nd, pool_nd, norm, patches, distance, losses_margin,
            scatter_reduce, complex, special, tensor_meta,
            storage,           # Tensor.storage / pin_memory / share_memory_
            random)            # rand, randn, ...; Tensor.uniform_, normal_, ...

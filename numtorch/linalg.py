@@ -1,9 +1,9 @@
 """``numtorch.linalg``: norms, inverse, determinant, linear solves and decompositions,
 differentiable.
 
-The norms are here; the other ops live in ``_ops.linalg.solve`` (inv, det, solve, ``LinAlgError``) and
-``_ops.linalg.decomp`` (cholesky, qr, svd, eigh, slogdet, pinv, matrix_rank) and are exported under
-torch's ``linalg`` names. Each is a Node over NumPy's ``linalg`` through ``xp`` (batched over
+The norms are here; the other ops live in ``_ops.linalg.solve`` (inv, det, solve,
+``LinAlgError``) and ``_ops.linalg.decomp`` (cholesky, qr, svd, eigh, slogdet, pinv,
+matrix_rank) and are exported under torch's ``linalg`` names. Each is a Node over NumPy's ``linalg`` through ``xp`` (batched over
 leading dims like torch), which runs on the input's device through ``__array_function__``.
 
 >>> import numtorch

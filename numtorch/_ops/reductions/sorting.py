@@ -1,7 +1,9 @@
 """Sorting, selection and counting: sort, argsort, msort, topk, kthvalue, unique,
-unique_consecutive, bincount, histc, searchsorted, bucketize, isin (cummax/cummin, diff: ``scan.py``).
+unique_consecutive, bincount, histc, searchsorted, bucketize, isin (cummax/cummin and diff are
+in ``scan.py``).
 
-The differentiable ones (sort, msort, topk, kthvalue; cummax/cummin in scan.py too) pick elements along a dim;
+The differentiable ones (sort, msort, topk, kthvalue; cummax/cummin in scan.py) pick elements
+along a dim;
 their backward puts the gradient back at the picked indices (one ``SelectAlong`` node family,
 shared with ``max(dim)``/``min(dim)`` and defined in ``reduce``).
 Sorts are stable, and NaN sorts above every number, as on torch's CPU.

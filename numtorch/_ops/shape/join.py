@@ -1,6 +1,6 @@
 """Ops that join several tensors into one: ``cat``/``stack`` and friends (``hstack``, ``vstack``,
-``dstack``, ``column_stack``), the broadcasting helpers (``broadcast_shapes``, ``broadcast_tensors``,
-``meshgrid``, ``atleast_*d``), ``block_diag``, ``cartesian_prod``, ``combinations``.
+``dstack``, ``column_stack``), the broadcasting helpers (``broadcast_shapes``,
+``broadcast_tensors``, ``meshgrid``, ``atleast_*d``), ``block_diag``, ``cartesian_prod``, ``combinations``.
 """
 import itertools
 from .._compose import _nt

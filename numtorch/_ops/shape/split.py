@@ -1,5 +1,5 @@
-"""Splitting a tensor into views along a dimension: ``tensor_split``, ``hsplit``/``vsplit``/``dsplit``,
-``split_with_sizes`` (``split``, ``chunk`` and ``unbind`` are in ``views.py``).
+"""Splitting a tensor into views along a dimension: ``tensor_split``,
+``hsplit``/``vsplit``/``dsplit``, ``split_with_sizes`` (``split``, ``chunk`` and ``unbind`` are in ``views.py``).
 """
 from ..reductions.reduce import _one
 from .. import _apply
