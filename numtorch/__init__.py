@@ -80,4 +80,4 @@ from ._misc_names import *  # noqa: F401,F403,E402  (pi, channels_last, typename
 
 __version__ = '0.1.0'
 # torch.instance_norm's argument order differs from F.instance_norm's (ATen's schema)
-from ._ops.feature_norm import _aten_instance_norm as instance_norm  # noqa: E402
+from ._ops.nn.norm import _aten_instance_norm as instance_norm  # noqa: E402

@@ -63,7 +63,8 @@ class Backend:
     def special(self, name):
         """This device's own kernel for the elementwise special function ``name`` (scipy.special's
         names: ``'erf'``, ``'gammaln'``, ``'i0'`` ...; CUDA: ``cupyx.scipy.special``), or None:
-        numtorch's generic code (``_ops/_special.py``, written with ``xp`` ops) computes it."""
+        numtorch's generic code (``_ops/pointwise/_special_kernels.py``, written with ``xp``
+        ops) computes it."""
         return None
 
     def ufunc_at(self, name, arr, index, values):

@@ -742,5 +742,6 @@ def _wrap_dim(dim, ndim):
 _apply.Tensor = Tensor
 _convert.Tensor = Tensor
 # The ops the operators above call (their methods are set by numtorch/_registry.py).
-from ._ops import elementwise as _ew, linalg as _la, pointwise as _pw  # noqa: E402
-from ._ops import compare as _cmp, index as _index  # noqa: E402
+from ._ops.pointwise import arithmetic as _ew, unary as _pw, compare as _cmp  # noqa: E402
+from ._ops.linalg import products as _la  # noqa: E402
+from ._ops.indexing import index as _index  # noqa: E402

@@ -5,7 +5,7 @@ Written as plain functions and listed in ``METHODS``; ``numtorch/_registry.py`` 
 ``Tensor`` first, so they sit in ``Tensor.__dict__`` exactly as if defined in the class body: no
 op module's ``__all__`` shadows them, and subclasses see them the same way.
 """
-from ._ops import elementwise as _ew
+from ._ops.pointwise import arithmetic as _ew
 from ._backend import xp, to_device, device_of
 from .autograd import graph
 from .autograd.grad_mode import _enabled

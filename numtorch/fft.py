@@ -12,7 +12,7 @@ before the node with differentiable slicing/padding. Outputs are complex64 for f
 from ._backend import xp as _xp
 from .autograd.graph import Node as _Node
 from ._ops._apply import unary as _unary, wrap as _wrap
-from ._ops.reduce import _one
+from ._ops.reductions.reduce import _one
 
 _DUAL = {'backward': 'forward', 'forward': 'backward', 'ortho': 'ortho'}
 _C = {_xp.dtype(_xp.float32): _xp.complex64, _xp.dtype(_xp.float64): _xp.complex128,

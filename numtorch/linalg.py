@@ -1,9 +1,9 @@
 """``numtorch.linalg``: norms, inverse, determinant, linear solves and decompositions,
 differentiable.
 
-The norms are here; the other ops live in ``_ops.linsolve`` (inv, det, solve, ``LinAlgError``) and
-``_ops.decomp`` (cholesky, qr, svd, eigh, slogdet, pinv, matrix_rank) and are exported under
-torch's ``linalg`` names. Each is a Node over NumPy's ``linalg`` through ``xp`` (batched over
+The norms are here; the other ops live in ``_ops.linalg.solve`` (inv, det, solve,
+``LinAlgError``) and ``_ops.linalg.decomp`` (cholesky, qr, svd, eigh, slogdet, pinv,
+matrix_rank) and are exported under torch's ``linalg`` names. Each is a Node over NumPy's ``linalg`` through ``xp`` (batched over
 leading dims like torch), which runs on the input's device through ``__array_function__``.
 
 >>> import numtorch
@@ -15,12 +15,12 @@ import math as _math
 from ._backend import xp as _xp
 from .autograd.graph import Node as _Node
 from ._ops import _apply
-from ._ops.reduce import _one
-from ._ops.linalg import matmul
-from ._ops.shape import movedim as _movedim, unsqueeze as _unsqueeze
-from ._ops.sorting import cross as _cross
-from ._ops.linsolve import LinAlgError, inv, linalg_det as det, solve, _float_input
-from ._ops.decomp import (linalg_cholesky as cholesky, linalg_qr as qr, linalg_svd as svd,
+from ._ops.reductions.reduce import _one
+from ._ops.linalg.products import matmul
+from ._ops.shape.views import movedim as _movedim, unsqueeze as _unsqueeze
+from ._ops.linalg.contractions import cross as _cross
+from ._ops.linalg.solve import LinAlgError, inv, linalg_det as det, solve, _float_input
+from ._ops.linalg.decomp import (linalg_cholesky as cholesky, linalg_qr as qr, linalg_svd as svd,
                           linalg_svdvals as svdvals, linalg_slogdet as slogdet,
                           linalg_pinv as pinv, linalg_eigh as eigh, linalg_eigvalsh as eigvalsh,
                           linalg_matrix_rank as matrix_rank)

@@ -8,7 +8,7 @@ the numbers are not torch's: bitwise equality with torch's Mersenne Twister is n
 store it. Its 56 bytes are fixed-width little-endian fields (no pickle): a magic tag, the
 initial seed, PCG64's 128-bit state and increment, and its buffered 32-bit half-word.
 
-The sampling ops (``rand``, ``randn``, ``uniform_``, ...) live in ``numtorch/_random_ops.py``.
+The sampling ops (``rand``, ``randn``, ``uniform_``, ...) live in ``numtorch/_ops/random.py``.
 """
 import contextlib
 import os

@@ -2,7 +2,7 @@
 
 Most names are the torch-level ops under their scipy-style names (``expit`` is ``sigmoid``,
 ``gammaln`` is ``lgamma``, ``psi`` is ``digamma``); the Bessel, normal-distribution and
-entropy functions live in ``numtorch/_ops/special_fns.py``. Not provided: the orthogonal
+entropy functions live in ``numtorch/_ops/pointwise/special.py``. Not provided: the orthogonal
 polynomials, Airy/Bessel J/Y/K functions and the incomplete gamma functions.
 
 >>> import numtorch
@@ -11,12 +11,12 @@ tensor([0.5000])
 """
 import math as _math
 
-from ._ops.special_fns import (digamma, polygamma, i0, i0e, i1, i1e, ndtr, ndtri, log_ndtr,  # noqa: F401
+from ._ops.pointwise.special import (digamma, polygamma, i0, i0e, i1, i1e, ndtr, ndtri, log_ndtr,  # noqa: F401
                                erfcx, entr, sinc, xlog1py, zeta)
-from ._ops.pointwise import (erf, erfc, erfinv, exp2, expm1, log1p, round, logit,  # noqa: F401
+from ._ops.pointwise.unary import (erf, erfc, erfinv, exp2, expm1, log1p, round, logit,  # noqa: F401
                              lgamma as gammaln, sigmoid as expit)
-from ._ops.extra import xlogy  # noqa: F401
-from ._ops.reduce_stats import logsumexp  # noqa: F401
+from ._ops.pointwise.binary import xlogy  # noqa: F401
+from ._ops.reductions.stats import logsumexp  # noqa: F401
 
 psi = digamma
 modified_bessel_i0 = i0

@@ -1,5 +1,6 @@
-"""The everyday torch names added for real scripts (numtorch/_ops/everyday.py): values and
-gradients against torch 2.13, float64 gradcheck of the differentiable compositions, errors."""
+"""The everyday torch names added for real scripts (once numtorch/_ops/everyday.py, now spread
+by kind over _ops/: tensor_meta.py, shape/, linalg/, ...): values and gradients against torch
+2.13, float64 gradcheck of the differentiable compositions, errors."""
 import numpy as np
 import pytest
 import torch

@@ -453,7 +453,7 @@ def test_half_and_type_cast():
     'numtorch.nn.parameter', 'numtorch.nn.functional', 'numtorch.nn.init',
     'numtorch.nn.modules.module', 'numtorch.nn.modules.container', 'numtorch.nn.modules.linear',
     'numtorch.nn.modules.activation', 'numtorch.nn.modules.dropout', 'numtorch.nn.modules.flatten',
-    'numtorch.nn.modules.lazy', 'numtorch.nn.modules._hooks', 'numtorch._ops.activation'])
+    'numtorch.nn.modules.lazy', 'numtorch.nn.modules._hooks', 'numtorch._ops.nn.activations'])
 def test_docstring_examples_run(modname):
     import doctest
     import importlib

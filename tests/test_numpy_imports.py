@@ -28,7 +28,7 @@ HOST_SIDE = {
     # indices are computed from them on the host and cross to the data's device once
     'nn/utils/rnn.py',
     # the generators draw on the host (NumPy's PCG64, one per device); thread settings; tests
-    'random.py', '_random_ops.py', '_threads.py', 'testing/__init__.py',
+    'random.py', '_ops/random.py', '_threads.py', 'testing/__init__.py',
     # processes exchange host buffers
     'distributed/_collectives.py', 'nn/parallel/distributed.py', 'examples/_distributed.py',
     # example programs and their data

@@ -1,4 +1,6 @@
-"""numtorch/_ops/extra.py and order_stats.py vs torch: tensor_split, take_along_dim, tril/triu_indices, rot90, hypot,
+"""The ops once in numtorch/_ops/extra.py (now in shape/, pointwise/binary.py, reductions/,
+indexing/gather_scatter.py) and reductions/order_stats.py vs torch: tensor_split,
+take_along_dim, tril/triu_indices, rot90, hypot,
 xlogy, logaddexp, logcumsumexp, nanmedian, quantile/nanquantile, mode, cov, corrcoef,
 fill_diagonal_, squeeze_/unsqueeze_/t_/transpose_, nbytes/itemsize."""
 import numpy as np

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import numtorch
-from numtorch._ops.recurrent import recurrence
+from numtorch._ops.nn.recurrent import recurrence
 from errcheck import same_error
 
 pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not supported")
@@ -234,7 +234,7 @@ def test_cell_gradcheck(name):
 
 def test_gradcheck_catches_a_wrong_gradient(monkeypatch):
     """The finite-difference test above can fail: break the LSTM backward and it does."""
-    from numtorch._ops import recurrent
+    from numtorch._ops.nn import recurrent as recurrent
     orig = recurrent.LSTMRecurrence.backward
 
     def wrong(self, *g):

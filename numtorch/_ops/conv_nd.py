@@ -8,7 +8,7 @@ a 2-D convolution whose input channels also run over the ``kd`` depth offsets. S
 ``conv_transpose2d`` call producing every depth offset's contribution, then a strided placement
 along depth (zero-interleave + pad: all differentiable).
 """
-from . import rearrange as _re
+from .shape import join as _re
 from .conv import _check, _tuple, _pads, conv2d, conv_transpose2d
 
 

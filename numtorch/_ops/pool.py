@@ -488,8 +488,8 @@ def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corne
         scales = (None,) * nd
     if mode == 'nearest' and nd in (1, 2):
         return unary(UpsampleNearest, input, sizes, scales)
-    # The other modes and 3-D inputs: separable resampling matrices (numtorch/_ops/resample.py).
-    from .resample import interpolate_modes
+    # The other modes and 3-D inputs: separable resampling matrices (numtorch/_ops/nn/vision.py).
+    from .nn.vision import interpolate_modes
     return interpolate_modes(input, sizes, scales, mode, align_corners)
 
 

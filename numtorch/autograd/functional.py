@@ -5,7 +5,7 @@ raise NotImplementedError saying so."""
 from .grad_mode import enable_grad
 from . import grad
 from .._creation import zeros, zeros_like, ones_like
-from .._ops.rearrange import stack
+from .._ops.shape.join import stack
 
 __all__ = ['vjp', 'jacobian', 'jvp', 'hessian', 'hvp', 'vhp']
 

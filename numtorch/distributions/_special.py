@@ -14,7 +14,7 @@ import math
 from .._backend import xp, ndarray, device_of, is_device_array, to_host, to_device
 from ..autograd.graph import Node
 from .._ops._apply import unary
-from .._ops._special import lgamma as _lgamma_arr
+from .._ops.pointwise._special_kernels import lgamma as _lgamma_arr
 
 __all__ = ['lgamma', 'digamma', 'standard_gamma', 'sample_dirichlet', 'gammainc']
 
@@ -248,7 +248,7 @@ def _standard_gamma_f64(alpha):
     if alpha.__class__ is ndarray:
         from ..random import default_generator
         return xp.asarray(default_generator._np.standard_gamma(alpha.astype(xp.float64)))
-    from .._random_ops import _rng
+    from .._ops.random import _rng
     dev = device_of(alpha)
     g = _rng(None, dev)._g
     return to_device(xp.asarray(g.standard_gamma(to_host(alpha).astype(xp.float64))), dev)

@@ -2,7 +2,7 @@
 and the deprecated ``F.upsample`` / ``F.upsample_bilinear`` (warn, then ``interpolate``)."""
 import warnings
 
-from .._ops import activation as _act
+from .._ops.nn import activations as _act
 from .._ops.pool import interpolate
 
 __all__ = ['elu_', 'leaky_relu_', 'hardtanh_', 'threshold_', 'upsample', 'upsample_bilinear']

@@ -9,9 +9,9 @@ import math
 import warnings
 
 from .. import _creation
-from .._ops.activation import linear, softmax, dropout
-from .._ops.attention import scaled_dot_product_attention
-from .._ops import linalg as _linalg
+from .._ops.nn.activations import linear, softmax, dropout
+from .._ops.nn.attention import scaled_dot_product_attention
+from .._ops.linalg import products as _linalg
 
 
 def _is_float(t):
@@ -267,7 +267,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
 
 
 def _creation_cat(tensors, dim=0):
-    from .._ops.rearrange import cat
+    from .._ops.shape.join import cat
     return cat(tensors, dim)
 
 

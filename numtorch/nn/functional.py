@@ -1,6 +1,6 @@
 """``numtorch.nn.functional``: the stateless forms of the layers (``F.relu``, ``F.linear``...).
 
-The differentiable ops themselves live in ``numtorch/_ops/activation.py`` (one Node each); this
+The differentiable ops themselves live in ``numtorch/_ops/nn/activations.py`` (one Node each); this
 module gives them torch's functional signatures and adds the few composites (``normalize``,
 ``one_hot``, ``pad``...). Losses, convolutions and pooling are added by their own modules and
 re-exported at the bottom when present.
@@ -9,11 +9,11 @@ import math
 
 from .._backend import xp as _xp
 from .._tensor import Tensor
-from .._ops import activation as _act
-from .._ops import elementwise as _ew
+from .._ops.nn import activations as _act
+from .._ops.pointwise import arithmetic as _ew
 from .._ops._apply import bind as _bind, wrap as _wrap, unary as _unary
 from ..autograd.graph import Node as _Node
-from .._ops.activation import (linear, bilinear, softmax, log_softmax, softmin, gelu, silu,  # noqa: F401
+from .._ops.nn.activations import (linear, bilinear, softmax, log_softmax, softmin, gelu, silu,  # noqa: F401
                                elu, selu, celu, leaky_relu, softplus, hardtanh, relu6, prelu,
                                threshold, hardshrink, softshrink, hardsigmoid, hardswish, mish,
                                logsigmoid, glu)
@@ -28,8 +28,8 @@ def relu(input, inplace=False):
     tensor([0., 2.])
     """
     if inplace:
-        return input._inplace(_ew.relu)
-    return _unary(_ew.Relu, input)
+        return input._inplace(_act.relu)
+    return _unary(_act.Relu, input)
 
 
 def relu_(input):
@@ -264,12 +264,12 @@ from .._ops.normalization import batch_norm, layer_norm, group_norm, embedding  
 __all__ += ['conv1d', 'conv2d', 'conv_transpose2d', 'max_pool1d', 'max_pool2d', 'avg_pool1d',
             'avg_pool2d', 'adaptive_avg_pool2d', 'adaptive_max_pool2d', 'interpolate',
             'upsample_nearest', 'batch_norm', 'layer_norm', 'group_norm', 'embedding']
-from .._ops.loss import (cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_loss,  # noqa: E402
+from .._ops.nn.losses import (cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_loss,  # noqa: E402
                          huber_loss, binary_cross_entropy, binary_cross_entropy_with_logits,
                          kl_div)
 __all__ += ['cross_entropy', 'nll_loss', 'mse_loss', 'l1_loss', 'smooth_l1_loss', 'huber_loss',
             'binary_cross_entropy', 'binary_cross_entropy_with_logits', 'kl_div']
-from .._ops.attention import scaled_dot_product_attention  # noqa: E402
+from .._ops.nn.attention import scaled_dot_product_attention  # noqa: E402
 __all__ += ['scaled_dot_product_attention']
 from ._multi_head import (multi_head_attention_forward, _canonical_mask, _none_or_dtype,  # noqa: E402,F401
                           _mha_shape_check, _in_projection_packed, _in_projection)
@@ -277,17 +277,17 @@ __all__ += ['multi_head_attention_forward']
 
 # Issue 13's layers (numtorch/_ops/{conv_nd,pool_nd,feature_norm,patches,distance}.py).
 from .._ops.conv_nd import conv3d, conv_transpose1d, conv_transpose3d  # noqa: E402
-from .._ops.pool_nd import (max_pool3d, avg_pool3d, adaptive_avg_pool1d, adaptive_max_pool1d,  # noqa: E402
+from .._ops.nn.pool import (max_pool3d, avg_pool3d, adaptive_avg_pool1d, adaptive_max_pool1d,  # noqa: E402
                             adaptive_avg_pool3d, adaptive_max_pool3d)
-from .._ops.feature_norm import instance_norm, rms_norm, local_response_norm  # noqa: E402
-from .._ops.patches import pixel_shuffle, pixel_unshuffle, fold, unfold  # noqa: E402
-from .._ops.distance import cosine_similarity, pairwise_distance  # noqa: E402
+from .._ops.nn.norm import instance_norm, rms_norm, local_response_norm  # noqa: E402
+from .._ops.nn.patches import pixel_shuffle, pixel_unshuffle, fold, unfold  # noqa: E402
+from .._ops.nn.distance import cosine_similarity, pairwise_distance  # noqa: E402
 __all__ += ['conv3d', 'conv_transpose1d', 'conv_transpose3d', 'max_pool3d', 'avg_pool3d',
             'adaptive_avg_pool1d', 'adaptive_max_pool1d', 'adaptive_avg_pool3d',
             'adaptive_max_pool3d', 'instance_norm', 'rms_norm', 'local_response_norm',
             'pixel_shuffle', 'pixel_unshuffle', 'fold', 'unfold', 'cosine_similarity',
             'pairwise_distance']
-from .._ops.loss_margin import (triplet_margin_loss, triplet_margin_with_distance_loss,  # noqa: E402
+from .._ops.nn.losses_margin import (triplet_margin_loss, triplet_margin_with_distance_loss,  # noqa: E402
                                 margin_ranking_loss, cosine_embedding_loss, hinge_embedding_loss,
                                 soft_margin_loss, multilabel_soft_margin_loss, multi_margin_loss,
                                 multilabel_margin_loss, poisson_nll_loss, gaussian_nll_loss)
@@ -295,10 +295,10 @@ __all__ += ['triplet_margin_loss', 'triplet_margin_with_distance_loss', 'margin_
             'cosine_embedding_loss', 'hinge_embedding_loss', 'soft_margin_loss',
             'multilabel_soft_margin_loss', 'multi_margin_loss', 'multilabel_margin_loss',
             'poisson_nll_loss', 'gaussian_nll_loss']
-from .._ops.resample import grid_sample, affine_grid  # noqa: E402
+from .._ops.nn.vision import grid_sample, affine_grid  # noqa: E402
 __all__ += ['grid_sample', 'affine_grid']
-from .._ops.embedding_bag import embedding_bag  # noqa: E402
-from .._ops.ctc import ctc_loss  # noqa: E402
+from .._ops.nn.sparse import embedding_bag  # noqa: E402
+from .._ops.nn.losses_ctc import ctc_loss  # noqa: E402
 __all__ += ['embedding_bag', 'ctc_loss', 'gumbel_softmax']
 
 

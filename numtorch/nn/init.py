@@ -116,7 +116,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn('mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The '
                       'distribution of values may be incorrect.', stacklevel=2)
-    from .._ops.pointwise import _erfinv64
+    from .._ops.pointwise.unary import _erfinv64
 
     def cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0

@@ -1,5 +1,5 @@
 """``CosineSimilarity`` and ``PairwiseDistance`` layers."""
-from ..._ops import distance as _dist
+from ..._ops.nn import distance as _dist
 from .module import Module
 
 

@@ -1,5 +1,5 @@
 """``Fold`` / ``Unfold``: sliding blocks to columns (im2col) and back (col2im)."""
-from ..._ops import patches as _patches
+from ..._ops.nn import patches as _patches
 from .module import Module
 
 

@@ -2,7 +2,7 @@
 map, no running statistics); parameters and buffers named as BatchNorm's, as torch's are."""
 import warnings
 
-from ..._ops import feature_norm as _fnorm
+from ..._ops.nn import norm as _fnorm
 from .batchnorm import _BatchNorm
 
 

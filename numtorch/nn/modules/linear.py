@@ -5,7 +5,7 @@ import math
 from ... import _dtype
 from ..._backend import xp, empty_on
 from ..._ops import _apply
-from ..._ops.activation import linear as _linear, bilinear as _bilinear
+from ..._ops.nn.activations import linear as _linear, bilinear as _bilinear
 from ..parameter import Parameter
 from .. import init
 from .module import Module

@@ -1,6 +1,6 @@
 """Loss modules: thin wrappers over ``nn.functional`` keeping torch's attributes (``reduction``,
 ``ignore_index``, ...) and buffers (``weight``, ``pos_weight`` are in the state_dict, as torch)."""
-from ..._ops import loss as _loss
+from ..._ops.nn import losses as _loss
 from .module import Module
 
 
@@ -175,7 +175,7 @@ class KLDivLoss(_Loss):
 
 # ----------------------------------------------------------------- margin / embedding losses
 
-from ..._ops import loss_margin as _lm  # noqa: E402
+from ..._ops.nn import losses_margin as _lm  # noqa: E402
 
 
 class TripletMarginLoss(_Loss):
@@ -409,6 +409,6 @@ class CTCLoss(_Loss):
         self.zero_infinity = zero_infinity
 
     def forward(self, log_probs, targets, input_lengths, target_lengths):
-        from ..._ops.ctc import ctc_loss
+        from ..._ops.nn.losses_ctc import ctc_loss
         return ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank,
                         self.reduction, self.zero_infinity)

@@ -122,7 +122,7 @@ class RMSNorm(Module):
             init.ones_(self.weight)
 
     def forward(self, x):
-        from ..._ops.feature_norm import rms_norm
+        from ..._ops.nn.norm import rms_norm
         return rms_norm(x, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self):
@@ -147,7 +147,7 @@ class LocalResponseNorm(Module):
         self.k = k
 
     def forward(self, input):
-        from ..._ops.feature_norm import local_response_norm
+        from ..._ops.nn.norm import local_response_norm
         return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self):

@@ -1,6 +1,6 @@
 """``PixelShuffle`` / ``PixelUnshuffle``: move ``r*r`` channels into an ``r``-times larger image
 and back (sub-pixel convolution, ESPCN)."""
-from ..._ops import patches as _patches
+from ..._ops.nn import patches as _patches
 from .module import Module
 
 

@@ -3,7 +3,7 @@
 state_dicts interchange with torch's.
 
 A layer runs, per layer and direction, one ``linear`` over all time steps (the input
-projection) and one fused recurrence Node (``numtorch/_ops/recurrent.py``; why fused: see
+projection) and one fused recurrence Node (``numtorch/_ops/nn/recurrent.py``; why fused: see
 there). The cells are compositions of ordinary differentiable ops: one step records a handful
 of nodes, which is cheap, and works on every device the ops do.
 """
@@ -14,9 +14,9 @@ import warnings
 from ... import _dtype
 from ..._backend import xp, namespace, empty_on
 from ..._ops import _apply
-from ..._ops.activation import linear as _linear, dropout as _dropout
-from ..._ops.rearrange import cat, stack
-from ..._ops.recurrent import recurrence
+from ..._ops.nn.activations import linear as _linear, dropout as _dropout
+from ..._ops.shape.join import cat, stack
+from ..._ops.nn.recurrent import recurrence
 from ..parameter import Parameter
 from .. import init
 from ..utils.rnn import PackedSequence

@@ -8,7 +8,7 @@ differentiable ``all_reduce`` (whose backward all-reduces the incoming gradients
 gives the exact gradient of the global-batch normalization. Otherwise it is a ``_BatchNorm``.
 """
 from ... import _creation
-from ..._ops.rearrange import cat
+from ..._ops.shape.join import cat
 from ...autograd import grad_mode
 from .batchnorm import _BatchNorm
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
-from ..._ops.rearrange import cat
+from ..._ops.shape.join import cat
 
 __all__ = ['PackedSequence', 'invert_permutation', 'pack_padded_sequence', 'pad_packed_sequence',
            'pad_sequence', 'unpad_sequence', 'pack_sequence', 'unpack_sequence']
