@@ -32,7 +32,7 @@ def _finish(data, requires_grad, device=None):
         if not is_float(data.dtype):   # factories word it differently from requires_grad_()
             raise RuntimeError('Only Tensors of floating point and complex dtype can require '
                                'gradients')
-        t._rg = True
+        t._requires_grad = True
     return t
 
 

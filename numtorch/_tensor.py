@@ -2,8 +2,8 @@
 
 Fields (``__slots__`` for the ones every op touches):
 - ``_data``: the ndarray. Views share memory with their base, as torch's views do.
-- ``_rg``: requires_grad. ``grad_fn``: the Node that made it (None for leaves).
-- ``_vc``: a one-element list, the version counter, shared by a tensor and its views; in-place ops
+- ``_requires_grad``: requires_grad. ``grad_fn``: the Node that made it (None for leaves).
+- ``_version_counter``: a one-element list, the version counter, shared by a tensor and its views; in-place ops
   bump it, and backward compares it against the version saved at forward time.
 Rarely-set fields (``grad``, ``_base``, ``_acc``, ...) default to class attributes and live in
 ``__dict__`` only once set, which keeps creating a tensor to four stores.
@@ -42,7 +42,7 @@ class Tensor:
     tensor([[2., 4.],
             [6., 8.]])
     """
-    __slots__ = ('_data', '_rg', 'grad_fn', '_vc', '__dict__', '__weakref__')
+    __slots__ = ('_data', '_requires_grad', 'grad_fn', '_version_counter', '__dict__', '__weakref__')
     __array_priority__ = 1000   # `ndarray + Tensor` defers to Tensor.__radd__
     grad = None
     _base = None
@@ -63,9 +63,9 @@ class Tensor:
                             (getattr(cls, '_legacy_dtype', None) or get_default_dtype()).np)
         t = _new(Tensor)
         t._data = data
-        t._rg = False
+        t._requires_grad = False
         t.grad_fn = None
-        t._vc = [0]
+        t._version_counter = [0]
         return t
 
     # ----------------------------------------------------------------- construction helpers
@@ -210,7 +210,7 @@ class Tensor:
 
     @property
     def requires_grad(self):
-        return self._rg
+        return self._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, value):
@@ -221,7 +221,7 @@ class Tensor:
                                "differentiation use var_no_grad = var.detach().")
         if value and not _dtype_ext.is_float(self._data.dtype):
             raise RuntimeError('only Tensors of floating point dtype can require gradients')
-        self._rg = value
+        self._requires_grad = value
 
     def requires_grad_(self, requires_grad=True):
         """Set ``requires_grad`` in place and return self.
@@ -235,7 +235,7 @@ class Tensor:
 
     @property
     def _version(self):
-        return self._vc[0]
+        return self._version_counter[0]
 
     @property
     def data(self):
@@ -271,17 +271,17 @@ class Tensor:
     def detach(self):
         """A tensor sharing storage (and version counter) that is not part of the graph."""
         t = _apply.wrap(self._data)
-        t._vc = self._vc
+        t._version_counter = self._version_counter
         return t
 
     def detach_(self):
         self.grad_fn = None
-        self._rg = False
+        self._requires_grad = False
         return self
 
     def retain_grad(self):
         """Keep ``.grad`` for this non-leaf tensor after backward."""
-        if not self._rg:
+        if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is None or self._retains_grad:
             return
@@ -305,7 +305,7 @@ class Tensor:
         >>> x.sum().backward(); x.grad
         tensor([10., 10.])
         """
-        if not self._rg:
+        if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         node, nr = graph.edge(self)
         if node._pre_hooks is None:
@@ -323,7 +323,7 @@ class Tensor:
         >>> (w * 3).sum().backward()
         tensor([3., 3.])
         """
-        if not self._rg:
+        if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
             raise RuntimeError('post accumulate grad hooks cannot be registered on non-leaf tensors')
@@ -351,7 +351,7 @@ class Tensor:
                 raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
                                 f"Tensor.cpu() to copy the tensor to host memory first.")
             return to_host(d)
-        if self._rg and not force:
+        if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
         return d
@@ -561,7 +561,7 @@ class Tensor:
             return memo[id(self)]
         t = type(self).__new__(type(self), _apply.wrap(self._data.copy())) if type(self) is not Tensor \
             else _apply.wrap(self._data.copy())
-        t._rg = self._rg
+        t._requires_grad = self._requires_grad
         if self.grad is not None:
             t.grad = self.grad.__deepcopy__(memo)
         memo[id(self)] = t
@@ -571,8 +571,8 @@ class Tensor:
         # Pickling goes through numtorch.save's format; plain pickle gets a NumPy round trip
         # (a device tensor's data crosses to the host and goes back on unpickling).
         if self._data.__class__ is not np.ndarray:
-            return (_rebuild_plain, (to_host(self._data), self._rg, str(self.device)))
-        return (_rebuild_plain, (self._data, self._rg))
+            return (_rebuild_plain, (to_host(self._data), self._requires_grad, str(self.device)))
+        return (_rebuild_plain, (self._data, self._requires_grad))
 
     # ----------------------------------------------------------------- operators
     def __add__(self, other):
@@ -720,7 +720,7 @@ class _RemovableHandle:
 
 def _rebuild_plain(data, requires_grad, device=None):
     t = _apply.wrap(data if device is None else to_device(data, device))
-    t._rg = requires_grad
+    t._requires_grad = requires_grad
     return t
 
 

@@ -16,12 +16,12 @@ from ._tensor import Tensor
 
 def _check_inplace(self):
     """torch's refusals for in-place ops that would corrupt autograd."""
-    if self._rg and self.grad_fn is None:
+    if self._requires_grad and self.grad_fn is None:
         raise RuntimeError('a leaf Variable that requires grad is being used in an in-place '
                            'operation.')
     base = self._base
     if base is not None:
-        if base._rg and base.grad_fn is None:
+        if base._requires_grad and base.grad_fn is None:
             raise RuntimeError('a view of a leaf Variable that requires grad is being used in '
                                'an in-place operation.')
         # torch would move the new history onto the base; numtorch records it on the view
@@ -34,15 +34,15 @@ def _check_inplace(self):
 def _inplace(self, fn, *args, **kwargs):
     """Run out-of-place ``fn(self, ...)``, write the result into self, take its history."""
     if _enabled[0]:
-        grad = self._rg or any(isinstance(a, Tensor) and a._rg for a in args) or \
-            any(isinstance(a, Tensor) and a._rg for a in kwargs.values())
+        grad = self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args) or \
+            any(isinstance(a, Tensor) and a._requires_grad for a in kwargs.values())
         if grad:
             self._check_inplace()
             # The op's node may save its input for backward (mul_, clamp_, sqrt_...), and
             # self is about to be overwritten: hand it a copy standing in self's graph place
             # (torch saves "original_self" for these ops the same way).
             src = _apply.wrap(self._data.copy())
-            src._rg, src.grad_fn = self._rg, self.grad_fn
+            src._requires_grad, src.grad_fn = self._requires_grad, self.grad_fn
             if self._output_nr:
                 src._output_nr = self._output_nr
             out = fn(src, *args, **kwargs)
@@ -59,10 +59,10 @@ def _inplace(self, fn, *args, **kwargs):
         raise RuntimeError(f"output with shape [{', '.join(map(str, self._data.shape))}] doesn't "
                            f"match the broadcast shape [{', '.join(map(str, od.shape))}]")
     self._data[...] = od
-    self._vc[0] += 1
-    if grad and out._rg:
+    self._version_counter[0] += 1
+    if grad and out._requires_grad:
         self.grad_fn = out.grad_fn
-        self._rg = True
+        self._requires_grad = True
         self.__dict__.pop('_output_nr', None)
     return self
 
@@ -106,14 +106,14 @@ def fill_(self, value):
     """Fill with ``value`` in place."""
     if isinstance(value, Tensor):
         value = value.item()
-    if _enabled[0] and self._rg:
+    if _enabled[0] and self._requires_grad:
         self._check_inplace()
         self._data.fill(value)
-        self._vc[0] += 1
+        self._version_counter[0] += 1
         self.grad_fn = connect_const(self)
         return self
     self._data.fill(value)
-    self._vc[0] += 1
+    self._version_counter[0] += 1
     return self
 
 
@@ -162,7 +162,7 @@ def _copy_from(dst, src):
         node.src_device = device_of(sd)
         sd = to_device(sd, device_of(dst._data))
     out = _apply.wrap(node.forward(dst._data, sd))
-    if _enabled[0] and (dst._rg or src._rg):
+    if _enabled[0] and (dst._requires_grad or src._requires_grad):
         graph.connect(node, out, (dst, src))
     return out
 
@@ -189,14 +189,14 @@ def apply_(self, callable):
     >>> numtorch.tensor([1., 2.]).apply_(lambda v: v * 10)
     tensor([10., 20.])
     """
-    if self._rg:
+    if self._requires_grad:
         raise RuntimeError("Can't call apply_() on Variable that requires grad. Use "
                            "var.detach().apply_() instead.")
     if self._data.__class__ is not xp.ndarray:
         raise TypeError('apply_ is only implemented on CPU tensors')
     vals = [callable(v) for v in self._data.reshape(-1).tolist()]
     self._data[...] = xp.asarray(vals, self._data.dtype).reshape(self._data.shape)
-    self._vc[0] += 1
+    self._version_counter[0] += 1
     return self
 
 
@@ -207,7 +207,7 @@ def map_(self, tensor, callable):
     >>> numtorch.tensor([1., 2.]).map_(numtorch.tensor([3., 4.]), lambda a, b: a * b)
     tensor([3., 8.])
     """
-    if self._rg or tensor._rg:
+    if self._requires_grad or tensor._requires_grad:
         raise RuntimeError("Can't call map_() on Variable that requires grad. Use "
                            "var.detach().map_() instead.")
     if self._data.__class__ is not xp.ndarray:
@@ -216,7 +216,7 @@ def map_(self, tensor, callable):
     vals = [callable(a, b) for a, b in zip(self._data.reshape(-1).tolist(),
                                            other.reshape(-1).tolist())]
     self._data[...] = xp.asarray(vals, self._data.dtype).reshape(self._data.shape)
-    self._vc[0] += 1
+    self._version_counter[0] += 1
     return self
 
 

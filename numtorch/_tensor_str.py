@@ -278,6 +278,6 @@ def _str(t, *, tensor_contents=None):
     fn = t.grad_fn
     if fn is not None:
         suffixes.append(f'grad_fn=<{fn.name()}>')
-    elif t._rg:
+    elif t._requires_grad:
         suffixes.append('requires_grad=True')
     return _add_suffixes(prefix + text, suffixes, indent)

@@ -173,7 +173,7 @@ def test_meshgrid_warns_without_indexing():
 
 
 def _shares(t, base):
-    return np.shares_memory(t._data, base._data) and t._vc is base._vc
+    return np.shares_memory(t._data, base._data) and t._version_counter is base._version_counter
 
 
 def test_views_share_memory_and_version():

@@ -21,9 +21,9 @@ def wrap(data):
         data = xp.asarray(data)
     t = _new(Tensor)
     t._data = data
-    t._rg = False
+    t._requires_grad = False
     t.grad_fn = None
-    t._vc = [0]
+    t._version_counter = [0]
     return t
 
 
@@ -33,7 +33,7 @@ def unary(cls, x, *args):
     if d.__class__ is not ndarray:   # a device array: the node computes with its namespace
         node.xp = namespace(d)
     out = wrap(node.forward(d, *args))
-    if x._rg and _enabled[0]:
+    if x._requires_grad and _enabled[0]:
         connect(node, out, (x,))
     return out
 
@@ -60,7 +60,7 @@ def binary(cls, a, b, *args):
             # Only here (never on the hot path): say it in torch's words when shapes clash.
             raise_if_unbroadcastable(ad.shape, bd.shape)
             raise
-        if (a._rg or b._rg) and _enabled[0]:
+        if (a._requires_grad or b._requires_grad) and _enabled[0]:
             connect(node, out, (a, b))
         return out
     # A Python scalar is "weak": it keeps the tensor's dtype unless it is of a higher category.
@@ -78,7 +78,7 @@ def binary(cls, a, b, *args):
     if ad.__class__ is not ndarray:
         node.xp = namespace(ad)
     out = wrap(node.forward(ad, b, *args))
-    if a._rg and _enabled[0]:
+    if a._requires_grad and _enabled[0]:
         connect(node, out, (a, None))
     return out
 
@@ -93,9 +93,9 @@ def view(cls, x, *args):
     d = node.forward(d, *args)
     out = wrap(d)
     if d.base is not None and xp.may_share_memory(d, x._data):
-        out._vc = x._vc
+        out._version_counter = x._version_counter
         out._base = x._base if x._base is not None else x
-    if x._rg and _enabled[0]:
+    if x._requires_grad and _enabled[0]:
         connect(node, out, (x,))
     return out
 
@@ -116,7 +116,7 @@ def nary(cls, tensors, *args):
     out = tuple(wrap(o) for o in out) if out.__class__ is tuple else wrap(out)
     if _enabled[0]:
         for t in tensors:
-            if t._rg:
+            if t._requires_grad:
                 connect(node, out, tensors)
                 break
     return out
@@ -129,7 +129,7 @@ def multi(cls, x, *args):
     if d.__class__ is not ndarray:
         node.xp = namespace(d)
     outs = tuple(wrap(o) for o in node.forward(d, *args))
-    if x._rg and _enabled[0]:
+    if x._requires_grad and _enabled[0]:
         connect(node, outs, (x,))
     return outs
 

@@ -331,7 +331,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         norms = xp.linalg.norm(w[rows].astype(xp.float64), ord=norm_type, axis=1)
         scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
         w[rows] *= scale[:, None].astype(w.dtype)
-        weight._vc[0] += 1
+        weight._version_counter[0] += 1
     return nary(Embedding, [weight, wrap(idx.astype(xp.int64, copy=False))], padding_idx,
                 bool(scale_grad_by_freq))
 

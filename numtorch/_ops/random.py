@@ -154,7 +154,7 @@ def _finish(data, requires_grad, device, out=None):
             out._data[...] = data
         else:
             out._data = data.astype(out._data.dtype)
-        out._vc[0] += 1
+        out._version_counter[0] += 1
         return out
     t = wrap(data)
     if requires_grad:
@@ -177,7 +177,7 @@ class _Sampled(graph.Node):
 def _record(out, name, inputs):
     """Give ``out`` a zero-gradient grad_fn if grad mode is on and a tensor input requires it."""
     ts = [t for t in inputs if isinstance(t, Tensor)]
-    if _enabled[0] and any(t._rg for t in ts):
+    if _enabled[0] and any(t._requires_grad for t in ts):
         graph.connect(_Sampled(name, [t._data.shape for t in ts]), out, ts)
     return out
 
@@ -464,11 +464,11 @@ class _Refill(graph.Node):
 
 def _fill(t, data, name):
     """Write ``data`` into ``t`` in place, with fill_'s autograd and version rules."""
-    if _enabled[0] and t._rg:
+    if _enabled[0] and t._requires_grad:
         t._check_inplace()   # a leaf that requires grad may not be overwritten
         edge = graph.edge(t)
         t._data[...] = data
-        t._vc[0] += 1
+        t._version_counter[0] += 1
         node = _Refill(name)
         node.edges = (edge,)
         graph._rename(node)
@@ -476,7 +476,7 @@ def _fill(t, data, name):
         t.__dict__.pop('_output_nr', None)
         return t
     t._data[...] = data
-    t._vc[0] += 1
+    t._version_counter[0] += 1
     return t
 
 

@@ -176,14 +176,14 @@ class ObjectPickler(pickle._Pickler):
             plain = wrap(t._data)      # the parameter's data as a plain tensor, as torch
             self.keep.append(plain)
             return (_g('torch._utils', '_rebuild_parameter'),
-                    (plain, t._rg, collections.OrderedDict()))
+                    (plain, t._requires_grad, collections.OrderedDict()))
         arr = t._data
         dt = _dtype._BY_NP[arr.dtype]
         key, numel, offset, stride = self.storages.locate(arr)
         untyped = dt.name in UNTYPED_DTYPES
         ref = _StorageRef(key, dt.name, numel * (arr.itemsize if untyped else 1), untyped)
         self.keep.append(ref)
-        args = (ref, offset, tuple(arr.shape), tuple(stride), bool(t._rg),
+        args = (ref, offset, tuple(arr.shape), tuple(stride), bool(t._requires_grad),
                 collections.OrderedDict())
         if untyped:
             return _g('torch._utils', '_rebuild_tensor_v3'), args + (_g('torch', dt.name),)

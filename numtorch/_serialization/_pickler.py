@@ -206,14 +206,14 @@ class Pickler:
             # torch: _rebuild_parameter(<the data as a plain tensor>, requires_grad, OrderedDict())
             self._global('torch._utils', '_rebuild_parameter')
             self._plain_tensor(t._data, False)
-            self.out += b'\x88' if t._rg else b'\x89'
+            self.out += b'\x88' if t._requires_grad else b'\x89'
             self._reduce('collections', 'OrderedDict', (), depth)
             self.out += b'\x87'
             self._put(('t', len(self.memo)))
             self.out += b'R'
             self._put(id(t), t)
         else:
-            self._plain_tensor(t._data, t._rg, t)
+            self._plain_tensor(t._data, t._requires_grad, t)
 
     def _device_tensor(self, t, depth):
         from .._backend import to_host
@@ -224,14 +224,14 @@ class Pickler:
         if self.parameter is not None and isinstance(t, self.parameter):
             self._global('torch._utils', '_rebuild_parameter')
             self._plain_tensor(host, False, location=loc)
-            self.out += b'\x88' if t._rg else b'\x89'
+            self.out += b'\x88' if t._requires_grad else b'\x89'
             self._reduce('collections', 'OrderedDict', (), depth)
             self.out += b'\x87'
             self._put(('t', len(self.memo)))
             self.out += b'R'
             self._put(id(t), t)
         else:
-            self._plain_tensor(host, t._rg, t, location=loc)
+            self._plain_tensor(host, t._requires_grad, t, location=loc)
 
     def _plain_tensor(self, arr, requires_grad, t=None, location='cpu'):
         dt = _dtype._BY_NP[arr.dtype]

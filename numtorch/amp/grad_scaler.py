@@ -144,7 +144,7 @@ class GradScaler:
                 g *= entry[0]
                 ok = entry[2].isfinite(g).all()
                 entry[1] = ok if entry[1] is None else entry[1] & ok
-                p.grad._vc[0] += 1
+                p.grad._version_counter[0] += 1
         found = {dev: wrap(xp.asarray(~ok, dtype=host.float32))
                  for dev, (_, ok, xp) in per_device.items()}
         # no gradients at all: no flags, so step() raises torch's "No inf checks were recorded"

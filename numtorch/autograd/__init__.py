@@ -34,7 +34,7 @@ def __dir__():
 def _roots(tensors, grad_tensors, what):
     edges, grads = [], []
     for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
-        if not t._rg:
+        if not t._requires_grad:
             raise RuntimeError(f'element {i} of tensors does not require grad and does not have a '
                                'grad_fn')
         if g is None:
@@ -106,7 +106,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     inputs_l = _as_list(inputs)
     grad_outputs = _as_list(grad_outputs) or [None] * len(outputs)
     for t in inputs_l:
-        if not t._rg:
+        if not t._requires_grad:
             raise RuntimeError('One of the differentiated Tensors does not require grad')
     edges, grads = _roots(outputs, grad_outputs, 'grad')
     capture = {}

@@ -78,7 +78,7 @@ class Function:
             cls._node_cls = node_cls
         ctx = node_cls()
         tensor_pos = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         ctx.n_args = len(args)
         ctx.tensor_pos = tensor_pos
         prev = _enabled[0]

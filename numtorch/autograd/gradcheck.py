@@ -27,13 +27,13 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     True
     """
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
-    diff = [t for t in inputs if isinstance(t, Tensor) and t._rg]
+    diff = [t for t in inputs if isinstance(t, Tensor) and t._requires_grad]
     if not diff:
         raise ValueError('gradcheck expects at least one input tensor to require gradient')
     rng = host.random.default_rng(seed)   # the probe vectors are drawn on the host
     first = _outputs(func, inputs)
     # Positions of the differentiable outputs (a result like max(dim) also holds indices).
-    keep = [i for i, o in enumerate(first) if isinstance(o, Tensor) and o._rg]
+    keep = [i for i, o in enumerate(first) if isinstance(o, Tensor) and o._requires_grad]
     outs = [first[i] for i in keep]
     if not outs:
         raise GradcheckError('gradcheck: no output requires grad')

@@ -127,7 +127,7 @@ class AccumulateGrad(Node):
             leaf.grad = leaf._wrap(grad.copy())
         else:
             g._data += grad   # in place, as torch: `p.grad` keeps its identity across steps
-            g._vc[0] += 1
+            g._version_counter[0] += 1
         if self._post_hooks:
             for fn in tuple(self._post_hooks):
                 fn(leaf)
@@ -136,7 +136,7 @@ class AccumulateGrad(Node):
 
 def edge(t):
     """The edge an op records for input tensor ``t``: its grad_fn, or its leaf accumulator."""
-    if not t._rg:
+    if not t._requires_grad:
         return None
     fn = t.grad_fn
     if fn is None:
@@ -155,7 +155,7 @@ def connect(node, out, inputs):
     """
     edges = []
     for t in inputs:   # inlined `edge(t)`: this loop runs for every recorded op
-        if t is None or not t._rg:
+        if t is None or not t._requires_grad:
             edges.append(None)
         elif t.grad_fn is None:
             acc = t._acc
@@ -175,11 +175,11 @@ def connect(node, out, inputs):
         node._out_meta = [(o._data.shape, o._data.dtype) for o in out]
         for i, o in enumerate(out):
             if o._data.dtype.kind in 'fc':   # integer outputs (indices) never require grad
-                o._rg = True
+                o._requires_grad = True
                 o.grad_fn = node
                 o._output_nr = i
     else:
-        out._rg = True
+        out._requires_grad = True
         out.grad_fn = node
     return out
 
@@ -191,13 +191,13 @@ def _record_versions(node, saved, out, inputs):
             d = t._data
             for s in saved:
                 if s is d:
-                    vs.append((t._vc, t._vc[0], d, t))
+                    vs.append((t._version_counter, t._version_counter[0], d, t))
                     break
     for o in (out if out.__class__ is tuple else (out,)):
         d = o._data
         for s in saved:
             if s is d:
-                vs.append((o._vc, 0, d, None))   # a saved output is named by this node
+                vs.append((o._version_counter, 0, d, None))   # a saved output is named by this node
                 break
     if vs:
         node._versions = vs

@@ -92,7 +92,7 @@ def _done(tensors, writebacks=(), after=None):
         if after is not None:
             after()
         for t in tensors:
-            t._vc[0] += 1   # in place: autograd's version check sees the change
+            t._version_counter[0] += 1   # in place: autograd's version check sees the change
     return finish
 
 

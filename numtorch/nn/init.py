@@ -127,7 +127,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     vals = xp.clip(_erfinv64(u) * (std * math.sqrt(2.0)) + mean, a, b)
     with no_grad():
         d[...] = vals
-        tensor._vc[0] += 1
+        tensor._version_counter[0] += 1
     return tensor
 
 
@@ -159,7 +159,7 @@ def eye_(tensor):
         raise ValueError('Only tensors with 2 dimensions are supported')
     with no_grad():
         tensor._data[...] = xp.eye(*tensor._data.shape, dtype=tensor._data.dtype)
-        tensor._vc[0] += 1
+        tensor._version_counter[0] += 1
     return tensor
 
 
@@ -179,7 +179,7 @@ def dirac_(tensor, groups=1):
         for g in range(groups):
             for i in range(min_dim):
                 d[(g * out_per_group + i, i) + tuple(s // 2 for s in sizes[2:])] = 1
-        tensor._vc[0] += 1
+        tensor._version_counter[0] += 1
     return tensor
 
 
@@ -250,7 +250,7 @@ def orthogonal_(tensor, gain=1, generator=None):
         q = q.T
     with no_grad():
         d[...] = (q * gain).reshape(d.shape)
-        tensor._vc[0] += 1
+        tensor._version_counter[0] += 1
     return tensor
 
 

@@ -1,7 +1,7 @@
 """``nn.Parameter``: a Tensor that a Module registers as one of its parameters.
 
-A Parameter is a plain Tensor subclass sharing Tensor's slots (``_data``, ``_rg``, ``grad_fn``,
-``_vc``): ops on it return ordinary Tensors, and ``Module.__setattr__`` recognises it by type.
+A Parameter is a plain Tensor subclass sharing Tensor's slots (``_data``, ``_requires_grad``, ``grad_fn``,
+``_version_counter``): ops on it return ordinary Tensors, and ``Module.__setattr__`` recognises it by type.
 ``UninitializedParameter`` is the placeholder lazy modules (``LazyLinear``) hold until their first
 forward tells them the input size.
 """
@@ -33,14 +33,14 @@ class Parameter(Tensor):
             raise TypeError(f'Parameter(): argument data must be Tensor, not {type(data).__name__}')
         p = _new(cls)
         p._data = data._data
-        p._rg = False
+        p._requires_grad = False
         p.grad_fn = None
-        p._vc = data._vc
+        p._version_counter = data._version_counter
         if requires_grad:
             if p._data.dtype.kind not in 'fc':   # torch's constructor wording (not the setter's)
                 raise RuntimeError('Only Tensors of floating point and complex dtype can require '
                                    'gradients')
-            p._rg = True
+            p._requires_grad = True
         return p
 
     def __repr__(self):
@@ -51,12 +51,12 @@ class Parameter(Tensor):
             return memo[id(self)]
         # torch's Parameter.__deepcopy__ copies data and requires_grad only: the copy has no
         # .grad (a plain Tensor's deepcopy keeps it; Tensor.__deepcopy__ does that).
-        p = type(self)(_apply.wrap(self._data.copy()), self._rg)
+        p = type(self)(_apply.wrap(self._data.copy()), self._requires_grad)
         memo[id(self)] = p
         return p
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild_parameter, (self._data, self._rg))
+        return (_rebuild_parameter, (self._data, self._requires_grad))
 
 
 def _rebuild_parameter(data, requires_grad):
@@ -89,9 +89,9 @@ class UninitializedParameter(Parameter):
     def __new__(cls, requires_grad=True, device=None, dtype=None):
         p = _new(cls)
         p._data = _Uninit(cls.__name__)
-        p._rg = bool(requires_grad)
+        p._requires_grad = bool(requires_grad)
         p.grad_fn = None
-        p._vc = [0]
+        p._version_counter = [0]
         p.__dict__['_init_dtype'] = _dtype.to_dtype(dtype) if dtype is not None else None
         return p
 
@@ -113,7 +113,7 @@ class UninitializedParameter(Parameter):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        p = type(self)(self._rg)
+        p = type(self)(self._requires_grad)
         memo[id(self)] = p
         return p
 
@@ -151,9 +151,9 @@ class UninitializedBuffer(Tensor):
     def __new__(cls, requires_grad=False, device=None, dtype=None):
         p = _new(cls)
         p._data = _Uninit(cls.__name__)
-        p._rg = False
+        p._requires_grad = False
         p.grad_fn = None
-        p._vc = [0]
+        p._version_counter = [0]
         p.__dict__['_init_dtype'] = _dtype.to_dtype(dtype) if dtype is not None else None
         return p
 
@@ -186,8 +186,8 @@ class Buffer(Tensor):
             data = _apply.wrap(xp.empty((0,), _dtype.get_default_dtype().np))
         b = _new(cls)
         b._data = data._data
-        b._rg = data._rg
+        b._requires_grad = data._requires_grad
         b.grad_fn = None
-        b._vc = data._vc
+        b._version_counter = data._version_counter
         b.__dict__['persistent'] = persistent
         return b

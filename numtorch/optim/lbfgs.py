@@ -186,13 +186,13 @@ class LBFGS(Optimizer):
             d = p._data
             n = d.size
             d += step_size * update[offset:offset + n].reshape(d.shape)
-            p._vc[0] += 1
+            p._version_counter[0] += 1
             offset += n
 
     def _set_param(self, params_data):
         for p, x in zip(self._params, params_data):
             p._data[...] = x
-            p._vc[0] += 1
+            p._version_counter[0] += 1
 
     def _directional_evaluate(self, closure, x, t, d):
         self._add_grad(t, d)

@@ -145,7 +145,7 @@ class Optimizer:
                         else:
                             g.requires_grad_(False)
                         g._data.fill(0)
-                        g._vc[0] += 1
+                        g._version_counter[0] += 1
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient. ``closure`` (optional)
@@ -187,7 +187,7 @@ class Optimizer:
             if weight_decay != 0:
                 g = g + weight_decay * d
             yield p, d, g
-            p._vc[0] += 1
+            p._version_counter[0] += 1
 
     def register_step_pre_hook(self, hook):
         """Call ``hook(optimizer, args, kwargs)`` before each ``step``; returns a handle."""

@@ -222,12 +222,12 @@ def setitem(input, index, value):
         raise RuntimeError(f'Index put requires the source and destination dtypes match, got '
                            f'{_cap(input._data.dtype)} for the destination and {_cap(vd.dtype)} '
                            f'for the source.')
-    grad = _enabled[0] and (input._rg or (isinstance(value, Tensor) and value._rg))
+    grad = _enabled[0] and (input._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
     if not grad:
         _assign(input._data, index, vd)
-        input._vc[0] += 1
+        input._version_counter[0] += 1
         return
-    if input._rg and input.grad_fn is None and not advanced and index != (Ellipsis,):
+    if input._requires_grad and input.grad_fn is None and not advanced and index != (Ellipsis,):
         # torch writes basic indices through a view of the leaf, so it names the view.
         raise RuntimeError('a view of a leaf Variable that requires grad is being used in an '
                            'in-place operation.')
@@ -237,10 +237,10 @@ def setitem(input, index, value):
         vd = vd.astype(input._data.dtype)
     bind(node, input._data)
     node.forward(input._data, vd, index)
-    input._vc[0] += 1
+    input._version_counter[0] += 1
     node.edges = (_edge_of(input), _edge_of(value))
     input.grad_fn = node
-    input._rg = True
+    input._requires_grad = True
     input.__dict__.pop('_output_nr', None)
 
 
@@ -338,7 +338,7 @@ def masked_fill(input, mask, value):
         if value._data.ndim:
             raise RuntimeError(f'masked_fill_ only supports a 0-dimensional value tensor, but got '
                                f'tensor with {value._data.ndim} dimension(s).')
-        if value._rg:
+        if value._requires_grad:
             return _apply.nary(MaskedFillT, (input, value), md)
         value = value._data[()]
     return unary(MaskedFill, input, md, value)

@@ -31,7 +31,7 @@ def _record(node, out, inputs):
     """Connect ``node`` if grad mode is on and any of ``inputs`` (None allowed) needs grad."""
     if _enabled[0]:
         for t in inputs:
-            if t is not None and t._rg:
+            if t is not None and t._requires_grad:
                 connect(node, out, inputs)
                 break
     return out

@@ -54,7 +54,7 @@ def _run(node, arrays, tensors, *args):
     out = wrap(node.forward(*arrays, *args))
     if _enabled[0]:
         for t in tensors:
-            if t is not None and t._rg:
+            if t is not None and t._requires_grad:
                 connect(node, out, tensors)
                 break
     return out
@@ -79,7 +79,7 @@ def _coef(g, reduction, n, shape):
 
 
 def _no_weight_grad(weight, fn, arg='weight'):
-    if weight is not None and weight._rg and _enabled[0]:
+    if weight is not None and weight._requires_grad and _enabled[0]:
         raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument "
                            f"'{arg}'. This input cannot have requires_grad True.")
 

@@ -283,7 +283,7 @@ def recurrence(mode, xg, h0, c0, w_hh, b_hh, w_hr, batch_sizes, reverse=False):
     if _enabled[0]:
         inputs = (xg, h0, c0, w_hh, b_hh, w_hr)
         for t in inputs:
-            if t is not None and t._rg:
+            if t is not None and t._requires_grad:
                 connect(node, outs, inputs)
                 break
     return outs

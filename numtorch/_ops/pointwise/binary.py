@@ -217,7 +217,7 @@ def _multi(cls, xs, extra=(), dtype=None):
         raise
     if _enabled[0]:
         for x in present:
-            if isinstance(x, T) and x._rg:
+            if isinstance(x, T) and x._requires_grad:
                 connect(node, out, [x if isinstance(x, T) else None for x in xs])
                 break
     return out
@@ -361,7 +361,7 @@ def where(condition, input=None, other=None):
     if out.dtype != dt:          # two Python numbers: NumPy picks its own dtype
         out = out.astype(dt)
     out = wrap(out)
-    if _enabled[0] and any(isinstance(x, T) and x._rg for x in xs):
+    if _enabled[0] and any(isinstance(x, T) and x._requires_grad for x in xs):
         connect(node, out, [None] + [x if isinstance(x, T) else None for x in xs])
     return out
 

@@ -343,7 +343,7 @@ def _values_indices(cls, x, kind, *args):
     bind(node, x._data)
     v, i = node.forward(x._data, *args)
     out = wrap(v)
-    if x._rg and _enabled[0]:
+    if x._requires_grad and _enabled[0]:
         connect(node, out, (x,))
     return kind(out, wrap(i))
 

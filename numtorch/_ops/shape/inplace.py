@@ -10,18 +10,18 @@ from .views import squeeze, unsqueeze, transpose
 def _shape_inplace(self, fn, *args, name=None):
     """Give ``self`` the shape of ``fn(self, *args)`` (a view op), keeping its identity: its
     array is rebound to the view, and under autograd it takes the view op's history."""
-    if _enabled[0] and self._rg:
+    if _enabled[0] and self._requires_grad:
         if self.grad_fn is None:
             raise RuntimeError('a leaf Variable that requires grad is being used in an in-place '
                                'operation.')
         base = self._base
         # Only the leaf checks of Tensor._check_inplace: no values are written, so the view's
         # base needs no new history and a view may change shape in place.
-        if base is not None and base._rg and base.grad_fn is None:
+        if base is not None and base._requires_grad and base.grad_fn is None:
             raise RuntimeError('a view of a leaf Variable that requires grad is being used in an '
                                'in-place operation.')
         src = wrap(self._data)
-        src._rg, src.grad_fn = True, self.grad_fn
+        src._requires_grad, src.grad_fn = True, self.grad_fn
         if self._output_nr:
             src._output_nr = self._output_nr
         out = fn(src, *args)
@@ -37,7 +37,7 @@ def _shape_inplace(self, fn, *args, name=None):
     else:
         out = fn(self, *args)
     self._data = out._data
-    self._vc[0] += 1
+    self._version_counter[0] += 1
     return self
 
 

@@ -308,7 +308,7 @@ def _multi_views(cls, x, *args):
     outs = multi(cls, x, *args)
     base = x._base if x._base is not None else x
     for o in outs:
-        o._vc = x._vc
+        o._version_counter = x._version_counter
         o._base = base
     return outs
 

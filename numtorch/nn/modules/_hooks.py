@@ -165,7 +165,7 @@ def _wrap_tensors(args, fn):
     from ..._tensor import Tensor
     single = not isinstance(args, tuple)
     seq = (args,) if single else args
-    idx = [i for i, a in enumerate(seq) if isinstance(a, Tensor) and a._rg]
+    idx = [i for i, a in enumerate(seq) if isinstance(a, Tensor) and a._requires_grad]
     if not idx:
         return args, 0
     new = fn(tuple(seq[i] for i in idx), len(seq), idx)

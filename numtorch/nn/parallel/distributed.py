@@ -90,7 +90,7 @@ def _used_leaves(outputs):
             if e is not None:
                 stack.append(e[0])
     for t in outputs:
-        if t.grad_fn is None and t._rg:
+        if t.grad_fn is None and t._requires_grad:
             used.add(id(t))
     return used
 
@@ -267,7 +267,7 @@ class DistributedDataParallel(Module):
                     p.grad = p._wrap(avg.copy())
                 else:
                     np.copyto(p.grad._data, avg)
-                    p.grad._vc[0] += 1
+                    p.grad._version_counter[0] += 1
             self.comm_stats['bytes'] += bucket.buffer.nbytes
         self.comm_stats['buckets'] += len(self._buckets)
         self.comm_stats['steps'] += 1

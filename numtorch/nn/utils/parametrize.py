@@ -60,7 +60,7 @@ def _maybe_set(dest, src):
     """``dest.set_(src)``: ``dest`` (a leaf, maybe a Parameter) takes ``src``'s data, keeping its
     identity so optimizers holding it stay valid."""
     dest._data = src._data
-    dest._vc[0] += 1
+    dest._version_counter[0] += 1
 
 
 class ParametrizationList(ModuleList):

@@ -22,7 +22,7 @@ def _stack(batch):
         if t._data.shape != first:
             raise RuntimeError('stack expects each tensor to be equal size, but got '
                                f'{list(first)} at entry 0 and {list(t._data.shape)} at entry {i}')
-    if any(t._rg for t in batch):
+    if any(t._requires_grad for t in batch):
         import numtorch   # differentiable path only when some sample carries a graph
         return numtorch.stack(batch, 0)
     return wrap(np.stack([t._data for t in batch]))

@@ -87,7 +87,7 @@ class TensorDataset(Dataset):
         idx = np.asarray(indices, dtype=np.intp)
         out = []
         for t in self.tensors:
-            if t._rg:        # keep the graph: go through the differentiable indexing op
+            if t._requires_grad:        # keep the graph: go through the differentiable indexing op
                 out.append(t[wrap(idx)])
             else:
                 out.append(wrap(t._data[idx]))
