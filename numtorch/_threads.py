@@ -212,8 +212,10 @@ def _executor(n):
 #: 256x1024 (2.1 GFLOP, the transformer block's Linear) 21.9 ms on one thread, 11.3 ms in row
 #: chunks on two threads with a core free (OpenBLAS's two threads: 11.2 ms), and 21.4 ms vs
 #: 22.3 ms with the other core busy (chunks do not collapse where OpenBLAS's spinning threads
-#: did: bench/threads.py). 256x784 @ 784x256 (the MLP's, 103 MFLOP, ~1 ms) gains nothing that
-#: pays the hand-off; D2L's LeNet/MLP products (<= 103 MFLOP) stay on one thread.
+#: did: bench/threads.py). 256x784 @ 784x256 (the MLP's, 103 MFLOP): 0.98 ms on one thread,
+#: 0.58 ms in two 128-row chunks with a core free, but a mean of 1.21 ms against 1.00 with the
+#: other core busy (two chunks cannot rebalance). So D2L's MLP/LeNet products (<= 103 MFLOP)
+#: stay one call; from 200 MFLOP there are >= 4 chunks and the busy mean is even.
 BIG_GEMM_FLOPS = 200e6
 _GEMM_MIN_ROWS = 128   # rows per chunk at least (OpenBLAS's kernels block far below this)
 
