@@ -9,7 +9,8 @@ machine, with one core busy with another process, and with 4 DataLoader workers.
 Every cell runs in a fresh child process (thread settings act at import): build the model, run
 one warm-up batch, then time one epoch of ``--batches`` batches from ``DataLoader(TensorDataset)``
 (shuffled; evaluation excluded). Settings: ``default`` (nothing set: the library's policy),
-``1`` / ``2`` (``set_num_threads(n)`` after import). Conditions: ``idle``; ``busy`` (a child
+``1`` / ``2`` (``set_num_threads(n)`` after import: numtorch's own threads, BLAS on one), ``blas2``
+(``OPENBLAS_NUM_THREADS=2``: OpenBLAS's own two threads on every product). Conditions: ``idle``; ``busy`` (a child
 process spins on one core for the whole cell); ``workers4`` (``num_workers=4``). The last column
 is numtorch's default over its best fixed count (issue 14's target: <= 1.2 in every row).
 Run it on an otherwise idle machine: other load makes every figure noisy.
@@ -24,7 +25,7 @@ import types
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = ('mlp', 'lenet', 'transformer')
 CONDITIONS = ('idle', 'busy', 'workers4')
-SETTINGS = ('default', '1', '2')
+SETTINGS = ('default', '1', '2', 'blas2')
 
 
 def _model(fw, name):
@@ -46,7 +47,7 @@ def child(fw_name, model, setting, workers, batches):
     """Time one epoch in this process; print seconds."""
     import numpy as np
     fw = __import__(fw_name)
-    if setting != 'default':
+    if setting not in ('default', 'blas2'):   # blas2: the environment, set by _cell
         fw.set_num_threads(int(setting))
     fw.manual_seed(0)
     net, shape, classes, lr = _model(fw, model)
@@ -79,6 +80,8 @@ def _cell(fw, model, setting, condition, batches):
     cmd = [sys.executable, os.path.abspath(__file__), '--child', fw, model, setting,
            '4' if condition == 'workers4' else '0', str(batches)]
     env = dict(os.environ, PYTHONPATH=REPO)
+    if setting == 'blas2':
+        env['OPENBLAS_NUM_THREADS'] = '2'
     busy = None
     if condition == 'busy':   # a neighbour spinning on one core for the whole cell
         busy = subprocess.Popen([sys.executable, '-c', 'while True: pass'])
@@ -114,7 +117,7 @@ def main():
         for cond in args.conditions.split(','):
             nt = {s: _cell('numtorch', model, s, cond, args.batches) for s in SETTINGS}
             th = _cell('torch', model, 'default', cond, args.batches)
-            best = min(nt['1'], nt['2'])
+            best = min(nt[s] for s in SETTINGS if s != 'default')
             cells = ' '.join(f'{nt[s]:10.3f}' for s in SETTINGS)
             print(f'{model:12s} {cond:10s} {cells} {th:10.3f} {nt["default"] / best:9.2f}',
                   flush=True)

@@ -23,7 +23,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided as _as_strided
 
 from ._device import device, CPU
-from ._threads import conv_threads as _conv_threads, run_chunks as _run_chunks
+from ._threads import conv_threads as _conv_threads, run_chunks as _run_chunks, gemm as _gemm
 
 xp = np
 ndarray = np.ndarray
@@ -97,6 +97,10 @@ class Backend:
         whose allocator pools memory itself)."""
         return self.xp.empty(n, dtype)
 
+    def gemm(self, a, b):
+        """``a @ b`` for 2-D arrays (``Linear``'s products): one call on a device."""
+        return a @ b
+
 
 class _NoScope:
     __slots__ = ()
@@ -146,6 +150,13 @@ class CPUBackend(Backend):
             if buf.nbytes <= 4 * self.CONV_CHUNK_BYTES:   # keep only chunk-sized buffers alive
                 ws[key] = buf
         return buf[:n]
+
+
+    def gemm(self, a, b):
+        """Large products (``_threads.BIG_GEMM_FLOPS``, the measurement is there) in row chunks
+        over ``get_num_threads()`` Python threads, each on one BLAS thread; the rest in one
+        call on one BLAS thread. Same bits for any thread count."""
+        return _gemm(a, b)
 
 
 _workspaces = threading.local()   # per thread: dtype -> the CPU's conv scratch buffer
@@ -210,6 +221,13 @@ def conv_run(arr, fn, n, image_bytes):
     """Walk a convolution's batch of ``n`` images the way ``arr``'s device wants
     (``Backend.conv_run``)."""
     return backend_of(arr).conv_run(fn, n, image_bytes)
+
+
+def gemm(a, b):
+    """``a @ b`` (2-D) as ``a``'s device wants it (``Backend.gemm``)."""
+    if a.__class__ is ndarray and b.__class__ is ndarray:
+        return _gemm(a, b)
+    return backend_of(a).gemm(a, b)
 
 
 def namespace(arr):

@@ -3,16 +3,19 @@
 numtorch's heavy lifting is NumPy's BLAS (OpenBLAS in the PyPI wheels, reached through ctypes)
 plus NumPy's copies and ufuncs. The policy (issue 14; figures in docs/notes/speed.md):
 
-- BLAS runs on ONE thread unless the user asks for more (``set_num_threads(n)``, or
-  ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` in the environment before import). OpenBLAS's
-  threads spin while they wait for each other: with another process on one of two cores, or
-  with DataLoader workers, two BLAS threads made the MLP's epoch 5-12x slower than one thread
-  (bench/threads.py); on an idle machine they gain little on D2L-sized products.
-- Convolutions use the cores through ``run_chunks``: the batch is cut into cache-sized chunks
+- BLAS runs on ONE thread (unless ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` in the
+  environment before import chose more). OpenBLAS's threads spin while they wait for each other:
+  with another process on one of two cores, or with DataLoader workers, two BLAS threads made
+  the MLP's epoch 5-12x slower than one thread (bench/threads.py); on an idle machine they gain
+  little on D2L-sized products.
+- numtorch uses the cores through ``run_chunks`` instead: convolutions cut their batch into
+  cache-sized chunks, and large matrix products (``gemm``, above ``BIG_GEMM_FLOPS``) their rows,
   that ``get_num_threads()`` Python threads take from a shared queue, each GEMM on one BLAS
   thread (NumPy releases the GIL in GEMMs, copies and adds). A stalled thread holds nobody up.
 - ``get_num_threads()`` is ``set_num_threads``' value, or by default the cores this process may
-  run on (as torch's); ``set_num_threads(n)`` sets both the conv threads and BLAS's count.
+  run on (as torch's). ``set_num_threads(n)`` sets that count; BLAS's own count is
+  ``min(n, the environment's count or 1)``, so the default policy is the same as
+  ``set_num_threads(get_num_threads())``: saving and restoring the count restores the policy.
 
 Where no OpenBLAS is found (another BLAS), the BLAS part is a no-op.
 """
@@ -59,10 +62,14 @@ def _cores():
 
 _ENV = ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS')
 _setting = [None]   # set_num_threads' n (or the environment's); None: the default policy
+_blas_cap = [1]     # BLAS's own thread count at most: the environment's count, else 1
 
 
 def set_num_threads(n):
-    """Use ``n`` threads: for the convolutions' batch chunks and for NumPy's BLAS.
+    """Use ``n`` threads: for the convolutions' batch chunks and large matrix products (Python
+    threads, each GEMM on one BLAS thread). BLAS itself stays on ``min(n, the environment's
+    count or 1)`` threads, so ``n = get_num_threads(); ...; set_num_threads(n)`` restores the
+    default policy.
 
     >>> import numtorch
     >>> numtorch.set_num_threads(1); numtorch.get_num_threads()
@@ -73,7 +80,7 @@ def set_num_threads(n):
         raise RuntimeError('set_num_threads expects a positive integer')
     _setting[0] = n
     if _find():
-        _set(ctypes.c_int(n))
+        _set(ctypes.c_int(min(n, _blas_cap[0])))
 
 
 def get_num_threads():
@@ -100,7 +107,7 @@ def _default_policy():
     for var in _ENV:
         v = os.environ.get(var, '').split(',')[0].strip()
         if v.isdigit() and int(v) > 0:
-            _setting[0] = int(v)
+            _setting[0] = _blas_cap[0] = int(v)
             return
     if _find():
         _set(ctypes.c_int(1))
@@ -198,3 +205,42 @@ def _executor(n):
             _pool[1].shutdown(wait=False)
         _pool = (n, ThreadPoolExecutor(n, thread_name_prefix='numtorch-conv'))
     return _pool[1]
+
+
+#: Products of at least this many flops (2*m*k*n) split their rows over ``run_chunks``' threads.
+#: Measured on the 2-core machine (one BLAS thread per GEMM, float32, min of 15): 4096x256 @
+#: 256x1024 (2.1 GFLOP, the transformer block's Linear) 21.9 ms on one thread, 11.3 ms in row
+#: chunks on two threads with a core free (OpenBLAS's two threads: 11.2 ms), and 21.4 ms vs
+#: 22.3 ms with the other core busy (chunks do not collapse where OpenBLAS's spinning threads
+#: did: bench/threads.py). 256x784 @ 784x256 (the MLP's, 103 MFLOP): 0.98 ms on one thread,
+#: 0.58 ms in two 128-row chunks with a core free, but a mean of 1.21 ms against 1.00 with the
+#: other core busy (two chunks cannot rebalance). So D2L's MLP/LeNet products (<= 103 MFLOP)
+#: stay one call; from 200 MFLOP there are >= 4 chunks and the busy mean is even.
+BIG_GEMM_FLOPS = 200e6
+_GEMM_MIN_ROWS = 128   # rows per chunk at least (OpenBLAS's kernels block far below this)
+
+
+def gemm(a, b):
+    """``a @ b`` for 2-D NumPy arrays; a large product in row chunks over the threads.
+
+    Each chunk is one GEMM on one BLAS thread writing its own rows of the result, computed by
+    the same kernel with the same reduction order as the whole product, so the result is the
+    same for any thread count (tested).
+
+    >>> import numpy as np
+    >>> gemm(np.ones((2, 3)), np.ones((3, 4))).tolist()
+    [[3.0, 3.0, 3.0, 3.0], [3.0, 3.0, 3.0, 3.0]]
+    """
+    m, k = a.shape
+    n = b.shape[1]
+    t = _setting[0] or _cores()
+    if (t == 1 or 2 * m * k * n < BIG_GEMM_FLOPS or m < 2 * _GEMM_MIN_ROWS or n < 16
+            or a.dtype != b.dtype or a.dtype.char not in 'fd'):
+        return a @ b
+    out = np.empty((m, n), a.dtype)
+    rows = max(_GEMM_MIN_ROWS, -(-m // (4 * t)))   # ~4 chunks a thread: a stalled one is covered
+
+    def chunk(r0):
+        np.matmul(a[r0:r0 + rows], b, out=out[r0:r0 + rows])
+    run_chunks(chunk, range(0, m, rows))
+    return out

@@ -33,9 +33,10 @@ def test_set_num_threads_rejects_zero():
         numtorch.set_num_threads(0)
 
 
-def test_blas_threads_context_restores():
+def test_blas_threads_context_restores(monkeypatch):
     from numtorch._threads import blas_threads
     before = numtorch.get_num_threads()
+    monkeypatch.setattr(_threads, '_blas_cap', [2])   # as if OPENBLAS_NUM_THREADS=2
     numtorch.set_num_threads(2)
     try:
         with blas_threads(1):
@@ -57,6 +58,7 @@ def test_convolution_runs_on_one_blas_thread(monkeypatch):
 
     monkeypatch.setattr(conv, '_gmm', spy)
     before = numtorch.get_num_threads()
+    monkeypatch.setattr(_threads, '_blas_cap', [2])   # as if OPENBLAS_NUM_THREADS=2
     numtorch.set_num_threads(2)
     try:
         x = numtorch.rand(2, 1, 8, 8, requires_grad=True)
@@ -147,3 +149,87 @@ def test_helper_threads_keep_the_callers_numpy_error_state():
     with np.errstate(all='ignore'):
         run_chunks(fn, range(2))
     assert len(seen) == 2 and set(seen.values()) == {'ignore'}
+
+
+def test_saving_and_restoring_the_thread_count_restores_the_default_policy():
+    # `n = get_num_threads(); ...; set_num_threads(n)` (examples/fashion_mnist.py's run) must
+    # come back to the default: BLAS on one thread, not n BLAS threads.
+    code = ('import numtorch; from numtorch import _threads as t; '
+            'b0 = t.blas_num_threads(); n = numtorch.get_num_threads(); '
+            'numtorch.set_num_threads(1); numtorch.set_num_threads(n); '
+            'print(b0, t.blas_num_threads(), n, numtorch.get_num_threads())')
+    env = {k: v for k, v in os.environ.items()
+           if k not in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS')}
+    env['PYTHONPATH'] = os.path.dirname(os.path.dirname(os.path.abspath(numtorch.__file__)))
+    b0, b1, n0, n1 = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True,
+                                    text=True, check=True).stdout.split()
+    assert b0 == b1 == '1' and n0 == n1
+    # with a count chosen in the environment, BLAS follows set_num_threads up to that count
+    env['OPENBLAS_NUM_THREADS'] = '2'
+    b0, b1, n0, n1 = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True,
+                                    text=True, check=True).stdout.split()
+    if _threads._find():
+        assert b0 == b1 == '2' and n0 == n1 == '2'
+
+
+def test_set_num_threads_keeps_blas_on_one_thread_by_default(monkeypatch):
+    monkeypatch.setattr(_threads, '_blas_cap', [1])
+    numtorch.set_num_threads(3)
+    assert numtorch.get_num_threads() == 3
+    assert _threads.blas_num_threads() == 1
+
+
+def test_dataloader_workers_run_on_one_thread():
+    numtorch.set_num_threads(2)
+    ds = numtorch.utils.data.TensorDataset(numtorch.zeros(4, 1))
+    dl = numtorch.utils.data.DataLoader(
+        ds, batch_size=2, num_workers=2,
+        worker_init_fn=None, collate_fn=lambda b: (numtorch.get_num_threads(),))
+    assert [b[0] for b in dl] == [1, 1]
+    assert numtorch.get_num_threads() == 2   # the main process keeps its count
+
+
+@pytest.mark.parametrize('shape', [(1024, 256, 512), (600, 300, 400)])
+def test_large_products_give_the_same_bits_for_any_thread_count(monkeypatch, shape):
+    # gemm splits a product over BIG_GEMM_FLOPS into row chunks over the threads; each chunk is
+    # the same kernel with the same reduction order, so the bits must not change.
+    import numpy as np
+    from numtorch._threads import gemm
+    monkeypatch.setattr(_threads, 'BIG_GEMM_FLOPS', 1e6)   # small shapes, chunked path
+    m, k, n = shape
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((m, k), dtype=np.float32)
+    b = rng.standard_normal((k, n), dtype=np.float32)
+    calls = []
+    real = _threads.run_chunks
+    monkeypatch.setattr(_threads, 'run_chunks', lambda fn, c: (calls.append(1), real(fn, c)))
+    results = []
+    for t in (1, 2, 3):
+        numtorch.set_num_threads(t)
+        results.append(gemm(a, b))
+        results.append(gemm(np.asfortranarray(a), b))        # a transposed operand (g.T @ x)
+    assert len(calls) == 4   # the chunked path ran for 2 and 3 threads
+    for r in results[1:]:
+        assert r.dtype == np.float32 and np.array_equal(r, results[0])
+    assert np.array_equal(results[0], a @ b)
+
+
+def test_linear_uses_the_chunked_product_and_keeps_its_gradients(monkeypatch):
+    monkeypatch.setattr(_threads, 'BIG_GEMM_FLOPS', 1e5)
+    calls = []
+    real = _threads.run_chunks
+    monkeypatch.setattr(_threads, 'run_chunks', lambda fn, c: (calls.append(1), real(fn, c)))
+    numtorch.manual_seed(0)
+    x = numtorch.randn(300, 64, requires_grad=True)
+    lin = numtorch.nn.Linear(64, 40)
+    outs = []
+    for t in (1, 2):
+        numtorch.set_num_threads(t)
+        x.grad = None
+        lin.zero_grad()
+        y = lin(x)
+        (y * y).sum().backward()
+        outs.append((y.detach().numpy(), x.grad.numpy(), lin.weight.grad.numpy()))
+    assert len(calls) == 2   # forward and the input gradient (the weight's has 40 rows)
+    for a, b in zip(*outs):
+        assert (a == b).all()

@@ -171,13 +171,15 @@ class AvgPool2D(Node):
             # Tiling windows (LeNet's 2x2/2): add the kh rows of each window (long contiguous
             # runs), then the kw columns. 30x faster than reshape(..., kh, Wo, kw).sum((3, 5)),
             # which NumPy reduces element by element.
+            # The first add writes a fresh array (no separate copy pass); the same sums in the
+            # same order as copy-then-add.
             r = x.reshape(N, C, Ho, kh, W)
-            s = r[:, :, :, 0].copy()
-            for i in range(1, kh):
+            s = r[:, :, :, 0] + r[:, :, :, 1] if kh > 1 else r[:, :, :, 0].copy()
+            for i in range(2, kh):
                 s += r[:, :, :, i]
             r = s.reshape(N, C, Ho, Wo, kw)
-            s = r[..., 0].copy()
-            for j in range(1, kw):
+            s = r[..., 0] + r[..., 1] if kw > 1 else r[..., 0].copy()
+            for j in range(2, kw):
                 s += r[..., j]
             self.div = divisor_override or kh * kw
             self.fast = True
@@ -193,7 +195,12 @@ class AvgPool2D(Node):
             self.div = divisor_override or _divisors(self.xp, H, W, geo, count_include_pad)
         if x.dtype.kind in 'iu':
             return (s / self.div).astype(x.dtype)
-        return s / self.xp.asarray(self.div, x.dtype) if not isinstance(self.div, int) else s / self.div
+        if isinstance(self.div, int):
+            if s.dtype.kind == 'f':   # s is this op's own fresh array: divide in place
+                s /= self.div
+                return s
+            return s / self.div
+        return s / self.xp.asarray(self.div, x.dtype)
 
     def backward(self, g):
         kh, kw, sh, sw, ph, pw, _, _, Ho, Wo = self.geo

@@ -9,7 +9,7 @@ Functions in ``__all__`` are torch-level (``numtorch.softmax``, ``Tensor.softmax
 """
 import math
 
-from ..._backend import xp, namespace
+from ..._backend import xp, namespace, gemm
 from ..._dtype import scalar_name
 from ...autograd.graph import Node, connect
 from ...autograd.grad_mode import _enabled
@@ -66,11 +66,11 @@ class Linear(Node):
         nd = x.ndim
         if nd == 2:
             self._name = 'AddmmBackward0' if b is not None else 'MmBackward0'
-            out = x @ w.T
+            out = gemm(x, w.T)   # large products spread over the threads (_threads.gemm)
         else:
             self._name = 'ViewBackward0' if b is not None else \
                 ('SqueezeBackward4' if nd == 1 else 'UnsafeViewBackward0')
-            out = (x.reshape(-1, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
+            out = gemm(x.reshape(-1, x.shape[-1]), w.T).reshape(x.shape[:-1] + (w.shape[0],))
         if b is not None:
             out += b
         return keep_dtype(out, x.dtype)
@@ -79,8 +79,9 @@ class Linear(Node):
         x, w = self.saved
         nf = self.edges
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
-        gx = keep_dtype(g2 @ w, x.dtype).reshape(x.shape) if nf[0] is not None else None
-        gw = keep_dtype(g2.T @ x.reshape(-1, x.shape[-1]), w.dtype) if nf[1] is not None else None
+        gx = keep_dtype(gemm(g2, w), x.dtype).reshape(x.shape) if nf[0] is not None else None
+        gw = keep_dtype(gemm(g2.T, x.reshape(-1, x.shape[-1])), w.dtype) \
+            if nf[1] is not None else None
         if self.has_bias:
             if nf[2] is None:
                 return gx, gw, None

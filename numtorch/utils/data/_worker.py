@@ -125,6 +125,9 @@ def worker_loop(dataset, is_iterable, index_q, result_q, done, auto_collation, c
     import numtorch
     if hasattr(numtorch, 'manual_seed'):
         numtorch.manual_seed(seed)
+    # One thread in each worker, as torch's workers: their batches are small, and the main
+    # process's ops want the cores (issue 14).
+    numtorch.set_num_threads(1)
     _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
     parent = os.getppid()
     init_error = None
