@@ -2,6 +2,8 @@
 
 Creation: ``rand``, ``randn``, ``randint``, ``randperm``, ``normal``, ``bernoulli``,
 ``multinomial``, ``poisson`` and the ``*_like`` forms (exported as ``numtorch.<name>``).
+``rand``/``randn``/``randint``/``randperm`` without ``device=`` build on
+``numtorch.set_default_device``'s device, as torch's do.
 In-place fills, ``Tensor`` methods (``METHODS``): ``uniform_``, ``normal_``, ``bernoulli_``,
 ``random_``, ``exponential_``, ``geometric_``, ``log_normal_``, ``cauchy_``. They follow
 ``Tensor.fill_``'s rules: refused on a leaf that requires grad (outside ``no_grad``), version
@@ -14,6 +16,7 @@ import numpy as np
 
 from .._dtype import get_default_dtype, to_dtype
 from .. import _dtype as _dtype_mod
+from .._settings import _state as _settings_state
 from .._dtype_ext import BF16_NP
 from .._device import check_device
 from .._backend import device_of, backend_for, to_host, to_device
@@ -193,6 +196,8 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     (torch.Size([2, 3]), torch.float32, True)
     """
     shape = _sizes('rand', size, kwargs.pop('size', None))
+    if device is None:   # numtorch.set_default_device's choice (None: the CPU), as torch
+        device = _settings_state['default_device']
     npd = _float_dtype(dtype, 'check_uniform_bounds')
     return _finish(_uniform(_rng(generator, device), shape, npd), requires_grad, device, out)
 
@@ -206,6 +211,8 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     torch.Size([4, 5])
     """
     shape = _sizes('randn', size, kwargs.pop('size', None))
+    if device is None:
+        device = _settings_state['default_device']
     npd = _float_dtype(dtype, 'normal_kernel_cpu')
     return _finish(_standard_normal(_rng(generator, device), shape, npd), requires_grad, device, out)
 
@@ -258,6 +265,8 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
                         f'{type(size).__name__}')
     low, high = _int_arg('low', 0, low), _int_arg('high', 1, high)
     shape = _sizes('randint', (size,), None)
+    if device is None:
+        device = _settings_state['default_device']
     npd = np.dtype(np.int64) if dtype is None else to_dtype(dtype).np
     return _finish(_randint_data(_rng(generator, device), low, high, shape, npd), requires_grad, device, out)
 
@@ -274,6 +283,8 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     if n < 0:
         raise RuntimeError(f'Trying to create tensor with negative dimension {n}: [{n}]')
     npd = np.dtype(np.int64) if dtype is None else to_dtype(dtype).np
+    if device is None:
+        device = _settings_state['default_device']
     return _finish(_rng(generator, device).permutation(n).astype(npd), requires_grad, device, out)
 
 
@@ -291,6 +302,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     torch.float32
     """
     mt, st = isinstance(mean, Tensor), isinstance(std, Tensor)
+    # unlike rand/randn, torch's normal(mean, std, size) ignores set_default_device (CPU)
     g = _rng(generator, mean if mt else std if st else device)
     if not mt and not st:
         if size is None:

@@ -2,7 +2,8 @@
 
 Every function runs under ``no_grad`` (so it may overwrite a leaf Parameter) and returns the
 tensor. Random draws come from ``numtorch.random``'s generators (pass ``generator=`` for a
-private stream). Fan-in/fan-out and gains follow torch's ``torch/nn/init.py``:
+private stream): a device tensor is filled on its device from that device's generator, so the
+CPU generator's stream does not move. Fan-in/fan-out and gains follow torch's ``torch/nn/init.py``:
 ``fan_in = size(1) * receptive_field``, ``fan_out = size(0) * receptive_field``.
 
 >>> import numtorch
@@ -14,14 +15,10 @@ tensor([0.3000, 0.3000, 0.3000, 0.3000, 0.3000])
 import math
 import warnings
 
-from .._backend import xp
+from .._backend import namespace
 from ..autograd.grad_mode import no_grad
-from .. import random as _random
-
-
-def _np_rng(generator):
-    """The NumPy generator behind a numtorch Generator (the default one if None)."""
-    return (_random.default_generator if generator is None else generator)._np
+from .._ops.random import _rng
+from .._ops.pointwise.unary import _erfinv64
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -116,15 +113,13 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn('mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The '
                       'distribution of values may be incorrect.', stacklevel=2)
-    from .._ops.pointwise.unary import _erfinv64
-
     def cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
     lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
     d = tensor._data
-    u = _np_rng(generator).uniform(2 * lo - 1, 2 * hi - 1, d.shape)
-    vals = xp.clip(_erfinv64(u) * (std * math.sqrt(2.0)) + mean, a, b)
+    u = _rng(generator, tensor).uniform(2 * lo - 1, 2 * hi - 1, d.shape)   # on d's device
+    vals = namespace(d).clip(_erfinv64(u) * (std * math.sqrt(2.0)) + mean, a, b)
     with no_grad():
         d[...] = vals
         tensor._version_counter[0] += 1
@@ -158,7 +153,8 @@ def eye_(tensor):
     if tensor.dim() != 2:
         raise ValueError('Only tensors with 2 dimensions are supported')
     with no_grad():
-        tensor._data[...] = xp.eye(*tensor._data.shape, dtype=tensor._data.dtype)
+        d = tensor._data
+        d[...] = namespace(d).eye(*d.shape, dtype=d.dtype)
         tensor._version_counter[0] += 1
     return tensor
 
@@ -241,9 +237,10 @@ def orthogonal_(tensor, gain=1, generator=None):
     d = tensor._data
     rows = d.shape[0]
     cols = d.size // rows
-    flat = _np_rng(generator).standard_normal((rows, cols))
+    flat = _rng(generator, tensor).standard_normal((rows, cols))   # on d's device
     if rows < cols:
         flat = flat.T
+    xp = namespace(d)
     q, r = xp.linalg.qr(flat)
     q = q * xp.sign(xp.diag(r))   # makes the distribution uniform (torch does the same)
     if rows < cols:
@@ -261,7 +258,7 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
         raise ValueError('Only tensors with 2 dimensions are supported')
     rows, cols = tensor._data.shape
     num_zeros = int(math.ceil(sparsity * rows))
-    rng = _np_rng(generator)
+    rng = _rng(generator, tensor)   # permutations drawn on the tensor's device
     with no_grad():
         tensor.normal_(0, std, generator=generator)
         for c in range(cols):
