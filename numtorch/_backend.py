@@ -74,7 +74,7 @@ class Backend:
 
     # -- convolution and pooling machinery (issues 9 and 14): how windows are viewed, how a
     # convolution's batch is chunked and threaded, and its scratch memory are properties of the
-    # device, so they live here and the op classes in _ops/conv.py and _ops/pool.py are the same
+    # device, so they live here and the op classes in _ops/nn/conv.py and _ops/nn/pool.py are the same
     # on every backend. The CPU's choices (CPUBackend below) cite the measurements behind them.
     def strided(self, arr, shape, strides):
         """A writeable view of ``arr`` with ``shape``/``strides`` (in bytes): the im2col and

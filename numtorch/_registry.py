@@ -26,20 +26,20 @@ result against torch's ``dir()``: numtorch exports no name torch lacks.
 (True, False, False)
 """
 from . import _tensor_inplace, storage
-from ._ops import tensor_meta, conv, conv_nd, pool, normalization, random
+from ._ops import tensor_meta, random
 from ._ops.pointwise import arithmetic, unary, binary, compare, complex, special
 from ._ops.reductions import reduce, stats, order_stats, sorting, scan
 from ._ops.shape import views, rearrange, join, split, inplace
 from ._ops.indexing import index, gather_scatter, scatter_reduce
 from ._ops.linalg import products, contractions, solve, decomp
-from ._ops.nn import (activations, losses, losses_margin, norm, pool as pool_nd, patches,
+from ._ops.nn import (activations, losses, losses_margin, norm, pool, conv, conv_nd, patches,
                       distance)
 
 # The order matters only where two modules offer the same method name (see rules 2 and 3).
 MODULES = (_tensor_inplace,   # add_, mul_, fill_, copy_, +=, ...: as if in the class body
            arithmetic, reduce, products, contractions, views, index, rearrange, join, gather_scatter,
            unary, binary, compare, stats, activations, sorting, split, inplace, scan, order_stats,
-           solve, decomp, conv, pool, normalization, losses, conv_nd, pool_nd, norm, patches, distance, losses_margin,
+           solve, decomp, conv, pool, norm, losses, conv_nd, patches, distance, losses_margin,
            scatter_reduce, complex, special, tensor_meta,
            storage,           # Tensor.storage / pin_memory / share_memory_
            random)            # rand, randn, ...; Tensor.uniform_, normal_, ...

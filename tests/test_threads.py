@@ -48,7 +48,7 @@ def test_blas_threads_context_restores(monkeypatch):
 
 def test_convolution_runs_on_one_blas_thread(monkeypatch):
     # Conv's few-row, long-column matmuls are split badly by OpenBLAS: both passes pin 1 thread.
-    from numtorch._ops import conv
+    from numtorch._ops.nn import conv
     seen = []
     real = conv._gmm
 

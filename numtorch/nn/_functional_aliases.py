@@ -3,7 +3,7 @@ and the deprecated ``F.upsample`` / ``F.upsample_bilinear`` (warn, then ``interp
 import warnings
 
 from .._ops.nn import activations as _act
-from .._ops.pool import interpolate
+from .._ops.nn.vision import interpolate
 
 __all__ = ['elu_', 'leaky_relu_', 'hardtanh_', 'threshold_', 'upsample', 'upsample_bilinear']
 

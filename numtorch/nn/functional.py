@@ -256,11 +256,13 @@ __all__ = ['relu', 'relu_', 'linear', 'bilinear', 'softmax', 'log_softmax', 'sof
            'logsigmoid', 'glu', 'sigmoid', 'tanh', 'softsign', 'tanhshrink', 'dropout',
            'dropout1d', 'dropout2d', 'dropout3d', 'alpha_dropout', 'normalize', 'one_hot', 'pad']
 
-# Convolution, pooling and normalization layers' ops (numtorch/_ops/{conv,pool,normalization}.py).
-from .._ops.conv import conv1d, conv2d, conv_transpose2d  # noqa: E402
-from .._ops.pool import (max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, adaptive_avg_pool2d,  # noqa: E402
-                         adaptive_max_pool2d, interpolate, upsample_nearest)
-from .._ops.normalization import batch_norm, layer_norm, group_norm, embedding  # noqa: E402
+# Convolution, pooling, normalization and embedding ops (numtorch/_ops/nn/).
+from .._ops.nn.conv import conv1d, conv2d, conv_transpose2d  # noqa: E402
+from .._ops.nn.pool import (max_pool1d, max_pool2d, avg_pool1d, avg_pool2d,  # noqa: E402
+                            adaptive_avg_pool2d, adaptive_max_pool2d)
+from .._ops.nn.vision import interpolate, upsample_nearest  # noqa: E402
+from .._ops.nn.norm import batch_norm, layer_norm, group_norm  # noqa: E402
+from .._ops.nn.sparse import embedding  # noqa: E402
 __all__ += ['conv1d', 'conv2d', 'conv_transpose2d', 'max_pool1d', 'max_pool2d', 'avg_pool1d',
             'avg_pool2d', 'adaptive_avg_pool2d', 'adaptive_max_pool2d', 'interpolate',
             'upsample_nearest', 'batch_norm', 'layer_norm', 'group_norm', 'embedding']
@@ -275,8 +277,8 @@ from ._multi_head import (multi_head_attention_forward, _canonical_mask, _none_o
                           _mha_shape_check, _in_projection_packed, _in_projection)
 __all__ += ['multi_head_attention_forward']
 
-# Issue 13's layers (numtorch/_ops/{conv_nd,pool_nd,feature_norm,patches,distance}.py).
-from .._ops.conv_nd import conv3d, conv_transpose1d, conv_transpose3d  # noqa: E402
+# 3-D and transposed convolution, 3-D/adaptive pooling, per-sample norms, patches, distances.
+from .._ops.nn.conv_nd import conv3d, conv_transpose1d, conv_transpose3d  # noqa: E402
 from .._ops.nn.pool import (max_pool3d, avg_pool3d, adaptive_avg_pool1d, adaptive_max_pool1d,  # noqa: E402
                             adaptive_avg_pool3d, adaptive_max_pool3d)
 from .._ops.nn.norm import instance_norm, rms_norm, local_response_norm  # noqa: E402

@@ -9,7 +9,7 @@ conv kernels and their gradients. ``pixel_shuffle`` is a reshape/permute.
 from ..._backend import xp, namespace
 from ...autograd.graph import Node
 from .._apply import view, wrap
-from ..conv import conv2d, conv_transpose2d
+from .conv import conv2d, conv_transpose2d
 
 
 def _check_factor(name, f):

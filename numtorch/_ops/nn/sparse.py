@@ -1,4 +1,4 @@
-"""``embedding_bag``: sums, means or maxima of bags of embedding rows, without materializing
+"""``embedding`` (rows of a weight picked by index) and ``embedding_bag``: sums, means or maxima of bags of embedding rows, without materializing
 the per-bag lists. Composed from ``embedding`` (rows, with its padding-row and max-norm rules)
 and ``index_add`` (the per-bag reduction), so the weight and ``per_sample_weights`` get their
 gradients from those nodes."""
@@ -6,8 +6,74 @@ gradients from those nodes."""
 from ..._backend import xp, namespace
 from ...autograd.graph import Node
 from .._apply import wrap, unary
-from ..normalization import embedding
+from ..._dtype import tensor_type_name
+from .._apply import nary
 
+
+# ---------------------------------------------------------------- embedding
+
+class Embedding(Node):
+    def forward(self, arrays, padding_idx, scale_grad_by_freq):
+        weight, idx = arrays
+        self.saved = (idx,)
+        self.meta = weight.shape, padding_idx, scale_grad_by_freq
+        return weight[idx]
+
+    def backward(self, g):
+        idx, = self.saved
+        shape, padding_idx, by_freq = self.meta
+        flat = idx.reshape(-1)
+        g2 = g.reshape(-1, shape[1])
+        if by_freq:
+            counts = xp.bincount(flat, minlength=shape[0])
+            g2 = g2 / counts[flat][:, None].astype(g.dtype)
+        gw = self.xp.zeros(shape, g.dtype)
+        xp.add.at(gw, flat, g2)
+        if padding_idx is not None:
+            gw[padding_idx] = 0      # the padding row never learns
+        return gw, None
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """Rows of ``weight`` picked by integer ``input``; the ``padding_idx`` row gets no gradient.
+    ``sparse=True`` still produces a dense gradient in numtorch.
+
+    >>> import numtorch
+    >>> from numtorch.nn import functional as F
+    >>> F.embedding(numtorch.tensor([2, 0]), numtorch.arange(6.).reshape(3, 2))
+    tensor([[4., 5.],
+            [0., 1.]])
+    """
+    idx = input._data
+    if idx.dtype.kind not in 'iu':
+        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the "
+                           f"following scalar types: Long, Int; but got "
+                           f"{tensor_type_name(idx.dtype)} instead "
+                           f"(while checking arguments for embedding)")
+    w = weight._data
+    if w.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    n = w.shape[0]
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise AssertionError('Padding_idx must be within num_embeddings')
+        padding_idx = padding_idx % n
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise IndexError('index out of range in self')
+    if max_norm is not None:
+        # torch renormalizes the referenced rows of weight in place (under no_grad).
+        rows = xp.unique(idx)
+        norms = xp.linalg.norm(w[rows].astype(xp.float64), ord=norm_type, axis=1)
+        scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        w[rows] *= scale[:, None].astype(w.dtype)
+        weight._version_counter[0] += 1
+    return nary(Embedding, [weight, wrap(idx.astype(xp.int64, copy=False))], padding_idx,
+                bool(scale_grad_by_freq))
+
+
+
+# ---------------------------------------------------------------- embedding_bag
 
 def _type_name(x):
     from ..._tensor import Tensor

@@ -1,4 +1,4 @@
-"""Resampling: ``interpolate`` modes linear / bilinear / bicubic / trilinear / nearest-exact /
+"""Resampling: ``interpolate`` (nearest: two 0/1 matmuls; the other modes below), modes linear / bilinear / bicubic / trilinear / nearest-exact /
 area and 3-D nearest, ``grid_sample`` and ``affine_grid``.
 
 Separable resizing is a linear map per spatial axis: each mode is a small ``(n_out, n_in)``
@@ -8,6 +8,7 @@ axis (backward: the transposed matrices). ``grid_sample`` gathers the 4 (bilinea
 (nearest) neighbours with ``gather`` and weights them with differentiable bilinear weights, so
 gradients reach both the input and the grid through existing ops.
 """
+import math
 import warnings
 
 
@@ -116,8 +117,7 @@ def interpolate_modes(input, sizes, scales, mode, align_corners):
             f'nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact '
             f'(got {mode})')
     if mode == 'area':
-        from ..pool import adaptive_avg_pool2d
-        from .pool import adaptive_avg_pool1d, adaptive_avg_pool3d
+        from .pool import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
         return {3: adaptive_avg_pool1d, 4: adaptive_avg_pool2d, 5: adaptive_avg_pool3d}[nd](
             input, sizes)
     dt = input._data.dtype
@@ -305,6 +305,99 @@ def grid_sample(input, grid, mode='bilinear', padding_mode='zeros', align_corner
         term = tap([i + b for i, b in zip(base, bits)]) * w
         out = term if out is None else out + term
     return out
+
+
+# ---------------------------------------------------------------- nearest upsampling
+
+def _upsample_nearest_matrix(xp, n_in, n_out, scale, dtype):
+    """0/1 matrix (n_out, n_in) picking torch's nearest source for each output position:
+    ``min(floor(dst * scale), n_in - 1)`` computed in float32, as torch's kernel does."""
+    if scale is None or scale <= 0:
+        scale = xp.float32(n_in) / xp.float32(n_out)
+    else:
+        scale = xp.float32(1.0) / xp.float32(scale)
+    src = xp.minimum(xp.floor(xp.arange(n_out, dtype=xp.float32) * xp.float32(scale)).astype(xp.int64),
+                     n_in - 1)
+    return (src[:, None] == xp.arange(n_in)).astype(dtype)
+
+
+class UpsampleNearest(Node):
+    def forward(self, x, sizes, scales):
+        mats = [_upsample_nearest_matrix(self.xp, n, o, s, x.dtype) for n, o, s in zip(x.shape[2:], sizes, scales)]
+        self.saved = tuple(mats)
+        self._name = f'UpsampleNearest{len(sizes)}DBackward0'
+        y = xp.matmul(x, mats[-1].T)
+        if len(mats) == 2:
+            y = xp.matmul(mats[0], y)
+        return y
+
+    def backward(self, g):
+        mats = self.saved
+        gx = xp.matmul(g, mats[-1])
+        if len(mats) == 2:
+            gx = xp.matmul(mats[0].T, gx)
+        return gx
+
+
+def interpolate(input, size=None, scale_factor=None, mode='nearest', align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    """Resize ``(N, C, L)``, ``(N, C, H, W)`` or ``(N, C, D, H, W)`` by ``size`` or
+    ``scale_factor``; modes nearest (default), linear, bilinear, bicubic, trilinear, area,
+    nearest-exact (``antialias=True`` is not supported).
+
+    >>> import numtorch
+    >>> numtorch.nn.functional.interpolate(numtorch.tensor([[[1., 2.]]]), scale_factor=2)
+    tensor([[[1., 1., 2., 2.]]])
+    """
+    nd = input._data.ndim - 2
+    modes = ('nearest', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area', 'nearest-exact')
+    if mode not in modes:
+        raise NotImplementedError(f"interpolate: mode '{mode}' is not supported by numtorch")
+    if mode in ('nearest', 'area', 'nearest-exact'):
+        if align_corners is not None:
+            raise ValueError('align_corners option can only be set with the interpolating modes: '
+                             'linear | bilinear | bicubic | trilinear')
+    elif align_corners is None:
+        align_corners = False
+    if antialias:
+        raise NotImplementedError('interpolate: antialias=True is not supported by numtorch')
+    if size is None and scale_factor is None:
+        raise ValueError('either size or scale_factor should be defined')
+    if size is not None and scale_factor is not None:
+        raise ValueError('only one of size or scale_factor should be defined')
+    spatial = input._data.shape[2:]
+    if size is not None:
+        sizes = tuple(size) if isinstance(size, (tuple, list)) else (size,) * nd
+        if len(sizes) != nd:
+            raise ValueError(f'Input and output must have the same number of spatial dimensions, '
+                             f'but got input with spatial dimensions of {list(spatial)} and output '
+                             f'size of {list(sizes)}. Please provide input tensor in (N, C, d1, d2, '
+                             f'...,dK) format and output size in (o1, o2, ...,oK) format.')
+        sizes = tuple(int(s) for s in sizes)
+        scales = (None,) * nd
+    else:
+        sf = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * nd
+        if len(sf) != nd:
+            raise ValueError(f'Input and scale_factor must have the same number of spatial '
+                             f'dimensions, but got input with spatial dimensions of '
+                             f'{list(spatial)} and scale_factor of shape {list(sf)}. Please provide '
+                             f'input tensor in (N, C, d1, d2, ...,dK) format and scale_factor in '
+                             f'(s1, s2, ...,sK) format.')
+        sizes = tuple(int(math.floor(float(n) * float(s))) for n, s in zip(spatial, sf))
+        scales = (None,) * nd if recompute_scale_factor else tuple(float(s) for s in sf)
+    if size is not None and recompute_scale_factor:
+        raise ValueError('recompute_scale_factor is not meaningful with an explicit size.')
+    if mode == 'area':
+        scales = (None,) * nd
+    if mode == 'nearest' and nd in (1, 2):
+        return unary(UpsampleNearest, input, sizes, scales)
+    # The other modes and 3-D inputs: the separable resampling matrices above.
+    return interpolate_modes(input, sizes, scales, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated alias of ``interpolate(..., mode='nearest')``."""
+    return interpolate(input, size, scale_factor, mode='nearest')
 
 
 __all__ = []

@@ -2,7 +2,7 @@
 (``running_mean``, ``running_var``, ``num_batches_tracked``), torch's momentum rule and eval mode."""
 from ... import _creation
 from ... import _dtype
-from ..._ops import normalization as _norm
+from ..._ops.nn import norm as _norm
 from .. import init
 from ..parameter import Parameter
 from .module import Module

@@ -3,8 +3,8 @@ initialization, padding modes and ``repr``."""
 import math
 
 from ... import _creation
-from ..._ops import conv as _conv
-from ..._ops import conv_nd as _conv_nd
+from ..._ops.nn import conv as _conv
+from ..._ops.nn import conv_nd as _conv_nd
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter

@@ -2,7 +2,7 @@
 import numbers
 
 from ... import _creation
-from ..._ops import normalization as _norm
+from ..._ops.nn import norm as _norm
 from .. import init
 from ..parameter import Parameter
 from .module import Module

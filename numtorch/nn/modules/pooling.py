@@ -1,6 +1,6 @@
 """Pooling layers: ``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``, ``AdaptiveAvgPool1d/2d/3d``,
 ``AdaptiveMaxPool1d/2d/3d`` (thin wrappers over ``nn.functional``, torch's attributes and repr)."""
-from ..._ops import pool as _pool
+from ..._ops.nn import pool as _pool
 from ..._ops.nn import pool as _pool_nd
 from .module import Module
 

@@ -1,6 +1,6 @@
 """``Embedding``: a lookup table of ``num_embeddings`` vectors, indexed by integer tensors."""
 from ... import _creation
-from ..._ops import normalization as _norm
+from ..._ops.nn import sparse as _norm
 from ...autograd.grad_mode import no_grad
 from .. import init
 from ..parameter import Parameter

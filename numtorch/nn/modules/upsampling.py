@@ -1,5 +1,5 @@
 """``Upsample``, ``UpsamplingNearest2d`` and ``UpsamplingBilinear2d``."""
-from ..._ops import pool as _pool
+from ..._ops.nn import vision as _pool
 from .module import Module
 
 

@@ -8,7 +8,7 @@ a 2-D convolution whose input channels also run over the ``kd`` depth offsets. S
 ``conv_transpose2d`` call producing every depth offset's contribution, then a strided placement
 along depth (zero-interleave + pad: all differentiable).
 """
-from .shape import join as _re
+from ..shape import join as _re
 from .conv import _check, _tuple, _pads, conv2d, conv_transpose2d
 
 
@@ -16,7 +16,7 @@ def _pad_last3(x, pads):
     """Zero-pad the last three dims of ``x`` by ``pads`` ((before, after) per dim)."""
     if not any(a or b for a, b in pads):
         return x
-    from ..nn.functional import pad
+    from ...nn.functional import pad
     return pad(x, [p for a, b in reversed(pads) for p in (a, b)])
 
 
@@ -126,7 +126,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     y = conv_transpose2d(x2, w2, None, s[1:], p[1:], op[1:], G, d[1:])
     Ho, Wo = y.shape[2:]
     y = y.reshape(N, D, G, kd, Cog, Ho, Wo)
-    from ..nn.functional import pad
+    from ...nn.functional import pad
     full = (D - 1) * s[0] + 1
     out = None
     for k in range(kd):

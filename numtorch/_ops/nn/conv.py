@@ -16,10 +16,10 @@ How (im2col, made NumPy-friendly):
   gradient is wanted): the first layer of a network never pays for its input gradient.
 conv1d is conv2d with H = 1; groups are a batch dimension of the matmuls.
 """
-from .._backend import xp, namespace, strided, conv_scope, conv_run, workspace
-from .._dtype import tensor_type_name
-from ..autograd.graph import Node
-from ._apply import nary
+from ..._backend import xp, namespace, strided, conv_scope, conv_run, workspace
+from ..._dtype import tensor_type_name
+from ...autograd.graph import Node
+from .._apply import nary
 
 
 def _gemm_scope(method):
