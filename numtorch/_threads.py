@@ -233,9 +233,10 @@ def gemm(a, b):
     """
     m, k = a.shape
     n = b.shape[1]
+    if 2 * m * k * n < BIG_GEMM_FLOPS:   # first: the small products of the hot path pay one test
+        return a @ b
     t = _setting[0] or _cores()
-    if (t == 1 or 2 * m * k * n < BIG_GEMM_FLOPS or m < 2 * _GEMM_MIN_ROWS or n < 16
-            or a.dtype != b.dtype or a.dtype.char not in 'fd'):
+    if t == 1 or m < 2 * _GEMM_MIN_ROWS or n < 16 or a.dtype != b.dtype or a.dtype.char not in 'fd':
         return a @ b
     out = np.empty((m, n), a.dtype)
     rows = max(_GEMM_MIN_ROWS, -(-m // (4 * t)))   # ~4 chunks a thread: a stalled one is covered
