@@ -317,3 +317,35 @@ def test_split_run_covers_the_range_once():
     _threads.split_run(lambda lo, hi: rows.__setitem__(slice(lo, hi), rows[lo:hi] + 1), 100,
                        per=_threads.SPLIT_MIN // 10)
     assert (rows == 1).all()
+
+
+def test_split_ops_on_the_stand_in_device_match_the_cpu():
+    # On a device, split_run is one call over the flat/row views: the large-input paths of
+    # sigmoid, relu, the pool, batch norm and SGD must run there and give the CPU's bits.
+    import contextlib
+    import numpy as np
+    from numtorch.testing import stand_in
+    F = numtorch.nn.functional
+    numtorch.set_num_threads(2)
+    x0 = np.random.default_rng(0).standard_normal((4, 4, 128, 128), dtype=np.float32)
+    assert x0.size >= _threads.SPLIT_MIN
+    res = {}
+    for dev in ('cpu', 'cuda'):
+        with stand_in.enabled() if dev == 'cuda' else contextlib.nullcontext():
+            out = []
+            for f in (numtorch.sigmoid, F.relu, lambda t: F.avg_pool2d(t, 2),
+                      numtorch.nn.BatchNorm2d(4).to(dev)):
+                x = numtorch.tensor(x0, device=dev, requires_grad=True)
+                y = f(x)
+                (y * y).sum().backward()
+                out += [y.detach().cpu().numpy(), x.grad.cpu().numpy()]
+            w = numtorch.tensor(x0, device=dev, requires_grad=True)
+            opt = numtorch.optim.SGD([w], lr=0.1, momentum=0.9)
+            for _ in range(2):
+                opt.zero_grad()
+                (w * w).sum().backward()
+                opt.step()
+            out.append(w.detach().cpu().numpy())
+            res[dev] = out
+    for a, b in zip(res['cpu'], res['cuda']):
+        assert a.tobytes() == b.tobytes()
