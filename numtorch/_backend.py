@@ -23,7 +23,8 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided as _as_strided
 
 from ._device import device, CPU
-from ._threads import conv_threads as _conv_threads, run_chunks as _run_chunks, gemm as _gemm
+from ._threads import conv_threads as _conv_threads, run_chunks as _run_chunks, gemm as _gemm, \
+    split_run as _split_run
 
 xp = np
 ndarray = np.ndarray
@@ -101,6 +102,12 @@ class Backend:
         """``a @ b`` for 2-D arrays (``Linear``'s products): one call on a device."""
         return a @ b
 
+    def split_run(self, fn, n, per=1):
+        """Call ``fn(lo, hi)`` over ``[0, n)``: an elementwise pass over ``n`` items (flat
+        elements, or rows of ``per`` elements) whose ranges are independent. On a device: one
+        call, the kernel launch covers the whole array."""
+        fn(0, n)
+
 
 class _NoScope:
     __slots__ = ()
@@ -157,6 +164,13 @@ class CPUBackend(Backend):
         over ``get_num_threads()`` Python threads, each on one BLAS thread; the rest in one
         call on one BLAS thread. Same bits for any thread count."""
         return _gemm(a, b)
+
+    def split_run(self, fn, n, per=1):
+        """Large elementwise passes (``_threads.SPLIT_MIN`` elements and more: the activations,
+        batch norm, pooling, the optimizer's update) in contiguous ranges over
+        ``get_num_threads()`` Python threads (NumPy's ufuncs release the GIL), as torch runs
+        every op on all cores; small ones in one call. Same bits for any thread count."""
+        _split_run(fn, n, per)
 
 
 _workspaces = threading.local()   # per thread: dtype -> the CPU's conv scratch buffer
@@ -228,6 +242,15 @@ def gemm(a, b):
     if a.__class__ is ndarray and b.__class__ is ndarray:
         return _gemm(a, b)
     return backend_of(a).gemm(a, b)
+
+
+def split_run(arr, fn, n, per=1):
+    """Run the elementwise pass ``fn(lo, hi)`` over ``[0, n)`` as ``arr``'s device wants it
+    (``Backend.split_run``: on the CPU, large passes in ranges over the threads)."""
+    if arr.__class__ is ndarray:
+        _split_run(fn, n, per)
+    else:
+        backend_of(arr).split_run(fn, n, per)
 
 
 def namespace(arr):

@@ -245,3 +245,38 @@ def gemm(a, b):
         np.matmul(a[r0:r0 + rows], b, out=out[r0:r0 + rows])
     run_chunks(chunk, range(0, m, rows))
     return out
+
+
+#: Elementwise passes over at least this many elements split into contiguous ranges over
+#: ``run_chunks``' threads (``split_run``); smaller ones are one call (a thread hand-off costs
+#: ~20-40 us, a 256K-element float32 pass ~50-150 us). Measured in docs/notes/speed.md, round 3.
+SPLIT_MIN = 1 << 18
+_SPLIT_ALIGN = 4096   # range starts are multiples of this: every range's SIMD loop is aligned alike
+
+
+def split_run(fn, n, per=1):
+    """``fn(lo, hi)`` over ``[0, n)`` cut into contiguous ranges, spread over ``run_chunks``'
+    threads when the ``n`` items of ``per`` elements each hold at least ``SPLIT_MIN`` elements
+    and there are several threads; else one ``fn(0, n)``. ``per > 1``: the items are rows (the
+    batch axis of a per-channel broadcast), ranges are then rows.
+
+    For elementwise work (NumPy ufuncs release the GIL): each element is computed by the same
+    kernel whatever range holds it, so the result is the same for any thread count (tested).
+
+    >>> out = [0] * 10
+    >>> def f(lo, hi): out[lo:hi] = [1] * (hi - lo)
+    >>> split_run(f, 10); sum(out)
+    10
+    """
+    if n * per < SPLIT_MIN:   # first: the small arrays of the hot path pay one test
+        fn(0, n)
+        return
+    t = _setting[0] or _cores()
+    if t == 1 or n == 1:
+        fn(0, n)
+        return
+    # ~2 ranges a thread, of at least SPLIT_MIN / 2 elements: a stalled thread is covered
+    step = max((SPLIT_MIN >> 1) // per, -(-n // (2 * t)), 1)
+    if per == 1:
+        step = -(-step // _SPLIT_ALIGN) * _SPLIT_ALIGN
+    run_chunks(lambda lo: fn(lo, min(lo + step, n)), range(0, n, step))

@@ -233,3 +233,119 @@ def test_linear_uses_the_chunked_product_and_keeps_its_gradients(monkeypatch):
     assert len(calls) == 2   # forward and the input gradient (the weight's has 40 rows)
     for a, b in zip(*outs):
         assert (a == b).all()
+
+
+def _small_split(monkeypatch, n):
+    """Make ``split_run``'s threshold ``n`` elements everywhere it is read (each op module
+    imports it by value), with small aligned ranges, and count the threaded runs."""
+    from numtorch._ops.pointwise import unary
+    from numtorch._ops.nn import activations, norm, pool
+    from numtorch.optim import sgd
+    for mod in (_threads, unary, activations, norm, pool, sgd):
+        monkeypatch.setattr(mod, 'SPLIT_MIN', n)
+    monkeypatch.setattr(_threads, '_SPLIT_ALIGN', 16)
+    calls = []
+    real = _threads.run_chunks
+    monkeypatch.setattr(_threads, 'run_chunks',
+                        lambda fn, c: (calls.append(len(list(c))), real(fn, c)))
+    return calls
+
+
+def _split_workload():
+    """Outputs and gradients of every op that splits its elementwise passes: sigmoid, relu,
+    batch norm (2-D and 1-D), the tiling average pool, and SGD's momentum update."""
+    F = numtorch.nn.functional
+    rng = numtorch.Generator().manual_seed(0)
+    x0 = numtorch.randn(12, 3, 10, 10, generator=rng)
+    out = []
+    for f in (numtorch.sigmoid, F.relu, lambda t: F.avg_pool2d(t, 2)):
+        x = x0.clone().requires_grad_()
+        y = f(x)
+        (y * y.detach().cos()).sum().backward()
+        out += [y.detach(), x.grad]
+    numtorch.manual_seed(0)
+    for bn, x in ((numtorch.nn.BatchNorm2d(3), x0 * 3 + 1), (numtorch.nn.BatchNorm1d(5),
+                                                             numtorch.randn(40, 5, 30, generator=rng))):
+        with numtorch.no_grad():
+            bn.weight.normal_(generator=rng)
+            bn.bias.normal_(generator=rng)
+        x = x.clone().requires_grad_()
+        y = bn(x)
+        (y * y.detach().sin()).sum().backward()
+        out += [y.detach(), x.grad, bn.weight.grad, bn.bias.grad, bn.running_mean, bn.running_var]
+    w = x0.clone().requires_grad_()
+    opt = numtorch.optim.SGD([w], lr=0.1, momentum=0.9, dampening=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        (w * w * w).sum().backward()
+        opt.step()
+    out.append(w.detach())
+    return [t.numpy().copy() for t in out]
+
+
+def test_split_elementwise_passes_give_the_same_bits_for_any_thread_count(monkeypatch):
+    # sigmoid, relu, batch norm, the average pool and SGD's update run their elementwise passes
+    # in ranges over the threads above SPLIT_MIN elements: the bits must be those of the
+    # one-call path (the code before) for 1, 2 and 3 threads, and the threaded path must run.
+    numtorch.set_num_threads(2)
+    whole = _split_workload()                  # below the threshold: one call each
+    calls = _small_split(monkeypatch, 1000)
+    got = {}
+    for t in (1, 2, 3):
+        numtorch.set_num_threads(t)
+        del calls[:]
+        got[t] = _split_workload()
+        if t > 1:   # 2 fwd/bwd per activation, pool fwd, 2+2 per batch norm, 2 SGD steps
+            assert len(calls) >= 13 and min(calls) >= 2
+    for t, res in got.items():
+        assert len(res) == len(whole)
+        for a, b in zip(res, whole):
+            assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), t
+
+
+def test_split_run_covers_the_range_once():
+    import numpy as np
+    numtorch.set_num_threads(3)
+    for n in (1, 5, _threads.SPLIT_MIN, _threads.SPLIT_MIN * 3 + 7):
+        seen = np.zeros(n, np.int64)
+
+        def fn(lo, hi):
+            seen[lo:hi] += 1
+        _threads.split_run(fn, n)
+        assert (seen == 1).all()
+    rows = np.zeros(100, np.int64)
+    _threads.split_run(lambda lo, hi: rows.__setitem__(slice(lo, hi), rows[lo:hi] + 1), 100,
+                       per=_threads.SPLIT_MIN // 10)
+    assert (rows == 1).all()
+
+
+def test_split_ops_on_the_stand_in_device_match_the_cpu():
+    # On a device, split_run is one call over the flat/row views: the large-input paths of
+    # sigmoid, relu, the pool, batch norm and SGD must run there and give the CPU's bits.
+    import contextlib
+    import numpy as np
+    from numtorch.testing import stand_in
+    F = numtorch.nn.functional
+    numtorch.set_num_threads(2)
+    x0 = np.random.default_rng(0).standard_normal((4, 4, 128, 128), dtype=np.float32)
+    assert x0.size >= _threads.SPLIT_MIN
+    res = {}
+    for dev in ('cpu', 'cuda'):
+        with stand_in.enabled() if dev == 'cuda' else contextlib.nullcontext():
+            out = []
+            for f in (numtorch.sigmoid, F.relu, lambda t: F.avg_pool2d(t, 2),
+                      numtorch.nn.BatchNorm2d(4).to(dev)):
+                x = numtorch.tensor(x0, device=dev, requires_grad=True)
+                y = f(x)
+                (y * y).sum().backward()
+                out += [y.detach().cpu().numpy(), x.grad.cpu().numpy()]
+            w = numtorch.tensor(x0, device=dev, requires_grad=True)
+            opt = numtorch.optim.SGD([w], lr=0.1, momentum=0.9)
+            for _ in range(2):
+                opt.zero_grad()
+                (w * w).sum().backward()
+                opt.step()
+            out.append(w.detach().cpu().numpy())
+            res[dev] = out
+    for a, b in zip(res['cpu'], res['cuda']):
+        assert a.tobytes() == b.tobytes()

@@ -1,6 +1,8 @@
 """``SGD`` with momentum, dampening, Nesterov, weight decay and ``maximize`` (torch's
 single-tensor update, term for term)."""
 from .._ops._apply import wrap
+from .._backend import split_run
+from .._threads import SPLIT_MIN
 from .optimizer import Optimizer, scalar
 
 __all__ = ['SGD']
@@ -45,6 +47,12 @@ class SGD(Optimizer):
         nesterov = group['nesterov']
         state = self.state
         for p, d, g in self._grads(group, group['weight_decay']):
+            if momentum != 0 and not nesterov and d.size >= SPLIT_MIN and g.dtype == d.dtype:
+                buf = state[p].get('momentum_buffer')
+                if buf is not None and d.flags.c_contiguous and g.flags.c_contiguous:
+                    # a large parameter: the same update per range over the threads
+                    _momentum_split(d, g, buf._data, momentum, 1 - damp, lr)
+                    continue
             if momentum != 0:
                 st = state[p]
                 buf = st.get('momentum_buffer')
@@ -57,3 +65,16 @@ class SGD(Optimizer):
                     b += (1 - damp) * g
                 g = g + momentum * b if nesterov else b
             d -= lr * g
+
+
+def _momentum_split(d, g, b, momentum, keep, lr):
+    """``b = momentum * b + keep * g; d -= lr * b`` in place, the same operations as
+    ``SGD._update``'s, per range of the flat arrays over the threads (``_backend.split_run``)."""
+    df, gf, bf = d.reshape(-1), g.reshape(-1), b.reshape(-1)
+
+    def part(lo, hi):
+        bs = bf[lo:hi]
+        bs *= momentum
+        bs += keep * gf[lo:hi]
+        df[lo:hi] -= lr * bs
+    split_run(d, part, d.size)

@@ -9,7 +9,8 @@ Functions in ``__all__`` are torch-level (``numtorch.softmax``, ``Tensor.softmax
 """
 import math
 
-from ..._backend import xp, namespace, gemm
+from ..._backend import xp, namespace, gemm, split_run
+from ..._threads import SPLIT_MIN
 from ..._dtype import scalar_name
 from ...autograd.graph import Node, connect
 from ...autograd.grad_mode import _enabled
@@ -610,12 +611,26 @@ def dropout(input, p=0.5, train=True):
 
 class Relu(Node):
     def forward(self, a):
-        out = xp.maximum(a, 0)
+        if a.size >= SPLIT_MIN and a.dtype.kind == 'f':   # large: in ranges over the threads
+            out = self.xp.empty(a.shape, a.dtype)
+            af, of = a.reshape(-1), out.reshape(-1)
+            split_run(a, lambda lo, hi: xp.maximum(af[lo:hi], 0, out=of[lo:hi]), a.size)
+        else:
+            out = xp.maximum(a, 0)
         self.saved = (out,)
         return out
 
     def backward(self, g):
-        return g * (self.saved[0] > 0)
+        out = self.saved[0]
+        if out.size >= SPLIT_MIN and g.shape == out.shape and g.dtype == out.dtype:
+            gx = self.xp.empty(out.shape, out.dtype)
+            of, gf, xf = out.reshape(-1), g.reshape(-1), gx.reshape(-1)
+
+            def part(lo, hi):   # g * (out > 0), the mask per range
+                xp.multiply(gf[lo:hi], of[lo:hi] > 0, out=xf[lo:hi])
+            split_run(out, part, out.size)
+            return gx
+        return g * (out > 0)
 
 
 def relu(input):

@@ -9,7 +9,8 @@ take ~10 passes over the activation and keep several full-size temporaries alive
 
 needs two reductions and one elementwise pass, and saves only ``xhat`` and ``invstd``.
 """
-from ..._backend import xp
+from ..._backend import xp, split_run
+from ..._threads import SPLIT_MIN
 from ..._dtype import scalar_name
 from ...autograd.graph import Node
 from .._apply import nary
@@ -76,14 +77,26 @@ class NativeBatchNorm(Node):
         axes = (0,) + tuple(range(2, x.ndim))
         bshape = (1, C) + (1,) * (x.ndim - 2)
         y = None
+        # large, affine, one dtype: the elementwise passes run per range of images over the
+        # threads (_backend.split_run); the channel reductions stay whole (their summation order)
+        big = (training and x.size >= SPLIT_MIN and x.ndim > 1 and w is not None
+               and b is not None and x.dtype == w.dtype == b.dtype)
         if training:
             n = x.size // C
             # _moments' passes, with the squares written into the array that becomes the
             # output below (one activation-sized allocation fewer per call)
             mean = x.mean(axes, keepdims=True)
-            xc = x - mean
-            y = xp.multiply(xc, xc, out=self.xp.empty(xc.shape, xc.dtype)) \
-                if w is not None and xc.dtype == w.dtype else xc * xc
+            if big:
+                xc, y = self.xp.empty(x.shape, x.dtype), self.xp.empty(x.shape, x.dtype)
+
+                def centre(lo, hi):
+                    xs = xp.subtract(x[lo:hi], mean, out=xc[lo:hi])
+                    xp.multiply(xs, xs, out=y[lo:hi])
+                split_run(x, centre, x.shape[0], x.size // x.shape[0])
+            else:
+                xc = x - mean
+                y = xp.multiply(xc, xc, out=self.xp.empty(xc.shape, xc.dtype)) \
+                    if w is not None and xc.dtype == w.dtype else xc * xc
             var = y.mean(axes, keepdims=True)
             invstd = 1.0 / xp.sqrt(var + eps)
             rm, rv = running
@@ -102,6 +115,18 @@ class NativeBatchNorm(Node):
             invstd = 1.0 / xp.sqrt(rv._data.reshape(bshape).astype(x.dtype, copy=False) + eps)
             xc = x - mean
         invstd = invstd.astype(x.dtype, copy=False)
+        if big:
+            wb, bb = w.reshape(bshape), b.reshape(bshape)
+
+            def scale(lo, hi):   # xhat in place, then y = xhat * w + b
+                xs = xc[lo:hi]
+                xs *= invstd
+                ys = xp.multiply(xs, wb, out=y[lo:hi])
+                ys += bb
+            split_run(x, scale, x.shape[0], x.size // x.shape[0])
+            self.saved = (xc, invstd, w)
+            self.meta = axes, bshape, training
+            return y
         xc *= invstd                     # xc is a fresh array: xhat in place
         xhat = xc
         if y is not None and w is not None and xc.dtype == w.dtype:
@@ -128,6 +153,9 @@ class NativeBatchNorm(Node):
         # (7 passes over the activation instead of 12 with _norm_backward + _affine_grads).
         n = g.size // bshape[1]
         sg = g.sum(axes, keepdims=True)
+        if g.size >= SPLIT_MIN and g.shape == xhat.shape and g.dtype == xhat.dtype \
+                and xhat.ndim > 1 and (w is None or w.dtype == g.dtype):
+            return self._backward_split(g, xhat, invstd, w, axes, bshape, n, sg)
         sgx = (g * xhat).sum(axes, keepdims=True)
         gx = None
         if self.edges[0] is not None:
@@ -136,6 +164,34 @@ class NativeBatchNorm(Node):
             xp.subtract(g, gx, out=gx)
             gx -= sg / n
             gx *= scale
+        has_w, has_b = self.flags
+        out = [gx]
+        if has_w:
+            out.append(sgx.reshape(-1) if self.edges[1] is not None else None)
+        if has_b:
+            out.append(sg.reshape(-1) if self.edges[1 + has_w] is not None else None)
+        return tuple(out)
+
+    def _backward_split(self, g, xhat, invstd, w, axes, bshape, n, sg):
+        """The training backward above for a large input: its elementwise passes per range of
+        images over the threads (``_backend.split_run``), the same operations in the same order
+        (so the same bits); ``g * xhat``'s buffer then receives the input gradient."""
+        N, per = g.shape[0], g.size // g.shape[0]
+        t = self.xp.empty(g.shape, g.dtype)
+        split_run(g, lambda lo, hi: xp.multiply(g[lo:hi], xhat[lo:hi], out=t[lo:hi]), N, per)
+        sgx = t.sum(axes, keepdims=True)
+        gx = None
+        if self.edges[0] is not None:
+            scale = invstd * w.reshape(bshape) if w is not None else invstd
+            a, c = sgx / n, sg / n
+
+            def part(lo, hi):   # (g - xhat * sgx/n - sg/n) * scale, as the whole-array form
+                gs = xp.multiply(xhat[lo:hi], a, out=t[lo:hi])
+                xp.subtract(g[lo:hi], gs, out=gs)
+                gs -= c
+                gs *= scale
+            split_run(g, part, N, per)
+            gx = t
         has_w, has_b = self.flags
         out = [gx]
         if has_w:

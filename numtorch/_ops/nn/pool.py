@@ -8,7 +8,8 @@ keeps the flat input index of each maximum (torch's ``indices``); its backward i
 linear map separable along H and W, so they are two small matmuls with
 0/1 (or 1/count) matrices, forward and backward.
 """
-from ..._backend import xp, namespace, strided
+from ..._backend import xp, namespace, strided, split_run
+from ..._threads import SPLIT_MIN
 from ...autograd.graph import Node
 from .._apply import unary, multi, wrap
 
@@ -171,6 +172,26 @@ class AvgPool2D(Node):
             # which NumPy reduces element by element.
             # The first add writes a fresh array (no separate copy pass); the same sums in the
             # same order as copy-then-add.
+            self.div = divisor_override or kh * kw
+            self.fast = True
+            if x.size >= SPLIT_MIN and kh > 1 and kw > 1 and x.dtype.kind == 'f':
+                # large: the same adds and divide per range of images, over the threads
+                r = x.reshape(N, C, Ho, kh, W)
+                rows = self.xp.empty((N, C, Ho, W), x.dtype)
+                s = self.xp.empty((N, C, Ho, Wo), x.dtype)
+                rr = rows.reshape(N, C, Ho, Wo, kw)
+                div = self.div
+
+                def part(lo, hi):
+                    t = xp.add(r[lo:hi, :, :, 0], r[lo:hi, :, :, 1], out=rows[lo:hi])
+                    for i in range(2, kh):
+                        t += r[lo:hi, :, :, i]
+                    u = xp.add(rr[lo:hi, ..., 0], rr[lo:hi, ..., 1], out=s[lo:hi])
+                    for j in range(2, kw):
+                        u += rr[lo:hi, ..., j]
+                    u /= div
+                split_run(x, part, N, x.size // N)
+                return s
             r = x.reshape(N, C, Ho, kh, W)
             s = r[:, :, :, 0] + r[:, :, :, 1] if kh > 1 else r[:, :, :, 0].copy()
             for i in range(2, kh):
@@ -179,8 +200,6 @@ class AvgPool2D(Node):
             s = r[..., 0] + r[..., 1] if kw > 1 else r[..., 0].copy()
             for j in range(2, kw):
                 s += r[..., j]
-            self.div = divisor_override or kh * kw
-            self.fast = True
         else:
             self.fast = False
             buf = _padded(x, ph, pw, (Ho - 1) * sh + kh, (Wo - 1) * sw + kw, 0)
