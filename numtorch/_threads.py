@@ -208,15 +208,16 @@ def _executor(n):
 
 
 #: Products of at least this many flops (2*m*k*n) split their rows over ``run_chunks``' threads.
-#: Measured on the 2-core machine (one BLAS thread per GEMM, float32, min of 15): 4096x256 @
-#: 256x1024 (2.1 GFLOP, the transformer block's Linear) 21.9 ms on one thread, 11.3 ms in row
-#: chunks on two threads with a core free (OpenBLAS's two threads: 11.2 ms), and 21.4 ms vs
-#: 22.3 ms with the other core busy (chunks do not collapse where OpenBLAS's spinning threads
-#: did: bench/threads.py). 256x784 @ 784x256 (the MLP's, 103 MFLOP): 0.98 ms on one thread,
-#: 0.58 ms in two 128-row chunks with a core free, but a mean of 1.21 ms against 1.00 with the
-#: other core busy (two chunks cannot rebalance). So D2L's MLP/LeNet products (<= 103 MFLOP)
-#: stay one call; from 200 MFLOP there are >= 4 chunks and the busy mean is even.
-BIG_GEMM_FLOPS = 200e6
+#: Measured on the 2-core machine (one BLAS thread per GEMM, float32): 4096x256 @ 256x1024 (2.1
+#: GFLOP, the transformer block's Linear) 21.9 ms on one thread, 11.3 ms in row chunks on two
+#: threads with a core free (OpenBLAS's two threads: 11.2 ms), 21.4 vs 22.3 ms with the other
+#: core busy (chunks do not collapse where OpenBLAS's spinning threads do). 256x784 @ 784x256
+#: (the MLP's three products, 103 MFLOP; min/mean of 300): 0.98/1.00 ms on one thread, 0.57/0.60
+#: ms in two 128-row chunks with a core free, mean 1.05-1.12 ms with the other core busy (two
+#: chunks cannot rebalance: +10%). bench/threads.py's MLP rows, default over best fixed count:
+#: 1.54 / 1.00 / 1.59 (idle / busy / 4 workers) with the threshold at 200 MFLOP, 0.96 / 1.11 /
+#: 1.06 at 100 MFLOP. LeNet's products (<= 25 MFLOP) stay one call.
+BIG_GEMM_FLOPS = 100e6
 _GEMM_MIN_ROWS = 128   # rows per chunk at least (OpenBLAS's kernels block far below this)
 
 
