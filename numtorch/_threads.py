@@ -1,7 +1,7 @@
 """numtorch's thread policy: ``set_num_threads`` / ``get_num_threads`` and how ops use threads.
 
 numtorch's heavy lifting is NumPy's BLAS (OpenBLAS in the PyPI wheels, reached through ctypes)
-plus NumPy's copies and ufuncs. The policy (issue 14; figures in docs/notes/speed.md):
+plus NumPy's copies and ufuncs. The policy (issue 14; figures in docs/speed.md):
 
 - BLAS runs on ONE thread (unless ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` in the
   environment before import chose more). OpenBLAS's threads spin while they wait for each other:
@@ -250,7 +250,7 @@ def gemm(a, b):
 
 #: Elementwise passes over at least this many elements split into contiguous ranges over
 #: ``run_chunks``' threads (``split_run``); smaller ones are one call (a thread hand-off costs
-#: ~20-40 us, a 256K-element float32 pass ~50-150 us). Measured in docs/notes/speed.md, round 3.
+#: ~20-40 us, a 256K-element float32 pass ~50-150 us). Measured in docs/speed.md.
 SPLIT_MIN = 1 << 18
 _SPLIT_ALIGN = 4096   # range starts are multiples of this: every range's SIMD loop is aligned alike
 
