@@ -341,10 +341,10 @@ def test_main_job_one_epoch_on_the_stand_in_matches_the_cpu(tmp_path):
     figures = {}
     for dev in ('cpu', 'cuda'):
         ck = tmp_path / f'{dev}.pt'
-        args = fm.parse_args(['--model', 'mlp', '--epochs', '1', '--no-progress', '--device', dev,
-                              '--checkpoint', str(ck)])
         lines = []
-        with stand_in.enabled():
+        with stand_in.enabled():   # parse_args checks --device cuda: the stand-in plays it
+            args = fm.parse_args(['--model', 'mlp', '--epochs', '1', '--no-progress', '--device',
+                                  dev, '--checkpoint', str(ck)])
             r = fm.run(args, out=lines.append)
             figures[dev] = (r['loss'], r['train_acc'], r['test_acc'])
             assert all(p.device.type == dev for p in r['net'].parameters())

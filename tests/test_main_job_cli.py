@@ -63,6 +63,17 @@ def test_bad_value_names_its_option(capsys, flag, value):
     assert not [o for o in others - {flag} if o in err]   # a message per option, not a combined one
 
 
+@pytest.mark.parametrize('device, says', [('tpu', 'expected cpu or cuda'),
+                                          ('cuda', 'CUDA is not available'),
+                                          ('cuda:1', 'CUDA is not available')])
+def test_bad_device_is_one_line(capsys, device, says):
+    # this machine has no CUDA (CI); under the stand-in device 'cuda' is accepted (test_devices)
+    import numtorch
+    if numtorch.cuda.is_available():
+        pytest.skip('a CUDA device is present')
+    _refused(capsys, '--device', device, says=['--device', device, says])
+
+
 def test_unparsable_value_is_one_line(capsys):
     _refused(capsys, '--lr', 'fast', says=['--lr', 'fast'])
 

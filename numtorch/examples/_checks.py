@@ -50,6 +50,30 @@ def check_values(args):
         raise JobError(f'--lr must be a positive finite number, got {args.lr}')
 
 
+def check_device(name):
+    """``--device``: a device string numtorch knows, and CUDA only where CUDA is available.
+
+    >>> check_device('tpu')
+    Traceback (most recent call last):
+    ...
+    numtorch.examples._checks.JobError: --device tpu: expected cpu or cuda[:N]
+    """
+    import numtorch
+    try:
+        dev = numtorch.device(name)
+    except (RuntimeError, ValueError, TypeError):
+        raise JobError(f'--device {name}: expected cpu or cuda[:N]') from None
+    if dev.type not in ('cpu', 'cuda'):
+        raise JobError(f'--device {name}: expected cpu or cuda[:N]')
+    if dev.type == 'cuda':
+        if not numtorch.cuda.is_available():
+            raise JobError(f'--device {name}: CUDA is not available here (it needs an NVIDIA GPU '
+                           f'and the cuda extra: pip install numtorch[cuda])')
+        if dev.index is not None and dev.index >= numtorch.cuda.device_count():
+            raise JobError(f'--device {name}: this machine has '
+                           f'{numtorch.cuda.device_count()} CUDA device(s)')
+
+
 def _writable_folder(flag, path):
     """The folder ``path`` will be written into must exist (or be creatable) and be writable."""
     folder = os.path.dirname(os.path.abspath(path))

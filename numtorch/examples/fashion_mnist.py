@@ -235,8 +235,9 @@ def parse_args(argv=None):
                    help='write D2L-style training curves (needs matplotlib; .png is added to a '
                         'name without extension)')
     p.add_argument('--threads', type=int, metavar='N',
-                   help=f'BLAS threads for the matrix products (default {DEFAULT_THREADS}: '
-                        'fastest for these small models, and robust on a busy machine)')
+                   help=f'threads for the convolutions and large products (numtorch.set_num_threads; '
+                        f'default {DEFAULT_THREADS}: fastest for these small models on the shipped '
+                        f'sample, and robust on a busy machine)')
     p.add_argument('--no-progress', action='store_true', help='no per-epoch progress bar')
     p.add_argument('--device', default='cpu',
                    help="where to train: 'cpu' (default) or 'cuda' (needs the cuda extra)")
@@ -251,6 +252,7 @@ def parse_args(argv=None):
         args.threads = DEFAULT_THREADS
     try:
         _checks.check_values(args)
+        _checks.check_device(args.device)
         if args.plot:
             _checks.check_plot(args.plot)
     except JobError as e:
