@@ -201,6 +201,26 @@ def grad(func, argnums=0, has_aux=False):
     return wrapper
 
 
+def _outputs(out, has_aux, floating=False):
+    """``func``'s result split into ``(output, aux, output tensors, rebuild)``, with
+    torch.func's checks (jacrev reuses vjp's, so the messages name vjp as torch's do)."""
+    aux = None
+    if has_aux:
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise RuntimeError('vjp(f, *primals): output of function f should be a tuple: '
+                               '(output, aux) if has_aux is True')
+        out, aux = out
+    outs, rebuild = _flatten(out)
+    for o in outs:
+        if not isinstance(o, Tensor):
+            raise RuntimeError('vjp(f, *primals): expected f(*primals) to return only '
+                               f'tensors, got unsupported type {type(o)}')
+        if floating and not (o.is_floating_point() or o.is_complex()):
+            raise RuntimeError('vjp(f, ...): All outputs of f must be floating-point or '
+                               f'complex Tensors, got Tensor with dtype {o.dtype}')
+    return out, aux, outs, rebuild
+
+
 def vjp(func, *primals, has_aux=False):
     """``(func(*primals), vjp_fn)`` (and ``aux`` with ``has_aux``); ``vjp_fn(cotangents)``
     returns the vector-Jacobian products, a tuple with one entry per primal.
@@ -216,20 +236,7 @@ def vjp(func, *primals, has_aux=False):
         _, rebuild = _flatten(diff)
         with _Running():
             out = func(*diff)
-        aux = None
-        if has_aux:
-            if not (isinstance(out, tuple) and len(out) == 2):
-                raise RuntimeError('vjp(f, *primals): output of function f should be a tuple: '
-                                   '(output, aux) if has_aux is True')
-            out, aux = out
-        outs, _ = _flatten(out)
-        for o in outs:
-            if not isinstance(o, Tensor):
-                raise RuntimeError('vjp(f, *primals): expected f(*primals) to return only '
-                                   f'tensors, got unsupported type {type(o)}')
-            if not (o.is_floating_point() or o.is_complex()):
-                raise RuntimeError('vjp(f, ...): All outputs of f must be floating-point or '
-                                   f'complex Tensors, got Tensor with dtype {o.dtype}')
+        out, aux, outs, _ = _outputs(out, has_aux, floating=True)
     structure = _structure(out)
 
     def vjp_fn(cotangents, retain_graph=True, create_graph=None):
@@ -270,17 +277,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
             args, leaves, rebuilds = _prepare(args, argnums)
             with _Running():
                 output = func(*args, **kwargs)
-            aux = None
-            if has_aux:
-                if not (isinstance(output, tuple) and len(output) == 2):
-                    raise RuntimeError('vjp(f, *primals): output of function f should be a '
-                                       'tuple: (output, aux) if has_aux is True')
-                output, aux = output
-            outs, rebuild_out = _flatten(output)
-            for o in outs:
-                if not isinstance(o, Tensor):
-                    raise RuntimeError('vjp(f, *primals): expected f(*primals) to return only '
-                                       f'tensors, got unsupported type {type(o)}')
+            output, aux, outs, rebuild_out = _outputs(output, has_aux)
             flat = [t for ls in leaves for t in ls]
             jacs = []
             for o in outs:
