@@ -352,3 +352,22 @@ def test_main_job_one_epoch_on_the_stand_in_matches_the_cpu(tmp_path):
         assert lines[-1].endswith(f'on {dev}')
         assert all(v.device.type == 'cpu' for v in state['model_state_dict'].values())
     assert figures['cuda'] == figures['cpu']   # bit for bit: same arithmetic, another device
+
+
+def test_dataloader_batches_a_tensor_dataset_on_the_device(cuda):
+    # torch: a TensorDataset of CUDA tensors yields CUDA batches (the batch index goes over too)
+    from numtorch.utils.data import DataLoader, TensorDataset
+    from devicecheck import same, on_device
+    x = numtorch.arange(20.).reshape(10, 2)
+    w = numtorch.ones(10, requires_grad=True)          # the differentiable path keeps the graph
+    got = {}
+    for dev in ('cpu', 'cuda'):
+        xs, ws = x.to(dev), w.detach().to(dev).requires_grad_()
+        numtorch.manual_seed(0)
+        batches = list(DataLoader(TensorDataset(xs, ws, numtorch.arange(10).to(dev)),
+                                  batch_size=4, shuffle=True))
+        got[dev] = [t for b in batches for t in b]
+        batches[0][1].sum().backward()
+        got[dev].append(ws.grad)
+    on_device(*got['cuda'])
+    same(got['cuda'], got['cpu'])

@@ -11,8 +11,7 @@ import bisect
 import math
 import warnings
 
-import numpy as np
-
+from ..._backend import namespace
 from ..._ops._apply import wrap
 
 __all__ = ['Dataset', 'IterableDataset', 'TensorDataset', 'Subset', 'ConcatDataset',
@@ -84,9 +83,10 @@ class TensorDataset(Dataset):
     def _getbatch(self, indices):
         # One fancy-index per tensor; the result is what default_collate would build (a list,
         # since default_collate turns a batch of tuples into a list).
-        idx = np.asarray(indices, dtype=np.intp)
         out = []
         for t in self.tensors:
+            ns = namespace(t._data)     # the index array lives on the tensor's device
+            idx = ns.asarray(indices, dtype=ns.int64)
             if t._requires_grad:        # keep the graph: go through the differentiable indexing op
                 out.append(t[wrap(idx)])
             else:
