@@ -17,13 +17,13 @@ HOST_SIDE = {
     '_convert.py', '_creation.py', '_dtype.py', '_dtype_ext.py', '_tensor.py', '_tensor_str.py',
     'storage.py',
     # serialization (the storage table and rebuilder copy storages to/from the host)
-    '_serialization/_load.py', '_serialization/_objects.py', '_serialization/_pickler.py',
+    '_serialization/_load.py', '_serialization/_pickler.py',
     '_serialization/_rebuild.py', '_serialization/_safetensors.py', '_serialization/_storage.py',
     # data loading and image transforms produce host tensors (default_collate, from_numpy)
-    'utils/data/_collate.py', 'utils/data/_worker.py', 'utils/data/dataset.py',
+    'utils/data/_collate.py', 'utils/data/_worker.py',
     'utils/data/sampler.py', 'vision/_folder.py', 'vision/_transforms_aug.py',
     'vision/datasets.py', 'vision/transforms.py', 'vision/transforms_functional.py',
-    'vision/utils.py', 'utils/tensorboard/__init__.py',
+    'vision/utils.py',
     # packing: lengths and batch_sizes are host data (torch wants CPU lengths); the gather
     # indices are computed from them on the host and cross to the data's device once
     'nn/utils/rnn.py',

@@ -16,9 +16,8 @@
 import collections
 import pickle
 
-import numpy as np
-
 from .. import _dtype
+from .._backend import is_array
 from .._device import device
 from .._size import Size
 from ._storage import STORAGE_NAMES, UNTYPED_DTYPES
@@ -169,7 +168,7 @@ class ObjectPickler(pickle._Pickler):
         super().save_global(obj, name)
 
     def _tensor(self, t):
-        if not isinstance(t._data, np.ndarray):
+        if not is_array(t._data):   # a lazy module's UninitializedParameter
             raise ValueError('numtorch.save: cannot save an uninitialized parameter')
         if isinstance(t, self.Parameter):
             from .._ops._apply import wrap

@@ -5,8 +5,6 @@ numtorch tensors passed to any ``add_*`` method are handed to tensorboardX as Nu
 ``add_graph`` needs a traced graph, which numtorch does not have: it raises
 ``NotImplementedError``.
 """
-import numpy as np
-
 from ..._tensor import Tensor
 
 __all__ = ['SummaryWriter']
@@ -25,7 +23,7 @@ def _tbx():
 def _np(x):
     """Tensors (also inside lists, tuples and dicts) -> NumPy arrays."""
     if isinstance(x, Tensor):
-        return np.asarray(x.detach().cpu()._data)
+        return x.detach().cpu().numpy()
     if isinstance(x, dict):
         return {k: _np(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
