@@ -371,3 +371,13 @@ def test_dataloader_batches_a_tensor_dataset_on_the_device(cuda):
         got[dev].append(ws.grad)
     on_device(*got['cuda'])
     same(got['cuda'], got['cpu'])
+
+
+def test_make_grid_stays_on_the_images_device(cuda):
+    # torchvision builds the grid with tensor.new_full: it is on the images' device
+    from numtorch.vision.utils import make_grid
+    from devicecheck import same, on_device
+    b = numtorch.rand(5, 3, 4, 4)
+    grid = make_grid(b.to('cuda'), nrow=3, padding=1, pad_value=0.5)
+    on_device(grid)
+    same([grid], [make_grid(b, nrow=3, padding=1, pad_value=0.5)])

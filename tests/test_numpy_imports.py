@@ -23,7 +23,6 @@ HOST_SIDE = {
     'utils/data/_collate.py', 'utils/data/_worker.py',
     'utils/data/sampler.py', 'vision/_folder.py', 'vision/_transforms_aug.py',
     'vision/datasets.py', 'vision/transforms.py', 'vision/transforms_functional.py',
-    'vision/utils.py',
     # packing: lengths and batch_sizes are host data (torch wants CPU lengths); the gather
     # indices are computed from them on the host and cross to the data's device once
     'nn/utils/rnn.py',

@@ -7,8 +7,6 @@ torch.Size([3, 14, 26])
 """
 import math
 
-import numpy as np
-
 import numtorch
 from .._tensor import Tensor
 
@@ -57,18 +55,19 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
     ymaps = int(math.ceil(float(nmaps) / xmaps))
     height, width = int(tensor.size(2) + padding), int(tensor.size(3) + padding)
     num_channels = tensor.size(1)
-    src = tensor.detach()._data
-    grid = np.full((num_channels, height * ymaps + padding, width * xmaps + padding), pad_value,
-                   dtype=src.dtype)
-    k = 0
-    for y in range(ymaps):
-        for x in range(xmaps):
-            if k >= nmaps:
-                break
-            top, left = y * height + padding, x * width + padding
-            grid[:, top:top + height - padding, left:left + width - padding] = src[k]
-            k += 1
-    return numtorch.from_numpy(grid)
+    # torchvision's way: a grid of pad_value on the images' device, tiles copied in (no graph)
+    with numtorch.no_grad():
+        grid = tensor.new_full((num_channels, height * ymaps + padding, width * xmaps + padding),
+                               pad_value)
+        k = 0
+        for y in range(ymaps):
+            for x in range(xmaps):
+                if k >= nmaps:
+                    break
+                top, left = y * height + padding, x * width + padding
+                grid[:, top:top + height - padding, left:left + width - padding] = tensor[k]
+                k += 1
+    return grid
 
 
 def save_image(tensor, fp, format=None, **kwargs):
@@ -80,7 +79,6 @@ def save_image(tensor, fp, format=None, **kwargs):
         raise ImportError('save_image needs Pillow: pip install numtorch[vision] '
                           '(or pip install pillow)') from None
     grid = make_grid(tensor, **kwargs)
-    nd = grid.detach()._data.astype(np.float32) * 255 + 0.5
-    ndarr = np.clip(nd, 0, 255).astype(np.uint8).transpose(1, 2, 0)
-    im = Image.fromarray(np.ascontiguousarray(ndarr))
+    ndarr = grid.detach().mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to('cpu', numtorch.uint8)
+    im = Image.fromarray(ndarr.contiguous().numpy())
     im.save(fp, format=format)
