@@ -197,8 +197,6 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         raise AssertionError('bias_v is set but bias_k is None')
 
     # (L, N, E) -> (N * H, L, head_dim): batch-major, one row block per (sample, head).
-    # (torch writes .view below; every reshape here is viewable, so it is the same view and the
-    # same ViewBackward0, and it also runs on devices where view() is not device-neutral yet)
     q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
     k = _static(static_k, k, bsz * num_heads, head_dim, 'static_k')
     v = _static(static_v, v, bsz * num_heads, head_dim, 'static_v')
@@ -220,7 +218,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         if key_padding_mask.shape[1] != src_len:
             raise AssertionError(f'Expected key_padded_mask.shape[1] to be {src_len}, but got '
                                  f'{key_padding_mask.shape[1]}')
-        key_padding_mask = key_padding_mask.reshape(bsz, 1, 1, src_len) \
+        key_padding_mask = key_padding_mask.view(bsz, 1, 1, src_len) \
             .expand(-1, num_heads, -1, -1).reshape(bsz * num_heads, 1, src_len)
         attn_mask = key_padding_mask if attn_mask is None else attn_mask + key_padding_mask
 
@@ -242,8 +240,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             w = dropout(w, p=dropout_p)
         out = _linalg.bmm(w, v)
         out = out.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
-        out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
-        w = w.reshape(bsz, num_heads, tgt_len, src_len)
+        out = linear(out, out_proj_weight, out_proj_bias).view(tgt_len, bsz, -1)
+        w = w.view(bsz, num_heads, tgt_len, src_len)
         if average_attn_weights:
             w = w.mean(dim=1)
         if not is_batched:
@@ -254,13 +252,13 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         if attn_mask.size(0) == 1 and attn_mask.dim() == 3:
             attn_mask = attn_mask.unsqueeze(0)
         else:
-            attn_mask = attn_mask.reshape(bsz, num_heads, -1, src_len)
-    q = q.reshape(bsz, num_heads, tgt_len, head_dim)
-    k = k.reshape(bsz, num_heads, src_len, head_dim)
-    v = v.reshape(bsz, num_heads, src_len, head_dim)
+            attn_mask = attn_mask.view(bsz, num_heads, -1, src_len)
+    q = q.view(bsz, num_heads, tgt_len, head_dim)
+    k = k.view(bsz, num_heads, src_len, head_dim)
+    v = v.view(bsz, num_heads, src_len, head_dim)
     out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
     out = out.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
-    out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
+    out = linear(out, out_proj_weight, out_proj_bias).view(tgt_len, bsz, -1)
     if not is_batched:
         out = out.squeeze(1)
     return out, None
