@@ -2,6 +2,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import numtorch
@@ -349,3 +350,17 @@ def test_split_ops_on_the_stand_in_device_match_the_cpu():
             res[dev] = out
     for a, b in zip(res['cpu'], res['cuda']):
         assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize('n', [1000, 1 << 19])   # below and above the split threshold
+def test_sigmoid_backward_is_bit_equal_to_torchs_kernel(n):
+    # from the same output y, g * (1 - y) * y in torch's order gives torch's float32 bits
+    torch = pytest.importorskip('torch')
+    from numtorch._ops.pointwise.unary import Sigmoid
+    rng = np.random.default_rng(0)
+    g = rng.standard_normal(n).astype(np.float32)
+    y = torch.tensor(rng.standard_normal(n).astype(np.float32) * 4).sigmoid()
+    node = Sigmoid()
+    node.saved = (y.numpy(),)
+    want = torch.ops.aten.sigmoid_backward(torch.tensor(g), y).numpy()
+    assert np.array_equal(node.backward(g), want)

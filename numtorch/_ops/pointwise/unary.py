@@ -368,8 +368,6 @@ class Sigmoid(Node):
     quiet = True   # can give inf/nan: torch does so silently
 
     def forward(self, a):
-        # 1 / (1 + exp(-a)), as torch computes it, in place on one buffer. exp overflows to inf
-        # for very negative a, which gives the right limit 0; only the warning is silenced.
         a = _fl(a)
         t = self.xp.empty(a.shape, a.dtype)   # (an array even when 0-dim)
         if a.size >= SPLIT_MIN:   # large: all four passes per range, the ranges over the threads
@@ -387,15 +385,13 @@ class Sigmoid(Node):
         # 1.3 ms -> 0.6 ms per backward)
         if out.shape != g.shape or out.dtype != g.dtype:
             return g * (1 - out) * out
+        t = self.xp.empty(out.shape, out.dtype)
         if out.size >= SPLIT_MIN:
-            t = self.xp.empty(out.shape, out.dtype)
             of, gf, tf = out.reshape(-1), g.reshape(-1), t.reshape(-1)
             split_run(out, lambda lo, hi: _sigmoid_grad_into(gf[lo:hi], of[lo:hi], tf[lo:hi]),
                       out.size)
-            return t
-        t = 1 - out
-        t *= g
-        t *= out
+        else:
+            _sigmoid_grad_into(g, out, t)
         return t
 
 
