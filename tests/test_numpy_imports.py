@@ -29,7 +29,7 @@ HOST_SIDE = {
     # the generators draw on the host (NumPy's PCG64, one per device); thread settings; tests
     'random.py', '_ops/random.py', '_threads.py', 'testing/__init__.py',
     # processes exchange host buffers
-    'distributed/_collectives.py', 'nn/parallel/distributed.py', 'examples/_distributed.py',
+    'distributed/_collectives.py', 'nn/parallel/distributed.py',
     # example programs and their data
     'examples/_fashion.py', 'examples/char_lstm.py', 'examples/dcgan.py', 'examples/gpt.py',
     'examples/resnet_cifar.py', 'examples/seq2seq.py', 'examples/timeseries.py',

@@ -19,8 +19,6 @@ import io
 import os
 import time
 
-import numpy as np
-
 from ._models import build_model
 from ._progress import progress
 from . import fashion_mnist as fm
@@ -33,8 +31,10 @@ class _RankSlices:
         self.batches, self.rank, self.world = batches, rank, world
 
     def __iter__(self):
-        for batch in self.batches:
-            yield list(np.array_split(np.asarray(batch), self.world)[self.rank])
+        for batch in self.batches:   # numpy.array_split's rule: the first len % world get one more
+            q, r = divmod(len(batch), self.world)
+            start = self.rank * q + min(self.rank, r)
+            yield list(batch[start:start + q + (self.rank < r)])
 
     def __len__(self):
         return len(self.batches)
