@@ -298,6 +298,8 @@ def ufunc_at(name, arr, index, values):
     """
     if arr.__class__ is ndarray:
         getattr(np, name).at(arr, index, values)
+    elif hasattr(arr, 'ufunc_at'):      # create_graph's GradArray records the scatter
+        arr.ufunc_at(name, index, values)
     else:
         backend_of(arr).ufunc_at(name, arr, index, values)
 

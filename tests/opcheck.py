@@ -123,6 +123,7 @@ class Op:
     domain: tuple = (-2.0, 2.0)
     grad: bool = True
     gradcheck: bool = True
+    gradgrad: bool = True                # second derivatives (create_graph) vs torch + gradgradcheck
     int_inputs: bool = False
     tol: dict = field(default_factory=dict)
     make: object = None                  # custom input maker: make(rng, shape, np_dtype) -> array
@@ -165,7 +166,7 @@ TORCH_DEVICE = 'cuda' if DEVICE == 'cuda' else 'cpu'
 
 def _np(t):
     if isinstance(t, torch.Tensor):
-        return t.detach().cpu().numpy()
+        return t.detach().cpu().numpy(force=True)   # force: a ZeroTensor (a double backward's)
     if DEVICE == 'cuda':
         return t.detach().cpu().numpy()
     from numtorch.testing.stand_in import to_host
@@ -249,6 +250,60 @@ def check_op(op, shapes, dt, seed=0, device=None):
         xs = [numtorch.tensor(a, requires_grad=True) for a in arrs]
         assert numtorch.autograd.gradcheck(lambda *x: op.fn(numtorch, *x), xs,
                                            atol=1e-5, rtol=1e-4)
+    if op.gradgrad and dt == 'float64' and all(a.size <= 64 for a in arrs):
+        check_gradgrad(op, arrs, seed, device)
+
+
+# Finite differences of a second derivative cost two backward passes per input element:
+# they run on the smallest cases only; torch's second derivatives are checked on every case.
+GRADGRAD_FD_MAX = 24
+
+
+def _second_derivatives(m, op, arrs, ups, ws, device):
+    """d/d(inputs, v) of <w, v^T J(inputs)> for module ``m`` (numtorch or torch): the
+    gradient of a first-order gradient taken with create_graph=True."""
+    dev = device if m is numtorch else TORCH_DEVICE
+    xs = [m.tensor(a, requires_grad=True, device=dev) for a in arrs]
+    with _default_device(m, None if m is torch and dev == 'cpu' else dev):
+        outs = [o for o in _as_list(op.fn(m, *xs)) if isinstance(o, m.Tensor) and o.requires_grad]
+    vs = [m.tensor(u, requires_grad=True, device=dev) for u in ups]
+    gs = m.autograd.grad(outs, xs, vs, create_graph=True, allow_unused=True)
+    terms = [(g * m.tensor(w, device=dev)).sum() for g, w in zip(gs, ws)
+             if g is not None and g.requires_grad]
+    if not terms:
+        return [None] * (len(xs) + len(vs))
+    return list(m.autograd.grad(sum(terms), xs + vs, allow_unused=True))
+
+
+def check_gradgrad(op, arrs, seed, device=None):
+    """Second derivatives equal torch's (or torch's refusal), and a float64 finite-difference
+    gradgradcheck on small cases."""
+    rng = np.random.default_rng(seed + 2)
+    with torch.enable_grad():
+        th_outs = [o for o in _as_list(op.fn(torch, *[torch.tensor(a, requires_grad=True)
+                                                      for a in arrs]))
+                   if isinstance(o, torch.Tensor) and o.requires_grad]
+    if not th_outs:
+        return
+    ups = [rng.standard_normal(tuple(o.shape)) for o in th_outs]
+    ws = [rng.standard_normal(a.shape) for a in arrs]
+    try:
+        expected = _second_derivatives(torch, op, arrs, ups, ws, TORCH_DEVICE)
+    except RuntimeError as e:         # torch refuses this double backward: so must numtorch
+        with pytest.raises(RuntimeError) as info:
+            _second_derivatives(numtorch, op, arrs, ups, ws, device)
+        assert str(info.value).split('\n')[0] == str(e).split('\n')[0]
+        return
+    actual = _second_derivatives(numtorch, op, arrs, ups, ws, device)
+    k = reduction_size(*arrs, *ups)
+    for n, t, ref in zip(actual, expected, list(arrs) + ups):
+        want = np.zeros(np.shape(ref)) if t is None else _np(t)
+        got = np.zeros(np.shape(ref)) if n is None else _np(n)
+        assert_close(got, want, 'float64', k, op.tol)
+    if op.gradcheck and device is None and sum(a.size for a in arrs) <= GRADGRAD_FD_MAX:
+        xs = [numtorch.tensor(a, requires_grad=True) for a in arrs]
+        assert numtorch.autograd.gradgradcheck(lambda *x: op.fn(numtorch, *x), xs,
+                                               atol=1e-5, rtol=1e-4)
 
 
 def parametrize(ops):

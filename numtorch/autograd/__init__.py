@@ -12,7 +12,7 @@ from .._ops._apply import wrap as _wrap
 # The user-facing half loads on first use (PEP 562): it builds on Tensor, and Tensor's module
 # imports the engine above, so importing it here would close the cycle _tensor -> autograd.
 _LAZY = {'Function': 'function', 'FunctionCtx': 'function', 'function': None,
-         'gradcheck': 'gradcheck', 'GradcheckError': 'gradcheck',
+         'gradcheck': 'gradcheck', 'GradcheckError': 'gradcheck', 'gradgradcheck': 'gradcheck',
          'Variable': 'variable', 'variable': None, 'functional': None}
 
 
@@ -53,6 +53,13 @@ def _roots(tensors, grad_tensors, what):
     return edges, grads
 
 
+def _graph_roots(grads, grad_tensors):
+    """create_graph: the roots' gradients as Tensors, the user's own where given (so the result
+    can be differentiated with respect to them too)."""
+    return [g if hasattr(g, '_data') and g._data is a else _wrap(a)
+            for a, g in zip(grads, grad_tensors)]
+
+
 def _torch_size(shape):
     return f'torch.Size([{", ".join(map(str, shape))}])'
 
@@ -72,22 +79,24 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     >>> x.grad
     tensor([3., 3.])
     """
-    if create_graph:
-        raise NotImplementedError('numtorch computes gradients with NumPy and cannot record them '
-                                  '(create_graph=True / higher-order gradients are not supported)')
+    if retain_graph is None:
+        retain_graph = create_graph
     tensors = _as_list(tensors)
     grad_tensors = _as_list(grad_tensors) or [None] * len(tensors)
     edges, grads = _roots(tensors, grad_tensors, 'backward')
+    if create_graph:
+        grads = _graph_roots(grads, grad_tensors)
     if inputs is not None:
         inputs = _as_list(inputs)
         captured = graph.run_backward(edges, grads, bool(retain_graph),
                                       capture={graph.edge(t): i for i, t in enumerate(inputs)},
-                                      wrap=_wrap)
+                                      wrap=_wrap, create_graph=create_graph)
         for t, g in zip(inputs, captured):
             if g is not None:
-                graph.AccumulateGrad(t).backward(g)
+                acc = graph.AccumulateGrad(t)
+                acc.backward_graphed(g) if create_graph else acc.backward(g)
         return
-    graph.run_backward(edges, grads, bool(retain_graph), wrap=_wrap)
+    graph.run_backward(edges, grads, bool(retain_graph), wrap=_wrap, create_graph=create_graph)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -99,9 +108,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     >>> numtorch.autograd.grad((x ** 2).sum(), x)
     (tensor([2., 4.]),)
     """
-    if create_graph:
-        raise NotImplementedError('numtorch computes gradients with NumPy and cannot record them '
-                                  '(create_graph=True / higher-order gradients are not supported)')
+    if retain_graph is None:
+        retain_graph = create_graph
     outputs = _as_list(outputs)
     inputs_l = _as_list(inputs)
     grad_outputs = _as_list(grad_outputs) or [None] * len(outputs)
@@ -109,10 +117,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if not t._requires_grad:
             raise RuntimeError('One of the differentiated Tensors does not require grad')
     edges, grads = _roots(outputs, grad_outputs, 'grad')
+    if create_graph:
+        grads = _graph_roots(grads, grad_outputs)
     capture = {}
     for i, t in enumerate(inputs_l):
         capture.setdefault(graph.edge(t), i)
-    captured = graph.run_backward(edges, grads, bool(retain_graph), capture=capture, wrap=_wrap)
+    captured = graph.run_backward(edges, grads, bool(retain_graph), capture=capture, wrap=_wrap,
+                                  create_graph=create_graph)
     result = []
     for i, t in enumerate(inputs_l):
         g = captured[capture[graph.edge(t)]]
@@ -123,5 +134,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 raise RuntimeError(f'The differentiated Tensor at index {i} appears to not have '
                                    'been used in the graph. Set allow_unused=True if this is the '
                                    'desired behavior.')
-        result.append(None if g is None else _wrap(g.astype(t._data.dtype)))
+        if g is None or not create_graph:
+            g = None if g is None else _wrap(g.astype(t._data.dtype))
+        elif not hasattr(g, '_data'):     # materialized zeros
+            g = _wrap(g)
+        elif g._data.dtype != t._data.dtype:
+            g = g.to(t.dtype)
+        result.append(g)
     return tuple(result)

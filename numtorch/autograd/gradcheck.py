@@ -18,7 +18,8 @@ def _outputs(fn, inputs):
     return out if isinstance(out, (tuple, list)) else (out,)
 
 
-def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0, **_):
+def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0,
+              _record=False, **_):
     """Check ``func``'s gradients w.r.t. every input that requires grad.
 
     >>> import numtorch
@@ -43,8 +44,11 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
                              allow_unused=True)
 
     def inner():
-        with no_grad():
+        if _record:        # func takes gradients itself (gradgradcheck): grad mode stays on
             res = _outputs(func, inputs)
+        else:
+            with no_grad():
+                res = _outputs(func, inputs)
         res = [res[i] for i in keep]
         return sum(float((o._data * v).sum()) for o, v in zip(res, vs))
 
@@ -71,3 +75,41 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
                                      f'analytic:  {a.ravel()[:8]}\nnumerical: {num.ravel()[:8]}')
             return False
     return True
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  gen_non_contig_grad_outputs=False, raise_exception=True, seed=0, **_):
+    """Check second derivatives: ``gradcheck`` of the map (inputs, v) -> v^T J(inputs), whose
+    gradient is what ``create_graph=True`` records. ``grad_outputs`` (v) are drawn at random
+    when not given, and the check covers them too (the backward must be linear in v).
+
+    >>> import numtorch
+    >>> x = numtorch.rand(3, dtype=numtorch.float64, requires_grad=True)
+    >>> numtorch.autograd.gradgradcheck(lambda t: (t * t).sin(), (x,))
+    True
+    """
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    diff = [t for t in inputs if isinstance(t, Tensor) and t._requires_grad]
+    outs = [o for o in _outputs(func, inputs) if isinstance(o, Tensor) and o._requires_grad]
+    if grad_outputs is None:
+        rng = host.random.default_rng(seed)
+        grad_outputs = [Tensor._wrap(to_device(rng.standard_normal(o._data.shape).astype(
+            o._data.dtype), device_of(o._data))) for o in outs]
+    else:
+        grad_outputs = list(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else [grad_outputs]
+    vs = [v.detach().requires_grad_(True) for v in grad_outputs]
+    n = len(inputs)
+
+    def first_order(*args):
+        ins, v = args[:n], args[n:]
+        outs = [o for o in _outputs(func, ins) if isinstance(o, Tensor) and o._requires_grad]
+        grads = autograd_grad(outs, [t for t in ins if isinstance(t, Tensor) and t._requires_grad],
+                              grad_outputs=list(v), create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    if not diff:
+        raise ValueError('gradgradcheck expects at least one input tensor to require gradient')
+    if not any(g._requires_grad for g in first_order(*inputs, *vs)):
+        return True      # the first derivative is constant (floor, trunc): nothing to check
+    return gradcheck(first_order, inputs + tuple(vs), eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception, seed=seed + 1, _record=True)

@@ -16,6 +16,12 @@ from .._backend import quiet_on, quiet_off
 from .._dtype import tensor_type_name
 
 from .grad_mode import _enabled
+from ._grad_array import GradArray, GradNamespace
+
+
+def _wrap_array(arr):
+    from .._ops._apply import wrap    # _apply imports this module
+    return wrap(arr)
 
 _FREED = ('Trying to backward through the graph a second time (or directly access saved tensors '
           'after they have already been freed). Saved intermediate values of the graph are freed '
@@ -40,6 +46,11 @@ class Node:
     bool_error = None     # message if the op refuses a bool operand mixed with a number (Sub)
     xp = _cpu_xp          # the array namespace of the inputs' device; _apply sets it per node
                           # for device arrays (numpy, cupy, the test stand-in)
+    # create_graph: a node class whose backward cannot run on GradArrays (see _grad_array.py)
+    # defines ``backward_graphed(*grad tensors) -> grad tensors`` instead; one that torch
+    # cannot double-differentiate sets ``double_backward_error`` to torch's message.
+    backward_graphed = None
+    double_backward_error = None
 
     quiet = False         # True: forward can give inf/nan (log(0), 0/0): NumPy must not warn
 
@@ -133,6 +144,23 @@ class AccumulateGrad(Node):
                 fn(leaf)
         return ()
 
+    def backward_graphed(self, grad):
+        """create_graph: ``leaf.grad`` becomes a tensor with history (summed out of place, as
+        torch does in grad mode, so an earlier ``.grad`` used in a graph keeps its value)."""
+        leaf = self.variable
+        if grad.shape != leaf._data.shape:
+            return self.backward(grad._data)   # torch's shape error
+        if grad._data.dtype != leaf._data.dtype:
+            grad = grad.to(leaf.dtype)
+        if leaf.grad is None:
+            leaf.grad = grad if grad._requires_grad else leaf._wrap(grad._data.copy())
+        else:
+            leaf.grad = leaf.grad + grad
+        if self._post_hooks:
+            for fn in tuple(self._post_hooks):
+                fn(leaf)
+        return ()
+
 
 def edge(t):
     """The edge an op records for input tensor ``t``: its grad_fn, or its leaf accumulator."""
@@ -193,14 +221,27 @@ def _record_versions(node, saved, out, inputs):
                 if s is d:
                     vs.append((t._version_counter, t._version_counter[0], d, t))
                     break
-    for o in (out if out.__class__ is tuple else (out,)):
+    for i, o in enumerate(out if out.__class__ is tuple else (out,)):
         d = o._data
+        if d.ndim == 0:
+            saved = _saved_scalar_output(node, saved, d)
         for s in saved:
             if s is d:
-                vs.append((o._version_counter, 0, d, None))   # a saved output is named by this node
+                vs.append((o._version_counter, 0, d, i))   # a saved output: its index (an int)
                 break
     if vs:
         node._versions = vs
+
+
+def _saved_scalar_output(node, saved, d):
+    """NumPy gives a 0-d result as a scalar, which ``wrap`` turned into the array ``d``: a
+    saved scalar equal to it is that output, so the node saves ``d`` instead (create_graph
+    then knows it as the output)."""
+    for j, s in enumerate(saved):
+        if (s is not d and s.__class__ is not d.__class__ and getattr(s, 'shape', None) == ()
+                and getattr(s, 'dtype', None) == d.dtype and s == d):
+            saved = node.saved = saved[:j] + (d,) + saved[j + 1:]
+    return saved
 
 
 def _type_name(arr):
@@ -214,14 +255,14 @@ def _check_versions(node):
             # torch names the op that now produces the modified tensor (its grad_fn after the
             # in-place op), without the "Backward0" suffix
             # (a saved input: its grad_fn now, as torch names it; a saved output: this node)
-            fn = node if t is None else t.grad_fn
+            fn = node if t.__class__ is int else t.grad_fn
             if fn is None:
                 which = ''
             else:
                 name = fn.name()
                 name = 'torch::autograd::CopySlices' if name == 'CopySlices' else \
                     re.sub(r'Backward\d*$', '', name)
-                nr = 0 if t is None else getattr(t, '_output_nr', 0)
+                nr = t if t.__class__ is int else getattr(t, '_output_nr', 0)
                 which = f', which is output {nr} of {name},'
             raise RuntimeError(
                 'one of the variables needed for gradient computation has been modified by an '
@@ -231,38 +272,119 @@ def _check_versions(node):
                 'torch.autograd.set_detect_anomaly(True, check_nan=False).')
 
 
-def _apply_hooks(node, grads, wrap):
+def _apply_hooks(node, grads, wrap, create_graph=False):
+    """Run tensor hooks on the gradients arriving at ``node`` (arrays; Tensors under
+    create_graph, which hooks see and return as they are)."""
     if node._pre_hooks:
         for nr, fns in node._pre_hooks.items():
             for fn in fns:
                 if grads[nr] is not None:
-                    res = fn(wrap(grads[nr]))
+                    res = fn(grads[nr] if create_graph else wrap(grads[nr]))
                     if res is not None:
-                        grads[nr] = res._data
+                        grads[nr] = res if create_graph else res._data
     if node._retain:
         for nr, ref in node._retain.items():
             t = ref()
             if t is not None and grads[nr] is not None:
-                if t.grad is None:
+                if create_graph:
+                    t.grad = grads[nr] if t.grad is None else t.grad + grads[nr]
+                elif t.grad is None:
                     t.grad = wrap(grads[nr].copy())
                 else:
                     t.grad._data = t.grad._data + grads[nr]
 
 
-def run_backward(roots, root_grads, retain_graph=False, capture=None, wrap=None):
+def _graphed_backward(node, grads):
+    """Run ``node``'s backward formula on GradArrays, so that it records its own graph.
+
+    The formula's saved inputs and outputs become the tensors they were (inputs keep their
+    history; an output is a tensor whose grad_fn is ``node`` itself), so the derivative
+    depends on them differentiably; everything else it saved (masks, indices, shapes) is a
+    constant. Missing gradients of unused outputs are zeros.
+    """
+    if node.double_backward_error:
+        raise RuntimeError(node.double_backward_error)
+    gs = [g if g is not None else _zeros_tensor(node, i) for i, g in enumerate(grads)]
+    if node.backward_graphed is not None:
+        res = node.backward_graphed(*gs)
+        return res if res.__class__ is tuple else (res,)
+    saved = node.saved
+    node.saved = _saved_tensors(node, saved)
+    own_xp = node.__dict__.get('xp')
+    node.xp = _grad_namespace(node.xp)
+    try:
+        res = node.backward(*[GradArray(g) for g in gs])
+    finally:
+        node.saved = saved
+        if own_xp is None:
+            del node.xp
+        else:
+            node.xp = own_xp
+    if res.__class__ is not tuple:
+        res = (res,)
+    return tuple(_as_tensor(r) for r in res)
+
+
+def _zeros_tensor(node, i):
+    shape, dtype = node._out_meta[i] if node._out_meta else (None, None)
+    return _wrap_array(node.xp.zeros(shape, dtype))
+
+
+def _saved_tensors(node, saved):
+    """``saved`` with each array that is one of ``node``'s inputs or outputs as a GradArray of
+    that tensor (found through the versions ``connect`` recorded)."""
+    if not node._versions:
+        return saved
+    found = {}
+    for _cell, _version, arr, t in node._versions:
+        if t.__class__ is int:     # output number t of this node
+            if arr.dtype.kind not in 'fc':
+                continue
+            nr, t = t, _wrap_array(arr)
+            t._requires_grad = True
+            t.grad_fn = node
+            if nr:
+                t._output_nr = nr
+        found[id(arr)] = GradArray(t)
+    return tuple(found.get(id(s), s) for s in saved)
+
+
+def _as_tensor(r):
+    if r is None:
+        return None
+    if r.__class__ is GradArray:
+        return r.t
+    return _wrap_array(r)
+
+
+_NAMESPACES = {}
+
+
+def _grad_namespace(real):
+    ns = _NAMESPACES.get(id(real))
+    if ns is None:
+        ns = _NAMESPACES[id(real)] = GradNamespace(real)
+    return ns
+
+
+def run_backward(roots, root_grads, retain_graph=False, capture=None, wrap=None,
+                 create_graph=False):
     """Propagate ``root_grads`` (arrays) from the edges ``roots`` down the graph.
 
     With ``capture`` (a dict edge -> slot), gradients arriving at those edges are collected and
     returned in a list instead of being accumulated into leaves (``autograd.grad``).
+    With ``create_graph`` the gradients are Tensors (``root_grads`` too) and every backward
+    formula is recorded as it runs (``_graphed_backward``), so the results can be
+    differentiated again.
     """
     token = quiet_on()    # backward formulas meet 1/0, 0*inf like torch's: silently
     try:
-        return _run_backward(roots, root_grads, retain_graph, capture, wrap)
+        return _run_backward(roots, root_grads, retain_graph, capture, wrap, create_graph)
     finally:
         quiet_off(token)
 
 
-def _run_backward(roots, root_grads, retain_graph, capture, wrap):
+def _run_backward(roots, root_grads, retain_graph, capture, wrap, create_graph=False):
     # 1. Count, for every node reachable from the roots, how many edges lead into it.
     deps = {}
     # Unique: several roots may be outputs of one node (split pieces); walking it twice would
@@ -291,13 +413,13 @@ def _run_backward(roots, root_grads, retain_graph, capture, wrap):
 
     # 3. Run each node once all the gradients flowing into it have arrived.
     prev = _enabled[0]
-    _enabled[0] = False   # backward math is not itself recorded (no create_graph)
+    _enabled[0] = create_graph   # backward math is recorded only for create_graph
     try:
         while ready:
             node = ready.pop()
             gs = grads.pop(node, None)
             if gs is not None and (node._pre_hooks or node._retain):
-                _apply_hooks(node, gs, wrap)
+                _apply_hooks(node, gs, wrap, create_graph)
             if capture:
                 for nr in range(node.n_outputs):
                     slot = capture.get((node, nr))
@@ -312,7 +434,9 @@ def _run_backward(roots, root_grads, retain_graph, capture, wrap):
                     raise RuntimeError(_FREED)
                 if node._versions:
                     _check_versions(node)
-                if node.n_outputs == 1:
+                if create_graph:
+                    in_grads = _graphed_backward(node, gs)
+                elif node.n_outputs == 1:
                     in_grads = node.backward(gs[0])
                 else:
                     in_grads = node.backward(*[
