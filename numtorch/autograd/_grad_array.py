@@ -272,10 +272,18 @@ def _raw(x):
 
 
 def _index(idx):
-    """An index with GradArrays (never differentiable positions) made plain."""
+    """An index for a Tensor: GradArrays (never differentiable positions) made plain, and
+    index arrays as Tensors (numtorch indexes with tensors, on their device)."""
     if idx.__class__ is tuple:
-        return tuple(_raw(i) for i in idx)
-    return _raw(idx)
+        return tuple(_index_item(i) for i in idx)
+    return _index_item(idx)
+
+
+def _index_item(i):
+    i = _raw(i)
+    if hasattr(i, 'shape') and hasattr(i, 'dtype') and not isinstance(i, numbers.Number):
+        return _torch()._ops._apply.wrap(i)
+    return i
 
 
 def _tensor(x):

@@ -71,6 +71,17 @@ def _wrap(x):
 _HOST_METHODS = {'tobytes', 'tofile', 'dump', 'dumps', 'tostring', 'ctypes', 'data'}
 
 
+def _foreign(values):
+    """Whether an operand is another array-like type with its own NumPy protocol (create_graph's
+    GradArray): the stand-in then defers to it, as NumPy's protocols intend."""
+    for v in values:
+        c = v.__class__
+        if c is not StrictArray and c is not np.ndarray and hasattr(c, '__array_ufunc__') \
+                and not isinstance(v, np.generic):
+            return True
+    return False
+
+
 class StrictArray:
     """A NumPy array on the stand-in device. ``.get()`` copies it to the host (counted)."""
     __slots__ = ('_a', '__weakref__')
@@ -176,15 +187,23 @@ class StrictArray:
             return _wrap(attr)
 
         def method(*args, **kwargs):
-            return _wrap(attr(*_unwrap(args), **_unwrap(kwargs)))
+            r = attr(*_unwrap(args), **_unwrap(kwargs))
+            # astype(copy=False) and friends return the array itself, as CuPy's do: the same
+            # object then (autograd matches saved arrays to their tensors by identity)
+            return self if r is self._a else _wrap(r)
         return method
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if _foreign(inputs):
+            return NotImplemented   # NEP 13: let the other operand's type (a GradArray) answer
         if 'out' in kwargs:
             kwargs['out'] = _unwrap(kwargs['out'])
         return _wrap(getattr(ufunc, method)(*_unwrap(inputs), **kwargs))
 
     def __array_function__(self, func, types_, args, kwargs):
+        for t in types_:
+            if t is not StrictArray and t is not np.ndarray:
+                return NotImplemented   # NEP 18: a GradArray among the arguments answers
         return _wrap(func(*_unwrap(args), **_unwrap(kwargs)))
 
     def __copy__(self):
@@ -200,6 +219,8 @@ class StrictArray:
 
 def _operator(name):
     def op(self, *args):
+        if _foreign(args):
+            return NotImplemented   # Python then asks the other operand (a GradArray)
         return _wrap(getattr(self._a, name)(*_unwrap(args)))
     op.__name__ = name
     return op
