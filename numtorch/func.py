@@ -19,7 +19,7 @@ from .nn.utils.stateless import _functional_call
 from ._tensor import Tensor
 from .autograd import grad as _autograd_grad
 from .autograd.grad_mode import enable_grad, is_grad_enabled
-from .autograd.graph import AccumulateGrad, edge as _edge
+from .autograd.graph import AccumulateGrad, Node, connect as _connect, edge as _edge
 from ._creation import zeros, zeros_like, eye
 from ._ops.shape.join import stack
 
@@ -112,6 +112,8 @@ class _Scope:
                 if not self._inside(node):
                     return True
                 continue
+            if isinstance(node, _NoDoubleBackward):
+                return True
             stack.extend(e[0] for e in node.edges if e is not None)
         return False
 
@@ -157,15 +159,43 @@ def _prepare(scope, args, argnums):
 
 
 def _grads(outs, leaves, cotangents=None, retain_graph=True, create_graph=False):
-    """d outs / d leaves against ``cotangents`` (zeros where nothing depends on a leaf)."""
+    """d outs / d leaves against ``cotangents`` (zeros where nothing depends on a leaf).
+
+    ``create_graph`` is the transform's own choice (a result depends on the outside), not the
+    user's: where an op cannot record its double backward, the gradients are computed first
+    order and carry a grad_fn that raises that error if they are ever differentiated (torch
+    also fails only then), so first-order uses keep working."""
     if cotangents is None:
         cotangents = [None] * len(outs)
     pairs = [(o, c) for o, c in zip(outs, cotangents) if o.requires_grad]
     if not pairs:
         return [zeros_like(t) for t in leaves]
-    gs = _autograd_grad([o for o, _ in pairs], leaves, [c for _, c in pairs],
-                        retain_graph=retain_graph, create_graph=create_graph, allow_unused=True)
+    args = ([o for o, _ in pairs], leaves, [c for _, c in pairs])
+    try:
+        gs = _autograd_grad(*args, retain_graph=retain_graph or create_graph,
+                            create_graph=create_graph, allow_unused=True)
+    except NotImplementedError as exc:       # DoubleBackwardError: an op has no double backward
+        if not create_graph:
+            raise
+        gs = _autograd_grad(*args, retain_graph=retain_graph, allow_unused=True)
+        gs = [None if g is None else _unavailable(g, exc) for g in gs]
     return [zeros_like(t) if g is None else g for g, t in zip(gs, leaves)]
+
+
+class _NoDoubleBackward(Node):
+    """grad_fn of a transform's result whose derivative could not be recorded: differentiating
+    through it raises the op's error."""
+    _name = 'NotImplemented'
+
+    def __init__(self, exc):
+        self.exc = exc
+
+    def backward(self, *grads):
+        raise type(self.exc)(*self.exc.args)
+
+
+def _unavailable(g, exc):
+    return _connect(_NoDoubleBackward(exc), g.detach(), ())
 
 
 def _per_argnum(flat, leaves, rebuilds, single):

@@ -339,3 +339,30 @@ def test_inputs_requiring_grad_and_outer_graph_untouched():
     np.testing.assert_array_equal(g.detach().numpy(), [2., 4.])
     g = numtorch.func.grad(lambda w: (w ** 2).sum())(w.detach())
     assert not g.requires_grad and g.grad_fn is None
+
+
+def test_first_order_use_survives_an_op_without_double_backward():
+    """Parameters that require grad connect the result to the outside, so the transform asks
+    for create_graph; an op that cannot record its double backward must not break the
+    first-order result: it is computed, and only differentiating it raises the op's error."""
+    from numtorch.autograd._grad_array import DoubleBackwardError
+
+    class Opaque(numtorch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            if numtorch.is_grad_enabled():          # i.e. under create_graph
+                raise DoubleBackwardError('Opaque has no double backward')
+            return g * 2
+    w = numtorch.tensor([1., -2.], requires_grad=True)
+    f = lambda p: (Opaque.apply(p) * p).sum()       # noqa: E731
+    g = numtorch.func.grad(f)(w)
+    np.testing.assert_array_equal(g.detach().numpy(), [4., -8.])
+    np.testing.assert_array_equal(numtorch.func.grad(f)(w.detach()).numpy(), [4., -8.])
+    with pytest.raises(DoubleBackwardError, match='Opaque has no double backward'):
+        g.sum().backward()
+    jac = numtorch.func.jacrev(lambda p: Opaque.apply(p) * p)(w)
+    np.testing.assert_array_equal(jac.detach().numpy(), [[4., 0.], [0., -8.]])
