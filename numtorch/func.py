@@ -335,9 +335,10 @@ def _jacobian(func, argnums, has_aux, args, kwargs, name, floating):
             graph = scope.outside(o)
             n = o.numel()
             if n == 0:
-                rows = [zeros((0,) + tuple(t.shape), dtype=t.dtype) for t in flat]
+                rows = [zeros((0,) + tuple(t.shape), dtype=t.dtype, device=t.device)
+                        for t in flat]
             else:
-                basis = eye(n, dtype=o.dtype)
+                basis = eye(n, dtype=o.dtype, device=o.device)
                 per_row = [_grads([o], flat, [basis[i].reshape(o.shape)], create_graph=graph)
                            for i in range(n)]
                 rows = [stack([r[k] for r in per_row]) for k in range(len(flat))]
