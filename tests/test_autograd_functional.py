@@ -112,6 +112,11 @@ def test_hessian_like_torch(vectorize):
                                              vectorize=True, outer_jacobian_strategy=strat)
                for L in (numtorch, torch)]
         _same(res[0], res[1].detach())      # (torch's forward-mode result keeps a grad_fn)
+    # an input the function ignores (zeros blocks), and one it uses only linearly
+    res = [L.autograd.functional.hessian(lambda a, b, c: (a.exp() * a).sum() + (a * c).sum(),
+                                         _args(L, X, Y, VX), vectorize=vectorize)
+           for L in (numtorch, torch)]
+    _same(*res)
     # a one-element input given as a tuple stays a tuple of tuples
     res = [L.autograd.functional.hessian(lambda a: (a ** 4).sum(), (L.tensor(np.array([1.5])),))
            for L in (numtorch, torch)]
