@@ -1,6 +1,8 @@
 """numtorch.func's first-order transforms (grad, grad_and_value, vjp, jacrev) against
 torch.func 2.13: values, structure of the results (argnums int/tuple, has_aux, dict inputs),
-torch's errors, and the clear refusal of nesting / hessian / jacfwd (no double backward yet)."""
+torch's errors; nested transforms (grad(grad(f)), jacrev(jacrev(f)), hessian, jacfwd), vjp_fn's
+create_graph, and composition with ordinary autograd (results keep their history exactly when
+torch's do)."""
 import inspect
 
 import numpy as np
@@ -211,26 +213,156 @@ def test_vjp_cotangent_structure_error():
         fn((numtorch.ones(3),))
 
 
+
+def _v(L, shape=(3,), seed=1):
+    return L.tensor(np.random.default_rng(seed).standard_normal(shape))
+
+
+def _mlp_hessian(L):
+    m = L.nn.Sequential(L.nn.Linear(2, 3), L.nn.Tanh(), L.nn.Linear(3, 1)).double()
+    params = {k: _v(L, tuple(v.shape), i + 10) for i, (k, v) in enumerate(m.named_parameters())}
+    x = _v(L, (4, 2), 5)
+    return L.func.hessian(lambda p: L.func.functional_call(m, p, (x,)).pow(2).mean())(params)
+
+
 @pytest.mark.parametrize('nested', [
-    lambda F: F.grad(F.grad(lambda x: (x ** 3).sum()))(numtorch.tensor(2.)),
-    lambda F: F.grad(lambda x: F.grad(lambda y: (y ** 3).sum())(x).sum())(numtorch.ones(2)),
-    lambda F: F.jacrev(F.jacrev(lambda x: x ** 3))(numtorch.ones(2)),
-    lambda F: F.jacrev(lambda x: F.vjp(lambda y: y ** 3, x)[0])(numtorch.ones(2)),
-    lambda F: F.grad(lambda x: F.vjp(lambda y: y * 2, numtorch.ones(1))[1](x)[0].sum())(
-        numtorch.ones(1)),
-    lambda F: F.hessian(lambda x: (x ** 3).sum()),
-    lambda F: F.jacfwd(lambda x: x ** 3),
-    lambda F: F.vjp(lambda x: x * 2, numtorch.ones(2))[1](numtorch.ones(2), create_graph=True),
+    lambda L: L.func.grad(L.func.grad(lambda x: (x ** 3).sin()))(L.tensor(0.7, dtype=L.float64)),
+    lambda L: L.func.grad(L.func.grad(L.func.grad(lambda x: x.sin() * x ** 2)))(
+        L.tensor(0.7, dtype=L.float64)),
+    lambda L: L.func.grad(lambda x: L.func.grad(lambda y: (y ** 3).sum())(x).sin().sum())(_v(L)),
+    lambda L: L.func.grad(lambda x: L.func.grad(lambda y: (x * y ** 2).sum())(x).sum())(_v(L)),
+    lambda L: L.func.jacrev(L.func.jacrev(lambda x: x.sin() * x.sum()))(_v(L)),
+    lambda L: L.func.jacrev(lambda x: L.func.vjp(lambda y: y ** 3, x)[0])(_v(L)),
+    lambda L: L.func.grad(lambda x: L.func.vjp(lambda y: y.exp() * 2, x)[1](x)[0].sum())(_v(L)),
+    lambda L: L.func.jacrev(lambda c: L.func.vjp(lambda y: y.sin(), _v(L, seed=2))[1](c))(_v(L)),
+    lambda L: L.func.hessian(lambda x: (x.sin() * x.sum()).sum())(_v(L)),
+    lambda L: L.func.hessian(lambda x, y: (x.sin() * y).sum() * (x * y).sum(), argnums=(0, 1))(
+        _v(L), _v(L, seed=3)),
+    lambda L: L.func.hessian(lambda x, y: (x.exp() * y).sum(), argnums=1)(_v(L), _v(L, seed=3)),
+    lambda L: L.func.jacfwd(L.func.jacrev(lambda x: (x.sin() * x.sum()).sum()))(_v(L)),
+    lambda L: L.func.jacrev(L.func.grad(lambda d: (d['a'] * d['b'].exp()).sum()))(
+        {'a': _v(L), 'b': _v(L, seed=4)}),
+    _mlp_hessian,
 ])
-def test_nesting_and_higher_order_refused_clearly(nested):
-    with pytest.raises(NotImplementedError, match=r'create_graph=True.*issue 11'):
-        nested(numtorch.func)
-    # the refusal leaves no transform marked as running
-    assert numtorch.func.grad(lambda x: (x ** 2).sum())(numtorch.tensor(3.)).item() == 6.0
+def test_nested_transforms_match_torch(nested):
+    ours, theirs = nested(numtorch), nested(torch)
+    _same_structure(ours, theirs)
+    _cmp(ours, theirs, np.float64)
+
+
+@pytest.mark.parametrize('dt', [np.float64, np.float32])
+def test_jacfwd_equals_torch(dt):
+    def f(L):
+        return lambda x, y: (x.sin() * y, (x @ y.reshape(-1, 1)).tanh())
+    for argnums in (0, 1, (0, 1), (1, 0)):
+        _check('jacfwd', f, [(4,), (4,)], dt, argnums=argnums)
+    _check('jacfwd', lambda L: lambda x: (x * 2, {'a': x.sum()}), [(2, 3)], dt, has_aux=True)
+    _check('jacfwd', lambda L: lambda x: L.ones(2), [(3,)], dt)        # independent of x
+
+
+def test_jacfwd_is_jacrev():
+    x = _v(numtorch, (2, 3))
+    f = lambda t: (t.exp() @ t.T).tanh()      # noqa: E731
+    np.testing.assert_array_equal(numtorch.func.jacfwd(f)(x).numpy(),
+                                  numtorch.func.jacrev(f)(x).numpy())
+
+
+@pytest.mark.parametrize('call', [
+    lambda L: L.func.jacfwd(lambda x: x, randomness='x')(_x(L)),
+    lambda L: L.func.jacfwd(lambda x: 3.0)(_x(L)),
+    lambda L: L.func.jacfwd(lambda x: x, has_aux=True)(_x(L)),
+    lambda L: L.func.jacfwd(lambda x: x)(L.tensor([1, 2])),
+    lambda L: L.func.jacfwd(lambda x: x, argnums=1)(_x(L)),
+    lambda L: L.func.jacfwd(lambda x: x.real)(_x(L).to(L.complex64)),
+    lambda L: L.func.jacrev(lambda x: (x > 0).long())(_x(L)),
+    lambda L: L.func.hessian(lambda x: x.sum(), argnums=2)(_x(L)),
+    lambda L: L.func.hessian(lambda x: x * 2)(_x(L)).sum().backward(),
+])
+def test_more_errors_match_torch(call):
+    same_error(call)
+
+
+def test_results_connect_to_the_outer_graph_as_torch():
+    """An input that requires grad (or a captured parameter) keeps the transform's results
+    differentiable with ordinary autograd; under no_grad they are detached, as torch's."""
+    got = {}
+    for L in (numtorch, torch):
+        w = L.tensor([1., 2.], dtype=L.float64, requires_grad=True)
+        c = L.tensor([0.5, -1.], dtype=L.float64, requires_grad=True)
+        res = []
+        g = L.func.grad(lambda t: (t ** 3).sum())(w * 1)                  # input from outside
+        res += [g, L.autograd.grad(g.sum(), w)[0]]
+        g = L.func.grad(lambda t: (t.sin() * c).sum())(L.ones(2, dtype=L.float64))  # capture
+        res += [g, L.autograd.grad(g.sum(), c)[0]]
+        j = L.func.jacrev(lambda t: t.exp() * w)(c)
+        res += [j, L.autograd.grad(j.sum(), (w, c))]
+        out, fn = L.func.vjp(lambda t: t ** 3, w)
+        (vj,) = fn(c)                                 # cotangent that requires grad
+        res += [out, vj, L.autograd.grad(vj.sum(), (w, c))]
+        res += [fn(c, create_graph=False)[0]]
+        gv, (val, aux) = L.func.grad_and_value(lambda t: ((t * w).sum(), (w * 2, t * 2)),
+                                               has_aux=True)(L.ones(2, dtype=L.float64))
+        res += [gv, val, aux]
+        with L.no_grad():
+            res += [L.func.grad(lambda t: (t * c).sum())(w)]
+            o2, fn2 = L.func.vjp(lambda t: t * c, w)
+            res += [o2, fn2(L.ones(2, dtype=L.float64))]
+        got[L] = res
+    fo, ft = _flat(got[numtorch]), _flat(got[torch])
+    assert len(fo) == len(ft)
+    for a, b in zip(fo, ft):
+        assert a.requires_grad == b.requires_grad, (a, b)
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12)
+
+
+def test_vjp_fn_create_graph_and_retain_graph():
+    """vjp_fn(create_graph=True) gives a differentiable result (a Hessian-vector product from
+    the gradient), and retain_graph=False frees the graph as torch's does."""
+    for L in (numtorch, torch):
+        x = L.tensor([0.3, 1.2], dtype=L.float64, requires_grad=True)
+        _, fn = L.func.vjp(lambda t: (t.sin() * t).sum(), x)
+        (g,) = fn(L.tensor(1., dtype=L.float64), create_graph=True)
+        hv = L.autograd.grad(g, x, L.tensor([1., 0.], dtype=L.float64))[0]
+        np.testing.assert_allclose(hv.numpy(), [2 * np.cos(.3) - .3 * np.sin(.3), 0], rtol=1e-12)
+
+    def twice(L):
+        _, fn = L.func.vjp(lambda t: t.exp().sum(), L.ones(2))
+        fn(L.tensor(1.), retain_graph=False)
+        fn(L.tensor(1.))                       # the graph is gone
+    same_error(twice)
 
 
 def test_inputs_requiring_grad_and_outer_graph_untouched():
     w = numtorch.tensor([1., 2.], requires_grad=True)
     g = numtorch.func.grad(lambda w: (w ** 2).sum())(w * 1)
-    assert not g.requires_grad and w.grad is None
-    np.testing.assert_array_equal(g.numpy(), [2., 4.])
+    assert g.requires_grad and w.grad is None        # connected, as torch's (nothing accumulated)
+    np.testing.assert_array_equal(g.detach().numpy(), [2., 4.])
+    g = numtorch.func.grad(lambda w: (w ** 2).sum())(w.detach())
+    assert not g.requires_grad and g.grad_fn is None
+
+
+def test_first_order_use_survives_an_op_without_double_backward():
+    """Parameters that require grad connect the result to the outside, so the transform asks
+    for create_graph; an op that cannot record its double backward must not break the
+    first-order result: it is computed, and only differentiating it raises the op's error."""
+    from numtorch.autograd._grad_array import DoubleBackwardError
+
+    class Opaque(numtorch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            if numtorch.is_grad_enabled():          # i.e. under create_graph
+                raise DoubleBackwardError('Opaque has no double backward')
+            return g * 2
+    w = numtorch.tensor([1., -2.], requires_grad=True)
+    f = lambda p: (Opaque.apply(p) * p).sum()       # noqa: E731
+    g = numtorch.func.grad(f)(w)
+    np.testing.assert_array_equal(g.detach().numpy(), [4., -8.])
+    np.testing.assert_array_equal(numtorch.func.grad(f)(w.detach()).numpy(), [4., -8.])
+    with pytest.raises(DoubleBackwardError, match='Opaque has no double backward'):
+        g.sum().backward()
+    jac = numtorch.func.jacrev(lambda p: Opaque.apply(p) * p)(w)
+    np.testing.assert_array_equal(jac.detach().numpy(), [[4., 0.], [0., -8.]])

@@ -128,6 +128,18 @@ class _UserNode(FunctionCtx):
             out.append(None if g is None else g._data)
         return tuple(out)
 
+    def backward_graphed(self, *grads):
+        """create_graph: the user's backward runs on Tensors with grad mode on (the engine's
+        setting), so whatever it computes with differentiable ops is recorded, as in torch (a
+        ``once_differentiable`` backward runs without recording: its result is a constant)."""
+        res = self._fn.backward(self, *grads)
+        if not isinstance(res, tuple):
+            res = (res,)
+        if len(res) < self.n_args:
+            raise RuntimeError(f'function {self._name} returned an incorrect number of '
+                               f'gradients (expected {self.n_args}, got {len(res)})')
+        return tuple(res[i] for i in self.tensor_pos)
+
 
 def once_differentiable(fn):
     """Decorator for a ``backward`` that cannot itself be differentiated: runs it without

@@ -78,26 +78,48 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
-                  gen_non_contig_grad_outputs=False, raise_exception=True, seed=0, **_):
+                  gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0,
+                  check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+                  check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False,
+                  masked=False):
     """Check second derivatives: ``gradcheck`` of the map (inputs, v) -> v^T J(inputs), whose
     gradient is what ``create_graph=True`` records. ``grad_outputs`` (v) are drawn at random
-    when not given, and the check covers them too (the backward must be linear in v).
+    (requiring grad) when not given, and the check covers those that require grad too (the
+    backward must be linear in v). numtorch has no forward-mode AD and no batched gradients:
+    ``check_fwd_over_rev`` / ``check_batched_grad`` raise NotImplementedError;
+    ``gen_non_contig_grad_outputs``, ``nondet_tol``, ``check_undefined_grad``, ``fast_mode``
+    and ``masked`` do not change what is checked here.
 
     >>> import numtorch
     >>> x = numtorch.rand(3, dtype=numtorch.float64, requires_grad=True)
     >>> numtorch.autograd.gradgradcheck(lambda t: (t * t).sin(), (x,))
     True
     """
+    if not (check_fwd_over_rev or check_rev_over_rev):
+        raise AssertionError('Expected at least one of check_fwd_over_rev or check_rev_over_rev '
+                             'to be True')
+    if check_undefined_grad and not check_rev_over_rev:
+        raise AssertionError('Setting check_undefined_grad=True requires check_rev_over_rev to '
+                             'be True')
+    if check_batched_grad and not check_rev_over_rev:
+        raise AssertionError('Setting check_batched_grad=True requires check_rev_over_rev to be '
+                             'True')
+    if check_fwd_over_rev:
+        raise NotImplementedError('gradgradcheck(check_fwd_over_rev=True): numtorch has no '
+                                  'forward-mode AD')
+    if check_batched_grad:
+        raise NotImplementedError('gradgradcheck(check_batched_grad=True): numtorch has no '
+                                  'batched gradients (vmap)')
+    seed = 0
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     diff = [t for t in inputs if isinstance(t, Tensor) and t._requires_grad]
-    outs = [o for o in _outputs(func, inputs) if isinstance(o, Tensor) and o._requires_grad]
     if grad_outputs is None:
+        outs = [o for o in _outputs(func, inputs) if isinstance(o, Tensor) and o._requires_grad]
         rng = host.random.default_rng(seed)
-        grad_outputs = [Tensor._wrap(to_device(rng.standard_normal(o._data.shape).astype(
-            o._data.dtype), device_of(o._data))) for o in outs]
-    else:
-        grad_outputs = list(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else [grad_outputs]
-    vs = [v.detach().requires_grad_(True) for v in grad_outputs]
+        vs = [Tensor._wrap(to_device(rng.standard_normal(o._data.shape).astype(
+            o._data.dtype), device_of(o._data))).requires_grad_(True) for o in outs]
+    else:   # as given: those that require grad are checked too
+        vs = list(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else [grad_outputs]
     n = len(inputs)
 
     def first_order(*args):
@@ -110,6 +132,38 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     if not diff:
         raise ValueError('gradgradcheck expects at least one input tensor to require gradient')
     if not any(g._requires_grad for g in first_order(*inputs, *vs)):
-        return True      # the first derivative is constant (floor, trunc): nothing to check
+        # the first derivative has no history (floor, trunc; a once_differentiable backward):
+        # its analytic derivative is zero, which the numerical one must confirm
+        return _constant_check(first_order, inputs + tuple(vs), eps, atol, raise_exception)
     return gradcheck(first_order, inputs + tuple(vs), eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception, seed=seed + 1, _record=True)
+
+
+def _constant_check(func, inputs, eps, atol, raise_exception):
+    """``func``'s outputs must not move when any input that requires grad does (central
+    differences, one element at a time)."""
+    def values():
+        return [to_host(o._data).astype(host.float64) for o in _outputs(func, inputs)
+                if isinstance(o, Tensor)]
+    for t in inputs:
+        if not (isinstance(t, Tensor) and t._requires_grad):
+            continue
+        flat = t._data.reshape(-1)
+        for i in range(flat.size):
+            orig = flat[i]
+            flat[i] = orig + eps
+            hi = values()
+            flat[i] = orig - eps
+            lo = values()
+            flat[i] = orig
+            worst = max((float(host.abs((h - lo_) / (2 * eps)).max(initial=0))
+                         for h, lo_ in zip(hi, lo)), default=0.0)
+            if worst > atol:
+                if raise_exception:
+                    raise GradcheckError(
+                        f'Jacobian mismatch for an input of shape {tuple(t.shape)}: the analytic '
+                        'second derivative is zero (the first derivative has no history: a '
+                        'backward that is not differentiable?) but the numerical one is '
+                        f'{worst:.3g}')
+                return False
+    return True
