@@ -140,12 +140,7 @@ def fill_(self, value):
 
 
 def _fill_data(self, value):
-    try:
-        self._data.fill(value)
-    except ValueError:
-        if not getattr(self._data.flags, 'writeable', True):
-            raise RuntimeError(_OVERLAP) from None
-        raise
+    self._data.fill(value)   # (an expanded view: NumPy's is read-only, torch fills it; not yet)
 
 
 def copy_(self, src, non_blocking=False):

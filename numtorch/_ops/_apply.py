@@ -4,6 +4,8 @@ These three helpers are the whole per-op hot path. A node object is made for eve
 cheap) so ``forward`` can stash what backward needs on ``self``; it is attached to the result
 only when grad mode is on and some input requires grad.
 """
+from weakref import ref
+
 from .._backend import xp, namespace, device_of, to_device, _BY_ARRAY
 from .._dtype import result_type, get_default_dtype
 from .._dtype_ext import FLOAT_NP
@@ -112,8 +114,12 @@ def view(cls, x, *args):
             out._creation = 'no_grad'
         elif x._requires_grad:
             connect(node, out, (x,))
-            if base.grad_fn is not None:
-                register(base, out)
+            if base.grad_fn is not None:   # remembered, so an in-place change regenerates it
+                views = base._views
+                if views is None or len(views) & 63 == 63:
+                    register(base, out)
+                else:
+                    views.append(ref(out))
         return out
     if x._requires_grad and _enabled[0]:
         connect(node, out, (x,))

@@ -1,0 +1,364 @@
+"""In-place ops through views of tensors that require grad (issue 11): values, gradients and
+node names against torch's (CopySlices on the base, AsStridedBackward0 on the views), float64
+finite-difference checks, and torch's refusals."""
+import numpy as np
+import pytest
+import torch
+
+import numtorch
+from errcheck import same_error
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((3, 4))
+W = RNG.standard_normal((3, 4))
+
+
+def _name(t):
+    return None if t.grad_fn is None else type(t.grad_fn).__name__
+
+
+# Each case: f(m, x, w) -> (result to differentiate, [tensors whose grad_fn names to compare]).
+# x, w: (3, 4) leaves that require grad. y = x * 1 is the non-leaf base written through views.
+def _mul_column(m, x, w):
+    y = x * 1
+    v = y[:, 0]
+    v.mul_(2)
+    return y, [y, v]
+
+
+def _setitem_view(m, x, w):
+    y = x * 1
+    y[0][1] = w.sum()
+    return y, [y]
+
+
+def _setitem_view_slice(m, x, w):
+    y = x * 1
+    y[1:][0, 1:] = w[0, :3] * 2
+    return y * y, [y]
+
+
+def _flat_add(m, x, w):
+    y = x * 1
+    v = y.view(-1)
+    v.add_(1)
+    return y * y, [y, v]
+
+
+def _t_add(m, x, w):
+    y = x * 1
+    v = y.t()
+    v.add_(w.t() * 3)
+    return y * y, [y, v]
+
+
+def _transpose_select_zero(m, x, w):
+    y = x * 1
+    v = y.transpose(0, 1)[1]
+    v.zero_()
+    return y * y, [y, v]
+
+
+def _diagonal_fill(m, x, w):
+    y = x * 1
+    v = y.diagonal()
+    v.fill_(0)
+    return y * y, [y, v]
+
+
+def _diagonal_offset_mul(m, x, w):
+    y = x * 1
+    v = y.t().diagonal(-1)
+    v.mul_(w[0, :3])
+    return y * y, [y, v]
+
+
+def _narrow_mul(m, x, w):
+    y = x * 1
+    v = y.narrow(1, 1, 2)
+    v.mul_(w[:, :2])
+    return y * y, [y, v]
+
+
+def _select_add(m, x, w):
+    y = x * 1
+    v = y.select(1, 2)
+    v.add_(w[:, 0])
+    return y * y, [y, v]
+
+
+def _unsqueeze_mul(m, x, w):
+    y = x * 1
+    v = y.unsqueeze(0)
+    v.mul_(3)
+    return y * y, [y, v]
+
+
+def _view_of_view(m, x, w):
+    y = x * 1
+    a = y[1:]
+    v = a[:, 1:]
+    v.mul_(w[1:, 1:])
+    return y * y, [y, a, v]
+
+
+def _column_add_other(m, x, w):
+    y = x * 1
+    y[:, 1].add_(w[:, 1] * 2)
+    return y * y, [y]
+
+
+def _copy_into_view(m, x, w):
+    y = x * 1
+    v = y[1]
+    v.copy_(w[2] * w[0])
+    return y * y, [y, v]
+
+
+def _copy_broadcast(m, x, w):
+    y = x * 1
+    y[:2, 1:3].copy_(w[0, :2])
+    return y * y, [y]
+
+
+def _iadd_view(m, x, w):
+    y = x * 1
+    v = y[0]
+    v += w[1]
+    return y * y, [y, v]
+
+
+def _view_reused(m, x, w):
+    y = x * 1
+    v = y[0]
+    v.mul_(2)
+    return v.sum() * 3 + (y * y).sum(), [y, v]
+
+
+def _other_view_regenerated(m, x, w):
+    y = x * 1
+    u = y[:, 1]
+    v = y[0]
+    v.mul_(w[2])
+    return (u * u).sum() + y.sum(), [y, u, v]
+
+
+def _base_changed_view_regenerated(m, x, w):
+    y = x * 1
+    v = y[0]
+    e = y.expand(2, 3, 4)
+    y.mul_(w)
+    return (v * v).sum() + (e * e).sum(), [y, v, e]
+
+
+def _element(m, x, w):
+    y = x * 1
+    y[1][2].mul_(w.sum())
+    return y * y, [y]
+
+
+def _two_writes(m, x, w):
+    y = x * 1
+    y[0].mul_(w[0])
+    y[:, 2].add_(w[:, 1])
+    y.t()[3][1:] = w[1, 2:] * 5
+    return y * y, [y]
+
+
+def _no_grad_base(m, x, w):
+    z = m.zeros(3, 4, dtype=x.dtype)
+    z[:, 1].add_(w[:, 1] * 2)
+    z[0][2] = x.sum()
+    return z * z, [z]
+
+
+def _relu_view(m, x, w):
+    y = x * 1
+    m.nn.functional.relu(y[1:], inplace=True)
+    return y * y, [y]
+
+
+def _clamp_sigmoid_chain(m, x, w):
+    y = x * 1
+    v = y[:, 1:3]
+    v.clamp_(-0.5, 0.5).sigmoid_()
+    return y * y, [y, v]
+
+
+def _random_fill(m, x, w):
+    y = x * 1
+    y[1].uniform_()
+    return y.sum(), [y]
+
+
+CASES = [_mul_column, _setitem_view, _setitem_view_slice, _flat_add, _t_add,
+         _transpose_select_zero, _diagonal_fill, _diagonal_offset_mul, _narrow_mul, _select_add,
+         _unsqueeze_mul, _view_of_view, _column_add_other, _copy_into_view, _copy_broadcast,
+         _iadd_view, _view_reused, _other_view_regenerated, _base_changed_view_regenerated,
+         _element, _two_writes, _no_grad_base, _relu_view, _clamp_sigmoid_chain, _random_fill]
+
+
+def _run(m, case, dtype):
+    x = m.tensor(X, dtype=dtype, requires_grad=True)
+    w = m.tensor(W, dtype=dtype, requires_grad=True)
+    out, named = case(m, x, w)
+    names = [_name(t) for t in named]
+    value = out.detach().numpy().copy()
+    out.sum().backward()
+    grads = [None if t.grad is None else t.grad.numpy().copy() for t in (x, w)]
+    return names, value, grads
+
+
+@pytest.mark.parametrize('case', CASES, ids=lambda c: c.__name__[1:])
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_matches_torch(case, dtype):
+    n_names, n_value, n_grads = _run(numtorch, case, getattr(numtorch, dtype))
+    t_names, t_value, t_grads = _run(torch, case, getattr(torch, dtype))
+    assert n_names == t_names
+    tol = 1e-6 if dtype == 'float32' else 1e-12
+    if case is not _random_fill:
+        np.testing.assert_allclose(n_value, t_value, rtol=tol, atol=tol)
+    for a, b in zip(n_grads, t_grads):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize('case', [_mul_column, _setitem_view_slice, _t_add, _diagonal_offset_mul,
+                                  _view_of_view, _copy_broadcast, _other_view_regenerated,
+                                  _base_changed_view_regenerated, _two_writes, _no_grad_base,
+                                  _clamp_sigmoid_chain], ids=lambda c: c.__name__[1:])
+def test_gradcheck(case):
+    x = numtorch.tensor(X, dtype=numtorch.float64, requires_grad=True)
+    w = numtorch.tensor(W, dtype=numtorch.float64, requires_grad=True)
+    assert numtorch.autograd.gradcheck(lambda a, b: case(numtorch, a, b)[0], (x, w))
+
+
+def test_graph_structure_matches_torch():
+    def f(m):
+        x = m.ones(3, 4, requires_grad=True)
+        w = m.ones(4, requires_grad=True)
+        y = x * 1
+        y[1].mul_(w)
+        fns = y.grad_fn.next_functions
+        return [type(f).__name__ if f is not None else None for f, _ in fns], y._version
+    assert f(numtorch) == f(torch)
+
+
+def test_view_results_share_and_bump_the_version():
+    for m in (numtorch, torch):
+        x = m.ones(3, 4, requires_grad=True)
+        y = x * 1
+        v = y[0][1:]
+        v.add_(1)
+        assert y._version == v._version == 1
+        assert y.grad_fn is not None and not y.is_leaf
+
+
+# ------------------------------------------------------------------ torch's refusals
+def _y(m):
+    return m.tensor(X, requires_grad=True) * 1
+
+
+def _no_grad_view(m, index=0):
+    y = _y(m)
+    with m.no_grad():
+        return y[index]
+
+
+def _set(t, index, value):
+    t[index] = value
+
+
+@pytest.mark.parametrize('call', [
+    # a view of a leaf that requires grad
+    lambda m: m.ones(3, 4, requires_grad=True)[0].add_(1),
+    lambda m: _set(m.ones(3, 4, requires_grad=True)[0], 1, 1.),
+    lambda m: m.ones(3, 4, requires_grad=True).t().zero_(),
+    lambda m: m.ones(3, 4, requires_grad=True).diagonal().fill_(0),
+    lambda m: m.ones(3, 4, requires_grad=True)[1:][0].mul_(2),
+    # a view made in no_grad mode, changed with grad mode on
+    lambda m: _no_grad_view(m).add_(1),
+    lambda m: _no_grad_view(m).fill_(1),
+    lambda m: _no_grad_view(m).copy_(m.ones(4)),
+    lambda m: _set(_no_grad_view(m), 0, 1.),
+    lambda m: _no_grad_view(m)[1:].add_(1),
+    lambda m: _no_grad_view(m).mul_(m.ones(4, requires_grad=True)),
+    lambda m: _set(_no_grad_view(m), slice(1, None), m.ones(3, requires_grad=True)),
+    # outputs of ops returning several views
+    lambda m: _y(m).unbind()[0].add_(1),
+    lambda m: _y(m).unbind(1)[2].fill_(1),
+    lambda m: _y(m).split(1)[1].add_(1),
+    lambda m: _y(m).chunk(3)[2].zero_(),
+    lambda m: _y(m).split([1, 2])[1].copy_(m.ones(2, 4)),
+    lambda m: _y(m).unbind()[0][1:].add_(1),
+    lambda m: _set(_y(m).unbind()[0], 0, 1.),
+    lambda m: _set(_y(m).unbind()[0], slice(1, None), 1.),
+    lambda m: _set(_y(m).unbind()[0], slice(None), 1.),
+    lambda m: m.ones(3, 4, requires_grad=True).unbind()[0].add_(1),
+    lambda m: m.zeros(3, 4).unbind()[0].add_(m.ones(4, requires_grad=True)),
+    # an expanded view holds elements twice
+    lambda m: m.zeros(3).expand(2, 3).add_(1),
+    lambda m: (m.ones(3, requires_grad=True) * 1).expand(2, 3).mul_(2),
+])
+def test_refusals_match_torch(call):
+    same_error(call)
+
+
+@pytest.mark.parametrize('write', [
+    lambda v: v.mul_(2), lambda v: v.add_(1), lambda v: _set(v, 0, 5.), lambda v: v.zero_()])
+def test_saved_tensor_changed_through_a_view_raises(write):
+    def f(m):
+        y = _y(m)
+        z = y.sin()                 # saves y
+        write(y[1])
+        z.sum().backward()
+    same_error(f)
+
+    def g(m):
+        y = _y(m)
+        s = y.t()
+        z = s.exp() * s             # saves the view s and exp's output
+        write(y[:, 1])
+        z.sum().backward()
+    same_error(g)
+
+
+def test_inplace_without_grad_through_views_unchanged():
+    for m in (numtorch, torch):
+        x = m.zeros(3, 4)
+        x[0][1] = 2.
+        x.t()[2].add_(1)
+        x.diagonal().mul_(3)
+        assert x.grad_fn is None and not x.requires_grad
+    a, b = numtorch.zeros(3, 4), torch.zeros(3, 4)
+    for t in (a, b):
+        t[0][1] = 2.
+        t.t()[2].add_(1)
+        t.diagonal().mul_(3)
+        t.view(-1)[5:7].fill_(7)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_views_in_no_grad_of_a_grad_base_may_change_in_no_grad():
+    for m in (numtorch, torch):
+        y = _y(m)
+        with m.no_grad():
+            v = y[0]
+            v.add_(1)
+        assert type(y.grad_fn).__name__ == 'MulBackward0'
+
+
+def test_retain_graph_and_double_backward_through_copyslices():
+    grads = []
+    for m in (numtorch, torch):
+        x = m.tensor(X, requires_grad=True)
+        y = x * 1
+        y[1].mul_(3)
+        loss = (y * y).sum()
+        loss.backward(retain_graph=True)
+        loss.backward()
+        grads.append(x.grad.numpy().copy())
+        with pytest.raises(RuntimeError, match='backward through the graph a second time'):
+            loss.backward()
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
