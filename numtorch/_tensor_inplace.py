@@ -73,10 +73,10 @@ def _inplace(self, fn, *args, **kwargs):
             raise RuntimeError(_OVERLAP) from None
         raise
     self._version_counter[0] += 1
-    if grad:
+    if grad and out._requires_grad:   # (a non-differentiable op, logical_and_, keeps the history)
         if base is not None:
             _cs.rebase(self, out.grad_fn, stand)
-        elif out._requires_grad:
+        else:
             self.grad_fn = out.grad_fn
             self._requires_grad = True
             self.__dict__.pop('_output_nr', None)

@@ -185,6 +185,14 @@ def _clamp_sigmoid_chain(m, x, w):
     return y * y, [y, v]
 
 
+def _copysign_composite(m, x, w):
+    # numtorch's copysign is several nodes: CopySlices then splits the gradient around them
+    y = x * 1
+    v = y[:, 1:]
+    v.copysign_(w.detach()[:, 1:] - 0.3)
+    return y * y * w, [y, v]
+
+
 def _random_fill(m, x, w):
     y = x * 1
     y[1].uniform_()
@@ -195,7 +203,7 @@ CASES = [_mul_column, _setitem_view, _setitem_view_slice, _flat_add, _t_add,
          _transpose_select_zero, _diagonal_fill, _diagonal_offset_mul, _narrow_mul, _select_add,
          _unsqueeze_mul, _view_of_view, _column_add_other, _copy_into_view, _copy_broadcast,
          _iadd_view, _view_reused, _other_view_regenerated, _base_changed_view_regenerated,
-         _element, _two_writes, _no_grad_base, _relu_view, _clamp_sigmoid_chain, _random_fill]
+         _element, _two_writes, _no_grad_base, _relu_view, _clamp_sigmoid_chain, _copysign_composite, _random_fill]
 
 
 def _run(m, case, dtype):
@@ -227,11 +235,18 @@ def test_matches_torch(case, dtype):
 @pytest.mark.parametrize('case', [_mul_column, _setitem_view_slice, _t_add, _diagonal_offset_mul,
                                   _view_of_view, _copy_broadcast, _other_view_regenerated,
                                   _base_changed_view_regenerated, _two_writes, _no_grad_base,
-                                  _clamp_sigmoid_chain], ids=lambda c: c.__name__[1:])
+                                  _clamp_sigmoid_chain, _copysign_composite], ids=lambda c: c.__name__[1:])
 def test_gradcheck(case):
     x = numtorch.tensor(X, dtype=numtorch.float64, requires_grad=True)
     w = numtorch.tensor(W, dtype=numtorch.float64, requires_grad=True)
     assert numtorch.autograd.gradcheck(lambda a, b: case(numtorch, a, b)[0], (x, w))
+
+
+def test_composite_inplace_op_is_covered():
+    from numtorch._ops.shape.copyslices import CopySlicesComposite
+    x = numtorch.tensor(X, requires_grad=True)
+    y = _copysign_composite(numtorch, x, numtorch.tensor(W, requires_grad=True))[1][0]
+    assert isinstance(y.grad_fn, CopySlicesComposite)
 
 
 def test_graph_structure_matches_torch():
