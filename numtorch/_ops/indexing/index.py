@@ -89,7 +89,7 @@ class Index(Node):
         self._name = 'IndexBackward0' if advanced else _basic_name(index)
         try:
             out = a[index]
-            if out.__class__ is not a.__class__ and not advanced:
+            if not advanced and out.ndim == 0 and Ellipsis not in index:
                 # all ints: NumPy gives a scalar copy, torch a 0-d view (y[0][1].add_(1) writes y)
                 out = a[index + (Ellipsis,)]
             return out
