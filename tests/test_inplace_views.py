@@ -193,6 +193,21 @@ def _copysign_composite(m, x, w):
     return y * y * w, [y, v]
 
 
+def _shape_inplace_then_write(m, x, w):
+    # t_/unsqueeze_/squeeze_ on a view change how it lies in its base
+    y = x * 1
+    v = y[0:2]
+    v.t_()
+    v.mul_(w[:2].t())
+    v.unsqueeze_(0)
+    v[0, 1].add_(5)
+    u = y[1]
+    u.unsqueeze_(1)
+    u.squeeze_()
+    u.add_(w[2])
+    return y * y, [y, v, u]
+
+
 def _random_fill(m, x, w):
     y = x * 1
     y[1].uniform_()
@@ -203,7 +218,8 @@ CASES = [_mul_column, _setitem_view, _setitem_view_slice, _flat_add, _t_add,
          _transpose_select_zero, _diagonal_fill, _diagonal_offset_mul, _narrow_mul, _select_add,
          _unsqueeze_mul, _view_of_view, _column_add_other, _copy_into_view, _copy_broadcast,
          _iadd_view, _view_reused, _other_view_regenerated, _base_changed_view_regenerated,
-         _element, _two_writes, _no_grad_base, _relu_view, _clamp_sigmoid_chain, _copysign_composite, _random_fill]
+         _element, _two_writes, _no_grad_base, _relu_view, _clamp_sigmoid_chain, _copysign_composite, _shape_inplace_then_write,
+         _random_fill]
 
 
 def _run(m, case, dtype):
