@@ -41,6 +41,8 @@ def _inplace(self, fn, *args, **kwargs):
             grad = base._requires_grad   # torch's view requires grad when its base does
         if grad:
             self._check_inplace()
+            if base is not None and not _cs.through_view(self):
+                base = None   # view(dtype): torch records nothing on the base
             # The op's node may save its input for backward (mul_, clamp_, sqrt_...), and
             # self is about to be overwritten: hand it a copy standing in self's graph place
             # (torch saves "original_self" for these ops the same way).

@@ -250,7 +250,7 @@ def setitem(input, index, value):
     bind(node, input._data)
     node.forward(input._data, vd, index)
     input._version_counter[0] += 1
-    if input._base is not None:
+    if copyslices.through_view(input):
         # through a view (y[0][1] = v): the base takes a CopySlices history around this node
         stand = copyslices.stand_in(input)
         node.edges = ((stand, 0), _edge_of(value))

@@ -59,6 +59,12 @@ def _replayable(vfn):
     return vfn is not None and not any(issubclass(cls, _ViewDtype) for cls, _ in _steps(vfn))
 
 
+def through_view(t):
+    """Whether an in-place write into ``t`` rewrites a base's history: ``t`` is a view torch
+    differentiates through (not a ``view(dtype)`` reinterpretation)."""
+    return t._base is not None and _replayable(t._vfn)
+
+
 class _Region:
     """Where a view lies in its base: ``pos`` (view-shaped flat positions), and for views
     without repeats ``inv`` (for every base element, its flat index in the view, or
@@ -253,7 +259,7 @@ def refill_history(t, make_node):
     """After ``t`` was overwritten with values that do not depend on it (fill_, random fills):
     ``t``'s grad_fn is ``make_node(t)`` (zero gradient to its past); a view's base gets a
     CopySlices history instead, zero inside the view."""
-    if t._base is not None:
+    if through_view(t):
         rebase(t, None, None)
         return
     t.grad_fn = make_node(t)
