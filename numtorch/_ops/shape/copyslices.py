@@ -234,7 +234,8 @@ def refresh(base, also=None):
             v = ref()
             if v is not None:
                 alive.append(ref)
-                _regenerate(v, base)
+                if v._requires_grad or v is also:   # (not one detached since)
+                    _regenerate(v, base)
                 seen = seen or v is also
         views[:] = alive
     if also is not None and not seen:
