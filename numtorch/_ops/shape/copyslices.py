@@ -13,6 +13,18 @@ index array ``arange(base.numel()).reshape(base.shape)`` gives, for each view el
 flat position in the base (``_positions``). Backward formulas below gather with ``take`` and
 scatter through the inverse index with ``take``/``where`` (no writes into gradient buffers),
 so the same formulas can later be differentiated again.
+
+>>> import numtorch
+>>> x = numtorch.ones(2, 2, requires_grad=True)
+>>> y = x * 1
+>>> v = y[0]
+>>> _ = v.mul_(3)
+>>> type(y.grad_fn).__name__, type(v.grad_fn).__name__
+('CopySlices', 'AsStridedBackward0')
+>>> (y.sum() + v.sum()).backward()
+>>> x.grad
+tensor([[6., 6.],
+        [1., 1.]])
 """
 import re
 import weakref
