@@ -416,3 +416,42 @@ def test_on_the_stand_in_device(case):
         got = run('cuda')
     for a, b in zip(got, expected):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def _zero_dim(m):
+    x = m.tensor(2., requires_grad=True)
+    y = x * 1
+    v = y[...]
+    v.mul_(3)
+    return x, [y, v], y * y
+
+
+def _empty(m):
+    x = m.ones(0, 3, requires_grad=True)
+    y = x * 1
+    v = y[:, 1]
+    v.mul_(3)
+    return x, [y, v], y * y
+
+
+def _strided_chain(m):
+    x = m.arange(24., requires_grad=True)
+    y = (x * 1).reshape(2, 3, 4)            # itself a view of the product
+    v = y.permute(2, 0, 1)[1:3, :, ::2]
+    v.mul_(m.arange(2.)[:, None, None] + 2)
+    w = y.movedim(0, 2).flatten(1)[:, ::3]
+    w.add_(1)
+    return x, [y, v, w], y * y
+
+
+@pytest.mark.parametrize('case', [_zero_dim, _empty, _strided_chain], ids=lambda c: c.__name__[1:])
+def test_odd_shapes_match_torch(case):
+    res = []
+    for m in (numtorch, torch):
+        x, named, out = case(m)
+        names = [_name(t) for t in named]
+        out.sum().backward()
+        res.append((names, out.detach().numpy().copy(), x.grad.numpy().copy()))
+    assert res[0][0] == res[1][0]
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-6)
+    np.testing.assert_allclose(res[0][2], res[1][2], rtol=1e-6)
