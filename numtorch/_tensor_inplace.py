@@ -32,14 +32,13 @@ def _check_inplace(self):
 def _inplace(self, fn, *args, **kwargs):
     """Run out-of-place ``fn(self, ...)``, write the result into self, take its history (for
     a view: give its base a CopySlices history, see _ops/shape/copyslices.py)."""
-    base = None
     if _enabled[0]:
         grad = self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args) or \
             any(isinstance(a, Tensor) and a._requires_grad for a in kwargs.values())
-        base = self._base
-        if base is not None and not grad:
-            grad = base._requires_grad   # torch's view requires grad when its base does
+        if not grad and self._base is not None:
+            grad = self._base._requires_grad   # torch's view requires grad when its base does
         if grad:
+            base = self._base
             self._check_inplace()
             if base is not None and not _cs.through_view(self):
                 base = None   # view(dtype): torch records nothing on the base
