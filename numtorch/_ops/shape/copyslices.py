@@ -82,6 +82,8 @@ class _Region:
     without repeats ``inv`` (for every base element, its flat index in the view, or
     ``view.numel()`` where the view does not cover it)."""
 
+    # Built at each backward and dropped after: ``inv`` is as large as the base, and a graph
+    # may hold many of these nodes (one per view still alive at each in-place change).
     def __init__(self, xp, shape, vfn):
         n = 1
         for s in shape:
@@ -118,12 +120,8 @@ class AsStrided(Node):
     this way after an in-place change): backward puts the gradient at the view's places."""
     _name = 'AsStridedBackward0'
 
-    region = None
-
     def backward(self, g):
-        r = self.region
-        if r is None:
-            r = self.region = _Region(self.xp, self.base_shape, self.vfn)
+        r = _Region(self.xp, self.base_shape, self.vfn)
         return r.scatter(self.xp, g, g.dtype)
 
 
@@ -136,8 +134,6 @@ class CopySlices(Node):
 
     op = None
     i = 0
-    region = None
-
     # The engine frees and version-checks what the wrapped op saved.
     @property
     def saved(self):
@@ -154,9 +150,7 @@ class CopySlices(Node):
 
     def backward(self, g):
         xp = self.xp
-        r = self.region
-        if r is None:
-            r = self.region = _Region(xp, self.base_shape, self.vfn)
+        r = _Region(xp, self.base_shape, self.vfn)
         op = self.op
         if op is None:
             return (xp.where(r.mask, xp.zeros((), g.dtype), g),)
@@ -179,9 +173,7 @@ class CopySlicesComposite(CopySlices):
 
     def backward(self, g):
         xp = self.xp
-        r = self.region
-        if r is None:
-            r = self.region = _Region(xp, self.base_shape, self.vfn)
+        r = _Region(xp, self.base_shape, self.vfn)
         return xp.where(r.mask, xp.zeros((), g.dtype), g), r.gather(xp, g)
 
 
