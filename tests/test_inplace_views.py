@@ -258,6 +258,30 @@ def test_gradcheck(case):
     assert numtorch.autograd.gradcheck(lambda a, b: case(numtorch, a, b)[0], (x, w))
 
 
+@pytest.mark.parametrize('case', [_mul_column, _setitem_view_slice, _diagonal_offset_mul,
+                                  _view_of_view, _base_changed_view_regenerated, _two_writes,
+                                  _copysign_composite, _random_fill, _shape_inplace_then_write],
+                         ids=lambda c: c.__name__[1:])
+def test_functional_backward_form_agrees(case):
+    """copyslices.FUNCTIONAL[0] picks the index-arithmetic form of the backward formulas (no
+    writes into arrays, for differentiable array wrappers): the same gradients."""
+    from numtorch._ops.shape import copyslices
+    numtorch.manual_seed(0)
+    expected = _run(numtorch, case, numtorch.float64)
+    copyslices.FUNCTIONAL[0] = True
+    try:
+        numtorch.manual_seed(0)
+        got = _run(numtorch, case, numtorch.float64)
+    finally:
+        copyslices.FUNCTIONAL[0] = False
+    assert got[0] == expected[0]
+    np.testing.assert_array_equal(got[1], expected[1])
+    for a, b in zip(got[2], expected[2]):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-14)
+
+
 def test_composite_inplace_op_is_covered():
     from numtorch._ops.shape.copyslices import CopySlicesComposite
     x = numtorch.tensor(X, requires_grad=True)

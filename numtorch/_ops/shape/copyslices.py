@@ -30,6 +30,7 @@ import re
 import weakref
 
 from ..._backend import namespace, ufunc_at
+from ..._backend import xp as _np_xp   # may_share_memory: dispatches to any device's arrays
 from ...autograd import graph
 from ...autograd.graph import Node
 from .views import View, _ViewDtype, Expand
@@ -99,10 +100,6 @@ class _Region:
         else:
             self.inv = None
 
-    def gather(self, xp, g):
-        """The view's part of a base-shaped ``g``."""
-        return xp.take(g.reshape(-1), self.pos)
-
     def scatter(self, xp, gv, dtype):
         """A base-shaped array: ``gv`` (view-shaped) at the view's places, zero elsewhere
         (summed where the view repeats an element)."""
@@ -114,6 +111,52 @@ class _Region:
         return xp.take(padded, self.inv).reshape(self.shape)
 
 
+# Two forms of the same backward formulas. The functional one (index arithmetic: ``take`` and
+# ``where`` on the positions above) never writes into an array, so a differentiable array
+# wrapper can run it; but it builds base-sized index arrays, and writing the view's part into
+# a fresh copy of the gradient through the replayed view is faster (the whole backward of
+# ``y = x * 1; y[:, 0].mul_(2); y.sum()`` for a (1000, 1000) x: 9.9 ms functional, 4.8 ms
+# writing, 2.5 ms without the in-place op). The writing form runs unless FUNCTIONAL[0] is set,
+# or the replayed view of the copy does not share its memory (then the functional one runs).
+FUNCTIONAL = [False]
+
+
+def _view_of(node, g):
+    """The view's part of the base-shaped gradient ``g`` (view-shaped)."""
+    return _replay(node.vfn, g, node.xp)
+
+
+def _with_view(node, g, gv):
+    """``g`` (base-shaped) with the view's part replaced by ``gv`` (None: zeros)."""
+    xp = node.xp
+    if not FUNCTIONAL[0]:
+        out = g.copy()
+        part = _replay(node.vfn, out, xp)
+        if _shares(part, out):
+            part[...] = 0 if gv is None else gv
+            return out
+    r = _Region(xp, node.base_shape, node.vfn)
+    inside = xp.zeros((), g.dtype) if gv is None else r.scatter(xp, gv, g.dtype)
+    return xp.where(r.mask, inside, g)
+
+
+def _placed(node, gv, dtype):
+    """A base-shaped array: ``gv`` at the view's places, zero elsewhere (summed where the view
+    repeats a base element)."""
+    xp = node.xp
+    if not FUNCTIONAL[0] and not _overlapping(node.vfn):
+        out = xp.zeros(node.base_shape, dtype)
+        part = _replay(node.vfn, out, xp)
+        if _shares(part, out):
+            part[...] = gv
+            return out
+    return _Region(xp, node.base_shape, node.vfn).scatter(xp, gv, dtype)
+
+
+def _shares(part, whole):
+    return part.size == 0 or _np_xp.may_share_memory(part, whole)
+
+
 # -------------------------------------------------------------------------- nodes
 class AsStrided(Node):
     """A view's value as a function of its base's current value (torch regenerates views
@@ -121,8 +164,7 @@ class AsStrided(Node):
     _name = 'AsStridedBackward0'
 
     def backward(self, g):
-        r = _Region(self.xp, self.base_shape, self.vfn)
-        return r.scatter(self.xp, g, g.dtype)
+        return _placed(self, g, g.dtype)
 
 
 class CopySlices(Node):
@@ -134,6 +176,7 @@ class CopySlices(Node):
 
     op = None
     i = 0
+
     # The engine frees and version-checks what the wrapped op saved.
     @property
     def saved(self):
@@ -149,17 +192,16 @@ class CopySlices(Node):
         return self.op._versions if self.op is not None else None
 
     def backward(self, g):
-        xp = self.xp
-        r = _Region(xp, self.base_shape, self.vfn)
         op = self.op
         if op is None:
-            return (xp.where(r.mask, xp.zeros((), g.dtype), g),)
-        grads = op.backward(r.gather(xp, g))
+            return (_with_view(self, g, None),)
+        grads = op.backward(_view_of(self, g))
         if grads.__class__ is not tuple:
             grads = (grads,)
         gv = grads[self.i]
-        inside = xp.zeros((), g.dtype) if gv is None else r.scatter(xp, gv, g.dtype)
-        return (xp.where(r.mask, inside, g),) + grads[:self.i] + grads[self.i + 1:]
+        if gv is not None:
+            gv = gv.astype(g.dtype, copy=False)
+        return (_with_view(self, g, gv),) + grads[:self.i] + grads[self.i + 1:]
 
 
 class CopySlicesComposite(CopySlices):
@@ -172,9 +214,7 @@ class CopySlicesComposite(CopySlices):
     _versions = None
 
     def backward(self, g):
-        xp = self.xp
-        r = _Region(xp, self.base_shape, self.vfn)
-        return xp.where(r.mask, xp.zeros((), g.dtype), g), r.gather(xp, g)
+        return _with_view(self, g, None), _view_of(self, g)
 
 
 class _StaleMultiView(Node):
