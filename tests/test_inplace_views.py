@@ -479,3 +479,38 @@ def test_odd_shapes_match_torch(case):
     assert res[0][0] == res[1][0]
     np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-6)
     np.testing.assert_allclose(res[0][2], res[1][2], rtol=1e-6)
+
+
+def _unbind_then_base_changed(m):
+    y = _y(m)
+    a, b, c = y.unbind()
+    y.mul_(2)
+    a.sum().backward()
+
+
+def _split_then_other_view_changed(m):
+    y = _y(m)
+    a, b = y.split(2)
+    y[0].mul_(2)
+    (b * 2).sum().backward()
+
+
+@pytest.mark.parametrize('call', [_unbind_then_base_changed, _split_then_other_view_changed],
+                         ids=lambda c: c.__name__[1:])
+def test_stale_multi_output_view_is_refused(call):
+    # torch refuses when the stale view is used; numtorch when backward reaches it
+    same_error(call)
+
+
+def test_multi_output_views_used_before_the_change_are_fine():
+    res = []
+    for m in (numtorch, torch):
+        x = m.tensor(X, requires_grad=True)
+        y = x * 1
+        a, b = y.split(2)
+        s = (a * a).sum()
+        y[0].mul_(2)
+        (s + (y * y).sum()).backward()
+        res.append((type(y.grad_fn).__name__, x.grad.numpy().copy()))
+    assert res[0][0] == res[1][0]
+    np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-6)
