@@ -495,7 +495,24 @@ def _split_then_other_view_changed(m):
     (b * 2).sum().backward()
 
 
-@pytest.mark.parametrize('call', [_unbind_then_base_changed, _split_then_other_view_changed],
+def _split_saved_then_changed(m):
+    y = _y(m)
+    a, b = y.split(2)
+    s = (a * a).sum()               # saves a: the version check names a's (stale) history
+    y[0].mul_(2)
+    (s + (y * y).sum()).backward()
+
+
+def _view_saved_then_changed(m):
+    y = _y(m)
+    a = y[0:2]
+    s = (a * a).sum()
+    y[0].mul_(2)
+    (s + (y * y).sum()).backward()
+
+
+@pytest.mark.parametrize('call', [_unbind_then_base_changed, _split_then_other_view_changed,
+                                  _split_saved_then_changed, _view_saved_then_changed],
                          ids=lambda c: c.__name__[1:])
 def test_stale_multi_output_view_is_refused(call):
     # torch refuses when the stale view is used; numtorch when backward reaches it
@@ -508,7 +525,7 @@ def test_multi_output_views_used_before_the_change_are_fine():
         x = m.tensor(X, requires_grad=True)
         y = x * 1
         a, b = y.split(2)
-        s = (a * a).sum()
+        s = (a * 2).sum()
         y[0].mul_(2)
         (s + (y * y).sum()).backward()
         res.append((type(y.grad_fn).__name__, x.grad.numpy().copy()))

@@ -225,6 +225,9 @@ class _StaleMultiView(Node):
     def backward(self, g):
         raise RuntimeError(self.message)
 
+    def name(self):
+        raise RuntimeError(self.message)   # where torch reads its grad_fn (version errors too)
+
 
 # -------------------------------------------------------------------------- recording
 def _as_strided(view, base):
