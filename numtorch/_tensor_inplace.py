@@ -78,9 +78,7 @@ def _inplace(self, fn, *args, **kwargs):
         if base is not None:
             _cs.rebase(self, out.grad_fn, stand)
         else:
-            self.grad_fn = out.grad_fn
-            self._requires_grad = True
-            self.__dict__.pop('_output_nr', None)
+            _cs.set_history(self, out.grad_fn)
             if self._views:
                 _cs.refresh(self)
     return self

@@ -531,3 +531,31 @@ def test_multi_output_views_used_before_the_change_are_fine():
         res.append((type(y.grad_fn).__name__, x.grad.numpy().copy()))
     assert res[0][0] == res[1][0]
     np.testing.assert_allclose(res[0][1], res[1][1], rtol=1e-6)
+
+
+@pytest.mark.parametrize('write', [lambda y: y.mul_(2), lambda y: _set(y, 0, 5.),
+                                   lambda y: y.fill_(1.), lambda y: y[1].mul_(2.),
+                                   lambda y: y.t()[0].zero_(), lambda y: y.uniform_()],
+                         ids=['mul_', 'setitem', 'fill_', 'view_mul_', 'view_zero_', 'uniform_'])
+def test_retained_grad_follows_the_new_value(write):
+    # torch retains the gradient of the tensor's value after the in-place change
+    grads = []
+    for m in (numtorch, torch):
+        x = m.tensor(X, requires_grad=True)
+        y = x * 1
+        y.retain_grad()
+        write(y)
+        (y * m.tensor(W)).sum().backward()
+        grads.append(y.grad.numpy().copy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+
+
+def test_hook_registered_before_the_change_sees_the_old_value_gradient():
+    seen = []
+    for m in (numtorch, torch):
+        x = m.tensor(X, requires_grad=True)
+        y = x * 1
+        y.register_hook(lambda g: seen.append(g.numpy().copy()))
+        y[0].mul_(2)
+        (y * 3).sum().backward()
+    np.testing.assert_allclose(seen[0], seen[1], rtol=1e-6)

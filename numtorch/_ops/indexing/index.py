@@ -257,9 +257,7 @@ def setitem(input, index, value):
         copyslices.rebase(input, node, stand)
         return
     node.edges = (_edge_of(input), _edge_of(value))
-    input.grad_fn = node
-    input._requires_grad = True
-    input.__dict__.pop('_output_nr', None)
+    copyslices.set_history(input, node)
     if input._views:
         copyslices.refresh(input)
 

@@ -264,9 +264,7 @@ def rebase(view, op, sentinel):
         node.edges = (graph.edge(base), (op, 0))
     node.xp = namespace(base._data)
     node.base_shape, node.vfn = base._data.shape, view._vfn
-    base.grad_fn = node
-    base._requires_grad = True
-    base.__dict__.pop('_output_nr', None)
+    set_history(base, node)
     refresh(base, view)
 
 
@@ -298,9 +296,22 @@ def _regenerate(v, base):
         node = _as_strided(v, base)
     else:
         return
-    v.grad_fn = node
-    v._requires_grad = True
-    v.__dict__.pop('_output_nr', None)
+    set_history(v, node)
+
+
+def set_history(t, node):
+    """After an in-place change, ``t``'s grad_fn is ``node``; a retained grad moves along (torch
+    retains the gradient of the tensor's current value)."""
+    old = t.grad_fn
+    if t._retains_grad and old is not None and old._retain:
+        ref = old._retain.pop(t._output_nr, None)
+        if ref is not None:
+            if node._retain is None:
+                node._retain = {}
+            node._retain[0] = ref
+    t.grad_fn = node
+    t._requires_grad = True
+    t.__dict__.pop('_output_nr', None)
 
 
 def refill_history(t, make_node):
@@ -310,8 +321,7 @@ def refill_history(t, make_node):
     if through_view(t):
         rebase(t, None, None)
         return
-    t.grad_fn = make_node(t)
-    t.__dict__.pop('_output_nr', None)
+    set_history(t, make_node(t))
     if t._views:
         refresh(t)
 
