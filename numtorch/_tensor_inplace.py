@@ -129,17 +129,13 @@ def fill_(self, value):
         value = value.item()
     if _enabled[0] and (self._requires_grad or (self._base is not None and self._base._requires_grad)):
         self._check_inplace()
-        _fill_data(self, value)
+        self._data.fill(value)
         self._version_counter[0] += 1
         _cs.refill_history(self, connect_const)
         return self
-    _fill_data(self, value)
+    self._data.fill(value)
     self._version_counter[0] += 1
     return self
-
-
-def _fill_data(self, value):
-    self._data.fill(value)   # (an expanded view: NumPy's is read-only, torch fills it; not yet)
 
 
 def copy_(self, src, non_blocking=False):
