@@ -419,14 +419,17 @@ def test_retain_graph_and_double_backward_through_copyslices():
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
 
 
+@pytest.mark.parametrize('functional', [False, True], ids=['writing', 'functional'])
 @pytest.mark.parametrize('case', [_mul_column, _setitem_view, _setitem_view_slice, _t_add,
-                                  _diagonal_offset_mul, _view_of_view, _copy_broadcast,
-                                  _other_view_regenerated, _base_changed_view_regenerated,
-                                  _element, _two_writes], ids=lambda c: c.__name__[1:])
-def test_on_the_stand_in_device(case):
+                                  _transpose_select_zero, _diagonal_fill, _diagonal_offset_mul,
+                                  _view_of_view, _copy_broadcast, _other_view_regenerated,
+                                  _base_changed_view_regenerated, _element, _two_writes,
+                                  _shape_inplace_then_write], ids=lambda c: c.__name__[1:])
+def test_on_the_stand_in_device(case, functional):
     """The same graphs on the strict stand-in device (no host arrays, no reads back mid-op):
-    the same values and gradients as on the CPU."""
+    the same values and gradients as on the CPU, with either form of the backward formulas."""
     from numtorch.testing import stand_in
+    from numtorch._ops.shape import copyslices
 
     def run(device):
         x = numtorch.tensor(X, requires_grad=True, device=device)
@@ -436,8 +439,12 @@ def test_on_the_stand_in_device(case):
         return [t.detach().cpu().numpy() for t in (out, x.grad, w.grad) if t is not None]
 
     expected = run('cpu')
-    with stand_in.enabled():
-        got = run('cuda')
+    copyslices.FUNCTIONAL[0] = functional
+    try:
+        with stand_in.enabled():
+            got = run('cuda')
+    finally:
+        copyslices.FUNCTIONAL[0] = False
     for a, b in zip(got, expected):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
