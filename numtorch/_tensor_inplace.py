@@ -70,7 +70,8 @@ def _inplace(self, fn, *args, **kwargs):
     try:
         self._data[...] = od
     except ValueError:
-        if not getattr(self._data.flags, 'writeable', True):   # an expanded view: NumPy's is read-only
+        # an expanded view (NumPy's is read-only)
+        if not getattr(self._data.flags, 'writeable', True):
             raise RuntimeError(_OVERLAP) from None
         raise
     self._version_counter[0] += 1
@@ -127,7 +128,8 @@ def fill_(self, value):
     """Fill with ``value`` in place."""
     if isinstance(value, Tensor):
         value = value.item()
-    if _enabled[0] and (self._requires_grad or (self._base is not None and self._base._requires_grad)):
+    base = self._base
+    if _enabled[0] and (self._requires_grad or (base is not None and base._requires_grad)):
         self._check_inplace()
         self._data.fill(value)
         self._version_counter[0] += 1

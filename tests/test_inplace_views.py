@@ -218,8 +218,8 @@ CASES = [_mul_column, _setitem_view, _setitem_view_slice, _flat_add, _t_add,
          _transpose_select_zero, _diagonal_fill, _diagonal_offset_mul, _narrow_mul, _select_add,
          _unsqueeze_mul, _view_of_view, _column_add_other, _copy_into_view, _copy_broadcast,
          _iadd_view, _view_reused, _other_view_regenerated, _base_changed_view_regenerated,
-         _element, _two_writes, _no_grad_base, _relu_view, _clamp_sigmoid_chain, _copysign_composite, _shape_inplace_then_write,
-         _random_fill]
+         _element, _two_writes, _no_grad_base, _relu_view, _clamp_sigmoid_chain,
+         _copysign_composite, _shape_inplace_then_write, _random_fill]
 
 
 def _run(m, case, dtype):
@@ -251,7 +251,8 @@ def test_matches_torch(case, dtype):
 @pytest.mark.parametrize('case', [_mul_column, _setitem_view_slice, _t_add, _diagonal_offset_mul,
                                   _view_of_view, _copy_broadcast, _other_view_regenerated,
                                   _base_changed_view_regenerated, _two_writes, _no_grad_base,
-                                  _clamp_sigmoid_chain, _copysign_composite], ids=lambda c: c.__name__[1:])
+                                  _clamp_sigmoid_chain, _copysign_composite],
+                         ids=lambda c: c.__name__[1:])
 def test_gradcheck(case):
     x = numtorch.tensor(X, dtype=numtorch.float64, requires_grad=True)
     w = numtorch.tensor(W, dtype=numtorch.float64, requires_grad=True)

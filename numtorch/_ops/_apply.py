@@ -95,7 +95,7 @@ def view(cls, x, *args):
         node.xp = namespace(d)
     d = node.forward(d, *args)
     out = wrap(d)
-    if d.base is not None and (xp.may_share_memory(d, x._data) or not d.size):   # (empty: no memory)
+    if d.base is not None and (xp.may_share_memory(d, x._data) or not d.size):   # (empty: a view)
         out._version_counter = x._version_counter
         # The recipe (view op, args, parent's recipe) regenerates the view from its base after
         # an in-place change through it (_ops/shape/copyslices.py); how it was made (no_grad,

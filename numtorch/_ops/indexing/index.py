@@ -227,8 +227,9 @@ def setitem(input, index, value):
         raise RuntimeError(f'Index put requires the source and destination dtypes match, got '
                            f'{_cap(input._data.dtype)} for the destination and {_cap(vd.dtype)} '
                            f'for the source.')
+    base = input._base
     grad = _enabled[0] and (input._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
-                            or (input._base is not None and input._base._requires_grad))
+                            or (base is not None and base._requires_grad))
     if not grad:
         _assign(input._data, index, vd)
         input._version_counter[0] += 1
@@ -241,7 +242,8 @@ def setitem(input, index, value):
         # torch writes through the view input[index], made from this one: its refusal names
         # that view's op (a no-op index leaves the input itself)
         child = view_op(Index, input, index, False)
-        if child._base is not None and (child.grad_fn is None or child.grad_fn.name() != 'AliasBackward0'):
+        fn = child.grad_fn
+        if child._base is not None and (fn is None or fn.name() != 'AliasBackward0'):
             child._check_inplace()
     input._check_inplace()
     node = IndexPut()
