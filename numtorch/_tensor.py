@@ -46,6 +46,9 @@ class Tensor:
     __array_priority__ = 1000   # `ndarray + Tensor` defers to Tensor.__radd__
     grad = None
     _base = None
+    _vfn = None        # a view's recipe from its base; _creation: 'no_grad', 'multi', ... (how
+    _creation = None   # it was made); _views: weakrefs to a base's views (_ops/shape/copyslices.py)
+    _views = None
     _acc = None
     _output_nr = 0
     _retains_grad = False
@@ -203,6 +206,10 @@ class Tensor:
 
     def is_complex(self):
         return self._data.dtype.kind == 'c'
+
+    def _is_view(self):
+        """Whether this tensor is a view of another (``_base``)."""
+        return self._base is not None
 
     @property
     def is_leaf(self):

@@ -12,39 +12,48 @@ from .autograd.grad_mode import _enabled
 from ._convert import _cap
 from ._ops import _apply
 from ._tensor import Tensor
+from ._ops.shape import copyslices as _cs
 
 
 def _check_inplace(self):
-    """torch's refusals for in-place ops that would corrupt autograd."""
-    if self._requires_grad and self.grad_fn is None:
-        raise RuntimeError('a leaf Variable that requires grad is being used in an in-place '
-                           'operation.')
+    """torch's refusals for in-place ops that would corrupt autograd (in torch's order)."""
     base = self._base
     if base is not None:
+        if self._creation is not None:   # made in no_grad mode, or by split/chunk/unbind
+            raise RuntimeError(_cs.creation_error(self))
         if base._requires_grad and base.grad_fn is None:
             raise RuntimeError('a view of a leaf Variable that requires grad is being used in '
                                'an in-place operation.')
-        # torch would move the new history onto the base; numtorch records it on the view
-        # only, so the base would silently miss it. Refuse rather than compute wrong grads.
-        raise RuntimeError('numtorch does not support recording an in-place change to a view '
-                           '(the view\'s base would not see it); index the base directly '
-                           '(x[0, 1] = v rather than x[0][1] = v) or call .clone() first.')
+    if self._requires_grad and self.grad_fn is None:
+        raise RuntimeError('a leaf Variable that requires grad is being used in an in-place '
+                           'operation.')
 
 
 def _inplace(self, fn, *args, **kwargs):
-    """Run out-of-place ``fn(self, ...)``, write the result into self, take its history."""
+    """Run out-of-place ``fn(self, ...)``, write the result into self, take its history (for
+    a view: give its base a CopySlices history, see _ops/shape/copyslices.py)."""
     if _enabled[0]:
         grad = self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args) or \
             any(isinstance(a, Tensor) and a._requires_grad for a in kwargs.values())
+        if not grad and self._base is not None:
+            grad = self._base._requires_grad   # torch's view requires grad when its base does
         if grad:
+            base = self._base
             self._check_inplace()
+            if base is not None and not _cs.through_view(self):
+                base = None   # view(dtype): torch records nothing on the base
             # The op's node may save its input for backward (mul_, clamp_, sqrt_...), and
             # self is about to be overwritten: hand it a copy standing in self's graph place
             # (torch saves "original_self" for these ops the same way).
             src = _apply.wrap(self._data.copy())
-            src._requires_grad, src.grad_fn = self._requires_grad, self.grad_fn
-            if self._output_nr:
-                src._output_nr = self._output_nr
+            if base is not None:
+                # a view: its value as a function of the base's current history
+                stand = _cs.stand_in(self)
+                src._requires_grad, src.grad_fn = True, stand
+            else:
+                src._requires_grad, src.grad_fn = self._requires_grad, self.grad_fn
+                if self._output_nr:
+                    src._output_nr = self._output_nr
             out = fn(src, *args, **kwargs)
         else:
             out = fn(self, *args, **kwargs)
@@ -58,13 +67,26 @@ def _inplace(self, fn, *args, **kwargs):
     if od.shape != self._data.shape:
         raise RuntimeError(f"output with shape [{', '.join(map(str, self._data.shape))}] doesn't "
                            f"match the broadcast shape [{', '.join(map(str, od.shape))}]")
-    self._data[...] = od
+    try:
+        self._data[...] = od
+    except ValueError:
+        # an expanded view (NumPy's is read-only)
+        if not getattr(self._data.flags, 'writeable', True):
+            raise RuntimeError(_OVERLAP) from None
+        raise
     self._version_counter[0] += 1
-    if grad and out._requires_grad:
-        self.grad_fn = out.grad_fn
-        self._requires_grad = True
-        self.__dict__.pop('_output_nr', None)
+    if grad and out._requires_grad:   # (a non-differentiable op, logical_and_, keeps the history)
+        if base is not None:
+            _cs.rebase(self, out.grad_fn, stand)
+        else:
+            _cs.set_history(self, out.grad_fn)
+            if self._views:
+                _cs.refresh(self)
     return self
+
+
+_OVERLAP = ('unsupported operation: more than one element of the written-to tensor refers to a '
+            'single memory location. Please clone() the tensor before performing the operation.')
 
 
 def add_(self, other, *, alpha=1):
@@ -106,11 +128,12 @@ def fill_(self, value):
     """Fill with ``value`` in place."""
     if isinstance(value, Tensor):
         value = value.item()
-    if _enabled[0] and self._requires_grad:
+    base = self._base
+    if _enabled[0] and (self._requires_grad or (base is not None and base._requires_grad)):
         self._check_inplace()
         self._data.fill(value)
         self._version_counter[0] += 1
-        self.grad_fn = connect_const(self)
+        _cs.refill_history(self, connect_const)
         return self
     self._data.fill(value)
     self._version_counter[0] += 1

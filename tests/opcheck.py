@@ -65,8 +65,6 @@ NODE_NAME_EXEMPT = {
     'cholesky_method_upper': 'torch keeps the deprecated cholesky as CholeskyBackward0',
     'cholesky_old': 'torch keeps the deprecated cholesky as CholeskyBackward0',
     'clamp_fns': 'torch records clamp_min/clamp_max as ClampMin/ClampMaxBackward0',
-    **dict.fromkeys(['fill_diagonal', 'fill_diagonal_3d', 'fill_diagonal_wrap'],
-                    'torch records the in-place fill on a view as CopySlices'),
     **dict.fromkeys(['setitem_adv', 'setitem_mask'],
                     'torch records advanced-index assignment as IndexPutBackward0'),
     'logcumsumexp_0d': 'torch records the 0-d case as LogcumsumexpBackward0, numtorch a view',

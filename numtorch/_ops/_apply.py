@@ -4,6 +4,8 @@ These three helpers are the whole per-op hot path. A node object is made for eve
 cheap) so ``forward`` can stash what backward needs on ``self``; it is attached to the result
 only when grad mode is on and some input requires grad.
 """
+from weakref import ref
+
 from .._backend import xp, namespace, device_of, to_device, _BY_ARRAY
 from .._dtype import result_type, get_default_dtype
 from .._dtype_ext import FLOAT_NP
@@ -12,6 +14,7 @@ from ..autograd.graph import connect
 
 ndarray = xp.ndarray
 Tensor = None   # set by numtorch._tensor (avoids an import cycle)
+register = None   # set by numtorch._ops.shape.copyslices (remembers views whose base may change)
 _new = object.__new__
 
 
@@ -92,9 +95,32 @@ def view(cls, x, *args):
         node.xp = namespace(d)
     d = node.forward(d, *args)
     out = wrap(d)
-    if d.base is not None and xp.may_share_memory(d, x._data):
+    if d.base is not None and (xp.may_share_memory(d, x._data) or not d.size):   # (empty: a view)
         out._version_counter = x._version_counter
-        out._base = x._base if x._base is not None else x
+        # The recipe (view op, args, parent's recipe) regenerates the view from its base after
+        # an in-place change through it (_ops/shape/copyslices.py); how it was made (no_grad,
+        # multi-output) decides torch's refusals of in-place changes.
+        base = x._base
+        if base is None:
+            out._base = base = x
+            out._vfn = (cls, args, None)
+        else:
+            out._base = base
+            out._vfn = (cls, args, x._vfn)
+            c = x._creation
+            if c is not None:
+                out._creation = 'multi' if c == 'multi' else 'no_grad_child'
+        if not _enabled[0]:
+            out._creation = 'no_grad'
+        elif x._requires_grad:
+            connect(node, out, (x,))
+            if base.grad_fn is not None:   # remembered, so an in-place change regenerates it
+                views = base._views
+                if views is None or len(views) & 63 == 63:
+                    register(base, out)
+                else:
+                    views.append(ref(out))
+        return out
     if x._requires_grad and _enabled[0]:
         connect(node, out, (x,))
     return out

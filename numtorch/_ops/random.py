@@ -21,6 +21,7 @@ from .._dtype_ext import BF16_NP
 from .._device import check_device
 from .._backend import device_of, backend_for, to_host, to_device
 from .._tensor import Tensor
+from .shape.copyslices import refill_history
 from ._apply import wrap
 from ..autograd import graph
 from ..autograd.grad_mode import _enabled
@@ -474,18 +475,20 @@ class _Refill(graph.Node):
         return (self.xp.zeros_like(g),)   # dispatches to g's device (NumPy's array protocols)
 
 
+def _refill_node(t, name):
+    node = _Refill(name)
+    node.edges = (graph.edge(t),)
+    graph._rename(node)
+    return node
+
+
 def _fill(t, data, name):
     """Write ``data`` into ``t`` in place, with fill_'s autograd and version rules."""
-    if _enabled[0] and t._requires_grad:
+    if _enabled[0] and (t._requires_grad or (t._base is not None and t._base._requires_grad)):
         t._check_inplace()   # a leaf that requires grad may not be overwritten
-        edge = graph.edge(t)
         t._data[...] = data
         t._version_counter[0] += 1
-        node = _Refill(name)
-        node.edges = (edge,)
-        graph._rename(node)
-        t.grad_fn = node
-        t.__dict__.pop('_output_nr', None)
+        refill_history(t, lambda t: _refill_node(t, name))
         return t
     t._data[...] = data
     t._version_counter[0] += 1

@@ -476,6 +476,10 @@ def take_along_dim(input, indices, dim=None, *, out=None):
 
 # --------------------------------------------------------------------------- in-place
 class FillDiagonal(Node):
+    # torch fills a strided view of the input, so its history is a CopySlices (zero gradient
+    # on the diagonal, the rest passed through) -- this node is exactly that
+    _name = 'CopySlices'
+
     def forward(self, a, value, wrap):
         self.wrap = wrap
         out = a.copy()

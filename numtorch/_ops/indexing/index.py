@@ -13,6 +13,7 @@ from .. import _apply
 from ..._backend import ARRAYS, is_array, ndarray
 import math
 from .._apply import wrap
+from ..shape import copyslices
 from .._compose import _nt
 
 
@@ -87,7 +88,11 @@ class Index(Node):
         self.shape, self.dtype, self.index, self.advanced = a.shape, a.dtype, index, advanced
         self._name = 'IndexBackward0' if advanced else _basic_name(index)
         try:
-            return a[index]
+            out = a[index]
+            if not advanced and out.ndim == 0 and Ellipsis not in index:
+                # all ints: NumPy gives a scalar copy, torch a 0-d view (y[0][1].add_(1) writes y)
+                out = a[index + (Ellipsis,)]
+            return out
         except IndexError as e:
             raise IndexError(_torch_msg(e, a.shape, index)) from None
 
@@ -222,7 +227,9 @@ def setitem(input, index, value):
         raise RuntimeError(f'Index put requires the source and destination dtypes match, got '
                            f'{_cap(input._data.dtype)} for the destination and {_cap(vd.dtype)} '
                            f'for the source.')
-    grad = _enabled[0] and (input._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+    base = input._base
+    grad = _enabled[0] and (input._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+                            or (base is not None and base._requires_grad))
     if not grad:
         _assign(input._data, index, vd)
         input._version_counter[0] += 1
@@ -231,6 +238,13 @@ def setitem(input, index, value):
         # torch writes basic indices through a view of the leaf, so it names the view.
         raise RuntimeError('a view of a leaf Variable that requires grad is being used in an '
                            'in-place operation.')
+    if input._creation is not None and not advanced:
+        # torch writes through the view input[index], made from this one: its refusal names
+        # that view's op (a no-op index leaves the input itself)
+        child = view_op(Index, input, index, False)
+        fn = child.grad_fn
+        if child._base is not None and (fn is None or fn.name() != 'AliasBackward0'):
+            child._check_inplace()
     input._check_inplace()
     node = IndexPut()
     if isinstance(value, Tensor) and vd.dtype != input._data.dtype:
@@ -238,10 +252,16 @@ def setitem(input, index, value):
     bind(node, input._data)
     node.forward(input._data, vd, index)
     input._version_counter[0] += 1
+    if copyslices.through_view(input):
+        # through a view (y[0][1] = v): the base takes a CopySlices history around this node
+        stand = copyslices.stand_in(input)
+        node.edges = ((stand, 0), _edge_of(value))
+        copyslices.rebase(input, node, stand)
+        return
     node.edges = (_edge_of(input), _edge_of(value))
-    input.grad_fn = node
-    input._requires_grad = True
-    input.__dict__.pop('_output_nr', None)
+    copyslices.set_history(input, node)
+    if input._views:
+        copyslices.refresh(input)
 
 
 def _edge_of(v):

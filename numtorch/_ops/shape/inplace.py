@@ -36,6 +36,9 @@ def _shape_inplace(self, fn, *args, name=None):
         self.__dict__.pop('_output_nr', None)
     else:
         out = fn(self, *args)
+    if self._base is not None and out._vfn is not None:
+        # a view's recipe from its base (_ops/shape/copyslices.py) takes this last step too
+        self._vfn = out._vfn if out._base is self._base else out._vfn[:2] + (self._vfn,)
     self._data = out._data
     self._version_counter[0] += 1
     return self

@@ -3,6 +3,8 @@ from ..._backend import xp, namespace
 from ...autograd.graph import Node
 from ..._size import Size
 from .._apply import view as view_op, unary, multi
+from .. import _apply
+from ...autograd.grad_mode import _enabled
 from ..reductions.reduce import _one
 
 
@@ -307,9 +309,16 @@ def _multi_views(cls, x, *args):
     ``_apply.view``, each output shares ``x``'s version counter and base."""
     outs = multi(cls, x, *args)
     base = x._base if x._base is not None else x
+    # torch refuses in-place changes of these views (and, once the base changed in place,
+    # their use in backward): _ops/shape/copyslices.py
+    creation = 'multi' if _enabled[0] else 'no_grad'
+    track = _enabled[0] and x._requires_grad and base.grad_fn is not None
     for o in outs:
         o._version_counter = x._version_counter
         o._base = base
+        o._creation = creation
+        if track:
+            _apply.register(base, o)
     return outs
 
 
