@@ -581,6 +581,15 @@ def _take_along_axis(arr, indices, axis):
     return GradArray(nt.take_along_dim(_tensor(arr), nt._ops._apply.wrap(_raw(indices)), axis))
 
 
+def _take(a, indices, axis=None, out=None, mode='raise'):
+    t = _tensor(a)
+    if axis is None:
+        t, axis = t.reshape(-1), 0
+    idx = _index_item(indices)
+    return GradArray(t.index_select(axis, idx.reshape(-1)).reshape(
+        t.shape[:axis] + tuple(idx.shape) + t.shape[axis + 1:]))
+
+
 def _identity(a, *args, **kwargs):
     return a
 
@@ -636,7 +645,7 @@ HANDLERS.update({
     'broadcast_to': _broadcast_to, 'where': _where, 'concatenate': _concatenate,
     'stack': _stack, 'einsum': _einsum, 'tensordot': _tensordot, 'outer': _outer,
     'flip': _flip, 'roll': _roll, 'tril': _tril, 'triu': _triu, 'diagonal': _diagonal,
-    'repeat': _repeat, 'clip': _clip, 'take_along_axis': _take_along_axis,
+    'repeat': _repeat, 'clip': _clip, 'take': _take, 'take_along_axis': _take_along_axis,
     'ascontiguousarray': _identity, 'asarray': _identity, 'array': _identity,
     'nan_to_num': _nan_to_num, 'dot': _dot, 'rot90': _rot90,
     'shape': lambda a: a.shape, 'ndim': lambda a: a.ndim, 'size': lambda a, axis=None: (

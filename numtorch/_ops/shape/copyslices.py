@@ -29,7 +29,7 @@ tensor([[6., 6.],
 import re
 import weakref
 
-from ..._backend import namespace, ufunc_at
+from ..._backend import namespace, ufunc_at, ARRAYS
 from ..._backend import xp as _np_xp   # may_share_memory: dispatches to any device's arrays
 from ...autograd import graph
 from ...autograd.graph import Node
@@ -123,13 +123,17 @@ FUNCTIONAL = [False]
 
 def _view_of(node, g):
     """The view's part of the base-shaped gradient ``g`` (view-shaped)."""
-    return _replay(node.vfn, g, node.xp)
+    if _raw(g):
+        return _replay(node.vfn, g, node.xp)
+    # create_graph: a GradArray is indexed at the view's positions (a strided view of it,
+    # as diagonal's, has no meaning)
+    return g.reshape(-1)[_Region(node.xp, node.base_shape, node.vfn).pos]
 
 
 def _with_view(node, g, gv):
     """``g`` (base-shaped) with the view's part replaced by ``gv`` (None: zeros)."""
     xp = node.xp
-    if not FUNCTIONAL[0]:
+    if not FUNCTIONAL[0] and _raw(g):
         out = g.copy()
         part = _replay(node.vfn, out, xp)
         if _shares(part, out):
@@ -144,13 +148,19 @@ def _placed(node, gv, dtype):
     """A base-shaped array: ``gv`` at the view's places, zero elsewhere (summed where the view
     repeats a base element)."""
     xp = node.xp
-    if not FUNCTIONAL[0] and not _overlapping(node.vfn):
+    if not FUNCTIONAL[0] and _raw(gv) and not _overlapping(node.vfn):
         out = xp.zeros(node.base_shape, dtype)
         part = _replay(node.vfn, out, xp)
         if _shares(part, out):
             part[...] = gv
             return out
     return _Region(xp, node.base_shape, node.vfn).scatter(xp, gv, dtype)
+
+
+def _raw(g):
+    """Whether ``g`` is a plain array: a create_graph pass hands GradArrays (values, not
+    memory), for which the functional form runs."""
+    return g.__class__ is _np_xp.ndarray or g.__class__ in ARRAYS
 
 
 def _shares(part, whole):
@@ -195,7 +205,15 @@ class CopySlices(Node):
         op = self.op
         if op is None:
             return (_with_view(self, g, None),)
-        grads = op.backward(_view_of(self, g))
+        own = op.__dict__.get('xp')
+        op.xp = self.xp    # under create_graph the engine swapped this node's namespace only
+        try:
+            grads = op.backward(_view_of(self, g))
+        finally:
+            if own is None:
+                del op.xp
+            else:
+                op.xp = own
         if grads.__class__ is not tuple:
             grads = (grads,)
         gv = grads[self.i]
