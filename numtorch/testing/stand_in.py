@@ -180,11 +180,16 @@ class StrictArray:
         return method
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if any(_foreign(x) for x in inputs):
+            return NotImplemented
         if 'out' in kwargs:
             kwargs['out'] = _unwrap(kwargs['out'])
         return _wrap(getattr(ufunc, method)(*_unwrap(inputs), **kwargs))
 
     def __array_function__(self, func, types_, args, kwargs):
+        for t in types_:   # CuPy: other array types (create_graph's GradArray) handle the call
+            if t is not StrictArray and t is not np.ndarray:
+                return NotImplemented
         return _wrap(func(*_unwrap(args), **_unwrap(kwargs)))
 
     def __copy__(self):
@@ -198,8 +203,18 @@ class StrictArray:
                         'numtorch.save, which copies storages to the host)')
 
 
+def _foreign(x):
+    """An array-like of another library that implements NumPy's protocols itself (autograd's
+    GradArray under create_graph): CuPy defers to it (``NotImplemented``), so the stand-in does."""
+    c = x.__class__
+    return c is not StrictArray and c is not np.ndarray and \
+        getattr(c, '__array_ufunc__', None) is not None
+
+
 def _operator(name):
     def op(self, *args):
+        if args and _foreign(args[0]):
+            return NotImplemented
         return _wrap(getattr(self._a, name)(*_unwrap(args)))
     op.__name__ = name
     return op

@@ -137,9 +137,9 @@ class LinalgQr(Node):
             r = xp.linalg.qr(a, mode='r')
             self.mode = mode
             return self.xp.zeros((0,), a.dtype), r.astype(a.dtype, copy=False)
-        q, r = xp.linalg.qr(a, mode=mode)
-        self.saved, self.mode = (q, r), mode
-        return q.astype(a.dtype, copy=False), r.astype(a.dtype, copy=False)
+        q, r = (x.astype(a.dtype, copy=False) for x in xp.linalg.qr(a, mode=mode))
+        self.saved, self.mode = (q, r), mode   # the outputs themselves: create_graph needs them
+        return q, r
 
     def backward(self, gq, gr):
         if self.mode == 'r':
@@ -295,15 +295,15 @@ class LinalgEigh(Node):
         w, v = self.saved[:2]
         if not self.vectors and _graphed(self.saved[2]):
             w, v = xp.linalg.eigh(self.saved[2], UPLO=self.uplo)
+        eye = _eye_mask(w.shape[-1], self.xp)
         inner = self.xp.zeros(w.shape + w.shape[-1:], w.dtype)
         if gv is not None:
             vgv = _mT(v) @ gv
             vgv = 0.5 * (vgv - _mT(vgv))
-            e = xp.where(_eye_mask(w.shape[-1], self.xp), 1, w[..., None, :] - w[..., :, None])
+            e = xp.where(eye, 1, w[..., None, :] - w[..., :, None])
             with xp.errstate(divide='ignore', invalid='ignore'):
                 inner = vgv / e
-        idx = self.xp.arange(w.shape[-1])
-        inner[..., idx, idx] = gw
+        inner = xp.where(eye, gw[..., None, :], inner)   # diag(gL): a select, not an index write
         return v @ inner @ _mT(v)
 
 
