@@ -722,7 +722,22 @@ def _linalg_cholesky(a, upper=False):
     return GradArray(_torch().linalg.cholesky(_tensor(a), upper=upper))
 
 
+def _cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    if axis is None:
+        if not axisa == axisb == axisc:
+            _refuse('numpy.cross with different axisa/axisb/axisc')
+        axis = axisa
+    ta, tb = _tensor(a), _tensor(b)
+    nd = max(ta.ndim, tb.ndim)    # NumPy broadcasts operands of different ranks; torch does not
+    if ta.ndim != tb.ndim and axis >= 0:
+        _refuse('numpy.cross of operands of different ranks along a non-negative axis')
+    ta = ta.reshape((1,) * (nd - ta.ndim) + tuple(ta.shape))
+    tb = tb.reshape((1,) * (nd - tb.ndim) + tuple(tb.shape))
+    return GradArray(_torch().linalg.cross(ta, tb, dim=axis))
+
+
 HANDLERS.update({
+    'cross': _cross,
     'linalg.solve': _linalg_solve,
     'linalg.inv': lambda a: GradArray(_torch().linalg.inv(_tensor(a))),
     'linalg.det': lambda a: GradArray(_torch().linalg.det(_tensor(a))),
