@@ -118,15 +118,17 @@ def cholesky(input, upper=False, *, out=None):
 
 
 # --------------------------------------------------------------------------- qr
-def _copyltu(m):
-    """The symmetric matrix with ``m``'s lower triangle."""
-    return xp.tril(m) + _mT(xp.tril(m, -1))
+def _copyltu(m, ns):
+    """The symmetric matrix with ``m``'s lower triangle (``ns``: the node's namespace; its
+    float64 eye makes the float32 case compute in float64, as it always has)."""
+    low = xp.tril(m, -1)
+    return low + _mT(low) + xp.einsum('...ii->...i', m)[..., None] * ns.eye(m.shape[-1])
 
 
-def _qr_backward_tall(gq, gr, q, r):
+def _qr_backward_tall(gq, gr, q, r, ns):
     # m >= n (Q: m x n, R: n x n): gA = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q.
     m = r @ _mT(gr) - _mT(gq) @ q
-    b = gq + q @ _copyltu(m)
+    b = gq + q @ _copyltu(m, ns)
     return _mT(xp.linalg.solve(r, _mT(b)))
 
 
@@ -152,10 +154,10 @@ class LinalgQr(Node):
             raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
                                "and nrows > ncols.")
         if m >= n:
-            return _qr_backward_tall(gq, gr, q, r)
+            return _qr_backward_tall(gq, gr, q, r, self.xp)
         # Wide A = Q [R1 R2] = [X Y]: X = Q R1 is a square QR and Y = Q R2 feeds Q's grad.
         r1, r2, gr1, gr2 = r[..., :m], r[..., m:], gr[..., :m], gr[..., m:]
-        gx = _qr_backward_tall(gq + q @ r2 @ _mT(gr2), gr1, q, r1)
+        gx = _qr_backward_tall(gq + q @ r2 @ _mT(gr2), gr1, q, r1, self.xp)
         return xp.concatenate([gx, q @ gr2], axis=-1)
 
 
