@@ -81,3 +81,29 @@ def test_stand_in_defers_to_grad_arrays():
             assert r.__class__ is GradArray and r.t.device.type == 'cuda'
             assert r.t.requires_grad
         np.testing.assert_array_equal(stand_in.to_host((d * g).t), np.full((2, 2), 3.))
+
+
+THIRD = {
+    'det': lambda m, a: m.linalg.det(a),
+    'svdvals': lambda m, a: m.linalg.svdvals(a).sum(),
+    'solve': lambda m, a: m.linalg.solve(a, a[:, :1] * 2 + 1).sum(),
+    'cholesky': lambda m, a: m.linalg.cholesky(a @ a.mT).sum(),
+    'eigvalsh': lambda m, a: (m.linalg.eigvalsh(a + a.mT) ** 2).sum(),
+    'slogdet': lambda m, a: m.linalg.slogdet(a)[1],
+    'qr': lambda m, a: (m.linalg.qr(a)[1] ** 2).sum(),
+    'nuc': lambda m, a: m.linalg.matrix_norm(a, 'nuc'),
+}
+
+
+@pytest.mark.parametrize('name', sorted(THIRD))
+def test_third_derivatives_match_torch(name):
+    # the derivative graphs are differentiable again: d/dA sum(d/dA |grad|^2) as torch's
+    x = np.random.default_rng(0).standard_normal((3, 3)) + 3 * np.eye(3)
+    res = []
+    for m in (numtorch, torch):
+        a = m.tensor(x, requires_grad=True)
+        g, = m.autograd.grad(THIRD[name](m, a), a, create_graph=True)
+        h, = m.autograd.grad((g * g).sum(), a, create_graph=True)
+        t3, = m.autograd.grad(h.sum(), a)
+        res.append(t3.detach().numpy())
+    np.testing.assert_allclose(res[0], res[1], rtol=1e-9, atol=1e-9)
