@@ -14,6 +14,7 @@ import math as _math
 
 from ._backend import xp as _xp
 from .autograd.graph import Node as _Node
+from .autograd._grad_array import GradArray as _GradArray
 from ._ops import _apply
 from ._ops.reductions.reduce import _one
 from ._ops.linalg.products import matmul
@@ -54,18 +55,19 @@ class _LinalgVectorNorm(_Node):
             out = ax.sum(axis=axes, keepdims=True)
         else:
             out = (ax ** ord).sum(axis=axes, keepdims=True) ** (1.0 / ord)
-        self.saved = (x,)
-        self.norm, self.ord = out, ord
-        if keepdim:
-            return out
-        return out.reshape([s for i, s in enumerate(out.shape)
-                            if axes is not None and i not in axes]) if axes is not None \
-            else out.reshape(())
+        self.nshape, self.ord = out.shape, ord
+        if not keepdim:
+            out = out.reshape([s for i, s in enumerate(out.shape)
+                               if axes is not None and i not in axes]) if axes is not None \
+                else out.reshape(())
+        self.saved = (x, out)   # the output itself: create_graph differentiates through it
+        return out
 
     def backward(self, g):
-        x, = self.saved
-        n, p = self.norm, self.ord
-        g = g.reshape(n.shape)   # put the reduced dims back (keepdim layout)
+        x, n = self.saved
+        p = self.ord
+        g = g.reshape(self.nshape)   # put the reduced dims back (keepdim layout)
+        n = n.reshape(self.nshape)
         if p == 0:
             return None
         if p == 1:
@@ -81,7 +83,7 @@ class _LinalgVectorNorm(_Node):
         return _xp.where(n == 0, 0, r).astype(x.dtype, copy=False)
 
     def _axes(self, x):
-        return tuple(i for i, (a, b) in enumerate(zip(x.shape, self.norm.shape)) if a != b or
+        return tuple(i for i, (a, b) in enumerate(zip(x.shape, self.nshape)) if a != b or
                      b == 1)
 
 
@@ -123,11 +125,13 @@ class _MatrixNorm(_Node):
     def backward(self, g):
         a, = self.saved
         ord, g = self.ord, g[..., None, None]
-        if ord == 'nuc':
+        if ord in ('nuc', 2, -2):
             u, s, vt = self.svd
+            if a.__class__ is _GradArray:   # create_graph: U, Vh as differentiable functions of A
+                u, _, vt = _xp.linalg.svd(a, full_matrices=False)
+        if ord == 'nuc':
             return g * (u @ vt)
         if ord in (2, -2):
-            u, s, vt = self.svd
             i = s.argmax(-1) if ord == 2 else s.argmin(-1)
             uu = _xp.take_along_axis(u, i[..., None, None], -1)
             vv = _xp.take_along_axis(vt, i[..., None, None], -2)

@@ -259,6 +259,10 @@ class GradArray:
         return _call(ufunc.__name__, *inputs, **kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
+        # numpy.linalg's functions are keyed 'linalg.<name>': numpy.linalg.diagonal/trace/
+        # cross/outer differ from the top-level functions of the same names.
+        if func.__module__ == 'numpy.linalg':
+            return _call('linalg.' + func.__name__, *args, **kwargs)
         return _call(func.__name__, *args, **kwargs)
 
 
@@ -700,3 +704,66 @@ class GradNamespace:
             return real(*args, **kwargs)
         dispatch.__name__ = name
         return dispatch
+
+
+# -- handlers for gg-linalg --
+# numpy.linalg's calls in the linear-algebra backward formulas (solve, inv, the decompositions a
+# formula recomputes under create_graph) as numtorch.linalg's differentiable ops. NumPy's
+# semantics are kept where torch's differ: numpy.linalg.solve takes a non-1-D ``b`` as a stack of
+# matrices (torch may read a batch of vectors), numpy.linalg.svd/qr/eigh give plain tuples.
+def _linalg_solve(a, b):
+    ta, tb = _tensor(a), _tensor(b)
+    if tb.ndim > 1 and tb.ndim == ta.ndim - 1 and tuple(tb.shape) == tuple(ta.shape[:-1]):
+        tb = tb.unsqueeze(0)     # torch would take it as a batch of vectors; NumPy as a matrix
+    return GradArray(_torch().linalg.solve(ta, tb))
+
+
+def _linalg_tuple(ts):
+    return tuple(GradArray(t) for t in ts)
+
+
+def _linalg_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    nt = _torch()
+    if not compute_uv:
+        return GradArray(nt.linalg.svdvals(_tensor(a)))
+    return _linalg_tuple(nt.linalg.svd(_tensor(a), full_matrices=full_matrices))
+
+
+def _linalg_qr(a, mode='reduced'):
+    if mode not in ('reduced', 'complete'):
+        _refuse(f'numpy.linalg.qr(mode={mode!r})')
+    return _linalg_tuple(_torch().linalg.qr(_tensor(a), mode=mode))
+
+
+def _linalg_cholesky(a, upper=False):
+    return GradArray(_torch().linalg.cholesky(_tensor(a), upper=upper))
+
+
+def _cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    if axis is None:
+        if not axisa == axisb == axisc:
+            _refuse('numpy.cross with different axisa/axisb/axisc')
+        axis = axisa
+    ta, tb = _tensor(a), _tensor(b)
+    nd = max(ta.ndim, tb.ndim)    # NumPy broadcasts operands of different ranks; torch does not
+    if ta.ndim != tb.ndim and axis >= 0:
+        _refuse('numpy.cross of operands of different ranks along a non-negative axis')
+    ta = ta.reshape((1,) * (nd - ta.ndim) + tuple(ta.shape))
+    tb = tb.reshape((1,) * (nd - tb.ndim) + tuple(tb.shape))
+    return GradArray(_torch().linalg.cross(ta, tb, dim=axis))
+
+
+HANDLERS.update({
+    'cross': _cross,
+    'linalg.solve': _linalg_solve,
+    'linalg.inv': lambda a: GradArray(_torch().linalg.inv(_tensor(a))),
+    'linalg.det': lambda a: GradArray(_torch().linalg.det(_tensor(a))),
+    'linalg.slogdet': lambda a: _linalg_tuple(_torch().linalg.slogdet(_tensor(a))),
+    'linalg.svd': _linalg_svd,
+    'linalg.svdvals': lambda x: GradArray(_torch().linalg.svdvals(_tensor(x))),
+    'linalg.eigh': lambda a, UPLO='L': _linalg_tuple(_torch().linalg.eigh(_tensor(a), UPLO)),
+    'linalg.eigvalsh': lambda a, UPLO='L': GradArray(_torch().linalg.eigvalsh(_tensor(a), UPLO)),
+    'linalg.qr': _linalg_qr,
+    'linalg.cholesky': _linalg_cholesky,
+    'linalg.matrix_transpose': lambda x: GradArray(_tensor(x).transpose(-2, -1)),
+})

@@ -19,7 +19,8 @@ class Trace(Node):
         return xp.trace(a)
 
     def backward(self, g):
-        return self.xp.eye(*self.shape, dtype=g.dtype) * g
+        # g first: a device array's operator would not defer to a create_graph GradArray
+        return g * self.xp.eye(*self.shape, dtype=g.dtype)
 
 
 def trace(input):
@@ -73,6 +74,21 @@ def _parse_einsum(eq, shapes):
     return ins, out, sizes
 
 
+def _diagonal_mask(sub, shape, ns):
+    """Where an operand with repeated letters (``'bii'``) lies on its diagonal: a boolean array
+    broadcastable to ``shape``, True where each repeated letter's indices agree. A select, not a
+    write through an einsum view, so create_graph can record it (and CuPy's einsum copies)."""
+    mask, first = None, {}
+    for p, c in enumerate(sub):
+        q = first.setdefault(c, p)
+        if q != p:
+            r = ns.arange(shape[p])
+            m = r.reshape([shape[p] if i == q else 1 for i in range(len(sub))]) == \
+                r.reshape([shape[p] if i == p else 1 for i in range(len(sub))])
+            mask = m if mask is None else mask & m
+    return mask
+
+
 class Einsum(Node):
     """Backward for operand k is another einsum: the output grad contracted with the other
     operands, broadcast over letters only k had, summed over dims k broadcast, and written
@@ -105,10 +121,9 @@ class Einsum(Node):
             if axes:   # k broadcast along these letters: sum the grad back
                 gk = gk.sum(axis=axes, keepdims=True)
             gk = xp.broadcast_to(gk, [own[c] for c in uniq])
-            if uniq != sub:   # repeated letters: the grad lives on a diagonal
-                z = self.xp.zeros(a.shape, g.dtype)
-                xp.einsum(sub + '->' + uniq, z)[...] = gk
-                gk = z
+            if uniq != sub:   # repeated letters: the grad lives on a diagonal, zero elsewhere
+                gk = self.xp.where(_diagonal_mask(sub, a.shape, self.xp), gk.reshape(
+                    [own[c] if sub.index(c) == i else 1 for i, c in enumerate(sub)]), 0)
             grads.append(keep_dtype(self.xp.ascontiguousarray(gk), a.dtype))
         return tuple(grads)
 

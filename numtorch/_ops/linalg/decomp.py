@@ -15,6 +15,7 @@ from ...return_types import _make
 from .. import _apply
 from .products import _CAP
 from .solve import LinAlgError
+from ...autograd._grad_array import GradArray
 
 __all__ = ['svd', 'slogdet', 'pinverse', 'cholesky', 'qr', 'logdet']
 
@@ -31,10 +32,17 @@ def _mT(x):
     return xp.swapaxes(x, -1, -2)
 
 
-def _eye_mask(n, like):
-    """An n x n boolean identity on ``like``'s device: selects (batched) diagonals, where the
-    NumPy-only idiom would write through an ``einsum`` view (CuPy's einsum returns a copy)."""
-    return namespace(like).eye(n, dtype=bool)
+def _eye_mask(n, ns):
+    """An n x n boolean identity made by the node's namespace ``ns`` (its device): selects
+    (batched) diagonals, where the NumPy-only idiom would write through an ``einsum`` view
+    (CuPy's einsum returns a copy, and create_graph cannot record such a write)."""
+    return ns.eye(n, dtype=bool)
+
+
+def _graphed(a):
+    """True when a backward formula runs under create_graph (its saved arrays are GradArrays):
+    quantities it saved that are neither inputs nor outputs must then be recomputed from them."""
+    return a.__class__ is GradArray
 
 
 def _check(A, fname, square=False):
@@ -74,16 +82,17 @@ class LinalgCholeskyEx(Node):
             raise LinAlgError(f'{fname}: {batch}The factorization could not be completed '
                                 f'because the input is not positive-definite (the leading minor '
                                 f'of order {k} is not positive-definite).') from None
-        self.saved, self.upper = (low,), upper
-        return _mT(low) if upper else low
+        out = _mT(low) if upper else low
+        self.saved, self.upper = (out,), upper   # the output: create_graph differentiates it
+        return out
 
     def backward(self, g):
         # gA = sym(L^-T Phi(L^T gL) L^-1), Phi = lower triangle with the diagonal halved.
         low, = self.saved
         if self.upper:
-            g = _mT(g)
+            g, low = _mT(g), _mT(low)
         phi = xp.tril(_mT(low) @ g)
-        phi = xp.where(_eye_mask(phi.shape[-1], phi), phi * 0.5, phi)
+        phi = xp.where(_eye_mask(phi.shape[-1], self.xp), phi * 0.5, phi)
         linv = xp.linalg.inv(low)
         ga = _mT(linv) @ phi @ linv
         return 0.5 * (ga + _mT(ga))
@@ -109,16 +118,17 @@ def cholesky(input, upper=False, *, out=None):
 
 
 # --------------------------------------------------------------------------- qr
-def _copyltu(m):
-    """The symmetric matrix with ``m``'s lower triangle."""
+def _copyltu(m, ns):
+    """The symmetric matrix with ``m``'s lower triangle (``ns``: the node's namespace; its
+    float64 eye makes the float32 case compute in float64, as it always has)."""
     low = xp.tril(m, -1)
-    return low + _mT(low) + xp.einsum('...ii->...i', m)[..., None] * namespace(m).eye(m.shape[-1])
+    return low + _mT(low) + xp.einsum('...ii->...i', m)[..., None] * ns.eye(m.shape[-1])
 
 
-def _qr_backward_tall(gq, gr, q, r):
+def _qr_backward_tall(gq, gr, q, r, ns):
     # m >= n (Q: m x n, R: n x n): gA = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q.
     m = r @ _mT(gr) - _mT(gq) @ q
-    b = gq + q @ _copyltu(m)
+    b = gq + q @ _copyltu(m, ns)
     return _mT(xp.linalg.solve(r, _mT(b)))
 
 
@@ -129,9 +139,9 @@ class LinalgQr(Node):
             r = xp.linalg.qr(a, mode='r')
             self.mode = mode
             return self.xp.zeros((0,), a.dtype), r.astype(a.dtype, copy=False)
-        q, r = xp.linalg.qr(a, mode=mode)
-        self.saved, self.mode = (q, r), mode
-        return q.astype(a.dtype, copy=False), r.astype(a.dtype, copy=False)
+        q, r = (x.astype(a.dtype, copy=False) for x in xp.linalg.qr(a, mode=mode))
+        self.saved, self.mode = (q, r), mode   # the outputs themselves: create_graph needs them
+        return q, r
 
     def backward(self, gq, gr):
         if self.mode == 'r':
@@ -144,10 +154,10 @@ class LinalgQr(Node):
             raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
                                "and nrows > ncols.")
         if m >= n:
-            return _qr_backward_tall(gq, gr, q, r)
+            return _qr_backward_tall(gq, gr, q, r, self.xp)
         # Wide A = Q [R1 R2] = [X Y]: X = Q R1 is a square QR and Y = Q R2 feeds Q's grad.
         r1, r2, gr1, gr2 = r[..., :m], r[..., m:], gr[..., :m], gr[..., m:]
-        gx = _qr_backward_tall(gq + q @ r2 @ _mT(gr2), gr1, q, r1)
+        gx = _qr_backward_tall(gq + q @ r2 @ _mT(gr2), gr1, q, r1, self.xp)
         return xp.concatenate([gx, q @ gr2], axis=-1)
 
 
@@ -174,17 +184,18 @@ def qr(input, some=True, *, out=None):
 
 
 # --------------------------------------------------------------------------- svd
-def _svd_backward(gu, gs, gvh, u, s, vh):
-    """torch's ``svd_backward`` (real case) for ``A = U diag(S) Vh`` with k = min(m, n)."""
+def _svd_backward(gu, gs, gvh, u, s, vh, ns):
+    """torch's ``svd_backward`` (real case) for ``A = U diag(S) Vh`` with k = min(m, n);
+    ``ns``: the node's array namespace."""
     m, n, k = u.shape[-2], vh.shape[-1], s.shape[-1]
     u, vh, gu, gvh = u[..., :k], vh[..., :k, :], gu[..., :k], gvh[..., :k, :]
     if k == 0:
-        return namespace(s).zeros(u.shape[:-1] + (n,), s.dtype)
+        return ns.zeros(u.shape[:-1] + (n,), s.dtype)
     v, gv = _mT(vh), _mT(gvh)
     uhgu, vhgv = _mT(u) @ gu, vh @ gv
     uhgu, vhgv = uhgu - _mT(uhgu), vhgv - _mT(vhgv)   # skew parts: the rest cancels
     s2 = s * s
-    eye = _eye_mask(k, s)
+    eye = _eye_mask(k, ns)
     e = xp.where(eye, 1, s2[..., None, :] - s2[..., :, None])
     with xp.errstate(divide='ignore', invalid='ignore'):
         ga = (uhgu * s[..., None, :] + s[..., :, None] * vhgv) / e
@@ -204,11 +215,15 @@ class LinalgSvd(Node):
     def forward(self, a, full_matrices, transpose_v):
         u, s, vh = xp.linalg.svd(a, full_matrices=full_matrices)
         u, s, vh = (x.astype(a.dtype, copy=False) for x in (u, s, vh))
-        self.saved, self.transpose_v = (u, s, vh), transpose_v
-        return u, s, (_mT(vh) if transpose_v else vh)
+        out = (u, s, _mT(vh) if transpose_v else vh)
+        self.saved, self.transpose_v = out, transpose_v   # the outputs: create_graph needs them
+        return out
 
     def backward(self, gu, gs, gvh):
-        return _svd_backward(gu, gs, _mT(gvh) if self.transpose_v else gvh, *self.saved)
+        u, s, vh = self.saved
+        if self.transpose_v:
+            gvh, vh = _mT(gvh), _mT(vh)
+        return _svd_backward(gu, gs, gvh, u, s, vh, self.xp)
 
 
 class LinalgSvdvals(Node):
@@ -216,11 +231,13 @@ class LinalgSvdvals(Node):
 
     def forward(self, a):
         u, s, vh = xp.linalg.svd(a, full_matrices=False)
-        self.saved = (u, vh)
+        self.saved = (u, vh, a)
         return s.astype(a.dtype, copy=False)
 
     def backward(self, g):
-        u, vh = self.saved
+        u, vh, a = self.saved
+        if _graphed(a):   # create_graph: U and Vh as differentiable functions of A
+            u, _, vh = xp.linalg.svd(a, full_matrices=False)
         return (u * g[..., None, :]) @ vh
 
 
@@ -271,21 +288,24 @@ class LinalgEigh(Node):
     def forward(self, a, uplo, vectors):
         w, v = xp.linalg.eigh(a, UPLO=uplo)
         w, v = w.astype(a.dtype, copy=False), v.astype(a.dtype, copy=False)
-        self.saved, self.vectors = (w, v), vectors
+        # eigvalsh keeps A too: under create_graph V must be recomputed as a function of A
+        self.saved, self.vectors, self.uplo = (w, v) if vectors else (w, v, a), vectors, uplo
         return (w, v) if vectors else w
 
     def backward(self, gw, gv=None):
         # gA = V (diag(gL) + skew(V^T gV) / E) V^T with E_ij = L_j - L_i.
-        w, v = self.saved
+        w, v = self.saved[:2]
+        if not self.vectors and _graphed(self.saved[2]):
+            w, v = xp.linalg.eigh(self.saved[2], UPLO=self.uplo)
+        eye = _eye_mask(w.shape[-1], self.xp)
         inner = self.xp.zeros(w.shape + w.shape[-1:], w.dtype)
         if gv is not None:
             vgv = _mT(v) @ gv
             vgv = 0.5 * (vgv - _mT(vgv))
-            e = xp.where(_eye_mask(w.shape[-1], w), 1, w[..., None, :] - w[..., :, None])
+            e = xp.where(eye, 1, w[..., None, :] - w[..., :, None])
             with xp.errstate(divide='ignore', invalid='ignore'):
                 inner = vgv / e
-        idx = self.xp.arange(w.shape[-1])
-        inner[..., idx, idx] = gw
+        inner = xp.where(eye, gw[..., None, :], inner)   # diag(gL): a select, not an index write
         return v @ inner @ _mT(v)
 
 

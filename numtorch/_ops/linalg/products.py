@@ -176,7 +176,7 @@ class Mv(Node):
 
     def backward(self, g):
         a, v = self.saved
-        return xp.multiply.outer(g, v), g @ a
+        return g[:, None] * v, g @ a   # the outer product as a broadcast (create_graph records it)
 
 
 def mv(input, vec, *, out=None):
@@ -253,7 +253,7 @@ class _AddProduct(Node):
         gc = self.xp.zeros(self.cshape, g.dtype) if self.beta == 0 else \
             unbroadcast(g if self.beta == 1 else g * self.beta, self.cshape)
         if b.ndim == 1:   # addmv
-            return gc, xp.multiply.outer(ga, b), keep_dtype(ga @ a, b.dtype)
+            return gc, ga[:, None] * b, keep_dtype(ga @ a, b.dtype)
         return (gc, keep_dtype(_matmul(ga, xp.swapaxes(b, -1, -2)), a.dtype),
                 keep_dtype(_matmul(xp.swapaxes(a, -1, -2), ga), b.dtype))
 

@@ -85,31 +85,29 @@ def inv(A, *, out=None):
     return _apply.unary(LinalgInvEx, A)
 
 
-def _cofactor_t(a):
-    """d det(A)/dA = cofactor matrix; computed by minors (only used when A is singular)."""
+def _cofactor_t(a, ns):
+    """d det(A)/dA = cofactor matrix; computed by minors (only used when A is singular).
+    Minors are gathered and stacked (no writes into a buffer), so create_graph records them."""
     n = a.shape[-1]
-    c = xp.empty_like(a)
-    for i in range(n):
-        for j in range(n):
-            minor = xp.delete(xp.delete(a, i, axis=-2), j, axis=-1)
-            c[..., i, j] = (-1) ** (i + j) * (xp.linalg.det(minor) if n > 1 else 1.0)
-    return c
+    if n == 1:
+        return ns.ones_like(a)
+    rest = [[k for k in range(n) if k != i] for i in range(n)]
+    return xp.stack([xp.stack([(-1) ** (i + j) * xp.linalg.det(a[..., rest[i], :][..., rest[j]])
+                               for j in range(n)], axis=-1) for i in range(n)], axis=-2)
 
 
 class LinalgDet(Node):
     def forward(self, a):
-        self.saved = (a,)
-        d = xp.linalg.det(a)
-        self.det = d
-        return self.xp.asarray(d, dtype=a.dtype)
+        d = self.xp.asarray(xp.linalg.det(a), dtype=a.dtype)
+        self.saved = (a, d)    # the output itself: create_graph differentiates through it
+        return d
 
     def backward(self, g):
-        a, = self.saved
+        a, d = self.saved
         g = self.xp.asarray(g)[..., None, None]
-        if xp.all(self.det != 0):
-            return g * self.xp.asarray(self.det)[..., None, None] * \
-                xp.swapaxes(xp.linalg.inv(a), -1, -2)
-        return g * _cofactor_t(a)
+        if xp.all(d != 0):
+            return g * d[..., None, None] * xp.swapaxes(xp.linalg.inv(a), -1, -2)
+        return g * _cofactor_t(a, self.xp)
 
 
 class LinalgSolveEx(Node):
@@ -123,14 +121,15 @@ class LinalgSolveEx(Node):
         except xp.linalg.LinAlgError:
             raise LinAlgError('torch.linalg.solve: The solver failed because the input matrix is '
                               'singular.') from None
-        self.saved = (a, x)
+        out = x[..., 0] if vec else x
+        self.saved = (a, out)   # the output itself: create_graph differentiates through it
         self.shapes, self.vec = (a.shape, b.shape), vec
-        return x[..., 0] if vec else x
+        return out
 
     def backward(self, g):
         a, x = self.saved
         if self.vec:
-            g = g[..., None]
+            g, x = g[..., None], x[..., None]
         gb = xp.linalg.solve(xp.swapaxes(a, -1, -2), g)
         ga = -gb @ xp.swapaxes(x, -1, -2)
         sa, sb = self.shapes
