@@ -122,11 +122,33 @@ def _bags(input, offsets, include_last_offset):
     return idx, xp.maximum(bag, 0), B, out
 
 
+_BAG_GRADGRAD = "the derivative for '_embedding_bag_backward' is not implemented."
+_PSW_GRADGRAD = ('derivative for aten::_embedding_bag_per_sample_weights_backward is not '
+                 'implemented')
+
+
+class BagEnd(Node):
+    """The composition's last node, torch's fused ``EmbeddingBagBackward0``: it passes the
+    gradient through, and refuses a double backward as torch's kernel does (the composition
+    below it could differentiate twice, torch cannot: numtorch follows torch)."""
+    _name = 'EmbeddingBagBackward0'
+    double_backward_error = _BAG_GRADGRAD
+
+    def forward(self, a, psw):
+        if psw:
+            self.double_backward_error = _PSW_GRADGRAD
+        return a
+
+    def backward(self, g):
+        return g
+
+
 class BagMax(Node):
     """Each bag's elementwise maximum of its rows (zeros for an empty bag): one ``maximum.at``
     over all positions (``bag`` B collects the left-out ones), no per-bag loop. The gradient
     goes to the first row holding each maximum, as ``max(dim)``'s does."""
     _name = 'EmbeddingBagBackward0'
+    double_backward_error = _BAG_GRADGRAD
 
     def forward(self, rows, bag, B):
         ns = self.xp
@@ -208,6 +230,6 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if mode == 'mean':
         cnt = xp.maximum(xp.bincount(kept, minlength=B + 1)[:B], 1).astype(dt)
         out = out / wrap(cnt[:, None])
-    return out
+    return unary(BagEnd, out, per_sample_weights is not None)
 
 __all__ = []
