@@ -296,6 +296,9 @@ def _index_add(base, index, values):
     nt = _torch()
     d = base._data
     ns = nt._backend.namespace(d)
+    # the positions come from plain arrays: index tensors (GradArray's indexes) as their arrays
+    index = tuple(_plain_index(i) for i in index) if index.__class__ is tuple \
+        else _plain_index(index)
     pos = ns.arange(d.size).reshape(d.shape)[index]
     flat = base.reshape(-1)
     if not hasattr(values, '_data'):
@@ -304,6 +307,10 @@ def _index_add(base, index, values):
     out = flat.index_put((nt._ops._apply.wrap(pos.reshape(-1)),), vals.reshape(-1),
                          accumulate=True)
     return out.reshape(d.shape)
+
+
+def _plain_index(i):
+    return i._data if isinstance(i, _torch().Tensor) else i
 
 
 def _wrap(t):
