@@ -337,9 +337,9 @@ def _saved_tensors(node, saved):
         return saved
     found = {}
     for _cell, _version, arr, t in node._versions:
+        if arr.dtype.kind not in 'fc':   # index/mask inputs and outputs stay plain constants
+            continue
         if t.__class__ is int:     # output number t of this node
-            if arr.dtype.kind not in 'fc':
-                continue
             nr, t = t, _wrap_array(arr)
             t._requires_grad = True
             t.grad_fn = node

@@ -17,6 +17,8 @@ class Embedding(Node):
         weight, idx = arrays
         self.saved = (idx,)
         self.meta = weight.shape, padding_idx, scale_grad_by_freq
+        if scale_grad_by_freq:
+            self.backward_graphed = self._freq_graphed
         return weight[idx]
 
     def backward(self, g):
@@ -31,6 +33,22 @@ class Embedding(Node):
         xp.add.at(gw, flat, g2)
         if padding_idx is not None:
             gw[padding_idx] = 0      # the padding row never learns
+        return gw, None
+
+    def _freq_graphed(self, g):
+        """create_graph with ``scale_grad_by_freq``: the gradient is scaled as above, but its
+        own derivative is not, as torch's (its double backward gathers the incoming gradient
+        unscaled, "the first backward takes care of scaling")"""
+        idx, = self.saved
+        shape, padding_idx, _ = self.meta
+        flat = idx.reshape(-1)
+        counts = xp.bincount(flat, minlength=shape[0])
+        g2 = g.reshape(-1, shape[1])
+        d = g2.detach()
+        g2 = d / wrap(counts[flat][:, None].astype(d._data.dtype)) + (g2 - d)
+        gw = wrap(self.xp.zeros(shape, d._data.dtype)).index_add(0, wrap(flat), g2)
+        if padding_idx is not None:
+            gw = gw.index_fill(0, wrap(self.xp.asarray([padding_idx])), 0.)
         return gw, None
 
 
