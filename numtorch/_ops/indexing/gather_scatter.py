@@ -489,9 +489,10 @@ class FillDiagonal(Node):
         return out
 
     def backward(self, g):
-        g = g.copy()
-        xp.fill_diagonal(g, 0, wrap=self.wrap)
-        return g
+        # the diagonal as a mask, then one where: a formula create_graph can record
+        diag = self.xp.zeros(g.shape, bool)
+        xp.fill_diagonal(diag, True, wrap=self.wrap)
+        return xp.where(diag, 0, g)
 
 
 def fill_diagonal_(input, fill_value, wrap=False):
