@@ -96,3 +96,25 @@ def test_scatter_reduce_prod_two_zeros_defers_torchs_error():
     for a, b in zip(numtorch.autograd.grad(n[2].sum(), (n[0], n[1])),
                     torch.autograd.grad(t[2].sum(), (t[0], t[1]))):
         np.testing.assert_allclose(a.numpy(), b.numpy())
+
+
+def _penalty_beside_ctc(m):
+    """loss.backward(create_graph=True) through a graph holding ctc_loss: the first derivatives
+    come out; a penalty on another input's gradient is fine; only a backward that reaches
+    ctc's gradient raises torch's error."""
+    F = m.nn.functional
+    lp = m.tensor(np.random.default_rng(3).standard_normal((5, 1, 4)), requires_grad=True)
+    x = m.tensor([0.5, -1.5, 2.0], dtype=m.float64, requires_grad=True)
+    loss = F.ctc_loss(lp.log_softmax(2), m.tensor([[1, 2]]), [5], [2]) + (x ** 3).sum()
+    gl, gx = m.autograd.grad(loss, (lp, x), create_graph=True)
+    hx, = m.autograd.grad((gx ** 2).sum(), x)
+    with pytest.raises(RuntimeError) as info:
+        m.autograd.grad((gl ** 2).sum(), lp)
+    return gl.detach(), hx, str(info.value).split('\n')[0]
+
+
+def test_refused_double_backward_is_deferred_as_torchs():
+    n, t = _penalty_beside_ctc(numtorch), _penalty_beside_ctc(torch)
+    np.testing.assert_allclose(n[0].numpy(), t[0].numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(n[1].numpy(), t[1].numpy(), rtol=1e-12)
+    assert n[2] == t[2]
