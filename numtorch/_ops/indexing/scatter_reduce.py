@@ -47,7 +47,6 @@ class ScatterReduce(Node):
             # prod's derivative depends on the values: create_graph needs the input, source and
             # result themselves (saved by identity, as torch saves self, src and result)
             self.saved = (a.reshape(-1), v, out, a, src, res)
-            self.backward_graphed = self._prod_graphed
         else:
             self.saved = (a.reshape(-1), v, out)
         return res
@@ -97,7 +96,11 @@ class ScatterReduce(Node):
         return ga, gv
 
 
-    def _prod_graphed(self, g):
+class ScatterReduceProd(ScatterReduce):
+    """``reduce='prod'``: the same node, with a create_graph formula of its own."""
+    _name = 'ScatterReduceBackward0'
+
+    def backward_graphed(self, g):
         """prod's gradients as torch's double-differentiable formulas, in numtorch's ops (the
         fast first-order ``_prod_grads`` divides a group's product of non-zeros, whose
         derivative is wrong where a group holds zeros). Zeros are masked to 1 where they would
@@ -172,7 +175,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         raise RuntimeError(f'reduce argument must be either sum, prod, mean, amax or amin, got '
                            f'{reduce}')
     d, idx = _scatter_args(input, dim, index, src, 'scatter_reduce')
-    return nary(ScatterReduce, (input, src), d, idx, reduce, bool(include_self))
+    return nary(ScatterReduceProd if reduce == 'prod' else ScatterReduce, (input, src), d, idx,
+                reduce, bool(include_self))
 
 
 def scatter_reduce_(input, dim, index, src, reduce, *, include_self=True):

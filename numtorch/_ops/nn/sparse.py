@@ -17,8 +17,6 @@ class Embedding(Node):
         weight, idx = arrays
         self.saved = (idx,)
         self.meta = weight.shape, padding_idx, scale_grad_by_freq
-        if scale_grad_by_freq:
-            self.backward_graphed = self._freq_graphed
         return weight[idx]
 
     def backward(self, g):
@@ -35,7 +33,12 @@ class Embedding(Node):
             gw[padding_idx] = 0      # the padding row never learns
         return gw, None
 
-    def _freq_graphed(self, g):
+
+class EmbeddingFreq(Embedding):
+    """``scale_grad_by_freq=True``: the same node, with torch's create_graph rule."""
+    _name = 'EmbeddingBackward0'
+
+    def backward_graphed(self, g):
         """create_graph with ``scale_grad_by_freq``: the gradient is scaled as above, but its
         own derivative is not, as torch's (its double backward gathers the incoming gradient
         unscaled, "the first backward takes care of scaling")"""
@@ -86,7 +89,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
         w[rows] *= scale[:, None].astype(w.dtype)
         weight._version_counter[0] += 1
-    return nary(Embedding, [weight, wrap(idx.astype(xp.int64, copy=False))], padding_idx,
+    return nary(EmbeddingFreq if scale_grad_by_freq else Embedding,
+                [weight, wrap(idx.astype(xp.int64, copy=False))], padding_idx,
                 bool(scale_grad_by_freq))
 
 
