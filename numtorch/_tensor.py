@@ -700,6 +700,8 @@ class _ToCopy(graph.Node):
         return a.astype(np_dtype) if np_dtype.kind != 'V' else _dtype_ext.cast(a, np_dtype)
 
     def backward(self, g):
+        if g.dtype.kind == 'c' and self.src.kind != 'c':
+            g = g.real      # a real tensor made complex gets the real part (torch's rule)
         return g.astype(self.src) if _dtype_ext.is_float(self.src) else None
 
 

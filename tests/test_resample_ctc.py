@@ -82,6 +82,16 @@ OPS += [
         m.tensor([[1, 2, 4], [4, 3, 2]], device=w.device), w), [((10, 3),)], tol=TOL),
 ]
 
+# embedding: torch differentiates its backward again (EmbeddingDenseBackwardBackward0), so the
+# specs' second derivatives are checked too (repeated rows, a padding row, frequency scaling).
+# A padding row's zero gradient and the frequency scaling are torch's conventions, not the
+# derivative: those two are compared with torch only (no finite differences).
+OPS += [Op('embedding-' + '-'.join(f'{k}' for k in kw) if kw else 'embedding',
+           lambda m, w, kw=kw: F(m).embedding(m.tensor([[1, 2, 1], [4, 1, 0]], device=w.device),
+                                               w, **kw), [((5, 3),)], gradcheck=not kw)
+        for kw in (dict(), dict(padding_idx=1), dict(scale_grad_by_freq=True),
+                   dict(padding_idx=1, scale_grad_by_freq=True))]
+
 _TG = [[1, 1, 3], [3, 2, 1], [2, 1, 3]]
 _TG3 = [[1, 1, 2], [2, 0, 1], [0, 2, 1]]     # labels for blank=3
 for kw in (dict(reduction='none'), dict(reduction='mean'), dict(reduction='sum', blank=3)):

@@ -308,6 +308,9 @@ def _index_add(base, index, values):
     nt = _torch()
     d = base._data
     ns = nt._backend.namespace(d)
+    # the positions come from plain arrays: index tensors (GradArray's indexes) as their arrays
+    index = tuple(_plain_index(i) for i in index) if index.__class__ is tuple \
+        else _plain_index(index)
     pos = ns.arange(d.size).reshape(d.shape)[index]
     flat = base.reshape(-1)
     if not hasattr(values, '_data'):
@@ -316,6 +319,10 @@ def _index_add(base, index, values):
     out = flat.index_put((nt._ops._apply.wrap(pos.reshape(-1)),), vals.reshape(-1),
                          accumulate=True)
     return out.reshape(d.shape)
+
+
+def _plain_index(i):
+    return i._data if isinstance(i, _torch().Tensor) else i
 
 
 def _wrap(t):
@@ -365,7 +372,10 @@ def _scalar_like(s, t):
     """A number as a 0-d tensor of ``t``'s dtype and device (torch has no `number op tensor`
     for every op; the number then keeps ``t``'s dtype, as a weak scalar does)."""
     nt = _torch()
-    return nt.tensor(s, dtype=t.dtype, device=t.device)
+    dt = t.dtype
+    if isinstance(s, complex) and not dt.is_complex:     # `1j * g`: complex, as torch's
+        dt = nt.complex128 if dt == nt.float64 else nt.complex64
+    return nt.tensor(s, dtype=dt, device=t.device)
 
 
 def _raw_call(op, *args):
@@ -766,4 +776,47 @@ HANDLERS.update({
     'linalg.qr': _linalg_qr,
     'linalg.cholesky': _linalg_cholesky,
     'linalg.matrix_transpose': lambda x: GradArray(_tensor(x).transpose(-2, -1)),
+})
+
+
+# -- handlers for gg-index --
+def _fft(name, n_dim):
+    """``numpy.fft.<name>`` (reached through ``__array_function__``) as numtorch.fft's
+    differentiable transform of the same name: 1-D ones take ``n``/``axis``, n-D ones
+    ``s``/``axes``; ``norm=None`` is NumPy's and torch's 'backward' alike."""
+    if n_dim:
+        def handler(a, s=None, axes=None, norm=None, out=None):
+            if out is not None:
+                _refuse(f'numpy.fft.{name}(out=)')
+            nt = _torch()
+            t = _tensor(a)
+            dim = None if axes is None else tuple(axes)
+            return GradArray(getattr(nt.fft, name)(t, None if s is None else tuple(s), dim,
+                                                   norm))
+    else:
+        def handler(a, n=None, axis=-1, norm=None, out=None):
+            if out is not None:
+                _refuse(f'numpy.fft.{name}(out=)')
+            return GradArray(getattr(_torch().fft, name)(_tensor(a), n, axis, norm))
+    return handler
+
+
+def _pad(array, pad_width, mode='constant', **kwargs):
+    """``numpy.pad`` with zeros (the only mode a gradient formula pads with)."""
+    if mode != 'constant' or kwargs.get('constant_values', 0) != 0:
+        _refuse(f'numpy.pad(mode={mode!r}, constant_values=...)')
+    t = _tensor(array)
+    widths = [tuple(int(v) for v in w) for w in pad_width]
+    flat = []
+    for lo, hi in reversed(widths):      # torch's pad lists the last dim first
+        flat += [lo, hi]
+    from ..nn.functional import pad
+    return GradArray(pad(t, flat))
+
+
+HANDLERS.update({
+    **{n: _fft(n, False) for n in ('fft', 'ifft', 'rfft', 'irfft', 'hfft', 'ihfft')},
+    **{n: _fft(n, True) for n in ('fftn', 'ifftn', 'rfftn', 'irfftn', 'fft2', 'ifft2',
+                                   'rfft2', 'irfft2')},
+    'pad': _pad,
 })

@@ -303,7 +303,7 @@ def _graphed_backward(node, grads):
     constant. Missing gradients of unused outputs are zeros.
     """
     if node.double_backward_error:
-        raise RuntimeError(node.double_backward_error)
+        return _refused_backward(node, grads)
     gs = [g if g is not None else _zeros_tensor(node, i) for i, g in enumerate(grads)]
     if node.backward_graphed is not None:
         res = node.backward_graphed(*gs)
@@ -325,6 +325,42 @@ def _graphed_backward(node, grads):
     return tuple(_as_tensor(r) for r in res)
 
 
+class _NotImplemented(Node):
+    """torch's ``NotImplemented`` node: the grad_fn of a gradient that torch computes but
+    cannot differentiate again (a node's ``double_backward_error``); reaching it raises."""
+    _name = 'NotImplemented'
+
+    def backward(self, *grads):
+        raise RuntimeError(self.msg)
+
+    def backward_graphed(self, *grads):
+        raise RuntimeError(self.msg)
+
+
+def _refused_backward(node, grads):
+    """create_graph through a node torch cannot differentiate twice: its first-order
+    gradients, each behind a ``_NotImplemented`` node, so (as in torch) the error comes only
+    if a later backward reaches them. Their edges: the node's inputs and the incoming
+    gradients that have history (what torch's node hangs on)."""
+    data = [g._data if g is not None else _zeros_tensor(node, i)._data
+            for i, g in enumerate(grads)]
+    res = node.backward(*data)
+    if res.__class__ is not tuple:
+        res = (res,)
+    out = []
+    for r in res:
+        if r is None:
+            out.append(None)
+            continue
+        t = _wrap_array(r)
+        err = _NotImplemented()
+        err.msg = node.double_backward_error
+        connect(err, t, [g for g in grads if g is not None])
+        err.edges = err.edges + [e for e in node.edges if e is not None]
+        out.append(t)
+    return tuple(out)
+
+
 def _zeros_tensor(node, i):
     shape, dtype = node._out_meta[i] if node._out_meta else (None, None)
     return _wrap_array(node.xp.zeros(shape, dtype))
@@ -337,9 +373,9 @@ def _saved_tensors(node, saved):
         return saved
     found = {}
     for _cell, _version, arr, t in node._versions:
+        if arr.dtype.kind not in 'fc':   # index/mask inputs and outputs stay plain constants
+            continue
         if t.__class__ is int:     # output number t of this node
-            if arr.dtype.kind not in 'fc':
-                continue
             nr, t = t, _wrap_array(arr)
             t._requires_grad = True
             t.grad_fn = node

@@ -381,13 +381,15 @@ def _kind_name(t):
 
 class Take(Node):
     def forward(self, a, idx):
-        self.shape, self.idx = a.shape, idx
+        self.shape, self.size, self.idx = a.shape, a.size, idx
         return a.reshape(-1)[idx]
 
     def backward(self, g):
-        z = self.xp.zeros(self.shape, g.dtype)
-        ufunc_at('add', z.reshape(-1), self.idx, g)
-        return z
+        # The scatter goes into a flat buffer that is then reshaped (not through a reshaped
+        # view of a shaped one): under create_graph a view's writes would not reach its base.
+        z = self.xp.zeros(self.size, g.dtype)
+        ufunc_at('add', z, self.idx, g)
+        return z.reshape(self.shape)
 
 
 def take(input, index):
@@ -413,10 +415,14 @@ class Put(Node):
         return out
 
     def backward(self, g):
-        gs = g.reshape(-1)[self.idx].reshape(self.sshape)
+        flat = g.reshape(-1)
+        gs = flat[self.idx].reshape(self.sshape)
         if not self.acc:
-            g = g.copy()
-            g.reshape(-1)[self.idx] = 0
+            # the write goes to the flat copy itself (create_graph records writes per array,
+            # a reshaped view's would not reach its base)
+            flat = flat.copy()
+            flat[self.idx] = 0
+            g = flat.reshape(g.shape)
         return g, gs
 
 
@@ -487,9 +493,10 @@ class FillDiagonal(Node):
         return out
 
     def backward(self, g):
-        g = g.copy()
-        xp.fill_diagonal(g, 0, wrap=self.wrap)
-        return g
+        # the diagonal as a mask, then one where: a formula create_graph can record
+        diag = self.xp.zeros(g.shape, bool)
+        xp.fill_diagonal(diag, True, wrap=self.wrap)
+        return xp.where(diag, 0, g)
 
 
 def fill_diagonal_(input, fill_value, wrap=False):

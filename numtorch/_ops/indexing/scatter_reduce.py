@@ -41,12 +41,18 @@ class ScatterReduce(Node):
                 out = xp.floor_divide(out, cnt.astype(out.dtype))
             else:
                 out = out / cnt.astype(out.dtype)
-        self.saved = (a.reshape(-1), v, out)
+        res = out.reshape(a.shape)
         self.meta = flat, hit, cnt, reduce, include_self, a.shape, src.shape, idx.shape
-        return out.reshape(a.shape)
+        if reduce == 'prod':
+            # prod's derivative depends on the values: create_graph needs the input, source and
+            # result themselves (saved by identity, as torch saves self, src and result)
+            self.saved = (a.reshape(-1), v, out, a, src, res)
+        else:
+            self.saved = (a.reshape(-1), v, out)
+        return res
 
     def backward(self, g):
-        a, v, out = self.saved
+        a, v, out = self.saved[:3]
         flat, hit, cnt, reduce, inc, ashape, sshape, ishape = self.meta
         g = g.reshape(-1)
         if reduce == 'sum':
@@ -90,6 +96,63 @@ class ScatterReduce(Node):
         return ga, gv
 
 
+class ScatterReduceProd(ScatterReduce):
+    """``reduce='prod'``: the same node, with a create_graph formula of its own."""
+    _name = 'ScatterReduceBackward0'
+
+    def backward_graphed(self, g):
+        """prod's gradients as torch's double-differentiable formulas, in numtorch's ops (the
+        fast first-order ``_prod_grads`` divides a group's product of non-zeros, whose
+        derivative is wrong where a group holds zeros). Zeros are masked to 1 where they would
+        divide; a group with several zeros of ``src`` cannot be differentiated twice for
+        ``src`` (torch's own limit): that gradient carries torch's error."""
+        from ...autograd.graph import _saved_tensors
+        from ...autograd._grad_array import GradArray
+        from ..pointwise.binary import where
+        flat, hit, cnt, reduce, inc, ashape, sshape, ishape = self.meta
+        _, _, _, a, src, res = [x.t if x.__class__ is GradArray else _apply.wrap(x)
+                                for x in _saved_tensors(self, self.saved)]
+        ns = self.xp
+        fi = _apply.wrap(flat)
+        af, rf, gf = a.reshape(-1), res.reshape(-1), g.reshape(-1)
+        vf = src[_crop(sshape, ishape)].reshape(-1)
+        if inc:
+            ms = where(_apply.wrap(af._data == 0), 1., af)
+            ga = gf * ms.scatter_reduce(0, fi, vf, 'prod', include_self=True) / ms
+        else:
+            ga = where(_apply.wrap(hit), 0., gf)
+        vzero = vf._data == 0
+        zeros = xp.bincount(flat, weights=vzero, minlength=rf.shape[0])[flat]
+        single = _apply.wrap(vzero & (zeros == 1))
+        msr = af.scatter_reduce(0, fi, where(single, 1., vf), 'prod', include_self=inc)
+        gv = where(single, (gf * msr)[fi], (gf * rf)[fi] / where(_apply.wrap(vzero), 1., vf))
+        if flat.size and bool(to_host((zeros > 1).any())):
+            gv = _apply.unary(_Refused, gv, _MANY_ZEROS)
+        gv = gv.reshape(ishape)
+        if tuple(ishape) != tuple(sshape):
+            gs = _apply.wrap(ns.zeros(sshape, g._data.dtype))
+            gs[_crop(sshape, ishape)] = gv
+            gv = gs
+        return ga.reshape(ashape), gv
+
+
+_MANY_ZEROS = ('scatter_reduce(): Double backward is unsupported for src when >1 zeros in src '
+               'are scattered to the same position in self')
+
+
+class _Refused(Node):
+    """Identity whose own backward raises (torch's DelayedError node): a first derivative that
+    exists but cannot be differentiated again."""
+    _name = 'Error'
+
+    def forward(self, a, msg):
+        self.msg = msg
+        return a
+
+    def backward(self, g):
+        raise RuntimeError(self.msg)
+
+
 def _low(dt):
     return -xp.inf if dt.kind == 'f' else xp.iinfo(dt).min
 
@@ -112,7 +175,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         raise RuntimeError(f'reduce argument must be either sum, prod, mean, amax or amin, got '
                            f'{reduce}')
     d, idx = _scatter_args(input, dim, index, src, 'scatter_reduce')
-    return nary(ScatterReduce, (input, src), d, idx, reduce, bool(include_self))
+    return nary(ScatterReduceProd if reduce == 'prod' else ScatterReduce, (input, src), d, idx,
+                reduce, bool(include_self))
 
 
 def scatter_reduce_(input, dim, index, src, reduce, *, include_self=True):

@@ -35,6 +35,8 @@ def _shift(a, k):
 
 class CtcLoss(Node):
     _name = 'CtcLossBackward0'
+    # torch's CTC gradient kernel is not differentiable again
+    double_backward_error = 'derivative for aten::_ctc_loss_backward is not implemented'
 
     def forward(self, arrays, ext, in_len, S_len, blank, zero_infinity):
         lp, = arrays                                   # (T, N, C)

@@ -34,6 +34,27 @@ class Embedding(Node):
         return gw, None
 
 
+class EmbeddingFreq(Embedding):
+    """``scale_grad_by_freq=True``: the same node, with torch's create_graph rule."""
+    _name = 'EmbeddingBackward0'
+
+    def backward_graphed(self, g):
+        """create_graph with ``scale_grad_by_freq``: the gradient is scaled as above, but its
+        own derivative is not, as torch's (its double backward gathers the incoming gradient
+        unscaled, "the first backward takes care of scaling")"""
+        idx, = self.saved
+        shape, padding_idx, _ = self.meta
+        flat = idx.reshape(-1)
+        counts = xp.bincount(flat, minlength=shape[0])
+        g2 = g.reshape(-1, shape[1])
+        d = g2.detach()
+        g2 = d / wrap(counts[flat][:, None].astype(d._data.dtype)) + (g2 - d)
+        gw = wrap(self.xp.zeros(shape, d._data.dtype)).index_add(0, wrap(flat), g2)
+        if padding_idx is not None:
+            gw = gw.index_fill(0, wrap(self.xp.asarray([padding_idx])), 0.)
+        return gw, None
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     """Rows of ``weight`` picked by integer ``input``; the ``padding_idx`` row gets no gradient.
@@ -68,7 +89,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
         w[rows] *= scale[:, None].astype(w.dtype)
         weight._version_counter[0] += 1
-    return nary(Embedding, [weight, wrap(idx.astype(xp.int64, copy=False))], padding_idx,
+    return nary(EmbeddingFreq if scale_grad_by_freq else Embedding,
+                [weight, wrap(idx.astype(xp.int64, copy=False))], padding_idx,
                 bool(scale_grad_by_freq))
 
 
@@ -122,11 +144,33 @@ def _bags(input, offsets, include_last_offset):
     return idx, xp.maximum(bag, 0), B, out
 
 
+_BAG_GRADGRAD = "the derivative for '_embedding_bag_backward' is not implemented."
+_PSW_GRADGRAD = ('derivative for aten::_embedding_bag_per_sample_weights_backward is not '
+                 'implemented')
+
+
+class BagEnd(Node):
+    """The composition's last node, torch's fused ``EmbeddingBagBackward0``: it passes the
+    gradient through, and refuses a double backward as torch's kernel does (the composition
+    below it could differentiate twice, torch cannot: numtorch follows torch)."""
+    _name = 'EmbeddingBagBackward0'
+    double_backward_error = _BAG_GRADGRAD
+
+    def forward(self, a, psw):
+        if psw:
+            self.double_backward_error = _PSW_GRADGRAD
+        return a
+
+    def backward(self, g):
+        return g
+
+
 class BagMax(Node):
     """Each bag's elementwise maximum of its rows (zeros for an empty bag): one ``maximum.at``
     over all positions (``bag`` B collects the left-out ones), no per-bag loop. The gradient
     goes to the first row holding each maximum, as ``max(dim)``'s does."""
     _name = 'EmbeddingBagBackward0'
+    double_backward_error = _BAG_GRADGRAD
 
     def forward(self, rows, bag, B):
         ns = self.xp
@@ -208,6 +252,6 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if mode == 'mean':
         cnt = xp.maximum(xp.bincount(kept, minlength=B + 1)[:B], 1).astype(dt)
         out = out / wrap(cnt[:, None])
-    return out
+    return unary(BagEnd, out, per_sample_weights is not None)
 
 __all__ = []

@@ -8,6 +8,21 @@ from ...autograd.graph import Node
 from .._apply import unary
 
 
+# create_graph: numtorch's elementwise ops do not follow complex (Wirtinger) calculus, so the
+# first-order formulas below (`1j * g`, a real buffer taking `g.astype(complex)`) cannot be
+# recorded as they are. Their ``backward_graphed`` writes each adjoint with the real <-> complex
+# views instead (torch's formulas: view_as_real <-> view_as_complex, real(z) -> grad + 0j,
+# imag(z) -> 0 + grad j), which are linear and record correctly.
+def _complex_from(re, im):
+    from ..shape.join import stack
+    return view_as_complex(stack([re, im], -1))
+
+
+def _zeros(t):
+    from ...  import zeros_like
+    return zeros_like(t)
+
+
 class Conj(Node):
     _name = 'ConjBackward0'
 
@@ -28,6 +43,9 @@ class Real(Node):
     def backward(self, g):
         return g.astype(self.dt)
 
+    def backward_graphed(self, g):
+        return _complex_from(g, _zeros(g))
+
 
 class Imag(Node):
     _name = 'ImagBackward0'
@@ -39,6 +57,9 @@ class Imag(Node):
     def backward(self, g):
         return (g * 1j).astype(self.dt)
 
+    def backward_graphed(self, g):
+        return _complex_from(_zeros(g), g)
+
 
 class ViewAsReal(Node):
     _name = 'ViewAsRealBackward0'
@@ -48,6 +69,9 @@ class ViewAsReal(Node):
 
     def backward(self, g):
         return g[..., 0] + 1j * g[..., 1]
+
+    def backward_graphed(self, g):
+        return view_as_complex(g.contiguous())
 
 
 class ViewAsComplex(Node):
@@ -59,6 +83,9 @@ class ViewAsComplex(Node):
 
     def backward(self, g):
         return xp.stack([g.real, g.imag], -1)
+
+    def backward_graphed(self, g):
+        return view_as_real(g)
 
 
 def conj(input):
