@@ -683,3 +683,38 @@ class GradNamespace:
             return real(*args, **kwargs)
         dispatch.__name__ = name
         return dispatch
+
+
+# -- handlers for gg-reduce --
+def _put_along_axis(arr, indices, values, axis):
+    """``numpy.put_along_axis`` into a gradient buffer: a differentiable ``scatter`` (the
+    values' gradient is gathered back from the same positions)."""
+    if arr.__class__ is not GradArray or axis is None:
+        _refuse('numpy.put_along_axis into a plain array (or with axis=None)')
+    nt = _torch()
+    idx = _raw(indices)
+    if idx.dtype != nt._backend.xp.int64:
+        idx = idx.astype(nt._backend.xp.int64)
+    v = _tensor(values)
+    if not hasattr(v, '_data'):
+        v = _scalar_like(v, arr.t)
+    if tuple(v.shape) != idx.shape:
+        v = v.expand(idx.shape)
+    arr.t = arr.t.scatter(axis, nt._ops._apply.wrap(idx), v)
+
+
+def _cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """``numpy.cross`` of 3-vectors as ``linalg.cross`` (one common axis only)."""
+    if axis is None:
+        if not axisa == axisb == axisc:
+            _refuse('numpy.cross with different axisa/axisb/axisc')
+        axis = axisa
+    ta, tb = _tensor(a), _tensor(b)
+    if not hasattr(ta, '_data'):
+        ta = _scalar_like(ta, tb)
+    if not hasattr(tb, '_data'):
+        tb = _scalar_like(tb, ta)
+    return GradArray(_torch().linalg.cross(ta, tb, dim=axis))
+
+
+HANDLERS.update({'put_along_axis': _put_along_axis, 'cross': _cross})
