@@ -180,11 +180,15 @@ class StrictArray:
         return method
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if _foreign(inputs):
+            return NotImplemented
         if 'out' in kwargs:
             kwargs['out'] = _unwrap(kwargs['out'])
         return _wrap(getattr(ufunc, method)(*_unwrap(inputs), **kwargs))
 
     def __array_function__(self, func, types_, args, kwargs):
+        if _foreign(types_, True):
+            return NotImplemented
         return _wrap(func(*_unwrap(args), **_unwrap(kwargs)))
 
     def __copy__(self):
@@ -198,8 +202,21 @@ class StrictArray:
                         'numtorch.save, which copies storages to the host)')
 
 
+def _foreign(xs, are_types=False):
+    """Whether ``xs`` holds another array-protocol type (create_graph's GradArray): as CuPy's
+    arrays do, the stand-in then defers to it (``NotImplemented``), rather than handing it
+    the host array inside (which would leave the device)."""
+    for x in xs:
+        c = x if are_types else x.__class__
+        if c is not StrictArray and c is not np.ndarray and hasattr(c, '__array_function__'):
+            return True
+    return False
+
+
 def _operator(name):
     def op(self, *args):
+        if args and _foreign(args):
+            return NotImplemented
         return _wrap(getattr(self._a, name)(*_unwrap(args)))
     op.__name__ = name
     return op
