@@ -717,4 +717,15 @@ def _cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     return GradArray(_torch().linalg.cross(ta, tb, dim=axis))
 
 
-HANDLERS.update({'put_along_axis': _put_along_axis, 'cross': _cross})
+def _fill_diagonal(a, val, wrap=False):
+    """``numpy.fill_diagonal`` of a gradient buffer: a ``where`` on the diagonal's mask."""
+    if a.__class__ is not GradArray or val.__class__ is GradArray:
+        _refuse('numpy.fill_diagonal of a plain array or with a gradient as the value')
+    nt = _torch()
+    mask = nt._backend.namespace(a.t._data).zeros(a.shape, bool)
+    nt._backend.xp.fill_diagonal(mask, True, wrap=wrap)
+    a.t = nt.where(nt._ops._apply.wrap(mask), _scalar_like(val, a.t), a.t)
+
+
+HANDLERS.update({'put_along_axis': _put_along_axis, 'cross': _cross,
+                 'fill_diagonal': _fill_diagonal})
