@@ -154,12 +154,12 @@ class GradArray:
 
     # -- indexing ----------------------------------------------------------------------------
     def __getitem__(self, idx):
-        return GradArray(self.t[_index(idx)])
+        return GradArray(self.t[_tensor_index(idx)])
 
     def __setitem__(self, idx, value):
         # numpy writes into the array; here the wrapper takes the written copy's history.
         out = self.t.clone()
-        out[_index(idx)] = _tensor(value)
+        out[_tensor_index(idx)] = _tensor(value)
         self.t = out
 
     # -- methods formulas call ---------------------------------------------------------------
@@ -276,6 +276,23 @@ def _index(idx):
     if idx.__class__ is tuple:
         return tuple(_raw(i) for i in idx)
     return _raw(idx)
+
+
+def _tensor_index(idx):
+    """``_index`` for indexing a Tensor: device index arrays (a plain NumPy array is a valid
+    Tensor index as it is; a CuPy or stand-in one is not) become Tensors on their device."""
+    idx = _index(idx)
+    ndarray = _torch()._backend.xp.ndarray
+    if idx.__class__ is tuple:
+        return tuple(_device_index(i, ndarray) for i in idx)
+    return _device_index(idx, ndarray)
+
+
+def _device_index(i, ndarray):
+    if (i.__class__ is not ndarray and hasattr(i, 'shape') and hasattr(i, 'dtype')
+            and not isinstance(i, numbers.Number)):
+        return _torch()._ops._apply.wrap(i)
+    return i
 
 
 def _tensor(x):
