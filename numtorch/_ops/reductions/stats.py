@@ -8,6 +8,7 @@ import warnings
 
 from ..._backend import xp
 from ...autograd.graph import Node
+from ...autograd._grad_array import GradArray
 from .._apply import unary, float_dtype
 from .reduce import _dims, _dim_kw, _expand_back, sum as _sum, mean as _mean
 from ..._dtype import get_default_dtype
@@ -46,22 +47,25 @@ class Var(Node):
         with xp.errstate(divide='ignore', invalid='ignore'):
             out = (d * d).sum(axis=axes, keepdims=keepdim) / dof if dof > 0 else \
                 (d * d).sum(axis=axes, keepdims=keepdim) / 0.0
-        # the input, not ``d``: backward recomputes ``d`` from it (as torch does), so that under
-        # create_graph the deviation is differentiable again (a saved ``d`` would be a constant)
-        self.saved = (a,)
+        # the input too: under create_graph ``d`` must be differentiable, so it is recomputed
+        # from the input there (as torch always does); a first-order backward reuses ``d``
+        self.saved = (a, d)
         self.axes, self.keepdim, self.dof = axes, keepdim, max(dof, 0)
         return out
 
-    def _dev(self, a):
-        """The deviations ``a - mean``, computed exactly as forward did."""
-        return a - a.mean(axis=self.axes, keepdims=True) if a.size else a
+    def _dev(self, a, d):
+        """The deviations ``a - mean``: the saved ones, or recomputed (as forward did) from a
+        GradArray input under create_graph."""
+        if a.__class__ is GradArray:
+            return a - a.mean(axis=self.axes, keepdims=True) if a.size else a
+        return d
 
     def backward(self, g):
-        a = self.saved[0]
-        return self._var_grad(a, _keep(g, self.axes, self.keepdim, a.ndim))
+        a, d = self.saved
+        return self._var_grad(a, d, _keep(g, self.axes, self.keepdim, a.ndim))
 
-    def _var_grad(self, a, g):
-        d = self._dev(a)
+    def _var_grad(self, a, d, g):
+        d = self._dev(a, d)
         with xp.errstate(divide='ignore', invalid='ignore'):
             return g * d * (2.0 / self.dof) if self.dof else g * d * xp.inf
 
@@ -69,19 +73,19 @@ class Var(Node):
 class Std(Var):
     def forward(self, a, axes, correction, keepdim):
         out = xp.sqrt(super().forward(a, axes, correction, keepdim))
-        self.saved = (a, out)    # the output too: its derivative under create_graph
+        self.saved += (out,)    # the output too: its derivative under create_graph
         return out
 
     def backward(self, g):
         # torch's std_backward: var's backward of g / (2 std), that masked to 0 where std == 0
         # (it would be 0/0). The same composition under create_graph gives torch's second
         # derivatives there too (0 for the input, NaN for g).
-        a, out = self.saved
+        a, d, out = self.saved
         out = _keep(out, self.axes, self.keepdim, a.ndim)
         g = _keep(g, self.axes, self.keepdim, a.ndim)
         with xp.errstate(divide='ignore', invalid='ignore'):
             gv = xp.where(out == 0, 0, g / (out * 2))
-        return self._var_grad(a, gv)
+        return self._var_grad(a, d, gv)
 
 
 def _correction(dim, unbiased, correction, name):
