@@ -820,3 +820,34 @@ HANDLERS.update({
                                    'rfft2', 'irfft2')},
     'pad': _pad,
 })
+
+
+# -- handlers for gg-reduce --
+def _put_along_axis(arr, indices, values, axis):
+    """``numpy.put_along_axis`` into a gradient buffer: a differentiable ``scatter`` (the
+    values' gradient is gathered back from the same positions)."""
+    if arr.__class__ is not GradArray or axis is None:
+        _refuse('numpy.put_along_axis into a plain array (or with axis=None)')
+    nt = _torch()
+    idx = _raw(indices)
+    if idx.dtype != nt._backend.xp.int64:
+        idx = idx.astype(nt._backend.xp.int64)
+    v = _tensor(values)
+    if not hasattr(v, '_data'):
+        v = _scalar_like(v, arr.t)
+    if tuple(v.shape) != idx.shape:
+        v = v.expand(idx.shape)
+    arr.t = arr.t.scatter(axis, nt._ops._apply.wrap(idx), v)
+
+
+def _fill_diagonal(a, val, wrap=False):
+    """``numpy.fill_diagonal`` of a gradient buffer: a ``where`` on the diagonal's mask."""
+    if a.__class__ is not GradArray or val.__class__ is GradArray:
+        _refuse('numpy.fill_diagonal of a plain array or with a gradient as the value')
+    nt = _torch()
+    mask = nt._backend.namespace(a.t._data).zeros(a.shape, bool)
+    nt._backend.xp.fill_diagonal(mask, True, wrap=wrap)
+    a.t = nt.where(nt._ops._apply.wrap(mask), _scalar_like(val, a.t), a.t)
+
+
+HANDLERS.update({'put_along_axis': _put_along_axis, 'fill_diagonal': _fill_diagonal})

@@ -14,6 +14,7 @@ from .arithmetic import _inplace
 from ..._backend import ARRAYS
 from ..._dtype import get_default_dtype
 from ...autograd.graph import _rename
+from ...autograd._grad_array import GradArray
 from ..._dtype import _SCALAR_NAMES as _CAP
 
 ndarray = xp.ndarray
@@ -471,9 +472,11 @@ class Xlogy(Node):
 
     def backward(self, g):
         a, b = self.saved
+        # b is an array (a GradArray under create_graph) or a Python number
+        arr = b.__class__ is ndarray or b.__class__ in ARRAYS or b.__class__ is GradArray
         with xp.errstate(divide='ignore', invalid='ignore'):
-            ga = unbroadcast(_xlogy(g, b) if (b.__class__ is ndarray or b.__class__ in ARRAYS) else g * xp.log(b), a.shape)
-            gb = None if (b.__class__ is not ndarray and b.__class__ not in ARRAYS) else unbroadcast(g * a / b, b.shape)
+            ga = unbroadcast(_xlogy(g, b) if arr else g * xp.log(b), a.shape)
+            gb = unbroadcast(g * a / b, b.shape) if arr else None
         return ga, gb
 
 

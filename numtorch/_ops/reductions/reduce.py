@@ -9,10 +9,19 @@ evenly among tied elements; ``max(dim)`` sends it to the returned index.
 from ..._backend import xp, namespace, ufunc_at
 from ..._dtype import scalar_name
 from ..._dtype_ext import is_float
-from ...autograd.graph import Node, connect
+from ...autograd.graph import Node, connect, _saved_tensors
+from ...autograd._grad_array import GradArray
 from ...autograd.grad_mode import _enabled
 from .._apply import bind, unary, wrap, ndarray
 from ... import return_types
+from .._compose import _nt
+
+
+def saved_tensors(node):
+    """``node.saved`` as Tensors, for a ``backward_graphed``: the node's own inputs (with their
+    history) and outputs (grad_fn ``node``) are differentiable, anything else a constant."""
+    return tuple(s.t if s.__class__ is GradArray else wrap(s)
+                 for s in _saved_tensors(node, node.saved))
 
 
 def _dims(dim, ndim):
@@ -171,6 +180,27 @@ class Prod(Node):
         safe = xp.where(zero, 1, a)
         grad = xp.where(zero, (nz == 1) * others, (nz == 0) * others / safe)
         return g * grad
+
+    def backward_graphed(self, g):
+        # The masks above make the gradient at a zero (and next to one) a constant, so its own
+        # derivative would be wrong there. torch's prod_safe_zeros_backward instead: the
+        # product of the elements before and after each one (exclusive cumprods), a smooth
+        # function of every input; used whatever the values (no check of them on the host).
+        a, = saved_tensors(self)
+        if a.ndim == 0:
+            return g
+        nt = _nt()
+        x = a.reshape(-1) if self.axes is None else a
+        d = 0 if self.axes is None else self.axes[0]
+        n = x.shape[d]
+        if self.axes is not None and not self.keepdim:
+            g = g.unsqueeze(d)
+        if n == 0:
+            return g.expand(a.shape) * 1
+        ones = nt.ones(x.shape[:d] + (1,) + x.shape[d + 1:], dtype=x.dtype, device=x.device)
+        before = nt.cat([ones, x.narrow(d, 0, n - 1)], d).cumprod(d)
+        after = nt.cat([ones, x.narrow(d, 1, n - 1).flip(d)], d).cumprod(d).flip(d)
+        return (g * (before * after)).reshape(a.shape)
 
 
 class MaxAll(Node):

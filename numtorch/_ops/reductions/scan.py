@@ -3,6 +3,7 @@
 (``trapezoid``/``trapz``).
 """
 from ...autograd.graph import Node
+from ...autograd._grad_array import GradArray
 from .._apply import unary
 from .reduce import _one
 from ..pointwise.binary import _floats_only
@@ -22,16 +23,24 @@ class Logcumsumexp(Node):
 
     def backward(self, g):
         # grad_i = sum_{j>=i} g_j exp(a_i - out_j), done in log space on the positive and
-        # negative parts of g separately so nothing overflows (torch's formula).
+        # negative parts of g separately so nothing overflows (torch's formula: a part's
+        # missing entries are the lowest float, not log(0), so that under create_graph the
+        # derivative of the log is masked out rather than 0 * inf).
         a, out = self.saved
         ax = self.axis
-        res = self.xp.zeros_like(a)
+        lowest = xp.finfo(a.dtype).min
         with xp.errstate(divide='ignore'):
-            for part, sign in ((xp.maximum(g, 0), 1), (xp.maximum(-g, 0), -1)):
-                lw = xp.log(part) - out
-                rev = xp.flip(xp.logaddexp.accumulate(xp.flip(lw, ax), axis=ax), ax)
-                res += sign * xp.exp(a + rev)
-        return res
+            log_abs = xp.log(xp.abs(g))
+        pos, neg = (xp.exp(a + _reverse_logcumsumexp(xp.where(part, log_abs, lowest) - out, ax))
+                    for part in (g > 0, g < 0))
+        return pos - neg
+
+
+def _reverse_logcumsumexp(x, ax):
+    """``logcumsumexp`` from the end of axis ``ax`` (a recorded op for create_graph)."""
+    if x.__class__ is GradArray:
+        return GradArray(x.t.flip(ax).logcumsumexp(ax).flip(ax))
+    return xp.flip(xp.logaddexp.accumulate(xp.flip(x, ax), axis=ax), ax)
 
 
 def logcumsumexp(input, dim, *, out=None):

@@ -8,6 +8,7 @@ import warnings
 
 from ..._backend import xp
 from ...autograd.graph import Node
+from ...autograd._grad_array import GradArray
 from .._apply import unary, float_dtype
 from .reduce import _dims, _dim_kw, _expand_back, sum as _sum, mean as _mean
 from ..._dtype import get_default_dtype
@@ -46,13 +47,25 @@ class Var(Node):
         with xp.errstate(divide='ignore', invalid='ignore'):
             out = (d * d).sum(axis=axes, keepdims=keepdim) / dof if dof > 0 else \
                 (d * d).sum(axis=axes, keepdims=keepdim) / 0.0
-        self.saved = (d,)
+        # the input too: under create_graph ``d`` must be differentiable, so it is recomputed
+        # from the input there (as torch always does); a first-order backward reuses ``d``
+        self.saved = (a, d)
         self.axes, self.keepdim, self.dof = axes, keepdim, max(dof, 0)
         return out
 
+    def _dev(self, a, d):
+        """The deviations ``a - mean``: the saved ones, or recomputed (as forward did) from a
+        GradArray input under create_graph."""
+        if a.__class__ is GradArray:
+            return a - a.mean(axis=self.axes, keepdims=True) if a.size else a
+        return d
+
     def backward(self, g):
-        d, = self.saved
-        g = _keep(g, self.axes, self.keepdim, d.ndim)
+        a, d = self.saved
+        return self._var_grad(a, d, _keep(g, self.axes, self.keepdim, a.ndim))
+
+    def _var_grad(self, a, d, g):
+        d = self._dev(a, d)
         with xp.errstate(divide='ignore', invalid='ignore'):
             return g * d * (2.0 / self.dof) if self.dof else g * d * xp.inf
 
@@ -60,17 +73,19 @@ class Var(Node):
 class Std(Var):
     def forward(self, a, axes, correction, keepdim):
         out = xp.sqrt(super().forward(a, axes, correction, keepdim))
-        self.out = out
+        self.saved += (out,)    # the output too: its derivative under create_graph
         return out
 
     def backward(self, g):
-        d, = self.saved
-        out = _keep(self.out, self.axes, self.keepdim, d.ndim)
-        g = _keep(g, self.axes, self.keepdim, d.ndim)
-        # torch masks the gradient where std == 0 (it would be 0/0).
+        # torch's std_backward: var's backward of g / (2 std), that masked to 0 where std == 0
+        # (it would be 0/0). The same composition under create_graph gives torch's second
+        # derivatives there too (0 for the input, NaN for g).
+        a, d, out = self.saved
+        out = _keep(out, self.axes, self.keepdim, a.ndim)
+        g = _keep(g, self.axes, self.keepdim, a.ndim)
         with xp.errstate(divide='ignore', invalid='ignore'):
-            gi = g * d / (out * self.dof) if self.dof else g * d * xp.inf
-        return xp.where(out == 0, 0, gi)
+            gv = xp.where(out == 0, 0, g / (out * 2))
+        return self._var_grad(a, d, gv)
 
 
 def _correction(dim, unbiased, correction, name):
@@ -138,7 +153,6 @@ class VectorNorm(Node):
     _name = 'LinalgVectorNormBackward0'
 
     def forward(self, a, p, axes, keepdim):
-        self.saved = (a,)
         self.p, self.axes, self.keepdim = p, axes, keepdim
         x = xp.abs(a)
         if p == 2:
@@ -154,14 +168,14 @@ class VectorNorm(Node):
             out = (a != 0).sum(axis=axes, keepdims=keepdim).astype(a.dtype)
         else:
             out = (x ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
-        self.out = out
+        self.saved = (a, out)    # the output is saved (not kept aside): create_graph needs it
         return out
 
     def backward(self, g):
-        a, = self.saved
+        a, out = self.saved
         p, axes = self.p, self.axes
         g = _keep(g, axes, self.keepdim, a.ndim)
-        out = _keep(self.xp.asarray(self.out), axes, self.keepdim, a.ndim)
+        out = _keep(self.xp.asarray(out), axes, self.keepdim, a.ndim)
         if p == 0:
             return self.xp.zeros_like(a)
         if p == 1:
@@ -214,16 +228,20 @@ class Logsumexp(Node):
             m = xp.where(xp.isfinite(m), m, 0)
             with xp.errstate(divide='ignore'):
                 out_k = xp.log(xp.exp(a - m).sum(axis=axes, keepdims=True)) + m
-        self.saved = (a, out_k)
         self.axes, self.keepdim = axes, keepdim
         if keepdim or a.ndim == 0:
-            return out_k
-        return out_k.reshape(()) if axes is None else xp.squeeze(out_k, axes)
+            out = out_k
+        else:
+            out = out_k.reshape(()) if axes is None else xp.squeeze(out_k, axes)
+        # the output itself (not out_k, a different array): under create_graph it is then
+        # differentiable, as in torch's formula grad * exp(self - result)
+        self.saved = (a, out)
+        return out
 
     def backward(self, g):
-        a, out_k = self.saved
+        a, out = self.saved
         g = _keep(g, self.axes, self.keepdim, a.ndim)
-        return g * xp.exp(a - out_k)
+        return g * xp.exp(a - _keep(out, self.axes, self.keepdim, a.ndim))
 
 
 def logsumexp(input, dim=None, keepdim=False, **kwargs):

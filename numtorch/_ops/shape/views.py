@@ -1,9 +1,12 @@
 """Shape ops. Most return views that share memory with their input, as torch's do."""
+import math
+
 from ..._backend import xp, namespace
 from ...autograd.graph import Node
 from ..._size import Size
-from .._apply import view as view_op, unary, multi
+from .._apply import view as view_op, unary, multi, wrap
 from .. import _apply
+from .._compose import _nt
 from ...autograd.grad_mode import _enabled
 from ..reductions.reduce import _one
 
@@ -556,6 +559,14 @@ class Diagonal(Node):
         z = self.xp.zeros(self.shape, g.dtype)
         _diag_view(z, *self.args)[...] = g
         return z
+
+    def backward_graphed(self, g):
+        # a write through a strided view cannot be recorded: the same positions, found on an
+        # arange through the same view, take ``g`` by a (differentiable) index_put instead
+        shape = self.shape
+        pos = _diag_view(self.xp.arange(math.prod(shape)).reshape(shape), *self.args)
+        z = _nt().zeros(math.prod(shape), dtype=g.dtype, device=g.device)
+        return z.index_put((wrap(pos.reshape(-1)),), g.reshape(-1)).reshape(shape)
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
