@@ -1,6 +1,29 @@
 """Distances between vectors: ``cosine_similarity``, ``pairwise_distance``, ``cdist`` —
 compositions of norm, product and sum, so their gradients come from those ops."""
 from ...autograd.grad_mode import no_grad
+from ...autograd.graph import Node
+from .._apply import view
+
+_CDIST_2ND = "the derivative for '_cdist_backward' is not implemented."
+
+
+class NoDoubleBackward(Node):
+    """An identity placed inside a composition whose torch counterpart is one kernel with no
+    double backward: a first-order gradient passes unchanged; create_graph through it raises
+    torch's error (``double_backward_error``, set per node from ``message``)."""
+    _name = 'NoDoubleBackward'
+
+    def forward(self, a, message):
+        self.double_backward_error = message
+        return a.view()
+
+    def backward(self, g):
+        return g
+
+
+def no_double_backward(t, message):
+    """``t`` as is when it needs no gradient, else through a ``NoDoubleBackward`` node."""
+    return view(NoDoubleBackward, t, message) if t._requires_grad else t
 
 
 def _clamped(n, eps):
@@ -71,7 +94,8 @@ def cdist(x1, x2, p=2.0, compute_mode='use_mm_for_euclid_dist_if_necessary'):
         b2 = (x2 * x2).sum(-1, keepdim=True)
         d2 = a2 - 2 * (x1 @ x2.transpose(-1, -2)) + b2.transpose(-1, -2)
         return d2.clamp_min(1e-30).sqrt()
-    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    # torch's cdist kernel has no double backward: neither has this composition
+    diff = no_double_backward(x1.unsqueeze(-2) - x2.unsqueeze(-3), _CDIST_2ND)
     if p == 0:
         return (diff != 0).sum(-1).to(x1.dtype)
     return diff.norm(p, -1)

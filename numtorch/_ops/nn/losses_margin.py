@@ -12,7 +12,7 @@ from ..._backend import xp, namespace
 from ...autograd.grad_mode import no_grad
 from .._apply import wrap
 from .losses import _reduction, _reduce, _no_weight_grad
-from .distance import pairwise_distance
+from .distance import pairwise_distance, no_double_backward
 
 
 def _zeros_where(cond, a):
@@ -190,6 +190,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise ValueError('weight must be one-dimensional')
     _no_weight_grad(weight, 'multi_margin_loss')
     x, t = _margin_target(input, target, 'multi_margin_loss')
+    # torch's kernel has no double backward: neither has this composition
+    x = no_double_backward(x, 'derivative for aten::multi_margin_loss_backward is not implemented')
     N, C = x.shape
     if t.size and (t.min() < 0 or t.max() >= C):
         raise RuntimeError('target out of range')
@@ -221,6 +223,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     """
     reduction = _reduction(reduction, size_average, reduce)
     x, t = _margin_target(input, target, 'multilabel_margin_loss')
+    x = no_double_backward(x, 'derivative for aten::multilabel_margin_loss_backward is not '
+                              'implemented')   # as torch's kernel
     N, C = x.shape
     if t.shape != (N, C):
         raise RuntimeError(f'inconsistent target size: {list(target.shape)} for input of size: '
