@@ -8,22 +8,30 @@ _CDIST_2ND = "the derivative for '_cdist_backward' is not implemented."
 
 
 class NoDoubleBackward(Node):
-    """An identity placed inside a composition whose torch counterpart is one kernel with no
-    double backward: a first-order gradient passes unchanged; create_graph through it raises
-    torch's error (``double_backward_error``, set per node from ``message``)."""
-    _name = 'NoDoubleBackward'
+    """The last node of a composition whose torch counterpart is one kernel with no double
+    backward: an identity (a view) named as torch's node; a first-order gradient passes
+    unchanged, create_graph through it raises torch's error (``double_backward_error``).
+    Being last, it is the first node any create_graph backward meets."""
 
-    def forward(self, a, message):
+    def forward(self, a, message, name):
         self.double_backward_error = message
+        self._name = name
         return a.view()
 
     def backward(self, g):
         return g
 
 
-def no_double_backward(t, message):
-    """``t`` as is when it needs no gradient, else through a ``NoDoubleBackward`` node."""
-    return view(NoDoubleBackward, t, message) if t._requires_grad else t
+def no_double_backward(t, message, name):
+    """``t`` as is when it needs no gradient, else through a ``NoDoubleBackward`` node named
+    ``name``.
+
+    >>> import numtorch
+    >>> x = numtorch.ones(2, requires_grad=True)
+    >>> no_double_backward(x * 2, 'no', 'CdistBackward0').grad_fn.name()
+    'CdistBackward0'
+    """
+    return view(NoDoubleBackward, t, message, name) if t._requires_grad else t
 
 
 def _clamped(n, eps):
@@ -94,11 +102,11 @@ def cdist(x1, x2, p=2.0, compute_mode='use_mm_for_euclid_dist_if_necessary'):
         b2 = (x2 * x2).sum(-1, keepdim=True)
         d2 = a2 - 2 * (x1 @ x2.transpose(-1, -2)) + b2.transpose(-1, -2)
         return d2.clamp_min(1e-30).sqrt()
-    # torch's cdist kernel has no double backward: neither has this composition
-    diff = no_double_backward(x1.unsqueeze(-2) - x2.unsqueeze(-3), _CDIST_2ND)
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     if p == 0:
         return (diff != 0).sum(-1).to(x1.dtype)
-    return diff.norm(p, -1)
+    # torch's cdist kernel has no double backward: neither has this composition
+    return no_double_backward(diff.norm(p, -1), _CDIST_2ND, 'CdistBackward0')
 
 
 __all__ = ['cosine_similarity', 'pairwise_distance', 'cdist']

@@ -190,8 +190,6 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise ValueError('weight must be one-dimensional')
     _no_weight_grad(weight, 'multi_margin_loss')
     x, t = _margin_target(input, target, 'multi_margin_loss')
-    # torch's kernel has no double backward: neither has this composition
-    x = no_double_backward(x, 'derivative for aten::multi_margin_loss_backward is not implemented')
     N, C = x.shape
     if t.size and (t.min() < 0 or t.max() >= C):
         raise RuntimeError('target out of range')
@@ -208,7 +206,10 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     loss = _zeros_where(off, z).sum(1) / C
     if input.dim() <= 1:
         loss = loss.reshape(())
-    return _reduce(loss, reduction)
+    # torch's kernel has no double backward: neither has this composition
+    return no_double_backward(_reduce(loss, reduction), 'derivative for '
+                              'aten::multi_margin_loss_backward is not implemented',
+                              'MultiMarginLossBackward0')
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction='mean'):
@@ -223,8 +224,6 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     """
     reduction = _reduction(reduction, size_average, reduce)
     x, t = _margin_target(input, target, 'multilabel_margin_loss')
-    x = no_double_backward(x, 'derivative for aten::multilabel_margin_loss_backward is not '
-                              'implemented')   # as torch's kernel
     N, C = x.shape
     if t.shape != (N, C):
         raise RuntimeError(f'inconsistent target size: {list(target.shape)} for input of size: '
@@ -243,7 +242,10 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     loss = _zeros_where(pairs, z).sum((1, 2)) / C
     if input.dim() <= 1:
         loss = loss.reshape(())
-    return _reduce(loss, reduction)
+    # torch's kernel has no double backward: neither has this composition
+    return no_double_backward(_reduce(loss, reduction), 'derivative for '
+                              'aten::multilabel_margin_loss_backward is not implemented',
+                              'MultilabelMarginLossBackward0')
 
 
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-08,
