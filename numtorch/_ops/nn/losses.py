@@ -78,14 +78,20 @@ def _graphed(node, g, saved):
     return tuple(_as_tensor(r) for r in (res if res.__class__ is tuple else (res,)))
 
 
-def _graphed_input(node, saved, i):
-    """The GradArray of the input saved at ``i``; an input that needs a gradient but was saved
-    as a converted copy has no history to differentiate: refused, never a silent constant."""
+def _graphed_input(node, saved, i, e):
+    """The GradArray of the input saved at ``i`` (edge ``e``). One saved as a converted copy
+    (mixed dtypes) has no history: a constant if it needs no gradient, else refused, never a
+    silent constant."""
     a = saved[i]
-    if a.__class__ is not GradArray:
+    if a.__class__ is not GradArray and node.edges[e] is not None:
         raise DoubleBackwardError(f'double backward (create_graph=True) through {node.name()} '
                                   f'is not supported by numtorch for mixed input dtypes')
     return a
+
+
+def _tensor(a):
+    """A GradArray's tensor, or a plain array wrapped as a constant tensor."""
+    return a.t if a.__class__ is GradArray else wrap(a)
 
 
 def _reduce(loss, reduction):
@@ -227,7 +233,7 @@ class NllLoss(Node):
     def backward_graphed(self, g):
         """create_graph: ``backward`` on GradArrays, log-softmax recomputed from the input."""
         st = _saved_tensors(self, self.saved)
-        x = _graphed_input(self, st, 5).t.reshape(self.saved[0].shape)
+        x = _graphed_input(self, st, 5, 0).t.reshape(self.saved[0].shape)
         logp = GradArray(x.log_softmax(1) if self.meta[3] else x)
         return _graphed(self, g, (logp,) + st[1:])
 
@@ -274,8 +280,8 @@ class CrossEntropyProbs(Node):
         recomputed from the inputs."""
         st = _saved_tensors(self, self.saved)
         logp, tw, wb = self.saved[:3]
-        x = _graphed_input(self, st, 3).t.reshape(logp.shape)
-        t = _graphed_input(self, st, 4).reshape(logp.shape)
+        x = _tensor(_graphed_input(self, st, 3, 0)).reshape(logp.shape)
+        t = _graphed_input(self, st, 4, 1).reshape(logp.shape)
         smoothing, C = self.meta[2], logp.shape[1]
         if smoothing:
             t = t * (1 - smoothing) + smoothing / C
@@ -398,7 +404,7 @@ class _Pointwise(Node):
     def backward_graphed(self, g):
         """create_graph: ``backward`` on GradArrays with ``d = x - t`` recomputed."""
         st = _saved_tensors(self, self.saved)
-        return _graphed(self, g, (_graphed_input(self, st, 1) - _graphed_input(self, st, 2),)
+        return _graphed(self, g, (_graphed_input(self, st, 1, 0) - _graphed_input(self, st, 2, 1),)
                         + st[1:])
 
     def backward(self, g):
@@ -574,7 +580,7 @@ class BinaryCrossEntropyWithLogits(Node):
         """create_graph: ``backward`` on GradArrays with softplus(-x) and the positive
         weighting recomputed from the inputs."""
         st = _saved_tensors(self, self.saved)
-        x, t, w, pw = _graphed_input(self, st, 0), _graphed_input(self, st, 1), st[2], st[3]
+        x, t, w, pw = _graphed_input(self, st, 0, 0), _graphed_input(self, st, 1, 1), st[2], st[3]
         sp = xp.logaddexp(0, -x)
         lw = 1 + (pw - 1) * t if pw is not None else None
         return _graphed(self, g, (x, t, w, pw, sp, lw))
