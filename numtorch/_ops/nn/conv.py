@@ -18,7 +18,8 @@ conv1d is conv2d with H = 1; groups are a batch dimension of the matmuls.
 """
 from ..._backend import xp, namespace, strided, conv_scope, conv_run, workspace
 from ..._dtype import tensor_type_name
-from ...autograd.graph import Node
+from ...autograd.graph import Node, _saved_tensors
+from ...autograd._grad_array import GradArray
 from .._apply import nary
 
 
@@ -203,14 +204,16 @@ class Convolution(Node):
             else:
                 yn[...] = yc
         conv_run(x, chunk, N, rows * L * x.itemsize)
-        self.saved = (buf, w)
+        # the input itself too (a reference, no copy): create_graph's backward_graphed
+        # differentiates through it
+        self.saved = (buf, w, arrays[0], arrays[1])
         self.meta = geo, groups, N, C, b is not None
         if nd == 1:
             y = y[:, :, 0]
         return y[0] if unbatched else y
 
     def backward(self, g):
-        buf, w = self.saved
+        buf, w = self.saved[:2]
         geo, G, N, C, has_b = self.meta
         nf = self.edges
         O = w.shape[0]
@@ -251,6 +254,55 @@ class Convolution(Node):
         gb = g.sum((0, 2, 3)) if has_b and nf[2] is not None else None
         return (gx, gw, gb) if has_b else (gx, gw)
 
+    def backward_graphed(self, g):
+        """create_graph: the same three gradients written with differentiable ops (as torch's
+        convolution double backward): the input's is the transposed convolution of ``g`` with
+        the weight, the weight's a product of ``g`` with the unfolded input, the bias's a sum."""
+        geo, G, N, C, has_b = self.meta
+        x, w = _inputs(self, 2, 3)
+        xshape, wshape = self.shapes
+        O, nf = wshape[0], self.edges
+        g = g.reshape(N, O, geo.Ho, geo.Wo)
+        gx = gw = gb = None
+        if nf[0] is not None:
+            w4 = w.reshape(O, wshape[1], geo.kh, geo.kw)
+            # output_padding: the rows/columns of the padded input no window reached
+            op = (geo.Hp - (geo.Ho - 1) * geo.sh - geo.dh * (geo.kh - 1) - 1,
+                  geo.Wp - (geo.Wo - 1) * geo.sw - geo.dw * (geo.kw - 1) - 1)
+            y = conv_transpose2d(g, w4, None, (geo.sh, geo.sw), 0, op, G, (geo.dh, geo.dw))
+            gx = y[:, :, geo.pt:geo.pt + geo.H, geo.pl:geo.pl + geo.W].reshape(xshape)
+        if nf[1] is not None:
+            pads = (geo.pl, geo.Wp - geo.W - geo.pl, geo.pt, geo.Hp - geo.H - geo.pt)
+            gw = _weight_grad(x.reshape(N, C, geo.H, geo.W), g, G, geo, pads).reshape(wshape)
+        if has_b and nf[2] is not None:
+            gb = g.sum((0, 2, 3))
+        return (gx, gw, gb) if has_b else (gx, gw)
+
+
+def _inputs(node, *positions):
+    """The input tensors whose arrays ``node.saved`` holds at ``positions`` (create_graph: the
+    derivative's graph starts from them)."""
+    saved = _saved_tensors(node, node.saved)
+    return [saved[i].t if saved[i].__class__ is GradArray else None for i in positions]
+
+
+def _weight_grad(x, g, G, geo, pads):
+    """``d<g, conv2d(x, w)>/dw`` (O, C/G, kh, kw) with differentiable ops: the unfolded input
+    (its windows as columns) times ``g``, summed over the batch. ``pads`` as F.pad's."""
+    from ...nn.functional import pad
+    from .patches import unfold
+    N, C = x.shape[:2]
+    O, Ho, Wo = g.shape[1:]
+    if any(pads):
+        x = pad(x, pads)
+    # the part of the padded input the windows reach
+    x = x[:, :, :(Ho - 1) * geo.sh + geo.dh * (geo.kh - 1) + 1,
+          :(Wo - 1) * geo.sw + geo.dw * (geo.kw - 1) + 1]
+    cols = unfold(x, (geo.kh, geo.kw), (geo.dh, geo.dw), 0, (geo.sh, geo.sw))
+    L = Ho * Wo
+    gw = g.reshape(N, G, O // G, L) @ cols.reshape(N, G, -1, L).transpose(-1, -2)
+    return gw.sum(0).reshape(O, C // G, geo.kh, geo.kw)
+
 
 class ConvTranspose(Node):
     """``conv_transpose2d``: the adjoint of conv2d w.r.t. its input (col2im of ``W^T x``)."""
@@ -276,13 +328,13 @@ class ConvTranspose(Node):
         y = geo.col2im(_gmm(wt, x2, groups), Cout, N)
         if b is not None:
             y += b[:, None, None]
-        self.saved = (x2, w)
+        self.saved = (x2, w, x)     # x for create_graph's backward_graphed (a reference)
         self.meta = geo, groups, N, Cin, b is not None
         return y
 
     @_gemm_scope
     def backward(self, g):
-        x2, w = self.saved
+        x2, w = self.saved[:2]
         geo, G, N, Cin, has_b = self.meta
         nf = self.edges
         cols = geo.im2col(geo.pad(g))                            # (Cout*kk, N*H*Wc)
@@ -296,6 +348,24 @@ class ConvTranspose(Node):
                 c3 = cols.reshape(G, cols.shape[0] // G, -1)
                 x3 = x2.reshape(G, Cin // G, -1)
                 gw = xp.matmul(c3, x3.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(w.shape)
+        if has_b and nf[2] is not None:
+            gb = g.sum((0, 2, 3))
+        return (gx, gw, gb) if has_b else (gx, gw)
+
+    def backward_graphed(self, g):
+        """create_graph: the gradients with differentiable ops. This op is conv2d's input
+        gradient, so its own input gradient is that conv2d of ``g`` and its weight gradient is
+        conv2d's weight gradient with ``g`` as the input and ``x`` as the output gradient."""
+        geo, G, N, Cin, has_b = self.meta
+        x, w = _inputs(self, 2, 1)
+        nf = self.edges
+        gx = gw = gb = None
+        pads = (geo.pl, geo.pl, geo.pt, geo.pt)
+        if nf[0] is not None:
+            y = conv2d(g, w, None, (geo.sh, geo.sw), (geo.pt, geo.pl), (geo.dh, geo.dw), G)
+            gx = y[:, :, :geo.Ho, :geo.Wo]
+        if nf[1] is not None:
+            gw = _weight_grad(g, x, G, geo, pads)
         if has_b and nf[2] is not None:
             gb = g.sum((0, 2, 3))
         return (gx, gw, gb) if has_b else (gx, gw)

@@ -14,7 +14,8 @@ import warnings
 
 from ..._backend import xp, ndarray
 from ..._dtype import promote_types, scalar_name
-from ...autograd.graph import Node, connect
+from ...autograd.graph import Node, connect, _saved_tensors, _grad_namespace, _as_tensor
+from ...autograd._grad_array import GradArray, DoubleBackwardError
 from ...autograd.grad_mode import _enabled
 from .._apply import bind, wrap, unbroadcast
 from ..._dtype_ext import FLOAT_NP
@@ -58,6 +59,39 @@ def _run(node, arrays, tensors, *args):
                 connect(node, out, tensors)
                 break
     return out
+
+
+def _graphed(node, g, saved):
+    """create_graph: run ``node.backward`` (one formula for both orders) on GradArrays, with
+    ``saved`` in place of its saved arrays: the intermediates it saved (log-softmax, ``x - t``)
+    recomputed differentiably from the inputs, which ``_saved_tensors`` gives as GradArrays."""
+    old, own_xp = node.saved, node.__dict__.get('xp')
+    node.saved, node.xp = saved, _grad_namespace(node.xp)
+    try:
+        res = node.backward(GradArray(g))
+    finally:
+        node.saved = old
+        if own_xp is None:
+            del node.xp
+        else:
+            node.xp = own_xp
+    return tuple(_as_tensor(r) for r in (res if res.__class__ is tuple else (res,)))
+
+
+def _graphed_input(node, saved, i, e):
+    """The GradArray of the input saved at ``i`` (edge ``e``). One saved as a converted copy
+    (mixed dtypes) has no history: a constant if it needs no gradient, else refused, never a
+    silent constant."""
+    a = saved[i]
+    if a.__class__ is not GradArray and node.edges[e] is not None:
+        raise DoubleBackwardError(f'double backward (create_graph=True) through {node.name()} '
+                                  f'is not supported by numtorch for mixed input dtypes')
+    return a
+
+
+def _tensor(a):
+    """A GradArray's tensor, or a plain array wrapped as a constant tensor."""
+    return a.t if a.__class__ is GradArray else wrap(a)
 
 
 def _reduce(loss, reduction):
@@ -131,7 +165,7 @@ class NllLoss(Node):
     softmax fused in). Input is (N, C, ...); the 1-D case arrives as (1, C)."""
 
     def forward(self, x, t, w, ignore_index, smoothing, reduction, log_softmax):
-        self.xshape = x.shape
+        self.xshape, self.x_in = x.shape, x
         if x.ndim == 1:
             x, t = x[None], t.reshape(1)
         C = x.shape[1]
@@ -158,7 +192,8 @@ class NllLoss(Node):
             smooth = -((logp * wb).sum(1) if wb is not None else logp.sum(1)) * valid
             loss = (1 - smoothing) * loss + (smoothing / C) * smooth
         denom = wi.sum()
-        self.saved = (logp, ts, wi, valid, w)
+        # the input too (a reference): create_graph recomputes logp from it
+        self.saved = (logp, ts, wi, valid, w, self.x_in)
         self.meta = reduction, denom, smoothing, log_softmax
         if reduction == 'none':
             return loss
@@ -168,7 +203,7 @@ class NllLoss(Node):
             return loss.sum() / denom
 
     def backward(self, g):
-        logp, ts, wi, valid, w = self.saved
+        logp, ts, wi, valid, w = self.saved[:5]
         reduction, denom, smoothing, log_softmax = self.meta
         C = logp.shape[1]
         if reduction == 'mean' and not isinstance(denom, xp.generic):   # device: no sync
@@ -182,7 +217,12 @@ class NllLoss(Node):
         d = self.xp.zeros_like(logp)
         picked = (smoothing - 1) * wi * coef
         picked += 0.0       # ignored targets (wi = 0) get +0.0, as torch, not -0.0
-        xp.put_along_axis(d, ts[:, None], picked[:, None], 1)
+        if picked.__class__ is GradArray:    # create_graph: the same scatter, as a one-hot product
+            ns = self.xp._real
+            hot = ts[:, None] == ns.arange(C).reshape((1, C) + (1,) * (ts.ndim - 1))
+            d = d + hot.astype(d.dtype) * picked[:, None]
+        else:
+            xp.put_along_axis(d, ts[:, None], picked[:, None], 1)
         if smoothing:
             cv = (smoothing / C) * (coef * valid)[:, None]
             d -= cv * w.reshape((1, C) + (1,) * (logp.ndim - 2)) if w is not None else cv
@@ -190,13 +230,20 @@ class NllLoss(Node):
             d -= xp.exp(logp) * d.sum(1, keepdims=True)
         return d.reshape(self.xshape), None, None
 
+    def backward_graphed(self, g):
+        """create_graph: ``backward`` on GradArrays, log-softmax recomputed from the input."""
+        st = _saved_tensors(self, self.saved)
+        x = _graphed_input(self, st, 5, 0).t.reshape(self.saved[0].shape)
+        logp = GradArray(x.log_softmax(1) if self.meta[3] else x)
+        return _graphed(self, g, (logp,) + st[1:])
+
 
 class CrossEntropyProbs(Node):
     """Cross entropy against class probabilities (target has the input's shape)."""
     _name = 'DivBackward1'
 
     def forward(self, x, t, w, smoothing, reduction):
-        self.xshape = x.shape
+        self.xshape, self.inputs = x.shape, (x, t)
         if x.ndim == 1:
             x, t = x[None], t[None]
         C = x.shape[1]
@@ -209,14 +256,14 @@ class CrossEntropyProbs(Node):
         tw = t * wb if wb is not None else t
         loss = -(logp * tw).sum(1)
         n = loss.size
-        self.saved = (logp, tw, wb)
+        self.saved = (logp, tw, wb, self.inputs[0], self.inputs[1])   # inputs: for create_graph
         self.meta = reduction, n, smoothing
         if reduction != 'mean':
             self._name = 'NegBackward0' if reduction == 'none' else 'SumBackward0'
         return _reduce(loss, reduction)
 
     def backward(self, g):
-        logp, tw, wb = self.saved
+        logp, tw, wb = self.saved[:3]
         reduction, n, smoothing = self.meta
         coef = _coef(g, reduction, n, logp.shape[:1] + logp.shape[2:])[:, None]
         gx = (xp.exp(logp) * tw.sum(1, keepdims=True) - tw) * coef
@@ -227,6 +274,19 @@ class CrossEntropyProbs(Node):
                 gt = gt * wb
             gt = gt.reshape(self.xshape)
         return gx.reshape(self.xshape), gt, None
+
+    def backward_graphed(self, g):
+        """create_graph: ``backward`` on GradArrays, log-softmax and the weighted target
+        recomputed from the inputs."""
+        st = _saved_tensors(self, self.saved)
+        logp, tw, wb = self.saved[:3]
+        x = _tensor(_graphed_input(self, st, 3, 0)).reshape(logp.shape)
+        t = _graphed_input(self, st, 4, 1).reshape(logp.shape)
+        smoothing, C = self.meta[2], logp.shape[1]
+        if smoothing:
+            t = t * (1 - smoothing) + smoothing / C
+        tw = t * wb if wb is not None else t
+        return _graphed(self, g, (GradArray(x.log_softmax(1)), tw, wb) + st[3:])
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -337,12 +397,18 @@ class _Pointwise(Node):
 
     def forward(self, x, t, reduction, param):
         d = x - t
-        self.saved = (d,)
+        self.saved = (d, x, t)     # the inputs (references): create_graph recomputes d
         self.meta = x.shape, t.shape, reduction, param
         return _reduce(self.f(d, param), reduction)
 
+    def backward_graphed(self, g):
+        """create_graph: ``backward`` on GradArrays with ``d = x - t`` recomputed."""
+        st = _saved_tensors(self, self.saved)
+        return _graphed(self, g, (_graphed_input(self, st, 1, 0) - _graphed_input(self, st, 2, 1),)
+                        + st[1:])
+
     def backward(self, g):
-        d, = self.saved
+        d = self.saved[0]
         xs, ts, reduction, param = self.meta
         gd = self.df(d, param) * _coef(g, reduction, d.size, d.shape)
         nf = self.edges
@@ -509,6 +575,15 @@ class BinaryCrossEntropyWithLogits(Node):
         self.saved = (x, t, w, pw, sp, lw)
         self.meta = reduction, loss.shape
         return _reduce(loss, reduction)
+
+    def backward_graphed(self, g):
+        """create_graph: ``backward`` on GradArrays with softplus(-x) and the positive
+        weighting recomputed from the inputs."""
+        st = _saved_tensors(self, self.saved)
+        x, t, w, pw = _graphed_input(self, st, 0, 0), _graphed_input(self, st, 1, 1), st[2], st[3]
+        sp = xp.logaddexp(0, -x)
+        lw = 1 + (pw - 1) * t if pw is not None else None
+        return _graphed(self, g, (x, t, w, pw, sp, lw))
 
     def backward(self, g):
         x, t, w, pw, sp, lw = self.saved

@@ -12,7 +12,7 @@ from ..._backend import xp, namespace
 from ...autograd.grad_mode import no_grad
 from .._apply import wrap
 from .losses import _reduction, _reduce, _no_weight_grad
-from .distance import pairwise_distance
+from .distance import pairwise_distance, no_double_backward
 
 
 def _zeros_where(cond, a):
@@ -206,7 +206,10 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     loss = _zeros_where(off, z).sum(1) / C
     if input.dim() <= 1:
         loss = loss.reshape(())
-    return _reduce(loss, reduction)
+    # torch's kernel has no double backward: neither has this composition
+    return no_double_backward(_reduce(loss, reduction), 'derivative for '
+                              'aten::multi_margin_loss_backward is not implemented',
+                              'MultiMarginLossBackward0')
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction='mean'):
@@ -239,7 +242,10 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     loss = _zeros_where(pairs, z).sum((1, 2)) / C
     if input.dim() <= 1:
         loss = loss.reshape(())
-    return _reduce(loss, reduction)
+    # torch's kernel has no double backward: neither has this composition
+    return no_double_backward(_reduce(loss, reduction), 'derivative for '
+                              'aten::multilabel_margin_loss_backward is not implemented',
+                              'MultilabelMarginLossBackward0')
 
 
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-08,

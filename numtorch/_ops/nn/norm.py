@@ -12,7 +12,8 @@ needs two reductions and one elementwise pass, and saves only ``xhat`` and ``inv
 from ..._backend import xp, split_run
 from ..._threads import SPLIT_MIN
 from ..._dtype import scalar_name
-from ...autograd.graph import Node
+from ...autograd.graph import Node, _saved_tensors
+from ...autograd._grad_array import GradArray
 from .._apply import nary
 from ... import _dtype
 from ...autograd.grad_mode import no_grad
@@ -124,8 +125,8 @@ class NativeBatchNorm(Node):
                 ys = xp.multiply(xs, wb, out=y[lo:hi])
                 ys += bb
             split_run(x, scale, x.shape[0], x.size // x.shape[0])
-            self.saved = (xc, invstd, w)
-            self.meta = axes, bshape, training
+            self.saved = (xc, invstd, w, x)
+            self.meta = axes, bshape, training, eps, mean
             return y
         xc *= invstd                     # xc is a fresh array: xhat in place
         xhat = xc
@@ -135,19 +136,16 @@ class NativeBatchNorm(Node):
                 y += b.reshape(bshape)
         else:
             y = _scale_shift(xhat, w, b, bshape)
-        self.saved = (xhat, invstd, w)
-        self.meta = axes, bshape, training
+        # x (a reference) and the mean: for create_graph's backward_graphed
+        self.saved = (xhat, invstd, w, x)
+        self.meta = axes, bshape, training, eps, mean
         return y
 
     def backward(self, g):
-        xhat, invstd, w = self.saved
-        axes, bshape, training = self.meta
+        xhat, invstd, w, _ = self.saved
+        axes, bshape, training = self.meta[:3]
         if not training:
-            # Eval mode uses constants (running stats): the map is affine, its grad a scaling.
-            gx = None
-            if self.edges[0] is not None:
-                gx = (g * w.reshape(bshape) if w is not None else g) * invstd
-            return (gx, *_affine_grads(self, g, xhat, axes, (bshape[1],)))
+            return self._eval_grads(g, xhat, invstd, w)
         # torch's native_batch_norm_backward: the two channel sums of g and g * xhat serve both
         # the input gradient and weight/bias's, and the weight enters as a per-channel scale
         # (7 passes over the activation instead of 12 with _norm_backward + _affine_grads).
@@ -171,6 +169,31 @@ class NativeBatchNorm(Node):
         if has_b:
             out.append(sg.reshape(-1) if self.edges[1 + has_w] is not None else None)
         return tuple(out)
+
+    def _eval_grads(self, g, xhat, invstd, w):
+        """Eval mode uses constants (running stats): the map is affine, its grad a scaling."""
+        axes, bshape = self.meta[:2]
+        gx = None
+        if self.edges[0] is not None:
+            gx = (g * w.reshape(bshape) if w is not None else g) * invstd
+        return (gx, *_affine_grads(self, g, xhat, axes, (bshape[1],)))
+
+    def backward_graphed(self, g):
+        """create_graph: the statistics recomputed from ``x`` with differentiable ops, then
+        the same closed form (``_norm_backward``; the fused passes above are its in-place
+        rendering)."""
+        axes, bshape, training, eps, mean = self.meta
+        x, w = _graphed_inputs(self)
+        g = GradArray(g)
+        if not training:
+            return _tensors(self._eval_grads(g, (x - mean) * self.saved[1], self.saved[1], w))
+        _, xc, var = _moments(x, axes)
+        invstd = 1.0 / xp.sqrt(var + eps)
+        xhat = xc * invstd
+        gx = None
+        if self.edges[0] is not None:
+            gx = _norm_backward(g * w.reshape(bshape) if w is not None else g, xhat, invstd, axes)
+        return _tensors((gx, *_affine_grads(self, g, xhat, axes, (bshape[1],))))
 
     def _backward_split(self, g, xhat, invstd, w, axes, bshape, n, sg):
         """The training backward above for a large input: its elementwise passes per range of
@@ -209,12 +232,21 @@ class NativeLayerNorm(Node):
         invstd = 1.0 / xp.sqrt(var + eps)
         xhat = xc * invstd
         y = _scale_shift(xhat, w, b, x.shape[x.ndim - nd:])
-        self.saved = (xhat, invstd, w)
-        self.axes = axes
+        self.saved = (xhat, invstd, w, x)    # x (a reference): for backward_graphed
+        self.axes, self.eps = axes, eps
         return y
 
     def backward(self, g):
-        xhat, invstd, w = self.saved
+        return self._grads(g, *self.saved[:3])
+
+    def backward_graphed(self, g):
+        """create_graph: ``_grads`` with the statistics recomputed from ``x`` differentiably."""
+        x, w = _graphed_inputs(self)
+        _, xc, var = _moments(x, self.axes)
+        invstd = 1.0 / xp.sqrt(var + self.eps)
+        return _tensors(self._grads(GradArray(g), xc * invstd, invstd, w))
+
+    def _grads(self, g, xhat, invstd, w):
         axes = self.axes
         gx = None
         if self.edges[0] is not None:
@@ -234,13 +266,23 @@ class NativeGroupNorm(Node):
         invstd = 1.0 / xp.sqrt(var + eps)
         xhat = (xc * invstd).reshape(x.shape)
         y = _scale_shift(xhat, w, b, bshape)
-        self.saved = (xhat, invstd, w)
-        self.meta = G, bshape
+        self.saved = (xhat, invstd, w, x)    # x (a reference): for backward_graphed
+        self.meta = G, bshape, eps
         return y
 
     def backward(self, g):
-        xhat, invstd, w = self.saved
-        G, bshape = self.meta
+        return self._grads(g, *self.saved[:3])
+
+    def backward_graphed(self, g):
+        """create_graph: ``_grads`` with the statistics recomputed from ``x`` differentiably."""
+        x, w = _graphed_inputs(self)
+        G, eps = self.meta[0], self.meta[2]
+        _, xc, var = _moments(x.reshape(x.shape[0], G, -1), (2,))
+        invstd = 1.0 / xp.sqrt(var + eps)
+        return _tensors(self._grads(GradArray(g), (xc * invstd).reshape(x.shape), invstd, w))
+
+    def _grads(self, g, xhat, invstd, w):
+        G, bshape = self.meta[:2]
         N, C = g.shape[:2]
         gx = None
         if self.edges[0] is not None:
@@ -249,6 +291,18 @@ class NativeGroupNorm(Node):
             gx = gx.reshape(g.shape)
         axes = (0,) + tuple(range(2, g.ndim))
         return (gx, *_affine_grads(self, g, xhat, axes, (C,)))
+
+
+def _graphed_inputs(node):
+    """create_graph: a norm node's input and weight (saved at 3 and 2) as GradArrays of their
+    tensors, so formulas written for arrays record their graph; the weight may be None."""
+    saved = _saved_tensors(node, node.saved)
+    return saved[3], (saved[2] if saved[2].__class__ is GradArray else None)
+
+
+def _tensors(grads):
+    """A formula's GradArray results as the tensors backward_graphed returns."""
+    return tuple(r.t if r.__class__ is GradArray else r for r in grads)
 
 
 def _affine_inputs(input, weight, bias):

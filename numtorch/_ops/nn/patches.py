@@ -169,6 +169,18 @@ class UnfoldDim(Node):
             dst += gm[..., k]
         return out
 
+    def backward_graphed(self, g):
+        """create_graph: the same adds as one differentiable ``index_add`` along ``dim``
+        (window ``i``'s element ``k`` is input position ``i*step + k``)."""
+        shape, dim, size, step, cnt = self.meta
+        if not shape:
+            return g.reshape(())
+        ns = namespace(g._data)
+        pos = (ns.arange(cnt)[:, None] * step + ns.arange(size)).reshape(-1)
+        gm = g.movedim(dim, -2)
+        gm = gm.reshape(gm.shape[:-2] + (cnt * size,)).movedim(-1, dim)
+        return g.new_zeros(shape).index_add(dim, wrap(pos), gm)
+
 
 def tensor_unfold(self, dimension, size, step):
     """Windows of ``size`` elements, ``step`` apart, along ``dimension``, as a new last dim

@@ -120,11 +120,7 @@ class MaxPool2DWithIndices(Node):
                 xp.maximum(arg, m * arg.dtype.type(i * kw + j), out=arg)
         if x.dtype.kind == 'f' and xp.isnan(best).any():
             arg = self._nan_args(win, best.shape, arg.dtype, kh, kw)
-        # Flat index into the unpadded input plane, as torch reports it.
-        k = self.xp.arange(kh * kw)
-        lut = (k // kw) * dh * W + (k % kw) * dw          # offset -> flat shift, by table lookup
-        idx = lut[arg]
-        idx += ((self.xp.arange(Ho) * sh - ph) * W)[:, None] + (self.xp.arange(Wo) * sw - pw)
+        idx = _flat_index(self.xp, arg, geo, W)
         self.saved = (arg,)
         self.meta = geo, x.shape, buf.shape
         return best, idx
@@ -159,6 +155,36 @@ class MaxPool2DWithIndices(Node):
         if bshape == (N, C, H, W):
             return buf
         return self.xp.ascontiguousarray(buf[:, :, ph:ph + H, pw:pw + W])
+
+    def backward_graphed(self, g, _gidx):
+        """create_graph: ``g`` scattered to the maxima's positions with a differentiable
+        scatter-add (its own derivative is the gather at the same positions, as torch's)."""
+        geo, shape, _ = self.meta
+        return _scatter_graphed(_flat_index(self.xp, self.saved[0], geo, shape[3]), g, shape)
+
+
+def _flat_index(xp, arg, geo, W):
+    """Max pooling's window offsets ``arg`` as flat indices into the unpadded input plane
+    (torch's ``indices``)."""
+    kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo = geo
+    k = xp.arange(kh * kw)
+    lut = (k // kw) * dh * W + (k % kw) * dw          # offset -> flat shift, by table lookup
+    idx = lut[arg]
+    idx += ((xp.arange(Ho) * sh - ph) * W)[:, None] + (xp.arange(Wo) * sw - pw)
+    return idx
+
+
+def _scatter_graphed(idx, g, in_shape):
+    """``_scatter_flat`` with differentiable ops (create_graph): ``g`` (a tensor) added at the
+    flat plane indices ``idx`` of a zero tensor of ``in_shape``."""
+    NC = 1
+    for n in in_shape[:-2]:
+        NC *= n
+    HW = in_shape[-2] * in_shape[-1]
+    lin = idx.reshape(NC, -1) + (namespace(idx).arange(NC, dtype=xp.int64) * HW)[:, None]
+    out = g.new_zeros((NC * HW,)).index_put((wrap(lin.reshape(-1)),), g.reshape(-1),
+                                            accumulate=True)
+    return out.reshape(in_shape)
 
 
 class AvgPool2D(Node):
@@ -232,6 +258,22 @@ class AvgPool2D(Node):
                 w = win[:, :, i, j]
                 w += gd
         return self.xp.ascontiguousarray(buf[:, :, ph:ph + H, pw:pw + W])
+
+    def backward_graphed(self, g):
+        """create_graph: the same adjoint with differentiable ops: each output's share spread
+        over its window by a transposed convolution with a ones kernel per channel."""
+        kh, kw, sh, sw, ph, pw, _, _, Ho, Wo = self.geo
+        N, C, H, W = self.shape
+        div = self.div if isinstance(self.div, int) else wrap(self.div.astype(g._data.dtype))
+        gd = g / div
+        if self.fast:
+            return gd.repeat_interleave(kw, 3).repeat_interleave(kh, 2)
+        from .conv import conv_transpose2d
+        Hb, Wb = max((Ho - 1) * sh + kh, H + ph), max((Wo - 1) * sw + kw, W + pw)
+        ones = wrap(self.xp.ones((C, 1, kh, kw), g._data.dtype))
+        y = conv_transpose2d(gd, ones, None, (sh, sw), 0,
+                             (Hb - (Ho - 1) * sh - kh, Wb - (Wo - 1) * sw - kw), C)
+        return y[:, :, ph:ph + H, pw:pw + W]
 
 
 def _divisors(xp, H, W, geo, count_include_pad):
@@ -396,6 +438,10 @@ class AdaptiveMaxPool2D(Node):
 
     def backward(self, g, _gidx):
         return _scatter_flat(self.saved[0], g, self.shape)
+
+    def backward_graphed(self, g, _gidx):
+        """create_graph: the scatter with differentiable ops (see MaxPool2DWithIndices)."""
+        return _scatter_graphed(self.saved[0], g, self.shape)
 
 
 def _check_adaptive(x, name):
