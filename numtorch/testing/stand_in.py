@@ -180,11 +180,16 @@ class StrictArray:
         return method
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if _foreign(inputs):
+            return NotImplemented
         if 'out' in kwargs:
             kwargs['out'] = _unwrap(kwargs['out'])
         return _wrap(getattr(ufunc, method)(*_unwrap(inputs), **kwargs))
 
     def __array_function__(self, func, types_, args, kwargs):
+        for t in types_:   # as CuPy: a type it does not handle (create_graph's GradArray)
+            if t is not StrictArray and t is not np.ndarray:   # dispatches the call itself
+                return NotImplemented
         return _wrap(func(*_unwrap(args), **_unwrap(kwargs)))
 
     def __copy__(self):
@@ -198,8 +203,20 @@ class StrictArray:
                         'numtorch.save, which copies storages to the host)')
 
 
+def _foreign(args):
+    """An operand of a type that outranks device arrays (``__array_priority__`` above ours,
+    as create_graph's GradArray): CuPy defers to it (NotImplemented), so the stand-in does."""
+    for a in args:
+        if a.__class__ is not StrictArray and getattr(a, '__array_priority__', 0) > 100 \
+                and a.__class__ is not np.ndarray:
+            return True
+    return False
+
+
 def _operator(name):
     def op(self, *args):
+        if _foreign(args):
+            return NotImplemented
         return _wrap(getattr(self._a, name)(*_unwrap(args)))
     op.__name__ = name
     return op
