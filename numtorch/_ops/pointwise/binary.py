@@ -127,15 +127,18 @@ class ClampT(Node):
 
 class Lerp(Node):
     """``input + weight * (end - input)``."""
+    w_tensor = False   # a tensor weight (differentiable); a number otherwise
+
     def forward(self, a, b, w):
         if (w.__class__ is ndarray or w.__class__ in ARRAYS):
             self._name = 'LerpBackward1'
+            self.w_tensor = True   # (backward asks the flag: under create_graph w is a GradArray)
         self.saved = (a, b, w)
         return a + w * (b - a)
 
     def backward(self, g):
         a, b, w = self.saved
-        if (w.__class__ is not ndarray and w.__class__ not in ARRAYS):
+        if not self.w_tensor:
             return unbroadcast(g * (1 - w), a.shape), unbroadcast(g * w, b.shape), None
         return (unbroadcast(g * (1 - w), a.shape), unbroadcast(g * w, b.shape),
                 unbroadcast(g * (b - a), w.shape))
