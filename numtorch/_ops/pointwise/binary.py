@@ -466,7 +466,8 @@ class Xlogy(Node):
     def forward(self, a, b):
         if a.dtype.kind not in 'fc':
             a = a.astype(float_dtype(a.dtype))
-        b = b.astype(a.dtype, copy=False) if (b.__class__ is ndarray or b.__class__ in ARRAYS) else b
+        self.b_array = b_array = b.__class__ is ndarray or b.__class__ in ARRAYS
+        b = b.astype(a.dtype, copy=False) if b_array else b
         self.saved = (a, b)
         # a Python number as a scalar of a's dtype (a 0-d host array would not mix with a device
         # array; binary() binds self.xp only after forward)
@@ -475,8 +476,9 @@ class Xlogy(Node):
     def backward(self, g):
         a, b = self.saved
         with xp.errstate(divide='ignore', invalid='ignore'):
-            ga = unbroadcast(_xlogy(g, b) if (b.__class__ is ndarray or b.__class__ in ARRAYS) else g * xp.log(b), a.shape)
-            gb = None if (b.__class__ is not ndarray and b.__class__ not in ARRAYS) else unbroadcast(g * a / b, b.shape)
+            # (the flag, not b's class: under create_graph b is a GradArray)
+            ga = unbroadcast(_xlogy(g, b) if self.b_array else g * xp.log(b), a.shape)
+            gb = unbroadcast(g * a / b, b.shape) if self.b_array else None
         return ga, gb
 
 

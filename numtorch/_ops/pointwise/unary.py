@@ -479,6 +479,9 @@ class Lgamma(Node):
     def backward(self, g):
         from ._gamma_bessel import digamma     # d lgamma / dx = psi(x)
         a, = self.saved
+        if a.__class__ is GradArray:           # create_graph: numtorch's digamma, recorded
+            from .special import digamma as digamma_op
+            return g * GradArray(digamma_op(a.t))
         return g * digamma(a).astype(a.dtype, copy=False)
 
 

@@ -214,16 +214,20 @@ class Logsumexp(Node):
             m = xp.where(xp.isfinite(m), m, 0)
             with xp.errstate(divide='ignore'):
                 out_k = xp.log(xp.exp(a - m).sum(axis=axes, keepdims=True)) + m
-        self.saved = (a, out_k)
         self.axes, self.keepdim = axes, keepdim
         if keepdim or a.ndim == 0:
-            return out_k
-        return out_k.reshape(()) if axes is None else xp.squeeze(out_k, axes)
+            out = out_k
+        else:
+            out = out_k.reshape(()) if axes is None else xp.squeeze(out_k, axes)
+        # the output itself is saved (not out_k): under create_graph it is then the recorded
+        # result, so the derivative exp(a - result) is differentiable in it
+        self.saved = (a, out)
+        return out
 
     def backward(self, g):
-        a, out_k = self.saved
+        a, out = self.saved
         g = _keep(g, self.axes, self.keepdim, a.ndim)
-        return g * xp.exp(a - out_k)
+        return g * xp.exp(a - _keep(out, self.axes, self.keepdim, a.ndim))
 
 
 def logsumexp(input, dim=None, keepdim=False, **kwargs):
