@@ -176,7 +176,10 @@ class StrictArray:
             return _wrap(attr)
 
         def method(*args, **kwargs):
-            return _wrap(attr(*_unwrap(args), **_unwrap(kwargs)))
+            r = attr(*_unwrap(args), **_unwrap(kwargs))
+            # the array itself (astype(copy=False) of its own dtype): the same object, as CuPy
+            # gives (identity tells create_graph which saved arrays are the node's inputs)
+            return self if r is self._a else _wrap(r)
         return method
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
