@@ -641,7 +641,8 @@ class Relu(Node):
 
     def backward(self, g):
         out = self.saved[0]
-        if out.size >= SPLIT_MIN and g.shape == out.shape and g.dtype == out.dtype:
+        if (out.size >= SPLIT_MIN and g.shape == out.shape and g.dtype == out.dtype
+                and g.__class__ is not GradArray):   # (create_graph: the product below)
             gx = self.xp.empty(out.shape, out.dtype)
             of, gf, xf = out.reshape(-1), g.reshape(-1), gx.reshape(-1)
 
