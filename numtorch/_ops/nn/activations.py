@@ -13,6 +13,7 @@ from ..._backend import xp, namespace, gemm, split_run
 from ..._threads import SPLIT_MIN
 from ..._dtype import scalar_name
 from ...autograd.graph import Node, connect
+from ...autograd._grad_array import GradArray
 from ...autograd.grad_mode import _enabled
 from ..._autocast import _ac, cast   # CPU autocast: one list lookup when off
 from .._apply import bind, unary, wrap, float_dtype, keep_dtype
@@ -270,14 +271,14 @@ class Gelu(Node):
         return 0.5 * a * (1 + _erf(a * a.dtype.type(_SQRT1_2)))
 
     def backward(self, g):
-        if len(self.saved) == 3:
+        if len(self.saved) == 3 and g.__class__ is not GradArray:
             a, cdf, e = self.saved
             d = e * a                  # (saved arrays stay intact: backward may run again)
             d *= d.dtype.type(_INV_SQRT_2PI)
             d += cdf
             d *= g
             return d
-        a, = self.saved
+        a = self.saved[0]   # create_graph: from the input alone (cdf, e are constants)
         if self.approx == 'tanh':
             inner = _SQRT_2_OVER_PI * (a + 0.044715 * a ** 3)
             t = xp.tanh(inner)
@@ -291,6 +292,9 @@ def _erf(z):
     """erf over an array of any rank (NumPy has none; ``_special.erf`` computes it), on
     ``z``'s device (``z`` is an array or a NumPy scalar: no conversion that would copy a
     device array to the host)."""
+    if z.__class__ is GradArray:   # create_graph: numtorch's erf, recorded
+        from ..pointwise.unary import erf
+        return GradArray(erf(z.t))
     from ..pointwise.unary import _erf as erf1
     return erf1(z.reshape(-1)).astype(z.dtype).reshape(z.shape) if z.size else z.copy()
 
@@ -311,10 +315,15 @@ class Silu(Node):
 
     def backward(self, g):
         a, s = self.saved
+        if g.__class__ is GradArray:   # create_graph: sigmoid(a) recorded, not the saved one
+            s = _sigmoid(a)
         return g * s * (1 + a * (1 - s))
 
 
 def _sigmoid(a):
+    if a.__class__ is GradArray:   # create_graph (a backward formula's): numtorch's sigmoid
+        from ..pointwise.unary import sigmoid
+        return GradArray(sigmoid(a.t))
     # exp of a non-positive number only: no overflow warnings for large |a|.
     e = xp.exp(-xp.abs(a))
     return xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
@@ -336,6 +345,8 @@ class Elu(Node):
     def backward(self, g):
         a, neg = self.saved
         alpha, scale, input_scale = self.params
+        if g.__class__ is GradArray:   # create_graph: the negative branch recorded from a
+            neg = alpha * xp.expm1(xp.minimum(a, 0) * input_scale)
         return g * scale * xp.where(a > 0, 1, input_scale * (neg + alpha))
 
 
@@ -436,7 +447,7 @@ class PreluKernel(Node):
 
     def backward(self, g):
         a, w = self.saved
-        ga = xp.where(a > 0, g, g * self.wb)
+        ga = xp.where(a > 0, g, g * w.reshape(self.wb.shape))   # (w: recorded under create_graph)
         gw = xp.where(a > 0, 0, g * a)
         if w.size == 1:
             gw = gw.sum().reshape(w.shape)
@@ -500,6 +511,8 @@ def softshrink(input, lambd=0.5):
 
 
 class Hardsigmoid(Node):
+    double_backward_error = 'derivative for aten::hardsigmoid_backward is not implemented'
+
     def forward(self, a):
         self.saved = (a,)
         return xp.clip(a / 6 + 0.5, 0, 1).astype(a.dtype, copy=False)
@@ -539,6 +552,8 @@ class Mish(Node):
 
     def backward(self, g):
         a, t = self.saved
+        if g.__class__ is GradArray:   # create_graph: tanh(softplus(a)) recorded from a
+            t = xp.tanh(GradArray(softplus(a.t)))
         return g * (t + a * (1 - t * t) * _sigmoid(a))
 
 
@@ -570,12 +585,16 @@ class Glu(Node):
                                f'{a.shape[dim]}')
         x, y = xp.split(a, 2, axis=dim)
         s = _sigmoid(y)
-        self.saved = (x, s)
+        self.saved = (x, s, a)
         self.dim = dim
         return x * s
 
     def backward(self, g):
-        x, s = self.saved
+        x, s, a = self.saved
+        if g.__class__ is GradArray:   # create_graph: both halves recorded from the input
+            h = a.shape[self.dim] // 2
+            lead = (slice(None),) * self.dim
+            x, s = a[lead + (slice(0, h),)], _sigmoid(a[lead + (slice(h, None),)])
         return xp.concatenate([g * s, g * x * s * (1 - s)], axis=self.dim)
 
 
@@ -622,7 +641,8 @@ class Relu(Node):
 
     def backward(self, g):
         out = self.saved[0]
-        if out.size >= SPLIT_MIN and g.shape == out.shape and g.dtype == out.dtype:
+        if (out.size >= SPLIT_MIN and g.shape == out.shape and g.dtype == out.dtype
+                and g.__class__ is not GradArray):   # (create_graph: the product below)
             gx = self.xp.empty(out.shape, out.dtype)
             of, gf, xf = out.reshape(-1), g.reshape(-1), gx.reshape(-1)
 

@@ -14,7 +14,6 @@ from .arithmetic import _inplace
 from ..._backend import ARRAYS
 from ..._dtype import get_default_dtype
 from ...autograd.graph import _rename
-from ...autograd._grad_array import GradArray
 from ..._dtype import _SCALAR_NAMES as _CAP
 
 ndarray = xp.ndarray
@@ -128,15 +127,18 @@ class ClampT(Node):
 
 class Lerp(Node):
     """``input + weight * (end - input)``."""
+    w_tensor = False   # a tensor weight (differentiable); a number otherwise
+
     def forward(self, a, b, w):
         if (w.__class__ is ndarray or w.__class__ in ARRAYS):
             self._name = 'LerpBackward1'
+            self.w_tensor = True   # (backward asks the flag: under create_graph w is a GradArray)
         self.saved = (a, b, w)
         return a + w * (b - a)
 
     def backward(self, g):
         a, b, w = self.saved
-        if (w.__class__ is not ndarray and w.__class__ not in ARRAYS):
+        if not self.w_tensor:
             return unbroadcast(g * (1 - w), a.shape), unbroadcast(g * w, b.shape), None
         return (unbroadcast(g * (1 - w), a.shape), unbroadcast(g * w, b.shape),
                 unbroadcast(g * (b - a), w.shape))
@@ -464,7 +466,8 @@ class Xlogy(Node):
     def forward(self, a, b):
         if a.dtype.kind not in 'fc':
             a = a.astype(float_dtype(a.dtype))
-        b = b.astype(a.dtype, copy=False) if (b.__class__ is ndarray or b.__class__ in ARRAYS) else b
+        self.b_array = b_array = b.__class__ is ndarray or b.__class__ in ARRAYS
+        b = b.astype(a.dtype, copy=False) if b_array else b
         self.saved = (a, b)
         # a Python number as a scalar of a's dtype (a 0-d host array would not mix with a device
         # array; binary() binds self.xp only after forward)
@@ -472,11 +475,10 @@ class Xlogy(Node):
 
     def backward(self, g):
         a, b = self.saved
-        # b is an array (a GradArray under create_graph) or a Python number
-        arr = b.__class__ is ndarray or b.__class__ in ARRAYS or b.__class__ is GradArray
         with xp.errstate(divide='ignore', invalid='ignore'):
-            ga = unbroadcast(_xlogy(g, b) if arr else g * xp.log(b), a.shape)
-            gb = unbroadcast(g * a / b, b.shape) if arr else None
+            # (the flag, not b's class: under create_graph b is a GradArray)
+            ga = unbroadcast(_xlogy(g, b) if self.b_array else g * xp.log(b), a.shape)
+            gb = unbroadcast(g * a / b, b.shape) if self.b_array else None
         return ga, gb
 
 

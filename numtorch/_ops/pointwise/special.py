@@ -10,6 +10,7 @@ import math
 from ..._backend import xp
 from ..._dtype import get_default_dtype
 from ...autograd.graph import Node
+from ...autograd._grad_array import GradArray
 from .._apply import unary, binary, unbroadcast, wrap
 from .. import _apply
 from . import _gamma_bessel as _gb
@@ -30,6 +31,21 @@ def _f64(fn, a):
     return fn(a.astype(xp.float64)).astype(a.dtype, copy=False)
 
 
+def _polygamma_of(n, a):
+    """polygamma(n, a) in ``a``'s dtype; under create_graph (``a`` a GradArray) numtorch's
+    polygamma op, recorded, so the derivative can be differentiated again."""
+    if a.__class__ is GradArray:
+        return GradArray(polygamma(n, a.t))
+    return _f64(lambda v: _gb.polygamma(n, v), a)
+
+
+def _bessel_of(kind, a):
+    """Bessel function ``kind`` ('i0', 'i1e', ...) of ``a``; recorded for a GradArray."""
+    if a.__class__ is GradArray:
+        return GradArray(unary(_Bessel, a.t, kind))
+    return _f64(getattr(_gb, kind), a)
+
+
 class Digamma(Node):
     def forward(self, a):
         a = _fl(a)
@@ -38,7 +54,7 @@ class Digamma(Node):
 
     def backward(self, g):
         a, = self.saved
-        return g * _f64(lambda v: _gb.polygamma(1, v), a)
+        return g * _polygamma_of(1, a)
 
 
 class Polygamma(Node):
@@ -49,7 +65,7 @@ class Polygamma(Node):
 
     def backward(self, g):
         a, = self.saved
-        return g * _f64(lambda v: _gb.polygamma(self.n + 1, v), a)
+        return g * _polygamma_of(self.n + 1, a)
 
 
 class _Bessel(Node):
@@ -68,10 +84,10 @@ class _Bessel(Node):
         a, out = self.saved
         k = self.kind
         if k == 'i0':
-            return g * _f64(_gb.i1, a)
+            return g * _bessel_of('i1', a)
         if k == 'i0e':
-            return g * (_f64(_gb.i1e, a) - xp.sign(a) * out)
-        other = _f64(_gb.i0 if k == 'i1' else _gb.i0e, a)
+            return g * (_bessel_of('i1e', a) - xp.sign(a) * out)
+        other = _bessel_of('i0' if k == 'i1' else 'i0e', a)
         with xp.errstate(divide='ignore', invalid='ignore'):
             d = other - out / a - (xp.sign(a) * out if k == 'i1e' else 0)
         return g * xp.where(a == 0, 0.5, d)
@@ -174,7 +190,8 @@ class Xlog1py(Node):
     bool_error = None
 
     def forward(self, a, b):
-        a, b = _fl(a), _fl(b) if is_array(b) else b
+        self.b_array = is_array(b)   # (backward asks the flag: b may be a GradArray there)
+        a, b = _fl(a), _fl(b) if self.b_array else b
         self.saved = (a, b)
         with xp.errstate(divide='ignore', invalid='ignore'):
             out = xp.where(a == 0, 0, a * xp.log1p(b))
@@ -185,7 +202,7 @@ class Xlog1py(Node):
         with xp.errstate(divide='ignore', invalid='ignore'):
             ga = g * xp.where(a == 0, 0, xp.log1p(b))
             gb = g * a / (1 + b)
-        if is_array(b):
+        if self.b_array:
             return unbroadcast(ga, a.shape), unbroadcast(gb, b.shape)
         return unbroadcast(ga, a.shape), None
 

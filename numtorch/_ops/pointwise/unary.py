@@ -11,6 +11,7 @@ import math
 from ..._backend import xp, split_run
 from ..._threads import SPLIT_MIN
 from ...autograd.graph import Node
+from ...autograd._grad_array import GradArray
 from .._apply import unary, float_dtype
 from .arithmetic import _inplace, pow as _pow
 from ._special_kernels import erf as _erf, erfc as _erfc, erfinv64 as _erfinv64, lgamma as _lgamma
@@ -383,8 +384,8 @@ class Sigmoid(Node):
         # g * (1 - y) * y, torch's order (bit-identical to its CPU kernel), in one fresh buffer:
         # 3 passes and no temporaries instead of 3 passes and 3 arrays (LeNet's conv1 sigmoid:
         # 1.3 ms -> 0.6 ms per backward)
-        if out.shape != g.shape or out.dtype != g.dtype:
-            return g * (1 - out) * out
+        if out.shape != g.shape or out.dtype != g.dtype or g.__class__ is GradArray:
+            return g * (1 - out) * out   # (create_graph: recorded, through the output)
         t = self.xp.empty(out.shape, out.dtype)
         if out.size >= SPLIT_MIN:
             of, gf, tf = out.reshape(-1), g.reshape(-1), t.reshape(-1)
@@ -478,6 +479,9 @@ class Lgamma(Node):
     def backward(self, g):
         from ._gamma_bessel import digamma     # d lgamma / dx = psi(x)
         a, = self.saved
+        if a.__class__ is GradArray:           # create_graph: numtorch's digamma, recorded
+            from .special import digamma as digamma_op
+            return g * GradArray(digamma_op(a.t))
         return g * digamma(a).astype(a.dtype, copy=False)
 
 
@@ -489,7 +493,9 @@ class NanToNum(Node):
         return xp.nan_to_num(a, copy=True, nan=nan, posinf=posinf, neginf=neginf)
 
     def backward(self, g):
-        return xp.where(xp.isfinite(self.saved[0]), g, 0)
+        # torch's grad * isfinite(x): a product, so an inf/nan gradient at a masked position
+        # gives nan there (first order and create_graph alike), not the 0 a select would
+        return g * xp.isfinite(self.saved[0])
 
 
 class Deg2Rad(Node):
