@@ -18,6 +18,8 @@ from ...autograd.grad_mode import _enabled
 from .._apply import bind, wrap, unbroadcast, raise_if_unbroadcastable
 from .activations import _record
 from ..linalg.products import _matmul
+from ..reductions.reduce import saved_tensors
+from ...autograd._grad_array import GradArray, DoubleBackwardError
 
 # c10's C++ type names, which torch's SDPA checks print (``attn_mask.dtype: long int``).
 _CNAME = {'float32': 'float', 'float64': 'double', 'float16': 'c10::Half', 'int64': 'long int',
@@ -67,13 +69,44 @@ class ScaledDotProductAttention(Node):
             pd = p * drop
         else:
             drop, pd = None, p
-        self.saved = (q, k, v, p, drop)
-        self.scale, self.rep = scale, rep
+        # bias too (an input when the mask is a float tensor): create_graph recomputes p from it
+        self.saved = (q, k, v, p, drop, bias)
+        self.scale, self.rep, self.causal = scale, rep, causal
         self.bias_shape = None if bias is None else bias.shape
         return _matmul(pd, v)
 
     def backward(self, g):
-        q, k, v, p, drop = self.saved
+        q, k, v, p, drop, _ = self.saved
+        return self._backward(g, q, k, v, p, drop)
+
+    def backward_graphed(self, g):
+        """create_graph (torch's math path): the same formula on GradArrays, with the softmax
+        ``p`` recomputed from q, k and the mask by differentiable ops (the saved ``p`` would be
+        a constant). The flash path refuses, as torch's CPU flash kernel does."""
+        q, k, v, p, _, bias = saved_tensors(self)
+        drop = self.saved[4]
+        if self.saved[5] is None:
+            bias = None
+        if self.rep > 1:
+            raise DoubleBackwardError('double backward (create_graph=True) of grouped-query '
+                                      'scaled_dot_product_attention is not supported by numtorch')
+        s = q.matmul(k.transpose(-1, -2)) * self.scale
+        if bias is not None:
+            s = s + bias
+        dead = (p._data == 0).all(axis=-1, keepdims=True)   # rows with every key masked: 0
+        if self.causal:
+            L, S = s.shape[-2:]
+            s = s.masked_fill(wrap(~self.xp.tri(L, S, dtype=bool)), -math.inf)
+        if self.causal or bias is not None:
+            s = s.masked_fill(wrap(dead), 0.0)
+        w = s.softmax(-1)
+        if self.causal or bias is not None:
+            w = w.masked_fill(wrap(dead), 0.0)
+        res = self._backward(GradArray(g), GradArray(q), GradArray(k), GradArray(v),
+                             GradArray(w), drop)
+        return tuple(None if r is None else r.t for r in res)
+
+    def _backward(self, g, q, k, v, p, drop):
         ed = self.edges
         pd = p if drop is None else p * drop
         gv = _matmul(xp.swapaxes(pd, -1, -2), g) if ed[2] is not None else None
@@ -96,6 +129,10 @@ class ScaledDotProductAttention(Node):
 
     _k_shape = None
     _v_shape = None
+
+
+_FLASH_GRADGRAD = ('derivative for aten::_scaled_dot_product_flash_attention_for_cpu_backward is '
+                   'not implemented')
 
 
 def _fold_heads(g, rep):
@@ -191,6 +228,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         (q.shape[:-2] == k.shape[:-2] or rep > 1)
     node._name = 'ScaledDotProductFlashAttentionForCpuBackward0' if flash else \
         ('MmBackward0' if q.ndim == 2 else 'UnsafeViewBackward0')
+    if flash:
+        node.double_backward_error = _FLASH_GRADGRAD
     ins = (query, key, value) if bias_t is None else (query, key, value, bias_t)
     return _record(node, out, ins)
 
