@@ -184,7 +184,7 @@ FEATURES = (
     ('`torch.fft`', _module('fft')),
     ('`torch.special`', _module('special')),
     ('`torch.compile`, TorchScript (`torch.jit`)', _has('compile')),
-    ('`torch.func` / `vmap`', _has('vmap')),
+    ('`vmap` (`torch.vmap`, `torch.func.vmap`) and forward-mode AD', _has('vmap')),
     ('mixed precision (`torch.autocast`, `GradScaler`)', _has('autocast')),
     ('quantization (`torch.ao`, `qint8`)', _has('qint8')),
     ('distributed training (`torch.distributed`)', _module('distributed')),
