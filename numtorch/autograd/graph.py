@@ -51,6 +51,12 @@ class Node:
     # cannot double-differentiate sets ``double_backward_error`` to torch's message.
     backward_graphed = None
     double_backward_error = None
+    # Whether a backward without retain_graph frees this node (a second backward through it
+    # then raises torch's "backward through the graph a second time"). None: when ``saved``
+    # is non-empty. A class whose torch counterpart saves tensors numtorch keeps outside
+    # ``saved`` (indices, masks, a scalar operand) sets True; one torch keeps nothing for
+    # (lerp with a number weight) sets False.
+    frees = None
 
     quiet = False         # True: forward can give inf/nan (log(0), 0/0): NumPy must not warn
 
@@ -286,12 +292,14 @@ def _apply_hooks(node, grads, wrap, create_graph=False):
         for nr, ref in node._retain.items():
             t = ref()
             if t is not None and grads[nr] is not None:
+                # as torch: a clone first, then out-of-place sums (an earlier .grad object
+                # keeps its value; under create_graph the sum is recorded)
                 if create_graph:
-                    t.grad = grads[nr] if t.grad is None else t.grad + grads[nr]
+                    t.grad = grads[nr].clone() if t.grad is None else t.grad + grads[nr]
                 elif t.grad is None:
                     t.grad = wrap(grads[nr].copy())
                 else:
-                    t.grad._data = t.grad._data + grads[nr]
+                    t.grad = wrap(t.grad._data + grads[nr])
 
 
 def _graphed_backward(node, grads):
@@ -444,8 +452,10 @@ def _run_backward(roots, root_grads, retain_graph, capture, wrap, create_graph=F
                         for g, (shape, dtype) in zip(gs, node._out_meta)])
                 if in_grads.__class__ is not tuple:
                     in_grads = (in_grads,)
-                if not retain_graph and node.saved:
-                    node.saved = None
+                if not retain_graph:
+                    f = node.frees     # see Node.frees: torch frees what it saved
+                    if node.saved if f is None else f:
+                        node.saved = None
             for e, g in zip(node.edges, in_grads):
                 if e is None:
                     continue

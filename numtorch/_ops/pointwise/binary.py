@@ -130,6 +130,8 @@ class Lerp(Node):
     def forward(self, a, b, w):
         if (w.__class__ is ndarray or w.__class__ in ARRAYS):
             self._name = 'LerpBackward1'
+        else:
+            self.frees = False   # torch saves no tensor for a number weight
         self.saved = (a, b, w)
         return a + w * (b - a)
 
