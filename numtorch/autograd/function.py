@@ -16,6 +16,8 @@ class FunctionCtx(graph.Node):
     def save_for_backward(self, *tensors):
         self.to_save = tensors
         self.saved = tuple(t._data for t in tensors if t is not None) or ((),)
+        if not tensors:
+            self.frees = False   # torch: nothing saved, so backward may run again
 
     @property
     def saved_tensors(self):
@@ -114,7 +116,17 @@ class _UserNode(FunctionCtx):
     materialize_grads = True
 
     def backward(self, *grads):
-        res = self._fn.backward(self, *[wrap(g) for g in grads])
+        res = self._grads(self._fn.backward(self, *[wrap(g) for g in grads]))
+        return tuple(None if g is None else g._data for g in res)
+
+    def backward_graphed(self, *grads):
+        """create_graph: the user's ``backward`` runs on the gradient tensors in grad mode
+        (the engine turned it on), ``ctx.saved_tensors`` being the saved tensors themselves
+        with their history, so the gradients it returns can be differentiated again."""
+        return self._grads(self._fn.backward(self, *grads))
+
+    def _grads(self, res):
+        """The gradients of the tensor arguments out of what the user's backward returned."""
         if not isinstance(res, tuple):
             res = (res,)
         if len(res) != self.n_args:
@@ -122,16 +134,13 @@ class _UserNode(FunctionCtx):
             if len(res) < self.n_args:
                 raise RuntimeError(f'function {self._name} returned an incorrect number of '
                                    f'gradients (expected {self.n_args}, got {len(res)})')
-        out = []
-        for i in self.tensor_pos:
-            g = res[i]
-            out.append(None if g is None else g._data)
-        return tuple(out)
+        return tuple(res[i] for i in self.tensor_pos)
 
 
 def once_differentiable(fn):
-    """Decorator for a ``backward`` that cannot itself be differentiated: runs it without
-    recording, as torch's. (numtorch never records backward passes, so this only documents.)
+    """Decorator for a ``backward`` that cannot itself be differentiated: it runs without
+    recording; under ``create_graph`` its results (where a gradient it got has history) lead
+    to a node that raises torch's error if a second backward reaches it.
 
     >>> import numtorch
     >>> class Double(numtorch.autograd.Function):
@@ -152,5 +161,31 @@ def once_differentiable(fn):
     @functools.wraps(fn)
     def wrapper(ctx, *args, **kwargs):
         with no_grad():
-            return fn(ctx, *args, **kwargs)
+            outputs = fn(ctx, *args, **kwargs)
+        # as torch: only when recording (create_graph) and some incoming gradient has history
+        if not _enabled[0] or not any(isinstance(a, Tensor) and a._requires_grad for a in args):
+            return outputs
+        outs = outputs if isinstance(outputs, tuple) else (outputs,)
+        # Each output becomes an alias whose grad_fn is a node that raises when reached.
+        fakes = tuple(None if o is None else o.detach().requires_grad_() for o in outs)
+        aliases = tuple(None if o is None else wrap(o._data) for o in outs)
+        node = _DelayedError()
+        present = tuple(a for a in aliases if a is not None)
+        if present:
+            graph.connect(node, present if len(present) > 1 else present[0],
+                          tuple(f for f in fakes if f is not None))
+        return aliases if isinstance(outputs, tuple) else aliases[0]
     return wrapper
+
+
+class _DelayedError(graph.Node):
+    """The node ``once_differentiable`` puts after a backward's results: reaching it in a
+    backward pass is torch's error."""
+    _name = 'Error'
+
+    def backward(self, *grads):
+        raise RuntimeError('trying to differentiate twice a function that was marked with '
+                           '@once_differentiable')
+
+    def backward_graphed(self, *grads):
+        self.backward(*grads)
