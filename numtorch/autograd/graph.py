@@ -17,6 +17,8 @@ from .._dtype import tensor_type_name
 
 from .grad_mode import _enabled
 from ._grad_array import GradArray, GradNamespace
+from . import anomaly_mode as _anomaly
+from .anomaly_mode import _on as _anomaly_on
 
 
 def _wrap_array(arr):
@@ -215,6 +217,8 @@ def connect(node, out, inputs):
     else:
         out._requires_grad = True
         out.grad_fn = node
+    if _anomaly_on[0]:          # anomaly mode: keep where this node was created
+        _anomaly.record(node)
     return out
 
 
@@ -422,9 +426,14 @@ def _run_backward(roots, root_grads, retain_graph, capture, wrap, create_graph=F
     # 3. Run each node once all the gradients flowing into it have arrived.
     prev = _enabled[0]
     _enabled[0] = create_graph   # backward math is recorded only for create_graph
+    anomaly = _anomaly_on[0]     # anomaly mode: NaN checks, and a warning naming where the
+    prev_node = _anomaly._current[0]   # failing node was created (anomaly_mode.py)
+    node = None
     try:
         while ready:
             node = ready.pop()
+            if anomaly:
+                _anomaly._current[0] = node
             gs = grads.pop(node, None)
             if gs is not None and (node._pre_hooks or node._retain):
                 _apply_hooks(node, gs, wrap, create_graph)
@@ -452,6 +461,8 @@ def _run_backward(roots, root_grads, retain_graph, capture, wrap, create_graph=F
                         for g, (shape, dtype) in zip(gs, node._out_meta)])
                 if in_grads.__class__ is not tuple:
                     in_grads = (in_grads,)
+                if anomaly and _anomaly._anomaly['check_nan']:
+                    _anomaly.check_nan(node, in_grads)
                 if not retain_graph:
                     f = node.frees     # see Node.frees: torch frees what it saved
                     if node.saved if f is None else f:
@@ -469,6 +480,12 @@ def _run_backward(roots, root_grads, retain_graph, capture, wrap, create_graph=F
                 deps[nxt] = left
                 if left == 0:
                     ready.append(nxt)
+    except Exception:
+        if anomaly and node is not None:
+            _anomaly.report(node)
+        raise
     finally:
         _enabled[0] = prev
+        if anomaly:
+            _anomaly._current[0] = prev_node
     return captured
