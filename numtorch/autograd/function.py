@@ -25,6 +25,11 @@ class FunctionCtx(graph.Node):
             raise RuntimeError(graph._FREED)
         if self._versions:
             graph._check_versions(self)
+        saved = self.saved
+        if saved.__class__ is tuple and saved and saved[0].__class__ is not tuple:
+            # saved_tensors_hooks: the engine put the unpacked arrays in ``saved``
+            it = iter(saved)
+            return tuple(None if t is None else _unpacked(t, next(it)) for t in self.to_save)
         return self.to_save
 
     def mark_dirty(self, *tensors):
@@ -38,6 +43,21 @@ class FunctionCtx(graph.Node):
 
     def name(self):
         return self._name
+
+
+def _unpacked(t, arr):
+    """The saved tensor ``t`` as backward sees it: itself, or (when a saved_tensors_hooks
+    unpack hook gave another array) a tensor of that array with ``t``'s history, as torch."""
+    if arr is t._data:
+        return t
+    u = wrap(arr)
+    if t._requires_grad:
+        u._requires_grad = True
+        u.grad_fn = t.grad_fn
+        u._output_nr = t._output_nr
+        if t.grad_fn is None:
+            u._acc = graph.edge(t)[0]    # gradients reach t's own accumulator
+    return u
 
 
 class Function:

@@ -19,6 +19,12 @@ from .grad_mode import _enabled
 from ._grad_array import GradArray, GradNamespace
 from . import anomaly_mode as _anomaly
 from .anomaly_mode import _on as _anomaly_on
+from . import _saved_hooks
+from ._saved_hooks import (saved_tensors_hooks, save_on_cpu, disable_saved_tensors_hooks,  # noqa
+                           register_multi_grad_hook, Packed as _Packed)
+# torch.autograd.graph's names live here; their code is in _saved_hooks.py
+_hooks_on = _saved_hooks._stack   # non-empty while saved_tensors_hooks are active
+_pass = [None]   # the nodes the running backward pass reaches (register_multi_grad_hook)
 
 
 def _wrap_array(arr):
@@ -219,6 +225,8 @@ def connect(node, out, inputs):
         out.grad_fn = node
     if _anomaly_on[0]:          # anomaly mode: keep where this node was created
         _anomaly.record(node)
+    if saved and _hooks_on:     # saved_tensors_hooks: node.saved keeps what pack_hook gives
+        _saved_hooks.pack(node, out, inputs, _wrap_array)
     return out
 
 
@@ -422,6 +430,7 @@ def _run_backward(roots, root_grads, retain_graph, capture, wrap, create_graph=F
         buf[nr] = g if buf[nr] is None else buf[nr] + g
     captured = [None] * len(capture) if capture else None
     ready = [node for node in dict.fromkeys(r[0] for r in roots) if deps.get(node, 0) == 0]
+    prev_pass, _pass[0] = _pass[0], seen
 
     # 3. Run each node once all the gradients flowing into it have arrived.
     prev = _enabled[0]
@@ -449,6 +458,9 @@ def _run_backward(roots, root_grads, retain_graph, capture, wrap, create_graph=F
             else:
                 if node.saved is None:
                     raise RuntimeError(_FREED)
+                packed = node.saved if node.saved.__class__ is _Packed else None
+                if packed is not None:    # saved_tensors_hooks: unpack_hook, for this run
+                    packed.unpack(node)
                 if node._versions:
                     _check_versions(node)
                 if create_graph:
@@ -463,6 +475,8 @@ def _run_backward(roots, root_grads, retain_graph, capture, wrap, create_graph=F
                     in_grads = (in_grads,)
                 if anomaly and _anomaly._anomaly['check_nan']:
                     _anomaly.check_nan(node, in_grads)
+                if packed is not None:    # packed again: a retained graph unpacks anew
+                    packed.repack(node)
                 if not retain_graph:
                     f = node.frees     # see Node.frees: torch frees what it saved
                     if node.saved if f is None else f:
@@ -486,6 +500,7 @@ def _run_backward(roots, root_grads, retain_graph, capture, wrap, create_graph=F
         raise
     finally:
         _enabled[0] = prev
+        _pass[0] = prev_pass
         if anomaly:
             _anomaly._current[0] = prev_node
     return captured
