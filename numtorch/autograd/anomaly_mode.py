@@ -6,6 +6,7 @@ them), and a backward pass checks each node's gradients for NaN (``check_nan``) 
 node fails, warns with where that node was created (``report``), as torch does. Off (the
 default), the only cost is one list-cell test per recorded op and per backward pass.
 """
+import functools
 import os
 import traceback
 import warnings
@@ -104,10 +105,12 @@ class set_detect_anomaly:
 _PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
+@functools.lru_cache(maxsize=None)
 def _internal(filename):
     """A frame of numtorch's op/engine machinery (private modules and autograd), which the
     forward traceback leaves out: torch's ops are C++ and its traceback ends at the Python
     line that called them. Public Python layers (nn modules, nn.functional) stay, as in torch."""
+    filename = os.path.abspath(filename)    # frames may name files by a relative path
     if not filename.startswith(_PKG):
         return False
     rel = filename[len(_PKG):]

@@ -13,15 +13,33 @@ from .._ops._apply import wrap
 class FunctionCtx(graph.Node):
     """The ``ctx`` passed to ``forward``/``backward``; it is also the graph node itself."""
 
+    to_save = ()
+    _saved = ()
+    _freed = False
+    # As torch, a backward without retain_graph frees a custom node whatever it saved, but
+    # only ``saved_tensors`` raises afterwards: a backward that does not read it may run again.
+    # So ``saved`` is a property: freeing (the engine sets None) only marks the node freed.
+    frees = True
+
+    @property
+    def saved(self):
+        return self._saved
+
+    @saved.setter
+    def saved(self, value):
+        if value is None:
+            self._freed = True
+            self._saved = self.to_save = ()
+        else:
+            self._saved = value
+
     def save_for_backward(self, *tensors):
         self.to_save = tensors
         self.saved = tuple(t._data for t in tensors if t is not None) or ((),)
-        if not tensors:
-            self.frees = False   # torch: nothing saved, so backward may run again
 
     @property
     def saved_tensors(self):
-        if self.saved is None:
+        if self._freed:
             raise RuntimeError(graph._FREED)
         if self._versions:
             graph._check_versions(self)
