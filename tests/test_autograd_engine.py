@@ -88,7 +88,7 @@ def test_second_backward_raises_where_torch_does(op):
     same_outcome(f)
 
 
-@pytest.mark.filterwarnings("ignore:Using backward\(\) with create_graph")
+@pytest.mark.filterwarnings(r"ignore:Using backward\(\) with create_graph")
 def test_retain_graph_none_defaults_to_create_graph():
     def f(m):
         x = m.tensor([1., 2.], requires_grad=True)
@@ -629,3 +629,28 @@ def test_once_differentiable():
         assert type(g.grad_fn).__name__ == 'Error' and g.requires_grad
         g.sum().backward()
     same_error(twice)
+
+
+def _cycle_warnings(m):
+    x = m.tensor([1., 2.], requires_grad=True)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always')
+        (x ** 3).sum().backward(create_graph=True, inputs=[x])
+        (x ** 3).sum().backward(create_graph=True)
+        (x ** 3).sum().backward(create_graph=True)               # once per process
+    return [str(m.message).split(' (Triggered internally')[0] for m in w]
+
+
+def test_create_graph_backward_warns_once_as_torch(monkeypatch):
+    # torch warns once per process (TORCH_WARN_ONCE); set_warn_always makes it warn on every
+    # call, so its text can be read here whatever ran before
+    prev = torch.is_warn_always_enabled()
+    torch.set_warn_always(True)
+    try:
+        wt = _cycle_warnings(torch)
+    finally:
+        torch.set_warn_always(prev)
+    monkeypatch.setattr(numtorch.autograd, '_WARNED_CYCLE', [])
+    wn = _cycle_warnings(numtorch)
+    assert len(wt) == 3 and 'reference cycle' in wt[0]
+    assert wn == wt[:1]

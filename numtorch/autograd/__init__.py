@@ -70,6 +70,20 @@ def _as_list(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
+_WARNED_CYCLE = []
+
+
+def _warn_cycle():
+    """torch's warning (once per process) on backward(create_graph=True) into ``.grad``."""
+    _WARNED_CYCLE.append(True)
+    import warnings
+    warnings.warn('Using backward() with create_graph=True will create a reference cycle between '
+                  'the parameter and its gradient which can cause a memory leak. We recommend '
+                  'using autograd.grad when creating the graph to avoid this. If you have to use '
+                  'this function, make sure to reset the .grad fields of your parameters to None '
+                  'after use to break the cycle and avoid the leak.', stacklevel=3)
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves they depend on.
 
@@ -81,6 +95,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     """
     if retain_graph is None:
         retain_graph = create_graph
+    if create_graph and not _WARNED_CYCLE:
+        _warn_cycle()
     tensors = _as_list(tensors)
     grad_tensors = _as_list(grad_tensors) or [None] * len(tensors)
     edges, grads = _roots(tensors, grad_tensors, 'backward')

@@ -132,12 +132,12 @@ def record(node):
 def check_nan(node, grads):
     """torch's check: ``node``'s gradients (arrays, or tensors under create_graph) hold no NaN
     (a read back to the host per gradient, as torch's)."""
-    from .._backend import namespace
+    from .._backend import namespace, to_host
     for i, g in enumerate(grads):
         if g is None:
             continue
         a = getattr(g, '_data', g)
-        if a.dtype.kind in 'fc' and bool(namespace(a).isnan(a).any()):
+        if a.dtype.kind in 'fc' and bool(to_host(namespace(a).isnan(a).any())):
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th "
                                'output.')
 
