@@ -656,3 +656,40 @@ def test_create_graph_backward_warns_once_as_torch(monkeypatch):
     wn = _cycle_warnings(numtorch)
     assert len(wt) == 3 and 'reference cycle' in wt[0]
     assert wn == wt[:1]
+
+
+def _small_model_grads(context):
+    """Gradients of a small conv/bn/pool/linear/lstm/layer-norm/embedding model's loss
+    (many node kinds: multi-output, saved indices, masks), with ``context`` active in forward."""
+    m, F = numtorch, numtorch.nn.functional
+    m.manual_seed(0)
+    conv, bn, lin = m.nn.Conv2d(2, 3, 3), m.nn.BatchNorm2d(3), m.nn.Linear(12, 5)
+    lstm, ln, emb = m.nn.LSTM(5, 4, batch_first=True), m.nn.LayerNorm(4), m.nn.Embedding(10, 5)
+    x = m.randn(2, 2, 6, 6, requires_grad=True)
+    idx = m.tensor([[1, 2, 3], [4, 5, 6]])
+    with context:
+        h = F.max_pool2d(F.relu(bn(conv(x))), 2)
+        h = lin(h.flatten(1)).softmax(-1)[:, None, :] + emb(idx)
+        o, (hn, _) = lstm(h)
+        o = ln(o)
+        parts = o.split(2, dim=-1)
+        loss = (F.cross_entropy(o.reshape(-1, 4), idx.reshape(-1) % 4) + o.max(-1)[0].sum()
+                + (parts[0] * parts[1]).sum() + F.gelu(hn).sum())
+    params = [x, *conv.parameters(), *lin.parameters(), *lstm.parameters(), emb.weight]
+    return [g.numpy() for g in m.autograd.grad(loss, params)]
+
+
+def test_hooks_and_anomaly_mode_leave_a_model_unchanged():
+    import contextlib
+    ref = _small_model_grads(contextlib.nullcontext())
+    log = []
+    G = numtorch.autograd.graph
+    for ctx in (G.saved_tensors_hooks(lambda t: log.append(1) or t.clone(), lambda p: p),
+                G.save_on_cpu(), numtorch.autograd.set_detect_anomaly(True)):
+        with warnings.catch_warnings():
+            warnings.simplefilter('error')
+            got = _small_model_grads(ctx)
+        numtorch.set_anomaly_enabled(False)
+        for a, b in zip(ref, got):
+            np.testing.assert_array_equal(a, b)
+    assert len(log) > 10
