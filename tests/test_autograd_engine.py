@@ -547,7 +547,7 @@ def test_register_multi_grad_hook():
 
 def test_graph_module_signatures():
     for name in ('saved_tensors_hooks', 'save_on_cpu', 'disable_saved_tensors_hooks',
-                 'register_multi_grad_hook'):
+                 'register_multi_grad_hook', 'get_gradient_edge', 'increment_version'):
         sn = inspect.signature(getattr(numtorch.autograd.graph, name))
         st = inspect.signature(getattr(torch.autograd.graph, name))
         assert [(p.name, p.default, p.kind) for p in sn.parameters.values()] == \
@@ -693,3 +693,28 @@ def test_hooks_and_anomaly_mode_leave_a_model_unchanged():
         for a, b in zip(ref, got):
             np.testing.assert_array_equal(a, b)
     assert len(log) > 10
+
+
+def test_gradient_edge_and_increment_version():
+    def f(m):
+        G = graph_of(m)
+        x = m.ones(2, requires_grad=True)
+        y = x * 2
+        z = (y * y).sum()
+        assert G.get_gradient_edge(y).node is y.grad_fn and G.get_gradient_edge(y).output_nr == 0
+        out = list(m.autograd.grad(z, G.get_gradient_edge(y), retain_graph=True))
+        out += m.autograd.grad(z, [G.get_gradient_edge(y), x, G.get_gradient_edge(x)])
+        G.increment_version([x, y])
+        G.increment_version(x)
+        return out + [m.tensor([x._version, y._version])]
+    same_outcome(f)
+    same_error(lambda m: graph_of(m).get_gradient_edge(m.ones(2)))
+
+    def stale(m):     # a version bump makes backward refuse the saved value
+        x = m.ones(2, requires_grad=True)
+        a = x.exp()
+        s = (a * 3).sum()
+        graph_of(m).increment_version(a)
+        s.backward()
+    same_error(stale)
+    assert numtorch.autograd.graph.GradientEdge._fields == torch.autograd.graph.GradientEdge._fields

@@ -60,6 +60,11 @@ def _graph_roots(grads, grad_tensors):
             for a, g in zip(grads, grad_tensors)]
 
 
+def _input_edge(t):
+    """The edge an ``autograd.grad`` input stands for (a tensor's, or a GradientEdge)."""
+    return (t.node, t.output_nr) if isinstance(t, graph.GradientEdge) else graph.edge(t)
+
+
 def _torch_size(shape):
     return f'torch.Size([{", ".join(map(str, shape))}])'
 
@@ -127,22 +132,30 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     outputs = _as_list(outputs)
-    inputs_l = _as_list(inputs)
+    # an input may be a graph.GradientEdge (a tuple itself) instead of a tensor
+    inputs_l = [inputs] if isinstance(inputs, graph.GradientEdge) else _as_list(inputs)
     grad_outputs = _as_list(grad_outputs) or [None] * len(outputs)
     for t in inputs_l:
-        if not t._requires_grad:
+        if not isinstance(t, graph.GradientEdge) and not t._requires_grad:
             raise RuntimeError('One of the differentiated Tensors does not require grad')
     edges, grads = _roots(outputs, grad_outputs, 'grad')
     if create_graph:
         grads = _graph_roots(grads, grad_outputs)
     capture = {}
     for i, t in enumerate(inputs_l):
-        capture.setdefault(graph.edge(t), i)
+        capture.setdefault(_input_edge(t), i)
     captured = graph.run_backward(edges, grads, bool(retain_graph), capture=capture, wrap=_wrap,
                                   create_graph=create_graph)
     result = []
     for i, t in enumerate(inputs_l):
-        g = captured[capture[graph.edge(t)]]
+        g = captured[capture[_input_edge(t)]]
+        if isinstance(t, graph.GradientEdge):
+            if g is None and not allow_unused:
+                raise RuntimeError(f'The differentiated Tensor at index {i} appears to not have '
+                                   'been used in the graph. Set allow_unused=True if this is the '
+                                   'desired behavior.')
+            result.append(g if g is None or hasattr(g, '_data') else _wrap(g.copy()))
+            continue
         if g is None:
             if materialize_grads:
                 g = namespace(t._data).zeros_like(t._data)

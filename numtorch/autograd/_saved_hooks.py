@@ -8,13 +8,16 @@ of a retained graph). With no hooks active the cost is one truth test per record
 
 numtorch still references the original arrays of a node's inputs and outputs for its
 in-place (version) checks, so ``save_on_cpu`` does not free device memory as torch's does.
-The names are exported from ``numtorch.autograd.graph``, where torch has them.
+The names are exported from ``numtorch.autograd.graph``, where torch has them (so are the
+small ``GradientEdge`` / ``get_gradient_edge`` / ``increment_version`` at the end).
 """
+from typing import Any, NamedTuple
+
 from .._backend import ARRAYS
 from .grad_mode import _enabled
 
 __all__ = ['saved_tensors_hooks', 'save_on_cpu', 'disable_saved_tensors_hooks',
-           'register_multi_grad_hook']
+           'register_multi_grad_hook', 'GradientEdge', 'get_gradient_edge', 'increment_version']
 
 _stack = []          # the active (pack_hook, unpack_hook) pairs; the innermost is used
 _disabled = [None]   # the error message while disable_saved_tensors_hooks is active
@@ -228,3 +231,40 @@ class _MultiHandle:
 
     def __exit__(self, *args):
         self.remove()
+
+
+# ------------------------------------------------------------------ edges and versions
+class GradientEdge(NamedTuple):
+    """An edge of the graph: ``(node, output_nr)``; ``autograd.grad`` takes one as an input."""
+    node: Any
+    output_nr: int
+    ownership_token: Any = None
+
+
+def get_gradient_edge(tensor):
+    """The edge whose gradient is ``tensor``'s: its grad_fn (or leaf accumulator) and output.
+
+    >>> import numtorch
+    >>> x = numtorch.ones(2, requires_grad=True); y = x * 2
+    >>> e = numtorch.autograd.graph.get_gradient_edge(y)
+    >>> e.node.name(), numtorch.autograd.grad(y.sum(), e)
+    ('MulBackward0', (tensor([1., 1.]),))
+    """
+    if not tensor.requires_grad:
+        raise RuntimeError('It is not possible to get the gradient edge for a Tensor that does '
+                           'not require gradients')
+    from .graph import edge
+    node, nr = edge(tensor)
+    return GradientEdge(node, nr)
+
+
+def increment_version(tensor):
+    """Mark ``tensor`` (or each of an iterable of tensors) as modified in place, so backward
+    refuses stale saved values as after a numtorch in-place op.
+
+    >>> import numtorch
+    >>> x = numtorch.ones(2); numtorch.autograd.graph.increment_version(x); x._version
+    1
+    """
+    for t in ((tensor,) if hasattr(tensor, '_data') else tensor):
+        t._version_counter[0] += 1

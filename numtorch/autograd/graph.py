@@ -21,7 +21,8 @@ from . import anomaly_mode as _anomaly
 from .anomaly_mode import _on as _anomaly_on
 from . import _saved_hooks
 from ._saved_hooks import (saved_tensors_hooks, save_on_cpu, disable_saved_tensors_hooks,  # noqa
-                           register_multi_grad_hook, Packed as _Packed)
+                           register_multi_grad_hook, GradientEdge, get_gradient_edge,
+                           increment_version, Packed as _Packed)
 # torch.autograd.graph's names live here; their code is in _saved_hooks.py
 _hooks_on = _saved_hooks._stack   # non-empty while saved_tensors_hooks are active
 _pass = [None]   # the nodes the running backward pass reaches (register_multi_grad_hook)
