@@ -60,6 +60,11 @@ def _graph_roots(grads, grad_tensors):
             for a, g in zip(grads, grad_tensors)]
 
 
+def _input_edge(t):
+    """The edge an ``autograd.grad`` input stands for (a tensor's, or a GradientEdge)."""
+    return (t.node, t.output_nr) if isinstance(t, graph.GradientEdge) else graph.edge(t)
+
+
 def _torch_size(shape):
     return f'torch.Size([{", ".join(map(str, shape))}])'
 
@@ -68,6 +73,20 @@ def _as_list(x):
     if x is None:
         return None
     return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+_WARNED_CYCLE = []
+
+
+def _warn_cycle():
+    """torch's warning (once per process) on backward(create_graph=True) into ``.grad``."""
+    _WARNED_CYCLE.append(True)
+    import warnings
+    warnings.warn('Using backward() with create_graph=True will create a reference cycle between '
+                  'the parameter and its gradient which can cause a memory leak. We recommend '
+                  'using autograd.grad when creating the graph to avoid this. If you have to use '
+                  'this function, make sure to reset the .grad fields of your parameters to None '
+                  'after use to break the cycle and avoid the leak.', stacklevel=3)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -81,6 +100,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     """
     if retain_graph is None:
         retain_graph = create_graph
+    if create_graph and not _WARNED_CYCLE:
+        _warn_cycle()
     tensors = _as_list(tensors)
     grad_tensors = _as_list(grad_tensors) or [None] * len(tensors)
     edges, grads = _roots(tensors, grad_tensors, 'backward')
@@ -111,22 +132,30 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     outputs = _as_list(outputs)
-    inputs_l = _as_list(inputs)
+    # an input may be a graph.GradientEdge (a tuple itself) instead of a tensor
+    inputs_l = [inputs] if isinstance(inputs, graph.GradientEdge) else _as_list(inputs)
     grad_outputs = _as_list(grad_outputs) or [None] * len(outputs)
     for t in inputs_l:
-        if not t._requires_grad:
+        if not isinstance(t, graph.GradientEdge) and not t._requires_grad:
             raise RuntimeError('One of the differentiated Tensors does not require grad')
     edges, grads = _roots(outputs, grad_outputs, 'grad')
     if create_graph:
         grads = _graph_roots(grads, grad_outputs)
     capture = {}
     for i, t in enumerate(inputs_l):
-        capture.setdefault(graph.edge(t), i)
+        capture.setdefault(_input_edge(t), i)
     captured = graph.run_backward(edges, grads, bool(retain_graph), capture=capture, wrap=_wrap,
                                   create_graph=create_graph)
     result = []
     for i, t in enumerate(inputs_l):
-        g = captured[capture[graph.edge(t)]]
+        g = captured[capture[_input_edge(t)]]
+        if isinstance(t, graph.GradientEdge):
+            if g is None and not allow_unused:
+                raise RuntimeError(f'The differentiated Tensor at index {i} appears to not have '
+                                   'been used in the graph. Set allow_unused=True if this is the '
+                                   'desired behavior.')
+            result.append(g if g is None or hasattr(g, '_data') else _wrap(g.copy()))
+            continue
         if g is None:
             if materialize_grads:
                 g = namespace(t._data).zeros_like(t._data)

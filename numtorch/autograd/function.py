@@ -13,16 +13,41 @@ from .._ops._apply import wrap
 class FunctionCtx(graph.Node):
     """The ``ctx`` passed to ``forward``/``backward``; it is also the graph node itself."""
 
+    to_save = ()
+    _saved = ()
+    _freed = False
+    # As torch, a backward without retain_graph frees a custom node whatever it saved, but
+    # only ``saved_tensors`` raises afterwards: a backward that does not read it may run again.
+    # So ``saved`` is a property: freeing (the engine sets None) only marks the node freed.
+    frees = True
+
+    @property
+    def saved(self):
+        return self._saved
+
+    @saved.setter
+    def saved(self, value):
+        if value is None:
+            self._freed = True
+            self._saved = self.to_save = ()
+        else:
+            self._saved = value
+
     def save_for_backward(self, *tensors):
         self.to_save = tensors
         self.saved = tuple(t._data for t in tensors if t is not None) or ((),)
 
     @property
     def saved_tensors(self):
-        if self.saved is None:
+        if self._freed:
             raise RuntimeError(graph._FREED)
         if self._versions:
             graph._check_versions(self)
+        saved = self.saved
+        if saved.__class__ is tuple and saved and saved[0].__class__ is not tuple:
+            # saved_tensors_hooks: the engine put the unpacked arrays in ``saved``
+            it = iter(saved)
+            return tuple(None if t is None else _unpacked(t, next(it)) for t in self.to_save)
         return self.to_save
 
     def mark_dirty(self, *tensors):
@@ -36,6 +61,21 @@ class FunctionCtx(graph.Node):
 
     def name(self):
         return self._name
+
+
+def _unpacked(t, arr):
+    """The saved tensor ``t`` as backward sees it: itself, or (when a saved_tensors_hooks
+    unpack hook gave another array) a tensor of that array with ``t``'s history, as torch."""
+    if arr is t._data:
+        return t
+    u = wrap(arr)
+    if t._requires_grad:
+        u._requires_grad = True
+        u.grad_fn = t.grad_fn
+        u._output_nr = t._output_nr
+        if t.grad_fn is None:
+            u._acc = graph.edge(t)[0]    # gradients reach t's own accumulator
+    return u
 
 
 class Function:
@@ -114,7 +154,17 @@ class _UserNode(FunctionCtx):
     materialize_grads = True
 
     def backward(self, *grads):
-        res = self._fn.backward(self, *[wrap(g) for g in grads])
+        res = self._grads(self._fn.backward(self, *[wrap(g) for g in grads]))
+        return tuple(None if g is None else g._data for g in res)
+
+    def backward_graphed(self, *grads):
+        """create_graph: the user's ``backward`` runs on the gradient tensors in grad mode
+        (the engine turned it on), ``ctx.saved_tensors`` being the saved tensors themselves
+        with their history, so the gradients it returns can be differentiated again."""
+        return self._grads(self._fn.backward(self, *grads))
+
+    def _grads(self, res):
+        """The gradients of the tensor arguments out of what the user's backward returned."""
         if not isinstance(res, tuple):
             res = (res,)
         if len(res) != self.n_args:
@@ -122,28 +172,13 @@ class _UserNode(FunctionCtx):
             if len(res) < self.n_args:
                 raise RuntimeError(f'function {self._name} returned an incorrect number of '
                                    f'gradients (expected {self.n_args}, got {len(res)})')
-        out = []
-        for i in self.tensor_pos:
-            g = res[i]
-            out.append(None if g is None else g._data)
-        return tuple(out)
-
-    def backward_graphed(self, *grads):
-        """create_graph: the user's backward runs on Tensors with grad mode on (the engine's
-        setting), so whatever it computes with differentiable ops is recorded, as in torch (a
-        ``once_differentiable`` backward runs without recording: its result is a constant)."""
-        res = self._fn.backward(self, *grads)
-        if not isinstance(res, tuple):
-            res = (res,)
-        if len(res) < self.n_args:
-            raise RuntimeError(f'function {self._name} returned an incorrect number of '
-                               f'gradients (expected {self.n_args}, got {len(res)})')
         return tuple(res[i] for i in self.tensor_pos)
 
 
 def once_differentiable(fn):
-    """Decorator for a ``backward`` that cannot itself be differentiated: runs it without
-    recording, as torch's. (numtorch never records backward passes, so this only documents.)
+    """Decorator for a ``backward`` that cannot itself be differentiated: it runs without
+    recording; under ``create_graph`` its results (where a gradient it got has history) lead
+    to a node that raises torch's error if a second backward reaches it.
 
     >>> import numtorch
     >>> class Double(numtorch.autograd.Function):
@@ -164,5 +199,31 @@ def once_differentiable(fn):
     @functools.wraps(fn)
     def wrapper(ctx, *args, **kwargs):
         with no_grad():
-            return fn(ctx, *args, **kwargs)
+            outputs = fn(ctx, *args, **kwargs)
+        # as torch: only when recording (create_graph) and some incoming gradient has history
+        if not _enabled[0] or not any(isinstance(a, Tensor) and a._requires_grad for a in args):
+            return outputs
+        outs = outputs if isinstance(outputs, tuple) else (outputs,)
+        # Each output becomes an alias whose grad_fn is a node that raises when reached.
+        fakes = tuple(None if o is None else o.detach().requires_grad_() for o in outs)
+        aliases = tuple(None if o is None else wrap(o._data) for o in outs)
+        node = _DelayedError()
+        present = tuple(a for a in aliases if a is not None)
+        if present:
+            graph.connect(node, present if len(present) > 1 else present[0],
+                          tuple(f for f in fakes if f is not None))
+        return aliases if isinstance(outputs, tuple) else aliases[0]
     return wrapper
+
+
+class _DelayedError(graph.Node):
+    """The node ``once_differentiable`` puts after a backward's results: reaching it in a
+    backward pass is torch's error."""
+    _name = 'Error'
+
+    def backward(self, *grads):
+        raise RuntimeError('trying to differentiate twice a function that was marked with '
+                           '@once_differentiable')
+
+    def backward_graphed(self, *grads):
+        self.backward(*grads)

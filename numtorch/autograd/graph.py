@@ -17,6 +17,15 @@ from .._dtype import tensor_type_name
 
 from .grad_mode import _enabled
 from ._grad_array import GradArray, GradNamespace
+from . import anomaly_mode as _anomaly
+from .anomaly_mode import _on as _anomaly_on
+from . import _saved_hooks
+from ._saved_hooks import (saved_tensors_hooks, save_on_cpu, disable_saved_tensors_hooks,  # noqa
+                           register_multi_grad_hook, GradientEdge, get_gradient_edge,
+                           increment_version, Packed as _Packed)
+# torch.autograd.graph's names live here; their code is in _saved_hooks.py
+_hooks_on = _saved_hooks._stack   # non-empty while saved_tensors_hooks are active
+_pass = [None]   # the nodes the running backward pass reaches (register_multi_grad_hook)
 
 
 def _wrap_array(arr):
@@ -51,6 +60,12 @@ class Node:
     # cannot double-differentiate sets ``double_backward_error`` to torch's message.
     backward_graphed = None
     double_backward_error = None
+    # Whether a backward without retain_graph frees this node (a second backward through it
+    # then raises torch's "backward through the graph a second time"). None: when ``saved``
+    # is non-empty. A class whose torch counterpart saves tensors numtorch keeps outside
+    # ``saved`` (indices, masks, a scalar operand) sets True; one torch keeps nothing for
+    # (lerp with a number weight) sets False.
+    frees = None
 
     quiet = False         # True: forward can give inf/nan (log(0), 0/0): NumPy must not warn
 
@@ -209,6 +224,10 @@ def connect(node, out, inputs):
     else:
         out._requires_grad = True
         out.grad_fn = node
+    if _anomaly_on[0]:          # anomaly mode: keep where this node was created
+        _anomaly.record(node)
+    if saved and _hooks_on:     # saved_tensors_hooks: node.saved keeps what pack_hook gives
+        _saved_hooks.pack(node, out, inputs, _wrap_array)
     return out
 
 
@@ -286,12 +305,14 @@ def _apply_hooks(node, grads, wrap, create_graph=False):
         for nr, ref in node._retain.items():
             t = ref()
             if t is not None and grads[nr] is not None:
+                # as torch: a clone first, then out-of-place sums (an earlier .grad object
+                # keeps its value; under create_graph the sum is recorded)
                 if create_graph:
-                    t.grad = grads[nr] if t.grad is None else t.grad + grads[nr]
+                    t.grad = grads[nr].clone() if t.grad is None else t.grad + grads[nr]
                 elif t.grad is None:
                     t.grad = wrap(grads[nr].copy())
                 else:
-                    t.grad._data = t.grad._data + grads[nr]
+                    t.grad = wrap(t.grad._data + grads[nr])
 
 
 def _graphed_backward(node, grads):
@@ -446,13 +467,19 @@ def _run_backward(roots, root_grads, retain_graph, capture, wrap, create_graph=F
         buf[nr] = g if buf[nr] is None else buf[nr] + g
     captured = [None] * len(capture) if capture else None
     ready = [node for node in dict.fromkeys(r[0] for r in roots) if deps.get(node, 0) == 0]
+    prev_pass, _pass[0] = _pass[0], seen
 
     # 3. Run each node once all the gradients flowing into it have arrived.
     prev = _enabled[0]
     _enabled[0] = create_graph   # backward math is recorded only for create_graph
+    anomaly = _anomaly_on[0]     # anomaly mode: NaN checks, and a warning naming where the
+    prev_node = _anomaly._current[0]   # failing node was created (anomaly_mode.py)
+    node = None
     try:
         while ready:
             node = ready.pop()
+            if anomaly:
+                _anomaly._current[0] = node
             gs = grads.pop(node, None)
             if gs is not None and (node._pre_hooks or node._retain):
                 _apply_hooks(node, gs, wrap, create_graph)
@@ -468,6 +495,9 @@ def _run_backward(roots, root_grads, retain_graph, capture, wrap, create_graph=F
             else:
                 if node.saved is None:
                     raise RuntimeError(_FREED)
+                packed = node.saved if node.saved.__class__ is _Packed else None
+                if packed is not None:    # saved_tensors_hooks: unpack_hook, for this run
+                    packed.unpack(node)
                 if node._versions:
                     _check_versions(node)
                 if create_graph:
@@ -480,8 +510,14 @@ def _run_backward(roots, root_grads, retain_graph, capture, wrap, create_graph=F
                         for g, (shape, dtype) in zip(gs, node._out_meta)])
                 if in_grads.__class__ is not tuple:
                     in_grads = (in_grads,)
-                if not retain_graph and node.saved:
-                    node.saved = None
+                if anomaly and _anomaly._anomaly['check_nan']:
+                    _anomaly.check_nan(node, in_grads)
+                if packed is not None:    # packed again: a retained graph unpacks anew
+                    packed.repack(node)
+                if not retain_graph:
+                    f = node.frees     # see Node.frees: torch frees what it saved
+                    if node.saved if f is None else f:
+                        node.saved = None
             for e, g in zip(node.edges, in_grads):
                 if e is None:
                     continue
@@ -495,6 +531,13 @@ def _run_backward(roots, root_grads, retain_graph, capture, wrap, create_graph=F
                 deps[nxt] = left
                 if left == 0:
                     ready.append(nxt)
+    except Exception:
+        if anomaly and node is not None:
+            _anomaly.report(node)
+        raise
     finally:
         _enabled[0] = prev
+        _pass[0] = prev_pass
+        if anomaly:
+            _anomaly._current[0] = prev_node
     return captured

@@ -62,6 +62,7 @@ def _crop(shape, like):
 
 # --------------------------------------------------------------------------- gather / scatter
 class Gather(Node):
+    frees = True   # torch saves the indices / mask / input as tensors
     def forward(self, a, dim, idx):
         self.shape, self.where = a.shape, _along(idx, dim)
         return a[self.where]
@@ -107,6 +108,7 @@ def _flat1(t):
 
 class Scatter(Node):
     """``out = a.clone(); out[where] = src[crop]``; src grads are read back at the same spots."""
+    frees = True   # torch saves the indices / mask / input as tensors
 
     def forward(self, arrays, dim, idx, reduce):
         a, src = arrays
@@ -136,6 +138,7 @@ class Scatter(Node):
 
 
 class ScatterValue(Node):
+    frees = True   # torch saves the indices / mask / input as tensors
     _name = 'ScatterBackward1'
 
     def forward(self, a, dim, idx, value, reduce):
@@ -231,6 +234,7 @@ def _vec_index(index, n, fname, like=None):
 
 
 class IndexSelect(Node):
+    frees = True   # torch saves the indices / mask / input as tensors
     def forward(self, a, dim, idx):
         self.shape, self.at = a.shape, (slice(None),) * dim + (idx,)
         return a[self.at]

@@ -86,7 +86,11 @@ def _basic_name(index):
 class Index(Node):
     def forward(self, a, index, advanced):
         self.shape, self.dtype, self.index, self.advanced = a.shape, a.dtype, index, advanced
-        self._name = 'IndexBackward0' if advanced else _basic_name(index)
+        if advanced:
+            self._name = 'IndexBackward0'
+            self.frees = True   # torch saves the index tensors (basic indexing saves none)
+        else:
+            self._name = _basic_name(index)
         try:
             out = a[index]
             if not advanced and out.ndim == 0 and Ellipsis not in index:
@@ -319,6 +323,7 @@ def _mask(mask, fname, like):
 
 
 class MaskedFill(Node):
+    frees = True   # torch saves the indices / mask / input as tensors
     def forward(self, a, mask, value):
         self.shape, self.mask = a.shape, mask
         return xp.where(mask, self.xp.asarray(value).astype(a.dtype), a)
@@ -329,6 +334,7 @@ class MaskedFill(Node):
 
 class MaskedFillT(Node):
     """The value is a 0-dim tensor: it gets the sum of the grads where the mask is set."""
+    frees = True   # torch saves the indices / mask / input as tensors
     _name = 'MaskedFillBackward1'
 
     def forward(self, arrays, mask):
@@ -370,6 +376,7 @@ def masked_fill_(input, mask, value):
 
 
 class MaskedSelect(Node):
+    frees = True   # torch saves the indices / mask / input as tensors
     def forward(self, a, mask):
         shape = xp.broadcast_shapes(a.shape, mask.shape)
         self.shape, self.bshape = a.shape, shape

@@ -188,6 +188,7 @@ def _scatter_graphed(idx, g, in_shape):
 
 
 class AvgPool2D(Node):
+    frees = True   # torch saves the indices / mask / input as tensors
     def forward(self, x, geo, count_include_pad, divisor_override):
         kh, kw, sh, sw, ph, pw, _, _, Ho, Wo = geo
         N, C, H, W = x.shape

@@ -322,6 +322,7 @@ def _upsample_nearest_matrix(xp, n_in, n_out, scale, dtype):
 
 
 class UpsampleNearest(Node):
+    frees = False   # torch saves no tensor here: backward may run again
     def forward(self, x, sizes, scales):
         mats = [_upsample_nearest_matrix(self.xp, n, o, s, x.dtype) for n, o, s in zip(x.shape[2:], sizes, scales)]
         self.saved = tuple(mats)

@@ -70,6 +70,7 @@ class RSub(Node):
 
 
 class Mul(Node):
+    frees = True   # torch saves a number operand as a tensor too
     def forward(self, a, b):
         if (b.__class__ is ndarray or b.__class__ in ARRAYS):
             self.saved = (a, b)
@@ -85,6 +86,7 @@ class Mul(Node):
 
 
 class Div(Node):
+    frees = True   # torch saves a number divisor as a tensor too
     def forward(self, a, b, rounding_mode=None):
         if rounding_mode is None and (b.__class__ is not ndarray and b.__class__ not in ARRAYS) and b and a.dtype.kind in 'fc':
             self.scalar = b        # by a nonzero number: no 0/0 or 1/0, nothing to silence

@@ -133,6 +133,8 @@ class Lerp(Node):
         if (w.__class__ is ndarray or w.__class__ in ARRAYS):
             self._name = 'LerpBackward1'
             self.w_tensor = True   # (backward asks the flag: under create_graph w is a GradArray)
+        else:
+            self.frees = False   # torch saves no tensor for a number weight
         self.saved = (a, b, w)
         return a + w * (b - a)
 

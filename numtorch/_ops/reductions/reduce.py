@@ -263,6 +263,7 @@ class SelectAlong(Node):
 
     The base of every (values, indices) node: max/min/median(dim) here, sort/topk/kthvalue/
     cummax in ``sorting``, nanmedian/mode in ``order_stats``."""
+    frees = True   # torch saves the indices / mask / input as tensors
 
     def pick(self, a, idx, axis, keepdim=True):
         self.shape, self.axis, self.idx, self.keepdim = a.shape, axis, idx, keepdim
