@@ -441,6 +441,24 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None, wrap=None,
         quiet_off(token)
 
 
+def _reaching(nodes, capture):
+    """The nodes among ``nodes`` from which an edge in ``capture`` can be reached (those
+    edges' own nodes included): the part of the graph ``autograd.grad`` must run."""
+    parents = {}
+    for node in nodes:
+        for e in node.edges:
+            if e is not None:
+                parents.setdefault(e[0], []).append(node)
+    reach = set()
+    stack = [e[0] for e in capture if e is not None and (e[0] in nodes or e[0] in parents)]
+    while stack:
+        n = stack.pop()
+        if n not in reach:
+            reach.add(n)
+            stack.extend(parents.get(n, ()))
+    return reach
+
+
 def _run_backward(roots, root_grads, retain_graph, capture, wrap, create_graph=False):
     # 1. Count, for every node reachable from the roots, how many edges lead into it.
     deps = {}
@@ -457,6 +475,9 @@ def _run_backward(roots, root_grads, retain_graph, capture, wrap, create_graph=F
                 if nxt not in seen:
                     seen.add(nxt)
                     stack.append(nxt)
+
+    # autograd.grad / backward(inputs=): only the nodes on a path to an input run, as torch's
+    reach = _reaching(seen, capture) if capture is not None else None
 
     # 2. Seed the roots' gradients.
     grads = {}
@@ -478,6 +499,8 @@ def _run_backward(roots, root_grads, retain_graph, capture, wrap, create_graph=F
     try:
         while ready:
             node = ready.pop()
+            if reach is not None and node not in reach:
+                continue          # no input below: torch's engine does not run it either
             if anomaly:
                 _anomaly._current[0] = node
             gs = grads.pop(node, None)
@@ -490,8 +513,9 @@ def _run_backward(roots, root_grads, retain_graph, capture, wrap, create_graph=F
                         captured[slot] = gs[nr]
             if gs is None or all(g is None for g in gs):
                 in_grads = (None,) * len(node.edges)
-            elif capture is not None and node.__class__ is AccumulateGrad:
-                in_grads = ()
+            elif capture is not None and (node.__class__ is AccumulateGrad or not any(
+                    e is not None and e[0] in reach for e in node.edges)):
+                in_grads = ()     # an input itself, with no other input below it
             else:
                 if node.saved is None:
                     raise RuntimeError(_FREED)
