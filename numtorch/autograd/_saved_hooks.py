@@ -137,9 +137,13 @@ class Packed:
         node._versions = self.versions
 
 
+PACKED_EVER = [False]   # whether any node was ever packed: the engine checks for packs only then
+
+
 def pack(node, out, inputs, wrap):
     """Replace ``node.saved`` by the active pack hook's results (``graph.connect`` calls this
     when hooks are active)."""
+    PACKED_EVER[0] = True
     pack_hook, unpack_hook = _stack[-1]
     by_id = {}
     for o in (out if out.__class__ is tuple else (out,)):

@@ -493,6 +493,7 @@ def _run_backward(roots, root_grads, retain_graph, capture, wrap, create_graph=F
     # 3. Run each node once all the gradients flowing into it have arrived.
     prev = _enabled[0]
     _enabled[0] = create_graph   # backward math is recorded only for create_graph
+    packs = _saved_hooks.PACKED_EVER[0]   # saved_tensors_hooks ever packed a node
     anomaly = _anomaly_on[0]     # anomaly mode: NaN checks, and a warning naming where the
     prev_node = _anomaly._current[0]   # failing node was created (anomaly_mode.py)
     node = None
@@ -519,7 +520,7 @@ def _run_backward(roots, root_grads, retain_graph, capture, wrap, create_graph=F
             else:
                 if node.saved is None:
                     raise RuntimeError(_FREED)
-                packed = node.saved if node.saved.__class__ is _Packed else None
+                packed = node.saved if packs and node.saved.__class__ is _Packed else None
                 if packed is not None:    # saved_tensors_hooks: unpack_hook, for this run
                     packed.unpack(node)
                 if node._versions:
