@@ -406,6 +406,24 @@ def _saved_tensors(node, saved):
     return tuple(found.get(id(s), s) for s in saved)
 
 
+def input_tensor(node, i, data):
+    """create_graph: a tensor holding ``data`` with the history of ``node``'s input ``i`` (its
+    edge), for a ``backward_graphed`` that rebuilt the input's values rather than keep the
+    input alive (a leaf is the leaf itself)."""
+    e = node.edges[i]
+    if e is None:
+        return _wrap_array(data)
+    fn, nr = e
+    if fn.__class__ is AccumulateGrad:
+        return fn.variable
+    t = _wrap_array(data)
+    t._requires_grad = True
+    t.grad_fn = fn
+    if nr:
+        t._output_nr = nr
+    return t
+
+
 def _as_tensor(r):
     if r is None:
         return None
