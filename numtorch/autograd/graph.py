@@ -9,6 +9,7 @@ the node that produced it (``AccumulateGrad`` for a leaf), or ``None``.
 The engine below knows no op by name: it counts how many edges lead into each node, runs a node
 once all of its gradients have arrived, and hands each input gradient along its edge.
 """
+import contextlib
 import re
 
 from .._backend import xp as _cpu_xp
@@ -331,16 +332,11 @@ def _graphed_backward(node, grads):
         return res if res.__class__ is tuple else (res,)
     saved = node.saved
     node.saved = _saved_tensors(node, saved)
-    own_xp = node.__dict__.get('xp')
-    node.xp = _grad_namespace(node.xp)
     try:
-        res = node.backward(*[GradArray(g) for g in gs])
+        with namespace_of(node, _grad_namespace(node.xp)):
+            res = node.backward(*[GradArray(g) for g in gs])
     finally:
         node.saved = saved
-        if own_xp is None:
-            del node.xp
-        else:
-            node.xp = own_xp
     if res.__class__ is not tuple:
         res = (res,)
     return tuple(_as_tensor(r) for r in res)
@@ -380,6 +376,20 @@ def _refused_backward(node, grads):
         err.edges = err.edges + [e for e in node.edges if e is not None]
         out.append(t)
     return tuple(out)
+
+
+@contextlib.contextmanager
+def namespace_of(node, xp):
+    """``node.xp`` is ``xp`` inside the block (create_graph's GradNamespace), then restored."""
+    own = node.__dict__.get('xp')
+    node.xp = xp
+    try:
+        yield
+    finally:
+        if own is None:
+            del node.xp
+        else:
+            node.xp = own
 
 
 def _zeros_tensor(node, i):

@@ -205,15 +205,9 @@ class CopySlices(Node):
         op = self.op
         if op is None:
             return (_with_view(self, g, None),)
-        own = op.__dict__.get('xp')
-        op.xp = self.xp    # under create_graph the engine swapped this node's namespace only
-        try:
+        # under create_graph the engine swapped this node's namespace only: the op uses it too
+        with graph.namespace_of(op, self.xp):
             grads = op.backward(_view_of(self, g))
-        finally:
-            if own is None:
-                del op.xp
-            else:
-                op.xp = own
         if grads.__class__ is not tuple:
             grads = (grads,)
         gv = grads[self.i]
