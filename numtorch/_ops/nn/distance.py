@@ -1,37 +1,9 @@
 """Distances between vectors: ``cosine_similarity``, ``pairwise_distance``, ``cdist`` —
 compositions of norm, product and sum, so their gradients come from those ops."""
 from ...autograd.grad_mode import no_grad
-from ...autograd.graph import Node
-from .._apply import view
+from .._compose import no_double_backward
 
 _CDIST_2ND = "the derivative for '_cdist_backward' is not implemented."
-
-
-class NoDoubleBackward(Node):
-    """The last node of a composition whose torch counterpart is one kernel with no double
-    backward: an identity (a view) named as torch's node; a first-order gradient passes
-    unchanged, create_graph through it raises torch's error (``double_backward_error``).
-    Being last, it is the first node any create_graph backward meets."""
-
-    def forward(self, a, message, name):
-        self.double_backward_error = message
-        self._name = name
-        return a.view()
-
-    def backward(self, g):
-        return g
-
-
-def no_double_backward(t, message, name):
-    """``t`` as is when it needs no gradient, else through a ``NoDoubleBackward`` node named
-    ``name``.
-
-    >>> import numtorch
-    >>> x = numtorch.ones(2, requires_grad=True)
-    >>> no_double_backward(x * 2, 'no', 'CdistBackward0').grad_fn.name()
-    'CdistBackward0'
-    """
-    return view(NoDoubleBackward, t, message, name) if t._requires_grad else t
 
 
 def _clamped(n, eps):

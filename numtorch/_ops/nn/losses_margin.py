@@ -12,7 +12,8 @@ from ..._backend import xp, namespace
 from ...autograd.grad_mode import no_grad
 from .._apply import wrap
 from .losses import _reduction, _reduce, _no_weight_grad
-from .distance import pairwise_distance, no_double_backward
+from .distance import pairwise_distance
+from .._compose import no_double_backward
 
 
 def _zeros_where(cond, a):

@@ -8,6 +8,7 @@ from ...autograd.graph import Node
 from .._apply import wrap, unary
 from ..._dtype import tensor_type_name
 from .._apply import nary
+from .._compose import no_double_backward
 
 
 # ---------------------------------------------------------------- embedding
@@ -149,22 +150,6 @@ _PSW_GRADGRAD = ('derivative for aten::_embedding_bag_per_sample_weights_backwar
                  'implemented')
 
 
-class BagEnd(Node):
-    """The composition's last node, torch's fused ``EmbeddingBagBackward0``: it passes the
-    gradient through, and refuses a double backward as torch's kernel does (the composition
-    below it could differentiate twice, torch cannot: numtorch follows torch)."""
-    _name = 'EmbeddingBagBackward0'
-    double_backward_error = _BAG_GRADGRAD
-
-    def forward(self, a, psw):
-        if psw:
-            self.double_backward_error = _PSW_GRADGRAD
-        return a
-
-    def backward(self, g):
-        return g
-
-
 class BagMax(Node):
     """Each bag's elementwise maximum of its rows (zeros for an empty bag): one ``maximum.at``
     over all positions (``bag`` B collects the left-out ones), no per-bag loop. The gradient
@@ -252,6 +237,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if mode == 'mean':
         cnt = xp.maximum(xp.bincount(kept, minlength=B + 1)[:B], 1).astype(dt)
         out = out / wrap(cnt[:, None])
-    return unary(BagEnd, out, per_sample_weights is not None)
+    # torch's fused kernel is the last node, and it refuses a double backward
+    return no_double_backward(out, _BAG_GRADGRAD if per_sample_weights is None else _PSW_GRADGRAD,
+                              'EmbeddingBagBackward0')
 
 __all__ = []
