@@ -41,11 +41,12 @@ def _refuse(what):
 
 class GradArray:
     """An array-like view of a Tensor ``t`` whose operations are recorded by autograd."""
-    __slots__ = ('t',)
+    __slots__ = ('t', 'base')
     __array_priority__ = 2000   # above Tensor's: `ndarray * GradArray` comes here
 
-    def __init__(self, t):
+    def __init__(self, t, base=None):
         self.t = t
+        self.base = base   # (parent GradArray, index) for a basic-indexing view: writes go back
 
     # -- what formulas read -------------------------------------------------------------------
     @property
@@ -127,9 +128,30 @@ class GradArray:
     def __abs__(self):
         return GradArray(self.t.abs())
 
-    # In-place operators rebind the name to a new recorded value (value semantics): a formula's
-    # `g *= 2` is then `g = g * 2`, which is what it means for a fresh gradient.
-    __iadd__, __isub__, __imul__, __itruediv__ = __add__, __sub__, __mul__, __truediv__
+    # In-place operators write, as NumPy's do: the wrapper takes the new value (cast to its
+    # dtype) and, for a view (``d = buf[a:b]``), writes it into the parent too, so a formula
+    # that fills a buffer through slices records what NumPy would compute.
+    def _assign(self, value):
+        t = value.t if value.__class__ is GradArray else _tensor(value)
+        if t._data.dtype != self.t._data.dtype:
+            t = t.to(self.t.dtype)
+        self.t = t
+        if self.base is not None:
+            parent, idx = self.base
+            parent[idx] = self
+        return self
+
+    def __iadd__(self, o):
+        return self._assign(_call('add', self, o))
+
+    def __isub__(self, o):
+        return self._assign(_call('subtract', self, o))
+
+    def __imul__(self, o):
+        return self._assign(_call('multiply', self, o))
+
+    def __itruediv__(self, o):
+        return self._assign(_call('true_divide', self, o))
 
     # Comparisons give plain boolean arrays: masks are constants of the derivative.
     def __gt__(self, o):
@@ -154,13 +176,15 @@ class GradArray:
 
     # -- indexing ----------------------------------------------------------------------------
     def __getitem__(self, idx):
-        return GradArray(self.t[_index(idx)])
+        # basic indexing is a view in NumPy: remember the parent, so writes reach it
+        return GradArray(self.t[_index(idx)], (self, idx) if _basic(idx) else None)
 
     def __setitem__(self, idx, value):
         # numpy writes into the array; here the wrapper takes the written copy's history.
         out = self.t.clone()
-        out[_index(idx)] = _tensor(value)
-        self.t = out
+        v = _tensor(value)
+        out[_index(idx)] = v if v.__class__ is not GradArray else v.t
+        self._assign(GradArray(out))
 
     # -- methods formulas call ---------------------------------------------------------------
     def sum(self, axis=None, dtype=None, out=None, keepdims=False):
@@ -273,6 +297,14 @@ def _np_dtype(dtype):
 def _raw(x):
     """The plain array (or number) behind ``x``: a constant of the derivative."""
     return x.t._data if x.__class__ is GradArray else x
+
+
+def _basic(idx):
+    """Whether ``idx`` is NumPy basic indexing (ints, slices, ``...``, None): a view."""
+    for i in (idx if idx.__class__ is tuple else (idx,)):
+        if not (i is None or i is Ellipsis or i.__class__ is slice or isinstance(i, numbers.Integral)):
+            return False
+    return True
 
 
 def _index(idx):
