@@ -46,6 +46,13 @@ class _Recurrence(Node):
     """Shared frame: inputs ``(xg, h0, c0, w_hh, b_hh, w_hr)`` (``c0``/``w_hr`` LSTM only, may be
     None), outputs ``(out, h_n[, c_n])``. ``xg`` already holds ``x @ W_ih.T + b_ih``."""
 
+    # The backward loop reads the saved gate activations, which depend on every input: a
+    # create_graph pass would treat them as constants. So a second derivative through the
+    # fused loop is refused (when a second backward reaches it; first-order results of a
+    # create_graph pass are still given). torch's composite CPU LSTM can do it; numtorch not yet.
+    double_backward_error = ("double backward (create_graph=True) through numtorch's fused "
+                             'recurrent layers (nn.RNN, nn.LSTM, nn.GRU) is not supported')
+
     def __init__(self, steps):
         self.steps = steps
 
