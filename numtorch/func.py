@@ -19,7 +19,7 @@ from .nn.utils.stateless import _functional_call
 from ._tensor import Tensor
 from .autograd import grad as _autograd_grad
 from .autograd.grad_mode import enable_grad, is_grad_enabled
-from .autograd.graph import AccumulateGrad, Node, connect as _connect, edge as _edge
+from .autograd.graph import AccumulateGrad, ErrorNode, connect as _connect, edge as _edge
 from ._creation import zeros, zeros_like, eye
 from ._ops.shape.join import stack
 
@@ -112,7 +112,7 @@ class _Scope:
                 if not self._inside(node):
                     return True
                 continue
-            if isinstance(node, _NoDoubleBackward):
+            if isinstance(node, ErrorNode):
                 return True
             stack.extend(e[0] for e in node.edges if e is not None)
         return False
@@ -182,20 +182,8 @@ def _grads(outs, leaves, cotangents=None, retain_graph=True, create_graph=False)
     return [zeros_like(t) if g is None else g for g, t in zip(gs, leaves)]
 
 
-class _NoDoubleBackward(Node):
-    """grad_fn of a transform's result whose derivative could not be recorded: differentiating
-    through it raises the op's error."""
-    _name = 'NotImplemented'
-
-    def __init__(self, exc):
-        self.exc = exc
-
-    def backward(self, *grads):
-        raise type(self.exc)(*self.exc.args)
-
-
 def _unavailable(g, exc):
-    return _connect(_NoDoubleBackward(exc), g.detach(), ())
+    return _connect(ErrorNode(exc), g.detach(), ())
 
 
 def _per_argnum(flat, leaves, rebuilds, single):

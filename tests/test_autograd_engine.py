@@ -718,3 +718,21 @@ def test_gradient_edge_and_increment_version():
         s.backward()
     same_error(stale)
     assert numtorch.autograd.graph.GradientEdge._fields == torch.autograd.graph.GradientEdge._fields
+
+
+def test_grad_runs_only_the_graph_above_its_inputs():
+    """autograd.grad w.r.t. an intermediate runs no node below it, as torch's engine: a hook
+    there is not called, and the part below is not freed (a later backward through it works
+    without retain_graph)."""
+    for L in (torch, numtorch):
+        calls = []
+        x = L.tensor([1., 2.], dtype=L.float64, requires_grad=True)
+        a = x.exp()
+        handle = a.register_hook(lambda g: calls.append(1))
+        h = a * 3
+        g, = L.autograd.grad(h.sin().sum(), h)
+        np.testing.assert_allclose(g.detach().numpy(), np.cos(h.detach().numpy()))
+        assert calls == []
+        handle.remove()
+        (a * 2).sum().backward()       # a's own history was not run, so not freed
+        np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp([1., 2.]))

@@ -216,14 +216,11 @@ def once_differentiable(fn):
     return wrapper
 
 
-class _DelayedError(graph.Node):
+class _DelayedError(graph.ErrorNode):
     """The node ``once_differentiable`` puts after a backward's results: reaching it in a
-    backward pass is torch's error."""
+    backward pass is torch's error (torch names this node ``Error``)."""
     _name = 'Error'
 
-    def backward(self, *grads):
-        raise RuntimeError('trying to differentiate twice a function that was marked with '
-                           '@once_differentiable')
-
-    def backward_graphed(self, *grads):
-        self.backward(*grads)
+    def __init__(self):
+        super().__init__(RuntimeError('trying to differentiate twice a function that was marked '
+                                      'with @once_differentiable'))

@@ -330,33 +330,44 @@ def _graphed_backward(node, grads):
     if node.backward_graphed is not None:
         res = node.backward_graphed(*gs)
         return res if res.__class__ is tuple else (res,)
-    saved = node.saved
-    node.saved = _saved_tensors(node, saved)
+    return run_formula(node, gs)
+
+
+def run_formula(node, grads, saved=None):
+    """``node.backward`` (its one formula) run on GradArrays of the gradient tensors ``grads``,
+    ``saved`` standing in for ``node.saved`` (default: ``saved_grad_arrays(node)``); the
+    results as tensors. A ``backward_graphed`` that recomputes an intermediate passes its own
+    ``saved``."""
+    old = node.saved
+    node.saved = saved_grad_arrays(node) if saved is None else saved
     try:
         with namespace_of(node, _grad_namespace(node.xp)):
-            res = node.backward(*[GradArray(g) for g in gs])
+            res = node.backward(*[GradArray(g) for g in grads])
     finally:
-        node.saved = saved
+        node.saved = old
     if res.__class__ is not tuple:
         res = (res,)
     return tuple(_as_tensor(r) for r in res)
 
 
-class _NotImplemented(Node):
-    """torch's ``NotImplemented`` node: the grad_fn of a gradient that torch computes but
-    cannot differentiate again (a node's ``double_backward_error``); reaching it raises."""
+class ErrorNode(Node):
+    """A node that raises ``error`` when a backward pass reaches it: torch's ``NotImplemented``
+    node, the grad_fn of a gradient that cannot be differentiated again (a node's
+    ``double_backward_error``, a torch.func result, a ``once_differentiable`` backward)."""
     _name = 'NotImplemented'
 
-    def backward(self, *grads):
-        raise RuntimeError(self.msg)
+    def __init__(self, error):
+        self.error = error          # an exception instance; a fresh copy is raised each time
 
-    def backward_graphed(self, *grads):
-        raise RuntimeError(self.msg)
+    def backward(self, *grads):
+        raise type(self.error)(*self.error.args)
+
+    backward_graphed = backward
 
 
 def _refused_backward(node, grads):
     """create_graph through a node torch cannot differentiate twice: its first-order
-    gradients, each behind a ``_NotImplemented`` node, so (as in torch) the error comes only
+    gradients, each behind an ``ErrorNode``, so (as in torch) the error comes only
     if a later backward reaches them. Their edges: the node's inputs and the incoming
     gradients that have history (what torch's node hangs on)."""
     data = [g._data if g is not None else _zeros_tensor(node, i)._data
@@ -370,8 +381,7 @@ def _refused_backward(node, grads):
             out.append(None)
             continue
         t = _wrap_array(r)
-        err = _NotImplemented()
-        err.msg = node.double_backward_error
+        err = ErrorNode(RuntimeError(node.double_backward_error))
         connect(err, t, [g for g in grads if g is not None])
         err.edges = err.edges + [e for e in node.edges if e is not None]
         out.append(t)
@@ -397,9 +407,11 @@ def _zeros_tensor(node, i):
     return _wrap_array(node.xp.zeros(shape, dtype))
 
 
-def _saved_tensors(node, saved):
-    """``saved`` with each array that is one of ``node``'s inputs or outputs as a GradArray of
-    that tensor (found through the versions ``connect`` recorded)."""
+def saved_grad_arrays(node):
+    """create_graph: ``node.saved`` with each array that is one of the node's inputs or outputs
+    as a GradArray of that tensor (found through the versions ``connect`` recorded); the rest
+    (masks, indices, intermediates) as they are."""
+    saved = node.saved
     if not node._versions:
         return saved
     found = {}
@@ -414,6 +426,13 @@ def _saved_tensors(node, saved):
                 t._output_nr = nr
         found[id(arr)] = GradArray(t)
     return tuple(found.get(id(s), s) for s in saved)
+
+
+def saved_tensors(node):
+    """``saved_grad_arrays`` as Tensors (a plain array as a constant one, None as None), for
+    a ``backward_graphed`` written with tensor ops."""
+    return tuple(s.t if s.__class__ is GradArray else (None if s is None else _wrap_array(s))
+                 for s in saved_grad_arrays(node))
 
 
 def input_tensor(node, i, data):

@@ -106,12 +106,10 @@ class ScatterReduceProd(ScatterReduce):
         derivative is wrong where a group holds zeros). Zeros are masked to 1 where they would
         divide; a group with several zeros of ``src`` cannot be differentiated twice for
         ``src`` (torch's own limit): that gradient carries torch's error."""
-        from ...autograd.graph import _saved_tensors
-        from ...autograd._grad_array import GradArray
+        from ...autograd.graph import saved_tensors
         from ..pointwise.binary import where
         flat, hit, cnt, reduce, inc, ashape, sshape, ishape = self.meta
-        _, _, _, a, src, res = [x.t if x.__class__ is GradArray else _apply.wrap(x)
-                                for x in _saved_tensors(self, self.saved)]
+        _, _, _, a, src, res = saved_tensors(self)
         ns = self.xp
         fi = _apply.wrap(flat)
         af, rf, gf = a.reshape(-1), res.reshape(-1), g.reshape(-1)

@@ -18,7 +18,7 @@ from ...autograd.grad_mode import _enabled
 from .._apply import bind, wrap, unbroadcast, raise_if_unbroadcastable
 from .activations import _record
 from ..linalg.products import _matmul
-from ..reductions.reduce import saved_tensors
+from ...autograd.graph import saved_tensors
 from ...autograd._grad_array import GradArray, DoubleBackwardError
 
 # c10's C++ type names, which torch's SDPA checks print (``attn_mask.dtype: long int``).
@@ -85,8 +85,6 @@ class ScaledDotProductAttention(Node):
         a constant). The flash path refuses, as torch's CPU flash kernel does."""
         q, k, v, p, _, bias = saved_tensors(self)
         drop = self.saved[4]
-        if self.saved[5] is None:
-            bias = None
         if self.rep > 1:
             raise DoubleBackwardError('double backward (create_graph=True) of grouped-query '
                                       'scaled_dot_product_attention is not supported by numtorch')

@@ -18,7 +18,7 @@ conv1d is conv2d with H = 1; groups are a batch dimension of the matmuls.
 """
 from ..._backend import xp, namespace, strided, conv_scope, conv_run, workspace
 from ..._dtype import tensor_type_name
-from ...autograd.graph import Node, _saved_tensors
+from ...autograd.graph import Node, saved_grad_arrays
 from ...autograd._grad_array import GradArray
 from .._apply import nary
 
@@ -282,7 +282,7 @@ class Convolution(Node):
 def _inputs(node, *positions):
     """The input tensors whose arrays ``node.saved`` holds at ``positions`` (create_graph: the
     derivative's graph starts from them)."""
-    saved = _saved_tensors(node, node.saved)
+    saved = saved_grad_arrays(node)
     return [saved[i].t if saved[i].__class__ is GradArray else None for i in positions]
 
 

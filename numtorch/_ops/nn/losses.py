@@ -14,7 +14,7 @@ import warnings
 
 from ..._backend import xp, ndarray
 from ..._dtype import promote_types, scalar_name
-from ...autograd.graph import Node, connect, _saved_tensors, _grad_namespace, _as_tensor
+from ...autograd.graph import Node, connect, saved_grad_arrays, run_formula
 from ...autograd._grad_array import GradArray, DoubleBackwardError
 from ...autograd.grad_mode import _enabled
 from .._apply import bind, wrap, unbroadcast
@@ -62,20 +62,10 @@ def _run(node, arrays, tensors, *args):
 
 
 def _graphed(node, g, saved):
-    """create_graph: run ``node.backward`` (one formula for both orders) on GradArrays, with
+    """create_graph: the engine's ``run_formula`` (``node.backward`` on GradArrays), with
     ``saved`` in place of its saved arrays: the intermediates it saved (log-softmax, ``x - t``)
-    recomputed differentiably from the inputs, which ``_saved_tensors`` gives as GradArrays."""
-    old, own_xp = node.saved, node.__dict__.get('xp')
-    node.saved, node.xp = saved, _grad_namespace(node.xp)
-    try:
-        res = node.backward(GradArray(g))
-    finally:
-        node.saved = old
-        if own_xp is None:
-            del node.xp
-        else:
-            node.xp = own_xp
-    return tuple(_as_tensor(r) for r in (res if res.__class__ is tuple else (res,)))
+    recomputed differentiably from the inputs ``saved_grad_arrays`` gives."""
+    return run_formula(node, (g,), saved)
 
 
 def _graphed_input(node, saved, i, e):
@@ -232,7 +222,7 @@ class NllLoss(Node):
 
     def backward_graphed(self, g):
         """create_graph: ``backward`` on GradArrays, log-softmax recomputed from the input."""
-        st = _saved_tensors(self, self.saved)
+        st = saved_grad_arrays(self)
         x = _graphed_input(self, st, 5, 0).t.reshape(self.saved[0].shape)
         logp = GradArray(x.log_softmax(1) if self.meta[3] else x)
         return _graphed(self, g, (logp,) + st[1:])
@@ -278,7 +268,7 @@ class CrossEntropyProbs(Node):
     def backward_graphed(self, g):
         """create_graph: ``backward`` on GradArrays, log-softmax and the weighted target
         recomputed from the inputs."""
-        st = _saved_tensors(self, self.saved)
+        st = saved_grad_arrays(self)
         logp, tw, wb = self.saved[:3]
         x = _tensor(_graphed_input(self, st, 3, 0)).reshape(logp.shape)
         t = _graphed_input(self, st, 4, 1).reshape(logp.shape)
@@ -403,7 +393,7 @@ class _Pointwise(Node):
 
     def backward_graphed(self, g):
         """create_graph: ``backward`` on GradArrays with ``d = x - t`` recomputed."""
-        st = _saved_tensors(self, self.saved)
+        st = saved_grad_arrays(self)
         return _graphed(self, g, (_graphed_input(self, st, 1, 0) - _graphed_input(self, st, 2, 1),)
                         + st[1:])
 
@@ -579,7 +569,7 @@ class BinaryCrossEntropyWithLogits(Node):
     def backward_graphed(self, g):
         """create_graph: ``backward`` on GradArrays with softplus(-x) and the positive
         weighting recomputed from the inputs."""
-        st = _saved_tensors(self, self.saved)
+        st = saved_grad_arrays(self)
         x, t, w, pw = _graphed_input(self, st, 0, 0), _graphed_input(self, st, 1, 1), st[2], st[3]
         sp = xp.logaddexp(0, -x)
         lw = 1 + (pw - 1) * t if pw is not None else None

@@ -12,7 +12,7 @@ needs two reductions and one elementwise pass, and saves only ``xhat`` and ``inv
 from ..._backend import xp, split_run
 from ..._threads import SPLIT_MIN
 from ..._dtype import scalar_name
-from ...autograd.graph import Node, _saved_tensors, input_tensor
+from ...autograd.graph import Node, saved_grad_arrays, input_tensor
 from ...autograd._grad_array import GradArray
 from .._apply import nary
 from ... import _dtype
@@ -303,7 +303,7 @@ def _graphed_inputs(node, mean, groups=None):
     shape = xhat.shape
     x = xhat / invstd + mean if groups is None else \
         (xhat.reshape(shape[0], groups, -1) / invstd + mean).reshape(shape)
-    saved = _saved_tensors(node, node.saved)
+    saved = saved_grad_arrays(node)
     return (GradArray(input_tensor(node, 0, x)),
             saved[2] if saved[2].__class__ is GradArray else None)
 

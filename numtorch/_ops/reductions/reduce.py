@@ -9,19 +9,11 @@ evenly among tied elements; ``max(dim)`` sends it to the returned index.
 from ..._backend import xp, namespace, ufunc_at
 from ..._dtype import scalar_name
 from ..._dtype_ext import is_float
-from ...autograd.graph import Node, connect, _saved_tensors
-from ...autograd._grad_array import GradArray
+from ...autograd.graph import Node, connect, saved_tensors
 from ...autograd.grad_mode import _enabled
 from .._apply import bind, unary, wrap, ndarray
 from ... import return_types
 from .._compose import _nt
-
-
-def saved_tensors(node):
-    """``node.saved`` as Tensors, for a ``backward_graphed``: the node's own inputs (with their
-    history) and outputs (grad_fn ``node``) are differentiable, anything else a constant."""
-    return tuple(s.t if s.__class__ is GradArray else wrap(s)
-                 for s in _saved_tensors(node, node.saved))
 
 
 def _dims(dim, ndim):
