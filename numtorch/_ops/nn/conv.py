@@ -21,6 +21,7 @@ from ..._dtype import tensor_type_name
 from ...autograd.graph import Node, saved_grad_arrays
 from ...autograd._grad_array import GradArray
 from .._apply import nary
+from .winograd import Tiling, weight_transform, weight_transform_adjoint
 
 
 def _gemm_scope(method):
@@ -179,6 +180,12 @@ class Convolution(Node):
         N, C, H, W = x.shape
         O = w.shape[0]
         geo = _Geom(H, W, w.shape[2], w.shape[3], stride, pads, dilation)
+        self.tiling = _winograd_tiling(geo, groups, C, O, x.dtype)
+        if self.tiling is not None:
+            y = self._winograd_forward(x, w, b, geo, arrays)
+            if nd == 1:
+                y = y[:, :, 0]
+            return y[0] if unbatched else y
         buf = self.xp.zeros((C, N, geo.F), x.dtype)   # the padded input, filled chunk by chunk
         w2 = w.reshape(O, -1)
         rows, L = w2.shape[1] * groups, geo.Ho * geo.Wc
@@ -213,6 +220,8 @@ class Convolution(Node):
         return y[0] if unbatched else y
 
     def backward(self, g):
+        if self.tiling is not None:
+            return self._winograd_backward(g)
         buf, w = self.saved[:2]
         geo, G, N, C, has_b = self.meta
         nf = self.edges
@@ -254,6 +263,83 @@ class Convolution(Node):
         gb = g.sum((0, 2, 3)) if has_b and nf[2] is not None else None
         return (gx, gw, gb) if has_b else (gx, gw)
 
+    def _winograd_forward(self, x, w, b, geo, arrays):
+        """The 3x3 stride-1 convolution as Winograd's F(2x2, 3x3) (``winograd.py``), in chunks
+        of images like the im2col path: pad, transform the tiles, 16 GEMMs, transform back."""
+        N, C = x.shape[:2]
+        O = w.shape[0]
+        t, xp_ = self.tiling, self.xp
+        buf = xp_.zeros((C, N, t.Hb, t.Wb), x.dtype)   # the padded input, filled chunk by chunk
+        U = weight_transform(w)                         # (16, O, C)
+        y = xp_.empty((N, O, geo.Ho, geo.Wo), x.dtype)
+        bias = b[:, None, None] if b is not None else None
+        per_image = 16 * C * t.Ht * t.Wt
+
+        def chunk(n0, n):
+            xb = buf[:, n0:n0 + n]
+            xb[:, :, geo.pt:geo.pt + geo.H, geo.pl:geo.pl + geo.W] = x[n0:n0 + n].transpose(1, 0, 2, 3)
+            V = workspace(x, per_image * n, x.dtype).reshape(4, 4, C, n, t.Ht, t.Wt)
+            t.tiles(xb, V)
+            M = xp.matmul(U, V.reshape(16, C, -1)).reshape(4, 4, O, n, t.Ht, t.Wt)
+            yt = xp_.empty((O, n, 2 * t.Ht, 2 * t.Wt), x.dtype)
+            t.untile(M, yt)
+            yc = yt[:, :, :geo.Ho, :geo.Wo].transpose(1, 0, 2, 3)
+            if bias is not None:
+                xp.add(yc, bias, out=y[n0:n0 + n])
+            else:
+                y[n0:n0 + n] = yc
+        conv_run(x, chunk, N, per_image * x.itemsize)
+        self.saved = (buf, w, arrays[0], arrays[1], U)
+        self.meta = geo, 1, N, C, b is not None
+        return y
+
+    def _winograd_backward(self, g):
+        """The adjoint of ``_winograd_forward``, chunk by chunk: the output gradient's tiles
+        (``dM``), then the weight's share ``dM @ V^T`` (V rebuilt from the saved padded input) and
+        the input's ``B (U^T dM) B^T``, added into a per-chunk padded gradient and cropped."""
+        buf, w, _x, _w, U = self.saved
+        geo, _, N, C, has_b = self.meta
+        t, xp_, nf = self.tiling, self.xp, self.edges
+        O = w.shape[0]
+        xshape, wshape = self.shapes
+        g = g.reshape(N, O, geo.Ho, geo.Wo)
+        need_x, need_w = nf[0] is not None, nf[1] is not None
+        gx = xp_.empty((N, C, geo.H, geo.W), g.dtype) if need_x else None
+        Ut = U.transpose(0, 2, 1) if need_x else None
+        per_image = 16 * C * t.Ht * t.Wt
+        parts = {}   # chunk -> its share of dU, summed in chunk order below
+
+        def chunk(n0, n):
+            if 2 * t.Ht == geo.Ho and 2 * t.Wt == geo.Wo:
+                gy = g[n0:n0 + n].transpose(1, 0, 2, 3)
+            else:   # odd output: the extra row/column computed in forward gets zero gradient
+                gy = xp_.zeros((O, n, 2 * t.Ht, 2 * t.Wt), g.dtype)
+                gy[:, :, :geo.Ho, :geo.Wo] = g[n0:n0 + n].transpose(1, 0, 2, 3)
+            dM = xp_.empty((4, 4, O, n, t.Ht, t.Wt), g.dtype)
+            t.untile_adjoint(gy, dM)
+            dM = dM.reshape(16, O, -1)
+            if need_w:
+                V = workspace(g, per_image * n, g.dtype).reshape(16, C, -1)
+                t.tiles(buf[:, n0:n0 + n], V.reshape(4, 4, C, n, t.Ht, t.Wt))
+                parts[n0] = xp.matmul(dM, V.transpose(0, 2, 1))
+            if need_x:
+                dV = xp.matmul(Ut, dM).reshape(4, 4, C, n, t.Ht, t.Wt)
+                gb = xp_.zeros((C, n, t.Hb, t.Wb), g.dtype)
+                t.tiles_adjoint(dV, gb)
+                gx[n0:n0 + n] = gb[:, :, geo.pt:geo.pt + geo.H, geo.pl:geo.pl + geo.W].transpose(
+                    1, 0, 2, 3)
+        conv_run(g, chunk, N, per_image * g.itemsize)
+        gw = None
+        if need_w:
+            # summed from zero in chunk order: the same bits for any thread count
+            dU = xp_.zeros((16, O, C), g.dtype)
+            for n0 in sorted(parts):
+                dU += parts[n0]
+            gw = weight_transform_adjoint(dU).reshape(wshape)
+        gx = gx.reshape(xshape) if need_x else None
+        gb = g.sum((0, 2, 3)) if has_b and nf[2] is not None else None
+        return (gx, gw, gb) if has_b else (gx, gw)
+
     def backward_graphed(self, g):
         """create_graph: the same three gradients written with differentiable ops (as torch's
         convolution double backward): the input's is the transposed convolution of ``g`` with
@@ -277,6 +363,21 @@ class Convolution(Node):
         if has_b and nf[2] is not None:
             gb = g.sum((0, 2, 3))
         return (gx, gw, gb) if has_b else (gx, gw)
+
+
+#: Convolutions with at least this many input and output channels use Winograd (when 3x3,
+#: stride 1, no dilation, one group, float32/64). Below it the 16 GEMMs are too thin to beat
+#: im2col's one GEMM; the measurement is in docs/speed.md.
+WINOGRAD_MIN_CHANNELS = 16
+
+
+def _winograd_tiling(geo, groups, C, O, dtype):
+    """The ``winograd.Tiling`` of a convolution that Winograd's F(2x2, 3x3) computes faster
+    than im2col + GEMM, else None: the one place that chooses between the two paths."""
+    if (geo.kh == geo.kw == 3 and geo.sh == geo.sw == 1 and geo.dh == geo.dw == 1
+            and groups == 1 and min(C, O) >= WINOGRAD_MIN_CHANNELS and dtype.char in 'fd'):
+        return Tiling(geo.Ho, geo.Wo)
+    return None
 
 
 def _inputs(node, *positions):

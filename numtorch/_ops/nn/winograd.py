@@ -1,0 +1,158 @@
+"""Winograd's F(2x2, 3x3): a 3x3 stride-1 convolution with 2.25x fewer multiplications.
+
+Why: ResNet/VGG-style networks are mostly 3x3 stride-1 convolutions with many channels. As
+im2col + GEMM they cost ``9*C*O`` multiply-adds per output pixel, and OpenBLAS already runs that
+GEMM at its peak, so the only way to be faster is to do less arithmetic. Winograd's minimal
+filtering algorithm (Lavin & Gray, 2015) computes each 2x2 block of outputs from a 4x4 block of
+input ("tile") with 16 products per channel pair instead of 36:
+
+    Y = A^T [ (G w G^T) * (B^T d B) ] A        (* elementwise over the 4x4 "Winograd domain")
+
+``d`` is a 4x4 input tile, ``w`` the 3x3 kernel, and ``B^T``, ``G``, ``A^T`` small constant
+matrices whose entries are 0, +-1 and +-1/2 (exact in binary floating point, so the transforms
+lose no precision; the F(4x4, 3x3) variant's larger constants would). Summed over the input
+channels, the elementwise product becomes 16 independent GEMMs ``U[k] (O, C) @ V[k] (C, T)``
+over all ``T`` tiles, one per Winograd-domain position ``k``.
+
+The backward pass is the adjoint of every step, in reverse:
+    dM = A dY A^T                    (the output transform's adjoint)
+    dU = dM @ V^T, dV = U^T @ dM     (the 16 GEMMs' two gradients)
+    dw = G^T dU G,  dd = B dV B^T    (the weight and input transforms' adjoints; input tiles
+                                      overlap by 2, so their gradients add)
+
+Layout: the padded input is the ``(C, N, Hb, Wb)`` buffer ``conv.Convolution`` also uses, with
+``Hb = 2*Ht + 2`` rows so that ``Ht = ceil(Ho/2)`` tiles of stride 2 cover every output row (odd
+output sizes compute one extra row/column, which is cropped; its zero padding keeps it harmless).
+Each transform is separable: four strided "taps" along H, then four along W, each one NumPy
+ufunc writing straight into its Winograd-domain slot. Everything here is plain ``xp`` array code,
+so it runs on every device.
+"""
+from ..._backend import namespace
+
+
+# -- the separable 1-D transforms: each maps the 4 (or 2, or 3) taps along one axis to the 4 (or
+# 2, or 3) outputs; ``out`` (a sequence of arrays) receives them, else fresh arrays are returned.
+
+def _taps(a, axis, n, k=4):
+    """The ``k`` stride-2 windows of ``a`` along ``axis``: ``a[..., j : j + 2n : 2, ...]``."""
+    idx = [slice(None)] * a.ndim
+    out = []
+    for j in range(k):
+        idx[axis] = slice(j, j + 2 * n, 2)
+        out.append(a[tuple(idx)])
+    return out
+
+
+def input_transform(d0, d1, d2, d3, out):
+    """``B^T d``: rows (d0 - d2, d1 + d2, d2 - d1, d1 - d3)."""
+    xp = namespace(d0)
+    xp.subtract(d0, d2, out=out[0])
+    xp.add(d1, d2, out=out[1])
+    xp.subtract(d2, d1, out=out[2])
+    xp.subtract(d1, d3, out=out[3])
+
+
+def input_transform_adjoint(t0, t1, t2, t3, taps):
+    """``B t`` added into the 4 overlapping ``taps`` of the input gradient:
+    d0 += t0, d1 += t1 - t2 + t3, d2 += t1 + t2 - t0, d3 -= t3."""
+    taps[0] += t0
+    s = t1 - t2
+    s += t3
+    taps[1] += s
+    s = t1 + t2
+    s -= t0
+    taps[2] += s
+    taps[3] -= t3
+
+
+def output_transform(m0, m1, m2, m3, out):
+    """``A^T m``: (m0 + m1 + m2, m1 - m2 - m3)."""
+    xp = namespace(m0)
+    xp.add(m0, m1, out=out[0])
+    out[0] += m2
+    xp.subtract(m1, m2, out=out[1])
+    out[1] -= m3
+
+
+def output_transform_adjoint(y0, y1, out):
+    """``A y``: (y0, y0 + y1, y0 - y1, -y1)."""
+    xp = namespace(y0)
+    out[0][...] = y0
+    xp.add(y0, y1, out=out[1])
+    xp.subtract(y0, y1, out=out[2])
+    xp.negative(y1, out=out[3])
+
+
+# G (4x3) for the weight: rows w0, (w0+w1+w2)/2, (w0-w1+w2)/2, w2; both axes at once as one
+# (16, 9) matrix kron(G, G), so the weight transform is one small GEMM.
+_G = ((1., 0., 0.), (.5, .5, .5), (.5, -.5, .5), (0., 0., 1.))
+
+
+def _kron_g(xp, dtype):
+    g = xp.asarray(_G, dtype=dtype)
+    return (g[:, None, :, None] * g[None, :, None, :]).reshape(16, 9)
+
+
+def weight_transform(w):
+    """``U = G w G^T`` for every (out, in) channel pair: ``w`` (O, C, 3, 3) -> (16, O, C)."""
+    xp = namespace(w)
+    O, C = w.shape[:2]
+    return (_kron_g(xp, w.dtype) @ w.reshape(O * C, 9).T).reshape(16, O, C)
+
+
+def weight_transform_adjoint(du):
+    """``dw = G^T dU G``: (16, O, C) -> (O, C, 3, 3)."""
+    xp = namespace(du)
+    O, C = du.shape[1:]
+    return xp.ascontiguousarray((_kron_g(xp, du.dtype).T @ du.reshape(16, O * C)).T).reshape(
+        O, C, 3, 3)
+
+
+class Tiling:
+    """Where the tiles of a 3x3 stride-1 convolution lie: ``Ht x Wt`` tiles of 4x4 input at
+    stride 2 over a ``(C, N, Hb, Wb)`` padded buffer, producing ``2Ht x 2Wt`` outputs of which
+    the first ``Ho x Wo`` are the convolution's."""
+    __slots__ = ('Ho', 'Wo', 'Ht', 'Wt', 'Hb', 'Wb')
+
+    def __init__(self, Ho, Wo):
+        self.Ho, self.Wo = Ho, Wo
+        self.Ht, self.Wt = -(-Ho // 2), -(-Wo // 2)
+        self.Hb, self.Wb = 2 * self.Ht + 2, 2 * self.Wt + 2
+
+    def tiles(self, buf, V):
+        """``V = B^T d B`` for every tile of ``buf`` (C, n, Hb, Wb): written into ``V``
+        (4, 4, C, n, Ht, Wt)."""
+        xp = namespace(buf)
+        C, n = buf.shape[:2]
+        rows = xp.empty((4, C, n, self.Ht, self.Wb), buf.dtype)
+        input_transform(*_taps(buf, 2, self.Ht), out=rows)
+        for k in range(4):
+            input_transform(*_taps(rows[k], 3, self.Wt), out=V[k])
+
+    def tiles_adjoint(self, dV, gbuf):
+        """Add ``B dV B^T`` of every tile into ``gbuf`` (C, n, Hb, Wb), the padded input's
+        gradient: the adjoint of ``tiles``."""
+        xp = namespace(dV)
+        C, n = gbuf.shape[:2]
+        rows = xp.zeros((4, C, n, self.Ht, self.Wb), dV.dtype)
+        for k in range(4):
+            input_transform_adjoint(*dV[k], _taps(rows[k], 3, self.Wt))
+        input_transform_adjoint(*rows, _taps(gbuf, 2, self.Ht))
+
+    def untile(self, M, y):
+        """``A^T M A`` of every tile: ``M`` (4, 4, O, n, Ht, Wt) -> ``y`` (O, n, 2Ht, 2Wt)."""
+        xp = namespace(M)
+        O, n = M.shape[2:4]
+        rows = xp.empty((2, 4, O, n, self.Ht, self.Wt), M.dtype)
+        output_transform(*M, out=rows)
+        for i in range(2):
+            output_transform(*rows[i], out=_taps(y[:, :, i::2], 3, self.Wt, 2))
+
+    def untile_adjoint(self, gy, dM):
+        """``dM = A gy A^T``: ``gy`` (O, n, 2Ht, 2Wt) -> ``dM`` (4, 4, O, n, Ht, Wt)."""
+        xp = namespace(gy)
+        O, n = gy.shape[:2]
+        rows = xp.empty((4, O, n, self.Ht, 2 * self.Wt), gy.dtype)
+        output_transform_adjoint(*_taps(gy, 2, self.Ht, 2), out=rows)
+        for k in range(4):
+            output_transform_adjoint(*_taps(rows[k], 3, self.Wt, 2), out=dM[k])
