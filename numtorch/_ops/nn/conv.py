@@ -21,7 +21,8 @@ from ..._dtype import tensor_type_name
 from ...autograd.graph import Node, saved_grad_arrays
 from ...autograd._grad_array import GradArray
 from .._apply import nary
-from .winograd import Tiling, weight_transform, weight_transform_adjoint
+from .winograd import Tiling, weight_transform, weight_transform_adjoint, to_channels_last, \
+    from_channels_last
 
 
 def _gemm_scope(method):
@@ -265,77 +266,88 @@ class Convolution(Node):
 
     def _winograd_forward(self, x, w, b, geo, arrays):
         """The 3x3 stride-1 convolution as Winograd's F(2x2, 3x3) (``winograd.py``), in chunks
-        of images like the im2col path: pad, transform the tiles, 16 GEMMs, transform back."""
+        of images like the im2col path: pad channels-last, transform the tiles, 16 GEMMs,
+        transform back. Nothing but the input itself is kept for backward, which rebuilds each
+        chunk's tiles from it (as the im2col path rebuilds its columns)."""
         N, C = x.shape[:2]
         O = w.shape[0]
         t, xp_ = self.tiling, self.xp
-        buf = xp_.zeros((C, N, t.Hb, t.Wb), x.dtype)   # the padded input, filled chunk by chunk
-        U = weight_transform(w)                         # (16, O, C)
+        U = weight_transform(w)                               # (16, O, C)
+        Ut = xp_.ascontiguousarray(U.transpose(0, 2, 1))      # (16, C, O): tiles @ Ut
         y = xp_.empty((N, O, geo.Ho, geo.Wo), x.dtype)
         bias = b[:, None, None] if b is not None else None
-        per_image = 16 * C * t.Ht * t.Wt
 
         def chunk(n0, n):
-            xb = buf[:, n0:n0 + n]
-            xb[:, :, geo.pt:geo.pt + geo.H, geo.pl:geo.pl + geo.W] = x[n0:n0 + n].transpose(1, 0, 2, 3)
-            V = workspace(x, per_image * n, x.dtype).reshape(4, 4, C, n, t.Ht, t.Wt)
-            t.tiles(xb, V)
-            M = xp.matmul(U, V.reshape(16, C, -1)).reshape(4, 4, O, n, t.Ht, t.Wt)
-            yt = xp_.empty((O, n, 2 * t.Ht, 2 * t.Wt), x.dtype)
+            V = self._winograd_tiles(x, n0, n, geo)
+            M = xp.matmul(V.reshape(16, -1, C), Ut).reshape(4, 4, t.Ht, t.Wt, n, O)
+            yt = xp_.empty((2 * t.Ht, 2 * t.Wt, n, O), x.dtype)
             t.untile(M, yt)
-            yc = yt[:, :, :geo.Ho, :geo.Wo].transpose(1, 0, 2, 3)
-            if bias is not None:
-                xp.add(yc, bias, out=y[n0:n0 + n])
-            else:
-                y[n0:n0 + n] = yc
-        conv_run(x, chunk, N, per_image * x.itemsize)
-        self.saved = (buf, w, arrays[0], arrays[1], U)
+            from_channels_last(yt[:geo.Ho, :geo.Wo], y[n0:n0 + n], bias)
+        conv_run(x, chunk, N, 16 * C * t.Ht * t.Wt * x.itemsize)
+        self.saved = (None, w, arrays[0], arrays[1], U)
         self.meta = geo, 1, N, C, b is not None
         return y
 
+    def _winograd_tiles(self, x, n0, n, geo):
+        """Images ``n0 .. n0+n`` of ``x`` padded channels-last and transformed: their
+        Winograd-domain tiles ``V`` (4, 4, Ht, Wt, n, C), in this thread's workspace."""
+        t = self.tiling
+        C = x.shape[1]
+        nv, nb = 16 * t.Ht * t.Wt * n * C, t.Hb * t.Wb * n * C
+        ws = workspace(x, nv + nb, x.dtype)
+        buf = ws[nv:].reshape(t.Hb, t.Wb, n, C)
+        # the zero border (the workspace holds the previous chunk's values)
+        top, left = geo.pt, geo.pl
+        buf[:top] = 0
+        buf[top + geo.H:] = 0
+        buf[top:top + geo.H, :left] = 0
+        buf[top:top + geo.H, left + geo.W:] = 0
+        to_channels_last(x[n0:n0 + n], buf[top:top + geo.H, left:left + geo.W])
+        V = ws[:nv].reshape(4, 4, t.Ht, t.Wt, n, C)
+        t.tiles(buf, V)
+        return V
+
     def _winograd_backward(self, g):
         """The adjoint of ``_winograd_forward``, chunk by chunk: the output gradient's tiles
-        (``dM``), then the weight's share ``dM @ V^T`` (V rebuilt from the saved padded input) and
-        the input's ``B (U^T dM) B^T``, added into a per-chunk padded gradient and cropped."""
-        buf, w, _x, _w, U = self.saved
+        (``dM``), then the weight's share ``V^T dM`` (V rebuilt from the input) and the input's
+        ``B (dM U) B^T``, added into a per-chunk padded gradient and copied out cropped."""
+        _, w, x, _w, U = self.saved
         geo, _, N, C, has_b = self.meta
         t, xp_, nf = self.tiling, self.xp, self.edges
         O = w.shape[0]
         xshape, wshape = self.shapes
+        x = x.reshape(N, C, geo.H, geo.W)
         g = g.reshape(N, O, geo.Ho, geo.Wo)
         need_x, need_w = nf[0] is not None, nf[1] is not None
         gx = xp_.empty((N, C, geo.H, geo.W), g.dtype) if need_x else None
-        Ut = U.transpose(0, 2, 1) if need_x else None
-        per_image = 16 * C * t.Ht * t.Wt
         parts = {}   # chunk -> its share of dU, summed in chunk order below
 
         def chunk(n0, n):
-            if 2 * t.Ht == geo.Ho and 2 * t.Wt == geo.Wo:
-                gy = g[n0:n0 + n].transpose(1, 0, 2, 3)
-            else:   # odd output: the extra row/column computed in forward gets zero gradient
-                gy = xp_.zeros((O, n, 2 * t.Ht, 2 * t.Wt), g.dtype)
-                gy[:, :, :geo.Ho, :geo.Wo] = g[n0:n0 + n].transpose(1, 0, 2, 3)
-            dM = xp_.empty((4, 4, O, n, t.Ht, t.Wt), g.dtype)
+            gy = xp_.empty((2 * t.Ht, 2 * t.Wt, n, O), g.dtype)
+            if 2 * t.Ht != geo.Ho or 2 * t.Wt != geo.Wo:
+                gy[geo.Ho:] = 0   # the extra row/column computed in forward: zero gradient
+                gy[:, geo.Wo:] = 0
+            to_channels_last(g[n0:n0 + n], gy[:geo.Ho, :geo.Wo])
+            dM = xp_.empty((4, 4, t.Ht, t.Wt, n, O), g.dtype)
             t.untile_adjoint(gy, dM)
-            dM = dM.reshape(16, O, -1)
+            dM = dM.reshape(16, -1, O)
             if need_w:
-                V = workspace(g, per_image * n, g.dtype).reshape(16, C, -1)
-                t.tiles(buf[:, n0:n0 + n], V.reshape(4, 4, C, n, t.Ht, t.Wt))
-                parts[n0] = xp.matmul(dM, V.transpose(0, 2, 1))
+                V = self._winograd_tiles(x, n0, n, geo).reshape(16, -1, C)
+                parts[n0] = xp.matmul(V.transpose(0, 2, 1), dM)           # (16, C, O)
             if need_x:
-                dV = xp.matmul(Ut, dM).reshape(4, 4, C, n, t.Ht, t.Wt)
-                gb = xp_.zeros((C, n, t.Hb, t.Wb), g.dtype)
+                dV = xp.matmul(dM, U).reshape(4, 4, t.Ht, t.Wt, n, C)
+                gb = xp_.zeros((t.Hb, t.Wb, n, C), g.dtype)
                 t.tiles_adjoint(dV, gb)
-                gx[n0:n0 + n] = gb[:, :, geo.pt:geo.pt + geo.H, geo.pl:geo.pl + geo.W].transpose(
-                    1, 0, 2, 3)
-        conv_run(g, chunk, N, per_image * g.itemsize)
+                from_channels_last(gb[geo.pt:geo.pt + geo.H, geo.pl:geo.pl + geo.W],
+                                   gx[n0:n0 + n])
+        conv_run(g, chunk, N, 16 * C * t.Ht * t.Wt * g.itemsize)
         gw = None
         if need_w:
             # summed from zero in chunk order: the same bits for any thread count
-            dU = xp_.zeros((16, O, C), g.dtype)
+            dU = xp_.zeros((16, C, O), g.dtype)
             for n0 in sorted(parts):
                 dU += parts[n0]
-            gw = weight_transform_adjoint(dU).reshape(wshape)
+            gw = weight_transform_adjoint(dU.transpose(0, 2, 1)).reshape(wshape)
         gx = gx.reshape(xshape) if need_x else None
         gb = g.sum((0, 2, 3)) if has_b and nf[2] is not None else None
         return (gx, gw, gb) if has_b else (gx, gw)

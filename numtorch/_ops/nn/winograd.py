@@ -20,12 +20,12 @@ The backward pass is the adjoint of every step, in reverse:
     dw = G^T dU G,  dd = B dV B^T    (the weight and input transforms' adjoints; input tiles
                                       overlap by 2, so their gradients add)
 
-Layout: the padded input is the ``(C, N, Hb, Wb)`` buffer ``conv.Convolution`` also uses, with
-``Hb = 2*Ht + 2`` rows so that ``Ht = ceil(Ho/2)`` tiles of stride 2 cover every output row (odd
-output sizes compute one extra row/column, which is cropped; its zero padding keeps it harmless).
-Each transform is separable: four strided "taps" along H, then four along W, each one NumPy
-ufunc writing straight into its Winograd-domain slot. Everything here is plain ``xp`` array code,
-so it runs on every device.
+Layout: a chunk of images is padded into a channels-last ``(Hb, Wb, n, C)`` buffer (``Tiling``
+says why), with ``Hb = 2*Ht + 2`` rows so that ``Ht = ceil(Ho/2)`` tiles of stride 2 cover every
+output row (odd output sizes compute one extra row/column, which is cropped; its zero padding
+keeps it harmless). Each transform is separable: four strided "taps" along H, then four along W,
+each one NumPy ufunc writing straight into its Winograd-domain slot. Everything here is plain
+``xp`` array code, so it runs on every device.
 """
 from ..._backend import namespace
 
@@ -109,9 +109,16 @@ def weight_transform_adjoint(du):
 
 
 class Tiling:
-    """Where the tiles of a 3x3 stride-1 convolution lie: ``Ht x Wt`` tiles of 4x4 input at
-    stride 2 over a ``(C, N, Hb, Wb)`` padded buffer, producing ``2Ht x 2Wt`` outputs of which
-    the first ``Ho x Wo`` are the convolution's."""
+    """Where the tiles of a 3x3 stride-1 convolution lie, and the transforms over all of them.
+
+    ``Ht x Wt`` tiles of 4x4 input at stride 2 cover a padded chunk of images laid out
+    channels-last, ``(Hb, Wb, n, C)``, and produce ``2Ht x 2Wt`` outputs of which the first
+    ``Ho x Wo`` are the convolution's. Channels-last because every transform step is then one
+    ufunc over whole ``(n, C)`` rows: with the image axes innermost, NumPy's inner loops ran
+    over ``Wt`` elements only (2 for ResNet's 4x4 images), which made the transforms of
+    layer2-4 5-10x slower than this layout (docs/speed.md). It also makes each Winograd-domain
+    slot ``V[k]`` the ``(tiles, C)`` matrix its GEMM reads.
+    """
     __slots__ = ('Ho', 'Wo', 'Ht', 'Wt', 'Hb', 'Wb')
 
     def __init__(self, Ho, Wo):
@@ -120,39 +127,63 @@ class Tiling:
         self.Hb, self.Wb = 2 * self.Ht + 2, 2 * self.Wt + 2
 
     def tiles(self, buf, V):
-        """``V = B^T d B`` for every tile of ``buf`` (C, n, Hb, Wb): written into ``V``
-        (4, 4, C, n, Ht, Wt)."""
+        """``V = B^T d B`` for every tile of ``buf`` (Hb, Wb, n, C): written into ``V``
+        (4, 4, Ht, Wt, n, C)."""
         xp = namespace(buf)
-        C, n = buf.shape[:2]
-        rows = xp.empty((4, C, n, self.Ht, self.Wb), buf.dtype)
-        input_transform(*_taps(buf, 2, self.Ht), out=rows)
+        rows = xp.empty((4, self.Ht) + buf.shape[1:], buf.dtype)
+        input_transform(*_taps(buf, 0, self.Ht), out=rows)
         for k in range(4):
-            input_transform(*_taps(rows[k], 3, self.Wt), out=V[k])
+            input_transform(*_taps(rows[k], 1, self.Wt), out=V[k])
 
     def tiles_adjoint(self, dV, gbuf):
-        """Add ``B dV B^T`` of every tile into ``gbuf`` (C, n, Hb, Wb), the padded input's
+        """Add ``B dV B^T`` of every tile into ``gbuf`` (Hb, Wb, n, C), the padded input's
         gradient: the adjoint of ``tiles``."""
         xp = namespace(dV)
-        C, n = gbuf.shape[:2]
-        rows = xp.zeros((4, C, n, self.Ht, self.Wb), dV.dtype)
+        rows = xp.zeros((4, self.Ht) + gbuf.shape[1:], dV.dtype)
         for k in range(4):
-            input_transform_adjoint(*dV[k], _taps(rows[k], 3, self.Wt))
-        input_transform_adjoint(*rows, _taps(gbuf, 2, self.Ht))
+            input_transform_adjoint(*dV[k], _taps(rows[k], 1, self.Wt))
+        input_transform_adjoint(*rows, _taps(gbuf, 0, self.Ht))
 
     def untile(self, M, y):
-        """``A^T M A`` of every tile: ``M`` (4, 4, O, n, Ht, Wt) -> ``y`` (O, n, 2Ht, 2Wt)."""
+        """``A^T M A`` of every tile: ``M`` (4, 4, Ht, Wt, n, O) -> ``y`` (2Ht, 2Wt, n, O)."""
         xp = namespace(M)
-        O, n = M.shape[2:4]
-        rows = xp.empty((2, 4, O, n, self.Ht, self.Wt), M.dtype)
+        rows = xp.empty((2,) + M.shape[1:], M.dtype)
         output_transform(*M, out=rows)
         for i in range(2):
-            output_transform(*rows[i], out=_taps(y[:, :, i::2], 3, self.Wt, 2))
+            output_transform(*rows[i], out=_taps(y[i::2], 1, self.Wt, 2))
 
     def untile_adjoint(self, gy, dM):
-        """``dM = A gy A^T``: ``gy`` (O, n, 2Ht, 2Wt) -> ``dM`` (4, 4, O, n, Ht, Wt)."""
+        """``dM = A gy A^T``: ``gy`` (2Ht, 2Wt, n, O) -> ``dM`` (4, 4, Ht, Wt, n, O)."""
         xp = namespace(gy)
-        O, n = gy.shape[:2]
-        rows = xp.empty((4, O, n, self.Ht, 2 * self.Wt), gy.dtype)
-        output_transform_adjoint(*_taps(gy, 2, self.Ht, 2), out=rows)
+        rows = xp.empty((4, self.Ht) + gy.shape[1:], gy.dtype)
+        output_transform_adjoint(*_taps(gy, 0, self.Ht, 2), out=rows)
         for k in range(4):
-            output_transform_adjoint(*_taps(rows[k], 3, self.Wt, 2), out=dM[k])
+            output_transform_adjoint(*_taps(rows[k], 1, self.Wt, 2), out=dM[k])
+
+
+def to_channels_last(x, out):
+    """``out`` (H, W, n, C) = ``x`` (n, C, H, W). In two passes when one image plane is a
+    multiple of 4 KiB: a one-pass copy then reads the C values of a pixel 4 KiB apart, all in
+    the same cache sets, and was 3.5x slower on ResNet's 32x32 images (docs/speed.md)."""
+    n, C, H, W = x.shape
+    if (H * W * x.itemsize) % 4096:
+        out[...] = x.transpose(2, 3, 0, 1)
+    else:
+        rows = namespace(x).ascontiguousarray(x.transpose(0, 2, 1, 3))   # (n, H, C, W)
+        out[...] = rows.transpose(1, 3, 0, 2)
+
+
+def from_channels_last(a, out, bias=None):
+    """``out`` (n, C, H, W) = ``a`` (H, W, n, C) (+ ``bias`` (C, 1, 1)): the adjoint copy of
+    ``to_channels_last``, in two passes for the same reason."""
+    xp = namespace(a)
+    H, W, n, C = a.shape
+    if (H * W * a.itemsize) % 4096:
+        src = a.transpose(2, 3, 0, 1)
+    else:
+        rows = xp.ascontiguousarray(a.transpose(2, 0, 3, 1))               # (n, H, C, W)
+        src = rows.transpose(0, 2, 1, 3)
+    if bias is None:
+        out[...] = src
+    else:
+        xp.add(src, bias, out=out)
