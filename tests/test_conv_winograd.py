@@ -1,6 +1,6 @@
 """The Winograd F(2x2, 3x3) path of conv2d (``numtorch/_ops/nn/winograd.py``).
 
-Real networks take it only from 16 channels up (``conv.WINOGRAD_MIN_CHANNELS``); these tests
+Real networks take it only from 32 channels up (``conv.WINOGRAD_MIN_CHANNELS``); these tests
 lower that threshold so that small, cheap shapes run through it: forward and every gradient
 against torch, float64 finite differences and second derivatives (the op harness), odd sizes
 (the cropped extra tile row/column), every padding, unbatched input, the stand-in device, and
@@ -63,8 +63,8 @@ def test_the_path_is_chosen_by_shape_and_dtype():
         x = numtorch.zeros(1, cin, 6, 6, dtype=dtype, requires_grad=True)
         w = numtorch.zeros(cout, cin // kw.get('groups', 1), k, k, dtype=dtype)
         return _node(x, w, padding=1, **kw).tiling is not None
-    assert tiling(64, 64) and tiling(16, 32) and tiling(32, 16, dtype=numtorch.float64)
-    assert not tiling(6, 16) and not tiling(3, 64)
+    assert tiling(64, 64) and tiling(32, 512) and tiling(64, 32, dtype=numtorch.float64)
+    assert not tiling(6, 16) and not tiling(3, 64) and not tiling(16, 64) and not tiling(64, 16)
     assert not tiling(64, 64, k=5) and not tiling(64, 64, k=1)
     assert not tiling(64, 64, stride=2) and not tiling(64, 64, dilation=2)
     assert not tiling(64, 64, groups=2) and not tiling(64, 64, dtype=numtorch.float16)
@@ -78,7 +78,7 @@ def test_winograd_agrees_with_im2col_on_a_resnet_sized_layer(monkeypatch):
     w0 = rng.standard_normal((64, 64, 3, 3), dtype=np.float32) * 0.05
     g0 = rng.standard_normal((3, 64, 8, 8), dtype=np.float32)
     out = {}
-    for name, threshold in (('winograd', 16), ('im2col', 10 ** 9)):
+    for name, threshold in (('winograd', 32), ('im2col', 10 ** 9)):
         monkeypatch.setattr(conv_mod, 'WINOGRAD_MIN_CHANNELS', threshold)
         x, w = numtorch.tensor(x0, requires_grad=True), numtorch.tensor(w0, requires_grad=True)
         y = numtorch.nn.functional.conv2d(x, w, padding=1)

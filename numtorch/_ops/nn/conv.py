@@ -272,14 +272,13 @@ class Convolution(Node):
         N, C = x.shape[:2]
         O = w.shape[0]
         t, xp_ = self.tiling, self.xp
-        U = weight_transform(w)                               # (16, O, C)
-        Ut = xp_.ascontiguousarray(U.transpose(0, 2, 1))      # (16, C, O): tiles @ Ut
+        U = weight_transform(w)                               # (16, C, O)
         y = xp_.empty((N, O, geo.Ho, geo.Wo), x.dtype)
         bias = b[:, None, None] if b is not None else None
 
         def chunk(n0, n):
             V = self._winograd_tiles(x, n0, n, geo)
-            M = xp.matmul(V.reshape(16, -1, C), Ut).reshape(4, 4, t.Ht, t.Wt, n, O)
+            M = xp.matmul(V.reshape(16, -1, C), U).reshape(4, 4, t.Ht, t.Wt, n, O)
             yt = xp_.empty((2 * t.Ht, 2 * t.Wt, n, O), x.dtype)
             t.untile(M, yt)
             from_channels_last(yt[:geo.Ho, :geo.Wo], y[n0:n0 + n], bias)
@@ -310,7 +309,7 @@ class Convolution(Node):
     def _winograd_backward(self, g):
         """The adjoint of ``_winograd_forward``, chunk by chunk: the output gradient's tiles
         (``dM``), then the weight's share ``V^T dM`` (V rebuilt from the input) and the input's
-        ``B (dM U) B^T``, added into a per-chunk padded gradient and copied out cropped."""
+        ``B (dM U^T) B^T``, added into a per-chunk padded gradient and copied out cropped."""
         _, w, x, _w, U = self.saved
         geo, _, N, C, has_b = self.meta
         t, xp_, nf = self.tiling, self.xp, self.edges
@@ -320,6 +319,7 @@ class Convolution(Node):
         g = g.reshape(N, O, geo.Ho, geo.Wo)
         need_x, need_w = nf[0] is not None, nf[1] is not None
         gx = xp_.empty((N, C, geo.H, geo.W), g.dtype) if need_x else None
+        Ut = U.transpose(0, 2, 1)   # (16, O, C): a transposed view, which BLAS reads as is
         parts = {}   # chunk -> its share of dU, summed in chunk order below
 
         def chunk(n0, n):
@@ -335,7 +335,7 @@ class Convolution(Node):
                 V = self._winograd_tiles(x, n0, n, geo).reshape(16, -1, C)
                 parts[n0] = xp.matmul(V.transpose(0, 2, 1), dM)           # (16, C, O)
             if need_x:
-                dV = xp.matmul(dM, U).reshape(4, 4, t.Ht, t.Wt, n, C)
+                dV = xp.matmul(dM, Ut).reshape(4, 4, t.Ht, t.Wt, n, C)
                 gb = xp_.zeros((t.Hb, t.Wb, n, C), g.dtype)
                 t.tiles_adjoint(dV, gb)
                 from_channels_last(gb[geo.pt:geo.pt + geo.H, geo.pl:geo.pl + geo.W],
@@ -347,7 +347,7 @@ class Convolution(Node):
             dU = xp_.zeros((16, C, O), g.dtype)
             for n0 in sorted(parts):
                 dU += parts[n0]
-            gw = weight_transform_adjoint(dU.transpose(0, 2, 1)).reshape(wshape)
+            gw = weight_transform_adjoint(dU).reshape(wshape)
         gx = gx.reshape(xshape) if need_x else None
         gb = g.sum((0, 2, 3)) if has_b and nf[2] is not None else None
         return (gx, gw, gb) if has_b else (gx, gw)
@@ -378,9 +378,11 @@ class Convolution(Node):
 
 
 #: Convolutions with at least this many input and output channels use Winograd (when 3x3,
-#: stride 1, no dilation, one group, float32/64). Below it the 16 GEMMs are too thin to beat
-#: im2col's one GEMM; the measurement is in docs/speed.md.
-WINOGRAD_MIN_CHANNELS = 16
+#: stride 1, no dilation, one group, float32/64). Below it the 16 GEMMs are too thin (their
+#: inner dimension is C) and the transforms too large a share to beat im2col's one GEMM of
+#: inner dimension 9*C. Forward + backward, one thread, Winograd / im2col: 0.96 (32 channels,
+#: 32x32 images), 0.80 (32, 8x8), 1.00-1.13 (16 channels), 1.25 (8), 2.56 (8 -> 64 channels).
+WINOGRAD_MIN_CHANNELS = 32
 
 
 def _winograd_tiling(geo, groups, C, O, dtype):

@@ -10,13 +10,14 @@ input ("tile") with 16 products per channel pair instead of 36:
 
 ``d`` is a 4x4 input tile, ``w`` the 3x3 kernel, and ``B^T``, ``G``, ``A^T`` small constant
 matrices whose entries are 0, +-1 and +-1/2 (exact in binary floating point, so the transforms
-lose no precision; the F(4x4, 3x3) variant's larger constants would). Summed over the input
-channels, the elementwise product becomes 16 independent GEMMs ``U[k] (O, C) @ V[k] (C, T)``
+add only the rounding of their additions; the F(4x4, 3x3) variant's larger constants would
+amplify it). Summed over the input
+channels, the elementwise product becomes 16 independent GEMMs ``V[k] (T, C) @ U[k] (C, O)``
 over all ``T`` tiles, one per Winograd-domain position ``k``.
 
 The backward pass is the adjoint of every step, in reverse:
     dM = A dY A^T                    (the output transform's adjoint)
-    dU = dM @ V^T, dV = U^T @ dM     (the 16 GEMMs' two gradients)
+    dU = V^T dM,  dV = dM U^T        (the 16 GEMMs' two gradients)
     dw = G^T dU G,  dd = B dV B^T    (the weight and input transforms' adjoints; input tiles
                                       overlap by 2, so their gradients add)
 
@@ -94,18 +95,20 @@ def _kron_g(xp, dtype):
 
 
 def weight_transform(w):
-    """``U = G w G^T`` for every (out, in) channel pair: ``w`` (O, C, 3, 3) -> (16, O, C)."""
+    """``U = G w G^T`` for every (out, in) channel pair: ``w`` (O, C, 3, 3) -> (16, C, O), laid
+    out as the right-hand operand of the tiles' GEMMs ``V[k] (tiles, C) @ U[k]``."""
     xp = namespace(w)
     O, C = w.shape[:2]
-    return (_kron_g(xp, w.dtype) @ w.reshape(O * C, 9).T).reshape(16, O, C)
+    w9 = w.reshape(O, C, 9).transpose(2, 1, 0).reshape(9, C * O)
+    return (_kron_g(xp, w.dtype) @ w9).reshape(16, C, O)
 
 
 def weight_transform_adjoint(du):
-    """``dw = G^T dU G``: (16, O, C) -> (O, C, 3, 3)."""
+    """``dw = G^T dU G``: (16, C, O) -> (O, C, 3, 3)."""
     xp = namespace(du)
-    O, C = du.shape[1:]
-    return xp.ascontiguousarray((_kron_g(xp, du.dtype).T @ du.reshape(16, O * C)).T).reshape(
-        O, C, 3, 3)
+    C, O = du.shape[1:]
+    dw = (_kron_g(xp, du.dtype).T @ du.reshape(16, C * O)).reshape(3, 3, C, O)
+    return xp.ascontiguousarray(dw.transpose(3, 2, 0, 1))
 
 
 class Tiling:
