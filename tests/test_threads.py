@@ -245,6 +245,7 @@ def _small_split(monkeypatch, n):
     for mod in (_threads, unary, activations, norm, pool, sgd):
         monkeypatch.setattr(mod, 'SPLIT_MIN', n)
     monkeypatch.setattr(_threads, '_SPLIT_ALIGN', 16)
+    monkeypatch.setattr(_threads, 'BLOCK_ELEMS', 64)   # batch norm's blocks: rows, not images
     calls = []
     real = _threads.run_chunks
     monkeypatch.setattr(_threads, 'run_chunks',
