@@ -24,7 +24,8 @@ from numpy.lib.stride_tricks import as_strided as _as_strided
 
 from ._device import device, CPU
 from ._threads import conv_threads as _conv_threads, run_chunks as _run_chunks, gemm as _gemm, \
-    split_run as _split_run, blocks as _blocks, run_blocks as _run_blocks
+    split_run as _split_run, blocks as _blocks, run_blocks as _run_blocks, \
+    contiguous_copy as _contiguous_copy
 
 xp = np
 ndarray = np.ndarray
@@ -287,6 +288,14 @@ def run_blocks(arr, fn, blks):
         _run_blocks(fn, blks, arr.size)
     else:
         backend_of(arr).run_blocks(fn, blks, arr.size)
+
+
+def contiguous_copy(arr):
+    """A C-contiguous copy of ``arr`` (on the CPU a transposed matrix is copied in
+    cache-friendly blocks: ``_threads.contiguous_copy``)."""
+    if arr.__class__ is ndarray:
+        return _contiguous_copy(arr)
+    return arr.copy()
 
 
 def namespace(arr):

@@ -122,3 +122,23 @@ def test_backward_with_inputs_and_autograd_grad_keep_their_own_arrays():
     assert _alone(x, gx.numpy())
     np.testing.assert_array_equal(x.grad.numpy(), gx.numpy())
 
+
+
+@pytest.mark.parametrize('threads', [1, 2])
+def test_a_transposed_gradient_is_copied_c_contiguous(threads):
+    # a convolution's weight gradient arrives as a transposed view of its GEMM's result; the
+    # leaf's .grad is a C-contiguous copy (as torch's layout contract), copied in blocks
+    from numtorch._threads import contiguous_copy
+    numtorch.set_num_threads(threads)
+    base = np.random.default_rng(0).standard_normal((1, 270, 200)).astype(np.float32)
+    view = base.transpose(0, 2, 1).reshape(200, 30, 3, 3)
+    got = contiguous_copy(view)
+    assert got.flags.c_contiguous and np.array_equal(got, view)
+    assert not np.shares_memory(got, base)
+    w = numtorch.randn(16, 8, 3, 3, requires_grad=True)
+    numtorch.nn.functional.conv2d(numtorch.randn(2, 8, 6, 6), w).square().sum().backward()
+    assert w.grad.numpy().flags.c_contiguous
+    # a view whose reshape must copy, and plain small arrays
+    odd = np.arange(4 * 50 * 300, dtype=np.float32).reshape(4, 50, 300)[:, ::2]
+    assert np.array_equal(contiguous_copy(odd), odd) and contiguous_copy(odd).flags.c_contiguous
+    assert np.array_equal(contiguous_copy(base[0, :3].T), base[0, :3].T)

@@ -15,7 +15,7 @@ import sys
 
 from .._backend import xp as _cpu_xp
 _ndarray = _cpu_xp.ndarray   # AccumulateGrad.take keeps only NumPy arrays it owns
-from .._backend import quiet_on, quiet_off
+from .._backend import quiet_on, quiet_off, contiguous_copy
 from .._dtype import tensor_type_name
 
 from .grad_mode import _enabled
@@ -172,7 +172,7 @@ class AccumulateGrad(Node):
         if g is None:
             # A copy unless owned: the incoming array may be shared with other edges (Add
             # passes one array on), a hook, a saved tensor or the caller.
-            leaf.grad = leaf._wrap(grad if owned else grad.copy())
+            leaf.grad = leaf._wrap(grad if owned else contiguous_copy(grad))
         else:
             g._data += grad   # in place, as torch: `p.grad` keeps its identity across steps
             g._version_counter[0] += 1
