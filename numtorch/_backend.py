@@ -109,9 +109,9 @@ class Backend:
         call, the kernel launch covers the whole array."""
         fn(0, n)
 
-    def blocks(self, n, m, unit):
-        """How a blockwise pass (batch norm's) cuts an ``(n, m)`` array: blocks ``(i0, i1, c0,
-        c1)``. On a device: one block, the kernel launch covers the whole array."""
+    def blocks(self, n, m, unit, size=None):
+        """How a blockwise pass (batch norm's, SGD's) cuts an ``(n, m)`` array: blocks ``(i0,
+        i1, c0, c1)``. On a device: one block, the kernel launch covers the whole array."""
         return [(0, n, 0, m)]
 
     def run_blocks(self, fn, blks, size):
@@ -183,9 +183,9 @@ class CPUBackend(Backend):
         every op on all cores; small ones in one call. Same bits for any thread count."""
         _split_run(fn, n, per)
 
-    def blocks(self, n, m, unit):
+    def blocks(self, n, m, unit, size=None):
         """Cache-sized blocks (``_threads.blocks``, the measurement is at ``BLOCK_ELEMS``)."""
-        return _blocks(n, m, unit)
+        return _blocks(n, m, unit, size)
 
     def run_blocks(self, fn, blks, size):
         """Large passes (``_threads.SPLIT_MIN`` elements and more) over
@@ -273,12 +273,13 @@ def split_run(arr, fn, n, per=1):
         backend_of(arr).split_run(fn, n, per)
 
 
-def blocks(arr, n, m, unit):
+def blocks(arr, n, m, unit, size=None):
     """The blocks ``(i0, i1, c0, c1)`` in which a blockwise pass over ``arr`` seen as ``(n,
-    m)`` (rows of ``unit``) runs on its device (``Backend.blocks``: cache-sized on the CPU)."""
+    m)`` (rows of ``unit``) runs on its device (``Backend.blocks``: cache-sized on the CPU,
+    about ``size`` elements, by default ``_threads.BLOCK_ELEMS``)."""
     if arr.__class__ is ndarray:
-        return _blocks(n, m, unit)
-    return backend_of(arr).blocks(n, m, unit)
+        return _blocks(n, m, unit, size)
+    return backend_of(arr).blocks(n, m, unit, size)
 
 
 def run_blocks(arr, fn, blks):

@@ -292,25 +292,23 @@ def split_run(fn, n, per=1):
 BLOCK_ELEMS = 1 << 18
 
 
-def blocks(n, m, unit):
+def blocks(n, m, unit, size=None):
     """Blocks ``(i0, i1, c0, c1)`` covering an ``(n, m)`` array (``n`` images of ``m`` elements,
-    which come in rows of ``unit``): whole images, several a block, when one holds at most
-    ``BLOCK_ELEMS``; else ranges of whole rows of one image, their count a divisor of the
-    image's rows (every image is cut at the same columns). The blocks depend only on the shape,
-    never on the thread count.
+    which come in rows of ``unit``), of about ``size`` (default ``BLOCK_ELEMS``) elements:
+    whole images, several a block, when one holds at most that; else ranges of whole rows of
+    one image. The blocks depend only on the shape, never on the thread count.
 
     >>> blocks(4, BLOCK_ELEMS // 2, 1)
     [(0, 2, 0, 131072), (2, 4, 0, 131072)]
+    >>> blocks(1, 10, 1, size=4)
+    [(0, 1, 0, 4), (0, 1, 4, 8), (0, 1, 8, 10)]
     """
-    if m <= BLOCK_ELEMS:
-        k = max(1, BLOCK_ELEMS // max(m, 1))
+    size = size or BLOCK_ELEMS
+    if m <= size:
+        k = max(1, size // max(m, 1))
         return [(i, min(i + k, n), 0, m) for i in range(0, n, k)]
-    rows = m // unit
-    d = max(1, min(rows, BLOCK_ELEMS // unit))
-    while rows % d:
-        d -= 1
-    w = d * unit
-    return [(i, i + 1, c, c + w) for i in range(n) for c in range(0, m, w)]
+    w = max(1, size // unit) * unit
+    return [(i, i + 1, c, min(c + w, m)) for i in range(n) for c in range(0, m, w)]
 
 
 def run_blocks(fn, blks, size):
