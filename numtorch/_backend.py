@@ -24,7 +24,8 @@ from numpy.lib.stride_tricks import as_strided as _as_strided
 
 from ._device import device, CPU
 from ._threads import conv_threads as _conv_threads, run_chunks as _run_chunks, gemm as _gemm, \
-    split_run as _split_run
+    split_run as _split_run, blocks as _blocks, run_blocks as _run_blocks, \
+    contiguous_copy as _contiguous_copy
 
 xp = np
 ndarray = np.ndarray
@@ -108,6 +109,16 @@ class Backend:
         call, the kernel launch covers the whole array."""
         fn(0, n)
 
+    def blocks(self, n, m, unit, size=None):
+        """How a blockwise pass (batch norm's, SGD's) cuts an ``(n, m)`` array: blocks ``(i0,
+        i1, c0, c1)``. On a device: one block, the kernel launch covers the whole array."""
+        return [(0, n, 0, m)]
+
+    def run_blocks(self, fn, blks, size):
+        """Call ``fn(*block)`` for each block of ``blks``. On a device: in order."""
+        for b in blks:
+            fn(*b)
+
 
 class _NoScope:
     __slots__ = ()
@@ -171,6 +182,15 @@ class CPUBackend(Backend):
         ``get_num_threads()`` Python threads (NumPy's ufuncs release the GIL), as torch runs
         every op on all cores; small ones in one call. Same bits for any thread count."""
         _split_run(fn, n, per)
+
+    def blocks(self, n, m, unit, size=None):
+        """Cache-sized blocks (``_threads.blocks``, the measurement is at ``BLOCK_ELEMS``)."""
+        return _blocks(n, m, unit, size)
+
+    def run_blocks(self, fn, blks, size):
+        """Large passes (``_threads.SPLIT_MIN`` elements and more) over
+        ``get_num_threads()`` Python threads, block by block. Same bits for any thread count."""
+        _run_blocks(fn, blks, size)
 
 
 _workspaces = threading.local()   # per thread: dtype -> the CPU's conv scratch buffer
@@ -251,6 +271,32 @@ def split_run(arr, fn, n, per=1):
         _split_run(fn, n, per)
     else:
         backend_of(arr).split_run(fn, n, per)
+
+
+def blocks(arr, n, m, unit, size=None):
+    """The blocks ``(i0, i1, c0, c1)`` in which a blockwise pass over ``arr`` seen as ``(n,
+    m)`` (rows of ``unit``) runs on its device (``Backend.blocks``: cache-sized on the CPU,
+    about ``size`` elements, by default ``_threads.BLOCK_ELEMS``)."""
+    if arr.__class__ is ndarray:
+        return _blocks(n, m, unit, size)
+    return backend_of(arr).blocks(n, m, unit, size)
+
+
+def run_blocks(arr, fn, blks):
+    """``fn(*block)`` for each of ``blks`` as ``arr``'s device wants it (``Backend.run_blocks``:
+    on the CPU, over the threads for a large ``arr``)."""
+    if arr.__class__ is ndarray:
+        _run_blocks(fn, blks, arr.size)
+    else:
+        backend_of(arr).run_blocks(fn, blks, arr.size)
+
+
+def contiguous_copy(arr):
+    """A C-contiguous copy of ``arr`` (on the CPU a transposed matrix is copied in
+    cache-friendly blocks: ``_threads.contiguous_copy``)."""
+    if arr.__class__ is ndarray:
+        return _contiguous_copy(arr)
+    return arr.copy()
 
 
 def namespace(arr):

@@ -281,3 +281,78 @@ def split_run(fn, n, per=1):
     if per == 1:
         step = -(-step // _SPLIT_ALIGN) * _SPLIT_ALIGN
     run_chunks(lambda lo: fn(lo, min(lo + step, n)), range(0, n, step))
+
+
+
+#: Cache-blocked passes (``blocks``) cut an array into blocks of about this many elements, so a
+#: chain of NumPy calls over one block reads memory once and then works in cache. Larger blocks
+#: pay less Python per element; batch norm's passes on ResNet-18's activations, one thread:
+#: 2.9 / 2.66 / 2.63 / 2.55 / 2.46 ms per (64, 64, 32, 32) pass with 16K / 32K / 64K / 128K /
+#: 256K-element blocks (the L2 cache is 1 MB a core, the L3 32 MB), so 256K (1 MB of float32).
+BLOCK_ELEMS = 1 << 18
+
+
+def blocks(n, m, unit, size=None):
+    """Blocks ``(i0, i1, c0, c1)`` covering an ``(n, m)`` array (``n`` images of ``m`` elements,
+    which come in rows of ``unit``), of about ``size`` (default ``BLOCK_ELEMS``) elements:
+    whole images, several a block, when one holds at most that; else ranges of whole rows of
+    one image. The blocks depend only on the shape, never on the thread count.
+
+    >>> blocks(4, BLOCK_ELEMS // 2, 1)
+    [(0, 2, 0, 131072), (2, 4, 0, 131072)]
+    >>> blocks(1, 10, 1, size=4)
+    [(0, 1, 0, 4), (0, 1, 4, 8), (0, 1, 8, 10)]
+    """
+    size = size or BLOCK_ELEMS
+    if m <= size:
+        k = max(1, size // max(m, 1))
+        return [(i, min(i + k, n), 0, m) for i in range(0, n, k)]
+    w = max(1, size // unit) * unit
+    return [(i, i + 1, c, min(c + w, m)) for i in range(n) for c in range(0, m, w)]
+
+
+def run_blocks(fn, blks, size):
+    """``fn(*block)`` for each block of ``blks`` (from ``blocks``), over ``run_chunks``' threads
+    when the array holds at least ``SPLIT_MIN`` elements (``size``), else in order. For
+    blockwise work, so the result is the same for any thread count (tested)."""
+    if size < SPLIT_MIN or len(blks) == 1 or (_setting[0] or _cores()) == 1:
+        for b in blks:
+            fn(*b)
+        return
+    run_chunks(lambda b: fn(*b), blks)
+
+
+def contiguous_copy(a):
+    """A C-contiguous copy of the NumPy array ``a``.
+
+    A large transposed matrix (``a.reshape(len(a), -1)`` a view whose first axis is the
+    contiguous one: a GEMM's result read transposed, as a convolution's weight gradient) is
+    copied 16 of its source rows at a time, so every cache line read or written is used whole:
+    3.3 against 12.0 ms for a 512x512x3x3 float32 weight gradient on one thread (ResNet-18's
+    AccumulateGrad copied 45 MB of those a step); the ranges of source rows are spread over the
+    threads (``split_run``). Anything else is ``a.copy()``.
+
+    >>> import numpy as np
+    >>> m = np.arange(6.).reshape(3, 2).T
+    >>> contiguous_copy(m).tolist(), contiguous_copy(m).flags.c_contiguous
+    ([[0.0, 2.0, 4.0], [1.0, 3.0, 5.0]], True)
+    """
+    if a.ndim < 2 or a.size < _TRANSPOSED_MIN:
+        return a.copy()
+    n0 = a.shape[0]
+    a2 = a.reshape(n0, -1)
+    if a2.flags.owndata:          # reshape had to copy: that copy is the result
+        return a2.reshape(a.shape)
+    if a2.strides[0] != a.itemsize:
+        return a.copy()
+    out = np.empty(a2.shape, a.dtype)
+
+    def part(lo, hi):
+        for j in range(lo, hi, 16):
+            k = min(j + 16, hi)
+            out[:, j:k] = a2[:, j:k]
+    split_run(part, a2.shape[1], n0)
+    return out.reshape(a.shape)
+
+
+_TRANSPOSED_MIN = 1 << 15   # smaller arrays fit in cache: one plain copy

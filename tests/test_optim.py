@@ -256,3 +256,32 @@ def test_load_state_dict_errors_and_dtype_cast():
     bad = dict(sd, param_groups=[dict(sd['param_groups'][0], params=[0, 1])])
     with pytest.raises(ValueError, match="doesn't match the size"):
         opt.load_state_dict(bad)
+
+
+@pytest.mark.parametrize('kw', [dict(momentum=0.9, weight_decay=5e-4),
+                                dict(momentum=0.8, dampening=0.3),
+                                dict(momentum=0.9, weight_decay=0.1, dampening=0.5)])
+def test_sgd_blocked_momentum_step_is_bit_equal_to_the_general_path(monkeypatch, kw):
+    # the fused per-block update (_momentum_step) does the general path's operations in its
+    # order: the same bits, for blocks smaller than the parameter and several threads
+    from numtorch.optim import sgd
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal((37, 29)).astype(np.float32)
+    grads = [rng.standard_normal((37, 29)).astype(np.float32) for _ in range(3)]
+
+    def run():
+        w = numtorch.tensor(w0, requires_grad=True)
+        opt = numtorch.optim.SGD([w], lr=0.05, **kw)
+        for g in grads:
+            w.grad = numtorch.tensor(g)
+            opt.step()
+        return w.detach().numpy().copy(), opt.state[w]['momentum_buffer'].numpy().copy()
+    monkeypatch.setattr(sgd, '_fusable', lambda *a: False)
+    general = run()
+    monkeypatch.undo()
+    monkeypatch.setattr(sgd, '_STEP_BLOCK', 100)
+    monkeypatch.setattr(numtorch._threads, 'SPLIT_MIN', 16)
+    for t in (1, 2):
+        numtorch.set_num_threads(t)
+        got = run()
+        assert all(a.tobytes() == b.tobytes() for a, b in zip(got, general))

@@ -242,9 +242,11 @@ def _small_split(monkeypatch, n):
     from numtorch._ops.pointwise import unary
     from numtorch._ops.nn import activations, norm, pool
     from numtorch.optim import sgd
-    for mod in (_threads, unary, activations, norm, pool, sgd):
+    for mod in (_threads, unary, activations, norm, pool):
         monkeypatch.setattr(mod, 'SPLIT_MIN', n)
+    monkeypatch.setattr(sgd, '_STEP_BLOCK', 256)      # SGD's blocks
     monkeypatch.setattr(_threads, '_SPLIT_ALIGN', 16)
+    monkeypatch.setattr(_threads, 'BLOCK_ELEMS', 64)   # batch norm's blocks: rows, not images
     calls = []
     real = _threads.run_chunks
     monkeypatch.setattr(_threads, 'run_chunks',

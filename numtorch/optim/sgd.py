@@ -1,8 +1,7 @@
 """``SGD`` with momentum, dampening, Nesterov, weight decay and ``maximize`` (torch's
 single-tensor update, term for term)."""
 from .._ops._apply import wrap
-from .._backend import split_run
-from .._threads import SPLIT_MIN
+from .._backend import blocks, run_blocks, workspace, namespace
 from .optimizer import Optimizer, scalar
 
 __all__ = ['SGD']
@@ -45,14 +44,18 @@ class SGD(Optimizer):
         momentum = group['momentum']
         damp = group['dampening']
         nesterov = group['nesterov']
+        wd = group['weight_decay']
         state = self.state
-        for p, d, g in self._grads(group, group['weight_decay']):
-            if momentum != 0 and not nesterov and d.size >= SPLIT_MIN and g.dtype == d.dtype:
+        fused = momentum != 0 and not nesterov and not group['maximize']
+        for p, d, g in self._grads(group, 0 if fused else wd):
+            if fused:
                 buf = state[p].get('momentum_buffer')
-                if buf is not None and d.flags.c_contiguous and g.flags.c_contiguous:
-                    # a large parameter: the same update per range over the threads
-                    _momentum_split(d, g, buf._data, momentum, 1 - damp, lr)
+                if buf is not None and _fusable(d, g, buf._data):
+                    # the common step: one blocked pass (below), the same operations
+                    _momentum_step(d, g, buf._data, wd, momentum, 1 - damp, lr)
                     continue
+                if wd != 0:
+                    g = g + wd * d
             if momentum != 0:
                 st = state[p]
                 buf = st.get('momentum_buffer')
@@ -67,14 +70,39 @@ class SGD(Optimizer):
             d -= lr * g
 
 
-def _momentum_split(d, g, b, momentum, keep, lr):
-    """``b = momentum * b + keep * g; d -= lr * b`` in place, the same operations as
-    ``SGD._update``'s, per range of the flat arrays over the threads (``_backend.split_run``)."""
-    df, gf, bf = d.reshape(-1), g.reshape(-1), b.reshape(-1)
+def _fusable(d, g, b):
+    """``_momentum_step`` applies: one dtype and layout (C-contiguous, so flat views)."""
+    return (g.dtype == d.dtype == b.dtype and d.flags.c_contiguous and g.flags.c_contiguous
+            and b.flags.c_contiguous and g.shape == d.shape == b.shape)
 
-    def part(lo, hi):
-        bs = bf[lo:hi]
+
+#: ``_momentum_step``'s blocks, in elements. ResNet-18's update (11.2M float32 parameters, one
+#: thread, shared machine): 18.9 / 12.7 / 10.8 / 11.3 ms with blocks of 8K / 32K / 128K / 1M
+#: elements (smaller blocks pay more Python per element), the whole-array passes before 14.3
+#: ms, torch 10.4 ms.
+_STEP_BLOCK = 1 << 17
+
+
+def _momentum_step(d, g, b, wd, momentum, keep, lr):
+    """torch's single-tensor SGD step with momentum, in place: ``g' = g + wd * d``,
+    ``b = momentum * b + keep * g'``, ``d -= lr * b``, term for term as ``SGD._update``'s
+    general path, per cache-sized block of the flat arrays (``_backend.blocks``) over the
+    threads: each array is read and written once instead of 3-7 whole-array passes with
+    three parameter-sized temporaries."""
+    n = d.size
+    df, gf, bf = d.reshape(1, n), g.reshape(1, n), b.reshape(1, n)
+    xp = namespace(d)
+
+    def part(i0, i1, c0, c1):
+        ds, bs = df[:, c0:c1], bf[:, c0:c1]
+        t = workspace(d, c1 - c0, d.dtype).reshape(1, -1)
+        gs = gf[:, c0:c1]
+        if wd != 0:
+            xp.multiply(ds, wd, out=t)
+            gs = xp.add(gs, t, out=t)
         bs *= momentum
-        bs += keep * gf[lo:hi]
-        df[lo:hi] -= lr * bs
-    split_run(d, part, d.size)
+        if keep != 1:                  # (keep * g is g itself when keep is 1)
+            gs = xp.multiply(gs, keep, out=t)
+        bs += gs
+        ds -= xp.multiply(bs, lr, out=t)
+    run_blocks(d, part, blocks(d, 1, n, 1, _STEP_BLOCK))

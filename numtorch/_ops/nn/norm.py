@@ -16,6 +16,7 @@ from ...autograd.graph import Node, saved_grad_arrays, input_tensor
 from ...autograd._grad_array import GradArray
 from .._apply import nary
 from ... import _dtype
+from . import batch_norm_rows as _rows
 from ...autograd.grad_mode import no_grad
 
 
@@ -72,11 +73,18 @@ def _scale_shift(xhat, w, b, shape):
 
 
 class NativeBatchNorm(Node):
+    rows = False   # True: trained on (N, C, *spatial) by batch_norm_rows, which saves x itself
+
     def forward(self, arrays, flags, running, training, momentum, eps):
         x, w, b = _unpack(self, arrays, flags)
         C = x.shape[1]
         axes = (0,) + tuple(range(2, x.ndim))
         bshape = (1, C) + (1,) * (x.ndim - 2)
+        if training and x.ndim > 2 and x.size and x.dtype.char in 'fd' and \
+                (w is None or w.dtype == x.dtype) and (b is None or b.dtype == x.dtype):
+            # Images (and sequences): batch_norm_rows' cache-blocked passes. ResNet-18's
+            # forward+backward on (64, 64, 32, 32), 2 threads: docs/notes/resnet-rest.md.
+            return self._forward_rows(x, w, b, running, momentum, eps, axes, bshape)
         y = None
         # large, affine, one dtype: the elementwise passes run per range of images over the
         # threads (_backend.split_run); the channel reductions stay whole (their summation order)
@@ -100,16 +108,7 @@ class NativeBatchNorm(Node):
                     if w is not None and xc.dtype == w.dtype else xc * xc
             var = y.mean(axes, keepdims=True)
             invstd = 1.0 / xp.sqrt(var + eps)
-            rm, rv = running
-            if rm is not None:
-                # In place, as torch: the buffers keep their identity (and, as in torch, their
-                # version counter: the kernel updates them behind autograd's back).
-                rm._data *= 1 - momentum
-                rm._data += momentum * mean.reshape(C).astype(rm._data.dtype)
-            if rv is not None:
-                unbiased = var.reshape(C) * (n / (n - 1))
-                rv._data *= 1 - momentum
-                rv._data += momentum * unbiased.astype(rv._data.dtype)
+            self._update_running(running, mean, var, n, momentum)
         else:
             rm, rv = running
             mean = rm._data.reshape(bshape).astype(x.dtype, copy=False)
@@ -142,7 +141,61 @@ class NativeBatchNorm(Node):
         self.meta = axes, bshape, training, eps, mean
         return y
 
+    def _forward_rows(self, x, w, b, running, momentum, eps, axes, bshape):
+        """Training on ``(N, C, *spatial)``: batch_norm_rows' passes; saves ``x``, as torch."""
+        xp = self.xp
+        mean, var = _rows.stats(xp, x)
+        self._update_running(running, mean, var, x.size // x.shape[1], momentum)
+        invstd = (1.0 / xp.sqrt(var + eps)).astype(x.dtype, copy=False)
+        alpha = invstd * w if w is not None else invstd
+        beta = -mean * alpha
+        if b is not None:
+            beta += b
+        self.rows = True
+        self.saved = (x, invstd, w)
+        self.meta = axes, bshape, True, eps, mean.reshape(bshape)
+        return _rows.affine(xp, x, alpha, beta)
+
+    @staticmethod
+    def _update_running(running, mean, var, n, momentum):
+        """The running statistics, in place, as torch: the buffers keep their identity (and,
+        as in torch, their version counter: the kernel updates them behind autograd's back);
+        the variance unbiased."""
+        rm, rv = running
+        C = mean.size
+        if rm is not None:
+            rm._data *= 1 - momentum
+            rm._data += momentum * mean.reshape(C).astype(rm._data.dtype)
+        if rv is not None:
+            unbiased = var.reshape(C) * (n / (n - 1))
+            rv._data *= 1 - momentum
+            rv._data += momentum * unbiased.astype(rv._data.dtype)
+
+    def _backward_rows(self, g):
+        """The training backward for ``_forward_rows``: torch's native_batch_norm_backward
+        (channel sums ``sum`` and ``dotp``, then one pass for the input gradient)."""
+        x, invstd, w = self.saved
+        xp = self.xp
+        if g.dtype != x.dtype:
+            g = g.astype(x.dtype)
+        mean = self.meta[4].reshape(-1)
+        n = x.size // x.shape[1]
+        gx = xp.empty(x.shape, x.dtype) if self.edges[0] is not None else None
+        sg, dotp = _rows.grad_sums(xp, x, g, mean, gx)   # gx = x - mean, for input_grad
+        if gx is not None:
+            scale = invstd * w if w is not None else invstd
+            gx = _rows.input_grad(xp, gx, g, dotp * invstd * invstd / n, sg / n, scale)
+        has_w, has_b = self.flags
+        out = [gx]
+        if has_w:
+            out.append(dotp * invstd if self.edges[1] is not None else None)
+        if has_b:
+            out.append(sg if self.edges[1 + has_w] is not None else None)
+        return tuple(out)
+
     def backward(self, g):
+        if self.rows:
+            return self._backward_rows(g)
         xhat, invstd, w = self.saved
         axes, bshape, training = self.meta[:3]
         if not training:
@@ -184,7 +237,13 @@ class NativeBatchNorm(Node):
         the same closed form (``_norm_backward``; the fused passes above are its in-place
         rendering)."""
         axes, bshape, training, eps, mean = self.meta
-        x, w = _graphed_inputs(self, mean)
+        if self.rows:   # the input itself was saved
+            x, _, w = saved_grad_arrays(self)
+            if x.__class__ is not GradArray:   # (unpacked by saved_tensors_hooks)
+                x = GradArray(input_tensor(self, 0, x))
+            w = w if w.__class__ is GradArray else None
+        else:
+            x, w = _graphed_inputs(self, mean)
         g = GradArray(g)
         if not training:
             return _tensors(self._eval_grads(g, (x - mean) * self.saved[1], self.saved[1], w))
