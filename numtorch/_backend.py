@@ -25,6 +25,9 @@ from numpy.lib.stride_tricks import as_strided as _as_strided
 from ._device import device, CPU
 from ._threads import conv_threads as _conv_threads, run_chunks as _run_chunks, gemm as _gemm, \
     split_run as _split_run
+from . import _malloc
+
+_malloc.tune()   # the CPU's allocation policy: activations' pages stay mapped (_malloc.py)
 
 xp = np
 ndarray = np.ndarray
