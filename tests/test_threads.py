@@ -51,13 +51,15 @@ def test_convolution_runs_on_one_blas_thread(monkeypatch):
     # Conv's few-row, long-column matmuls are split badly by OpenBLAS: both passes pin 1 thread.
     from numtorch._ops.nn import conv
     seen = []
-    real = conv._gmm
 
-    def spy(*args):
-        seen.append(_threads.blas_num_threads())
-        return real(*args)
+    def spy(real):
+        def run(*args):
+            seen.append(_threads.blas_num_threads())
+            return real(*args)
+        return run
 
-    monkeypatch.setattr(conv, '_gmm', spy)
+    for name in ('_gmm', '_mm', '_mm_t'):   # the grouped, forward/input-grad, weight-grad products
+        monkeypatch.setattr(conv, name, spy(getattr(conv, name)))
     before = numtorch.get_num_threads()
     monkeypatch.setattr(_threads, '_blas_cap', [2])   # as if OPENBLAS_NUM_THREADS=2
     numtorch.set_num_threads(2)

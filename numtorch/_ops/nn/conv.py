@@ -1,22 +1,24 @@
 """Convolutions: ``conv1d``, ``conv2d``, ``conv_transpose2d`` (functional; nn.Conv* wraps them).
 
 How (im2col, made NumPy-friendly):
-- The padded input is copied once into a buffer laid out ``(C, N, Hp*Wp)``: channel first, batch
-  inside. Every kernel offset ``(i, j)`` is then one strided window over it, and the six-axis view
-  ``(C, kh, kw, N, Ho, Wc)`` made with ``as_strided`` *is* the im2col matrix; one ``copyto``
-  materializes it and ONE matmul ``(O, C*kh*kw) @ (C*kh*kw, N*Ho*Wc)`` is the convolution.
+- The padded input is copied once into a buffer laid out ``(C, Hp, N, Wp)``: channel first,
+  then the padded rows, each row holding that row of every image of the batch. Every kernel
+  offset ``(i, j)`` is then one strided window over it, and the six-axis view
+  ``(C, kh, kw, Ho, N, Wc)`` made with ``as_strided`` *is* the im2col matrix; one ``copyto``
+  materializes it and a matmul ``(O, C*kh*kw) @ (C*kh*kw, Ho*N*Wc)`` is the convolution.
 - "Wide" rows: with stride 1 along W the windows are computed ``Wc = Wp`` wide instead of ``Wo``.
-  Each window row then continues straight into the next one, so ``(Ho, Wc)`` is one contiguous
-  run and every copy/add moves long runs instead of ``Wo``-element snippets (3x faster on
-  LeNet's shapes). The extra ``Wp - Wo`` columns are garbage and are cropped; in backward they
-  carry zero gradient, so they add nothing.
+  Each window row then continues straight into the next image's row, and with stride 1 along H
+  into the next row, so a kernel offset's whole window ``(Ho, N, Wc)`` is ONE contiguous run:
+  im2col is ``C*kh*kw`` plain copies and col2im ``kh*kw`` plain adds (LeNet's conv2 col2im:
+  0.19 ms a chunk, against 0.53 ms with one run per image). The extra ``Wp - Wo`` columns are
+  garbage and are cropped; in backward they carry zero gradient, so they add nothing.
 - col2im (backward to the input) is a loop over the ``kh*kw`` kernel offsets adding a strided
   slice each, never ``np.add.at`` (which is an order of magnitude slower).
 - Gradients are only computed for inputs that need them (``edges[i] is None`` means no
   gradient is wanted): the first layer of a network never pays for its input gradient.
 conv1d is conv2d with H = 1; groups are a batch dimension of the matmuls.
 """
-from ..._backend import xp, namespace, strided, conv_scope, conv_run, workspace
+from ..._backend import xp, namespace, strided, conv_scope, conv_run, workspace, gemm_block
 from ..._dtype import tensor_type_name
 from ...autograd.graph import Node, saved_grad_arrays
 from ...autograd._grad_array import GradArray
@@ -61,9 +63,11 @@ def _ctype(a):
 
 
 class _Geom:
-    """Where the windows of a 2-D convolution lie in the flat ``(C, N, F)`` buffer."""
+    """Where the windows of a 2-D convolution lie in the flat ``(C, Hp*N*Wp + over)`` buffer:
+    each channel holds its padded rows image after image, row ``r`` of image ``n`` at
+    ``(r*N + n)*Wp`` (``N``: the batch the buffer holds, a whole batch or one chunk)."""
     __slots__ = ('kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'pt', 'pl', 'H', 'W', 'Hp', 'Wp', 'Ho', 'Wo',
-                 'Wc', 'F')
+                 'Wc', 'over')
 
     def __init__(self, H, W, kh, kw, stride, pads, dilation, Ho=None, Wo=None):
         self.kh, self.kw = kh, kw
@@ -77,77 +81,84 @@ class _Geom:
         self.Wo = (self.Wp - self.dw * (kw - 1) - 1) // self.sw + 1 if Wo is None else Wo
         wide = self.sw == 1
         self.Wc = self.Wp if wide else self.Wo
-        # Wide windows of the last row run past the image by up to dw*(kw-1) elements.
-        self.F = self.Hp * self.Wp + (self.dw * (kw - 1) if wide else 0)
+        # Wide windows of the last row run past the buffer by up to dw*(kw-1) elements.
+        self.over = self.dw * (kw - 1) if wide else 0
 
-    def windows(self, buf):
-        """The im2col matrix as a view ``(C, kh, kw, N, Ho, Wc)`` of a ``(C, N, F)`` buffer."""
-        C, N, _ = buf.shape
-        sC, sN, it = buf.strides
-        return strided(buf, (C, self.kh, self.kw, N, self.Ho, self.Wc),
-                        (sC, self.dh * self.Wp * it, self.dw * it, sN,
-                         self.sh * self.Wp * it, self.sw * it))
+    def zeros(self, xp_, C, N, dtype):
+        """A zeroed padded buffer for ``N`` images of ``C`` channels."""
+        return xp_.zeros((C, self.Hp * N * self.Wp + self.over), dtype)
+
+    def windows(self, buf, N, n0=0, n=None):
+        """The im2col matrix of images ``n0 .. n0+n`` as a view ``(C, kh, kw, Ho, n, Wc)`` of a
+        buffer holding ``N`` images. With stride 1 the last three axes are one contiguous run
+        (the wide rows of all the images, row after row)."""
+        n = N - n0 if n is None else n
+        C = buf.shape[0]
+        it = buf.itemsize
+        row = N * self.Wp * it
+        return strided(buf[:, n0 * self.Wp:], (C, self.kh, self.kw, self.Ho, n, self.Wc),
+                       (buf.strides[0], self.dh * row, self.dw * it, self.sh * row,
+                        self.Wp * it, self.sw * it))
+
+    def image(self, buf, N):
+        """The (C, H, N, W) image region of a padded buffer (a view)."""
+        C = buf.shape[0]
+        img = buf[:, :self.Hp * N * self.Wp].reshape(C, self.Hp, N, self.Wp)
+        return img[:, self.pt:self.pt + self.H, :, self.pl:self.pl + self.W]
 
     def pad(self, x):
-        """``x`` (N, C, H, W) -> zero-padded buffer (C, N, F)."""
+        """``x`` (N, C, H, W) -> its zero-padded buffer."""
         N, C = x.shape[:2]
-        buf = namespace(x).zeros((C, N, self.F), x.dtype)
-        self.pad_into(x, buf)
+        buf = self.zeros(namespace(x), C, N, x.dtype)
+        self.image(buf, N)[...] = x.transpose(1, 2, 0, 3)
         return buf
 
-    def _image(self, buf):
-        """The (C, N, H, W) image region of a padded (C, N, F) buffer (a view)."""
-        C, N, _ = buf.shape
-        img = buf[:, :, :self.Hp * self.Wp].reshape(C, N, self.Hp, self.Wp)
-        return img[:, :, self.pt:self.pt + self.H, self.pl:self.pl + self.W]
+    def im2col(self, buf, N, n0=0, n=None, out=None):
+        """``(C*kh*kw, Ho*n*Wc)``, contiguous: the matmul operand (written into ``out``)."""
+        win = self.windows(buf, N, n0, n)
+        cols = namespace(buf).empty(win.shape, buf.dtype) if out is None \
+            else out.reshape(win.shape)
+        xp.copyto(cols, win)
+        s = win.shape
+        return cols.reshape(s[0] * s[1] * s[2], -1)
 
-    def pad_into(self, x, buf):
-        """Write ``x`` (N, C, H, W) into the image region of the zeroed buffer ``buf``."""
-        self._image(buf)[...] = x.transpose(1, 0, 2, 3)
-
-    def im2col(self, buf, out=None):
-        """``(C*kh*kw, N*Ho*Wc)``, contiguous: the matmul operand (written into ``out``)."""
-        C, N, _ = buf.shape
-        cols = namespace(buf).empty((C, self.kh, self.kw, N, self.Ho, self.Wc), buf.dtype) if out is None \
-            else out.reshape(C, self.kh, self.kw, N, self.Ho, self.Wc)
-        xp.copyto(cols, self.windows(buf))
-        return cols.reshape(C * self.kh * self.kw, N * self.Ho * self.Wc)
-
-    def col2im_add(self, gcols, buf):
-        """Adjoint of ``im2col``: add ``gcols`` (C*kh*kw, N*Ho*Wc) into the windows of ``buf``
-        (C, N, F), one strided add per kernel offset (windows of one offset never overlap)."""
-        C, N, _ = buf.shape
-        win = self.windows(buf)
-        g6 = gcols.reshape(C, self.kh, self.kw, N, self.Ho, self.Wc)
+    def col2im_add(self, gcols, buf, N):
+        """Adjoint of ``im2col``: add ``gcols`` (C*kh*kw, Ho*N*Wc) into the windows of ``buf``
+        (holding ``N`` images), one strided add per kernel offset (windows of one offset never
+        overlap; with stride 1 each add is one contiguous run)."""
+        win = self.windows(buf, N)
+        g6 = gcols.reshape(win.shape)
         for i in range(self.kh):
             for j in range(self.kw):
                 w = win[:, i, j]
                 w += g6[:, i, j]
 
-    def crop(self, buf):
-        """Padded buffer (C, N, F) -> the image it holds, (N, C, H, W) contiguous."""
-        return namespace(buf).ascontiguousarray(self._image(buf).transpose(1, 0, 2, 3))
-
     def col2im(self, gcols, C, N):
-        """``(C*kh*kw, N*Ho*Wc)`` -> ``(N, C, H, W)`` gradient."""
-        buf = namespace(gcols).zeros((C, N, self.F), gcols.dtype)
-        self.col2im_add(gcols, buf)
-        return self.crop(buf)
+        """``(C*kh*kw, Ho*N*Wc)`` -> ``(N, C, H, W)`` gradient."""
+        buf = self.zeros(namespace(gcols), C, N, gcols.dtype)
+        self.col2im_add(gcols, buf, N)
+        return namespace(buf).ascontiguousarray(self.image(buf, N).transpose(2, 0, 1, 3))
 
-    def to_cn(self, g):
-        """``(N, C, Ho, Wo)`` -> ``(C, N*Ho*Wc)`` with zeros in the garbage columns (per chunk
-        in Convolution's backward: the copy runs in parallel and is hot when the GEMMs read it)."""
+    def to_cn(self, g, out=None):
+        """``(N, C, Ho, Wo)`` -> ``(C, Ho*N*Wc)`` with zeros in the garbage columns (written
+        into ``out`` when given)."""
         N, C = g.shape[:2]
-        if self.Wc == self.Wo:
-            return namespace(g).ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(C, -1)
-        out = namespace(g).zeros((C, N, self.Ho, self.Wc), g.dtype)
-        out[..., :self.Wo] = g.transpose(1, 0, 2, 3)
+        shape = (C, self.Ho, N, self.Wc)
+        if out is None:
+            out = namespace(g).empty(shape, g.dtype)
+        out = out.reshape(shape)
+        if self.Wc != self.Wo:
+            out[..., self.Wo:] = 0
+        out[..., :self.Wo] = g.transpose(1, 2, 0, 3)
         return out.reshape(C, -1)
 
-    def from_cn(self, y, C, N):
-        """``(C, N*Ho*Wc)`` -> ``(N, C, Ho, Wo)`` contiguous (drops the garbage columns)."""
-        y = y.reshape(C, N, self.Ho, self.Wc)[..., :self.Wo]
-        return namespace(y).ascontiguousarray(y.transpose(1, 0, 2, 3))
+    def from_cn(self, y, C, N, out=None):
+        """``(C, Ho*N*Wc)`` -> ``(N, C, Ho, Wo)`` (drops the garbage columns; into ``out``)."""
+        y = y.reshape(C, self.Ho, N, self.Wc)[..., :self.Wo].transpose(2, 0, 1, 3)
+        if out is None:
+            return namespace(y).ascontiguousarray(y)
+        out[...] = y
+        return out
 
 
 def _gmm(a, b, G):
@@ -156,6 +167,40 @@ def _gmm(a, b, G):
         return a @ b
     return xp.matmul(a.reshape(G, a.shape[0] // G, -1), b.reshape(G, b.shape[0] // G, -1)).reshape(
         a.shape[0], -1)
+
+
+def _mm(a, b, out):
+    """``a @ b`` into ``out`` for a small ``a`` (P, K) and a long ``b`` (K, M): as a batch of
+    column blocks where the device wants it (``_backend.gemm_block``; on the CPU OpenBLAS's
+    small-matrix kernel is 1.4-2x faster on LeNet's products than one long GEMM)."""
+    P, K = a.shape
+    M = b.shape[1]
+    mb = gemm_block(b, P * K, M)
+    if not mb:
+        return xp.matmul(a, b, out=out)
+    full = M - M % mb
+    xp.matmul(a, b[:, :full].reshape(K, -1, mb).transpose(1, 0, 2),
+              out=out[:, :full].reshape(P, -1, mb).transpose(1, 0, 2))
+    if full < M:
+        xp.matmul(a, b[:, full:], out=out[:, full:])
+    return out
+
+
+def _mm_t(a, b):
+    """``a @ b.T`` for long ``a`` (P, M) and ``b`` (Q, M): the reduction over M in column blocks
+    where the device wants it (see ``_mm``), the blocks' products summed in block order. LeNet's
+    conv1 weight gradient, (25, M) @ (M, 6): 0.17 ms a chunk in blocks, 0.50 ms as one GEMM."""
+    P, M = a.shape
+    Q = b.shape[0]
+    mb = gemm_block(a, P * Q, M)
+    if not mb:
+        return a @ b.T
+    full = M - M % mb
+    s = xp.matmul(a[:, :full].reshape(P, -1, mb).transpose(1, 0, 2),
+                  b[:, :full].reshape(Q, -1, mb).transpose(1, 2, 0)).sum(0)
+    if full < M:
+        s += a[:, full:] @ b[:, full:].T
+    return s
 
 
 class Convolution(Node):
@@ -187,30 +232,28 @@ class Convolution(Node):
             if nd == 1:
                 y = y[:, :, 0]
             return y[0] if unbatched else y
-        buf = self.xp.zeros((C, N, geo.F), x.dtype)   # the padded input, filled chunk by chunk
+        buf = geo.zeros(self.xp, C, N, x.dtype)   # the padded input, filled chunk by chunk
+        img = geo.image(buf, N)
         w2 = w.reshape(O, -1)
         rows, L = w2.shape[1] * groups, geo.Ho * geo.Wc
         y = self.xp.empty((N, O, geo.Ho, geo.Wo), xp.result_type(x, w))
         bias = b[:, None, None] if b is not None else None
 
         def chunk(n0, n):   # images n0 .. n0+n: independent of every other chunk
-            geo.pad_into(x[n0:n0 + n], buf[:, n0:n0 + n])
-            cols = geo.im2col(buf[:, n0:n0 + n], workspace(x, rows * n * L, x.dtype))
-            yn = y[n0:n0 + n]
+            img[:, :, n0:n0 + n] = x[n0:n0 + n].transpose(1, 2, 0, 3)
+            M = n * L
+            ws = workspace(x, (rows + O) * M, x.dtype)
+            cols = geo.im2col(buf, N, n0, n, ws[:rows * M])
             if groups == 1:
-                # one (O, K) @ (K, L) product per image, written in (n, O, L) order: the crop
-                # to Wo is then a plain copy, not a transposing one (LeNet's conv1/conv2 chunks:
-                # 0.18/0.35 ms instead of 0.31/0.45 ms with one GEMM and a transposed copy)
-                yc = xp.matmul(w2, cols.reshape(rows, n, L).transpose(1, 0, 2))
-                yc = yc.reshape(n, O, geo.Ho, geo.Wc)[..., :geo.Wo]
+                yc = _mm(w2, cols, ws[rows * M:].reshape(O, M))
             else:
-                yc = _gmm(w2, cols, groups).reshape(O, n, geo.Ho, geo.Wc)
-                yc = yc[..., :geo.Wo].transpose(1, 0, 2, 3)
+                yc = _gmm(w2, cols, groups)
             # the crop and the bias add in one pass (the same sums as copy-then-add)
+            yc = yc.reshape(O, geo.Ho, n, geo.Wc)[..., :geo.Wo].transpose(2, 0, 1, 3)
             if bias is not None:
-                xp.add(yc, bias, out=yn)
+                xp.add(yc, bias, out=y[n0:n0 + n])
             else:
-                yn[...] = yc
+                y[n0:n0 + n] = yc
         conv_run(x, chunk, N, rows * L * x.itemsize)
         # the input itself too (a reference, no copy): create_graph's backward_graphed
         # differentiates through it
@@ -230,7 +273,6 @@ class Convolution(Node):
         xshape, wshape = self.shapes
         g = g.reshape(N, O, geo.Ho, geo.Wo)
         need_x, need_w = nf[0] is not None, nf[1] is not None
-        gbuf = self.xp.zeros((C, N, geo.F), g.dtype) if need_x else None
         gx = self.xp.empty((N, C, geo.H, geo.W), g.dtype) if need_x else None
         # (C*kk, O/G) per group: the transposed weight that maps output grads to im2col grads
         wt = w.reshape(G, O // G, -1).transpose(0, 2, 1).reshape(-1, O // G)
@@ -238,19 +280,23 @@ class Convolution(Node):
         parts = {}   # chunk -> its share of the weight gradient, summed in chunk order below
 
         def chunk(n0, n):
-            gc = geo.to_cn(g[n0:n0 + n])                       # (O, n*Ho*Wc)
+            M = n * L
+            ws = workspace(g, (rows + O) * M, g.dtype)
+            gc = geo.to_cn(g[n0:n0 + n], ws[rows * M:])          # (O, Ho*n*Wc)
             if need_w:
-                cols = geo.im2col(buf[:, n0:n0 + n], workspace(g, rows * n * L, buf.dtype))
-                # cols @ g.T (long axis inside): ~1.5x faster in OpenBLAS than g @ cols.T
+                cols = geo.im2col(buf, N, n0, n, ws[:rows * M])
                 if G == 1:
-                    parts[n0] = (cols @ gc.T)[None]
+                    parts[n0] = _mm_t(cols, gc)[None]
                 else:
                     parts[n0] = xp.matmul(cols.reshape(G, rows // G, -1),
                                           gc.reshape(G, O // G, -1).transpose(0, 2, 1))
             if need_x:
-                pad = gbuf[:, n0:n0 + n]
-                geo.col2im_add(_gmm(wt, gc, G), pad)
-                gx[n0:n0 + n] = geo._image(pad).transpose(1, 0, 2, 3)
+                # into this chunk's own zeroed buffer: the garbage columns' (zero) windows reach
+                # into the next images, which another thread may be adding to
+                pad = geo.zeros(self.xp, C, n, g.dtype)
+                gcols = _mm(wt, gc, ws[:rows * M].reshape(rows, M)) if G == 1 else _gmm(wt, gc, G)
+                geo.col2im_add(gcols, pad, n)
+                gx[n0:n0 + n] = geo.image(pad, n).transpose(2, 0, 1, 3)
         conv_run(g, chunk, N, rows * L * g.itemsize)
         gx = gx.reshape(xshape) if need_x else None
         gw = None
@@ -438,7 +484,7 @@ class ConvTranspose(Node):
                                f'size per channel: ({Hout} x {Wout}). Output size is too small')
         # The conv whose input-gradient this is maps (N, Cout, Hout, Wout) -> (N, Cin, H, W).
         geo = _Geom(Hout, Wout, kh, kw, stride, (ph, ph, pw, pw), dilation, Ho=H, Wo=W)
-        x2 = geo.to_cn(x)                                         # (Cin, N*H*Wc)
+        x2 = geo.to_cn(x)                                         # (Cin, H*N*Wc)
         wt = w.reshape(groups, Cin // groups, -1).transpose(0, 2, 1).reshape(-1, Cin // groups)
         y = geo.col2im(_gmm(wt, x2, groups), Cout, N)
         if b is not None:
@@ -452,7 +498,7 @@ class ConvTranspose(Node):
         x2, w = self.saved[:2]
         geo, G, N, Cin, has_b = self.meta
         nf = self.edges
-        cols = geo.im2col(geo.pad(g))                            # (Cout*kk, N*H*Wc)
+        cols = geo.im2col(geo.pad(g), N)                         # (Cout*kk, H*N*Wc)
         gx = gw = gb = None
         if nf[0] is not None:
             gx = geo.from_cn(_gmm(w.reshape(Cin, -1), cols, G), Cin, N)

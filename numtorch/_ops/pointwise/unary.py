@@ -403,7 +403,9 @@ def _sigmoid_into(a, t):
     with xp.errstate(over='ignore'):
         xp.exp(t, out=t)
     t += 1
-    xp.reciprocal(t, out=t)
+    # 1 / t as a divide: the same (correctly rounded) bits as xp.reciprocal, which NumPy does
+    # not vectorize for float32 (LeNet's conv1 sigmoid: 0.25 -> 0.12 ms for this pass)
+    xp.divide(1, t, out=t)
 
 
 def _sigmoid_grad_into(g, y, t):

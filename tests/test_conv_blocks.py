@@ -1,0 +1,59 @@
+"""The CPU convolution's blocked products and batch chunks (``_ops/nn/conv.py``'s ``_mm`` /
+``_mm_t``, ``CPUBackend.gemm_block`` and ``conv_run``) vs torch, and bit-identical for any
+thread count. The test shapes are far below the sizes where the CPU would block or chunk on its
+own, so the policy is forced here: blocks of a few columns (with a remainder) and chunks of two
+images."""
+import numpy as np
+import pytest
+
+import numtorch
+from numtorch import _backend
+from opcheck import check_op, parametrize
+from test_conv_pool import OPS
+
+CONV_OPS = [op for op in OPS if op.name.startswith('conv')]
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    # 7-column blocks: every product of these shapes runs blocked, most with a remainder
+    monkeypatch.setattr(_backend.CPUBackend, 'gemm_block', lambda self, pk, m: 7 if 7 < m else 0)
+    # chunks of at most two images (image_bytes is one image's im2col share)
+    monkeypatch.setattr(_backend.CPUBackend, 'conv_run',
+                        lambda self, fn, n, image_bytes: _backend._run_chunks(
+                            lambda s: fn(s, min(2, n - s)), range(0, n, 2)))
+
+
+@parametrize(CONV_OPS)
+def test_blocked_conv_matches_torch(small_blocks, op, shapes, dt):
+    check_op(op, shapes, dt)
+
+
+def test_gemm_block_policy():
+    # one GEMM where the blocks would be thin or the product is one block already
+    cpu = _backend.CPU_BACKEND
+    assert cpu.gemm_block(6 * 25, 41216) == cpu.SMALL_GEMM // 150        # LeNet conv1
+    assert cpu.gemm_block(6 * 25, 1000) == 0                              # one block
+    assert cpu.gemm_block(64 * 576, 10 ** 6) == 0                         # blocks < 256 columns
+    assert _backend.Backend().gemm_block(6 * 25, 41216) == 0              # a device: one GEMM
+
+
+@pytest.mark.parametrize('kw', [dict(padding=2), dict(stride=2, padding=1), dict(groups=2)])
+def test_blocked_conv_same_bits_for_any_thread_count(small_blocks, kw):
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal((9, 4, 10, 9)).astype(np.float32)
+    w0 = rng.standard_normal((6, 4 // kw.get('groups', 1), 5, 5)).astype(np.float32)
+    b0 = rng.standard_normal(6).astype(np.float32)
+    before = numtorch.get_num_threads()
+    out = []
+    try:
+        for n in (1, 2, 3):
+            numtorch.set_num_threads(n)
+            x, w, b = (numtorch.tensor(a, requires_grad=True) for a in (x0, w0, b0))
+            y = numtorch.nn.functional.conv2d(x, w, b, **kw)
+            (y * y).sum().backward()
+            out.append([t.detach().numpy() for t in (y, x.grad, w.grad, b.grad)])
+    finally:
+        numtorch.set_num_threads(before)
+    for got in out[1:]:
+        assert all((a == b).all() for a, b in zip(got, out[0]))
