@@ -74,13 +74,7 @@ def test_blocks_cover_the_array_once():
     for n, m, unit in ((5, 12, 3), (3, 10, 10), (4, 7, 1), (1, 50, 5)):
         for block in (1, 4, 6, 25, 1000):
             seen = np.zeros((n, m), int)
-            old = _threads.BLOCK_ELEMS
-            _threads.BLOCK_ELEMS = block
-            try:
-                blks = _threads.blocks(n, m, unit)
-            finally:
-                _threads.BLOCK_ELEMS = old
-            for i0, i1, c0, c1 in blks:
+            for i0, i1, c0, c1 in _threads.blocks(n, m, unit, block):
                 assert c0 % unit == 0 and c1 % unit == 0   # whole rows
                 seen[i0:i1, c0:c1] += 1
             assert (seen == 1).all(), (n, m, unit, block)
