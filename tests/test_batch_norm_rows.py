@@ -35,7 +35,7 @@ def test_blocked_batch_norm_matches_torch(monkeypatch, block, threads, affine):
     numtorch.set_num_threads(threads)
     rng = np.random.default_rng(0)
     for shape, layout in (((6, 4, 5, 3), 'contiguous'), ((3, 6, 2, 4), 'channels_last'),
-                          ((5, 3, 8), 'contiguous')):
+                          ((5, 3, 8), 'contiguous'), ((2, 3, 16, 17), 'contiguous')):
         x0 = rng.standard_normal(shape) * 3 + 1.5
         g0 = rng.standard_normal(shape)
         for dtype, tol in (('float32', 1e-4), ('float64', 1e-10)):
@@ -54,30 +54,27 @@ def test_blocked_batch_norm_matches_torch(monkeypatch, block, threads, affine):
 def test_blocks_of_rows_give_the_bits_of_whole_images(monkeypatch):
     # each row's sums are one einsum over that row: cutting the images into blocks of rows, on
     # any thread count, must not change a bit of the output or the gradients
+    # (rows of 35 elements: einsum; of 320: batched dot products)
     rng = np.random.default_rng(0)
-    x0 = rng.standard_normal((8, 6, 5, 7)).astype(np.float32)
-    g0 = rng.standard_normal((8, 6, 5, 7)).astype(np.float32)
-    whole = _run(numtorch, x0, g0, (True, True), numtorch.float32, 'contiguous')
-    monkeypatch.setattr(_threads, 'SPLIT_MIN', 16)
-    for block, threads in ((70, 2), (35, 3), (100, 1)):
-        monkeypatch.setattr(_threads, 'BLOCK_ELEMS', block)
-        numtorch.set_num_threads(threads)
-        got = _run(numtorch, x0, g0, (True, True), numtorch.float32, 'contiguous')
-        for a, b in zip(got, whole):
-            assert a.detach().numpy().tobytes() == b.detach().numpy().tobytes()
+    for shape, blocks in (((8, 6, 5, 7), (70, 35, 100)), ((4, 3, 16, 20), (640, 320, 1000))):
+        x0 = rng.standard_normal(shape).astype(np.float32)
+        g0 = rng.standard_normal(shape).astype(np.float32)
+        monkeypatch.undo()
+        whole = _run(numtorch, x0, g0, (True, True), numtorch.float32, 'contiguous')
+        monkeypatch.setattr(_threads, 'SPLIT_MIN', 16)
+        for block, threads in zip(blocks, (2, 3, 1)):
+            monkeypatch.setattr(_threads, 'BLOCK_ELEMS', block)
+            numtorch.set_num_threads(threads)
+            got = _run(numtorch, x0, g0, (True, True), numtorch.float32, 'contiguous')
+            for a, b in zip(got, whole):
+                assert a.detach().numpy().tobytes() == b.detach().numpy().tobytes()
 
 
 def test_blocks_cover_the_array_once():
     for n, m, unit in ((5, 12, 3), (3, 10, 10), (4, 7, 1), (1, 50, 5)):
         for block in (1, 4, 6, 25, 1000):
             seen = np.zeros((n, m), int)
-            old = _threads.BLOCK_ELEMS
-            _threads.BLOCK_ELEMS = block
-            try:
-                blks = _threads.blocks(n, m, unit)
-            finally:
-                _threads.BLOCK_ELEMS = old
-            for i0, i1, c0, c1 in blks:
+            for i0, i1, c0, c1 in _threads.blocks(n, m, unit, block):
                 assert c0 % unit == 0 and c1 % unit == 0   # whole rows
                 seen[i0:i1, c0:c1] += 1
             assert (seen == 1).all(), (n, m, unit, block)

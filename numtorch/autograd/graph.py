@@ -14,7 +14,6 @@ import re
 import sys
 
 from .._backend import xp as _cpu_xp
-_ndarray = _cpu_xp.ndarray   # AccumulateGrad.take keeps only NumPy arrays it owns
 from .._backend import quiet_on, quiet_off, contiguous_copy
 from .._dtype import tensor_type_name
 
@@ -29,6 +28,7 @@ from ._saved_hooks import (saved_tensors_hooks, save_on_cpu, disable_saved_tenso
 # torch.autograd.graph's names live here; their code is in _saved_hooks.py
 _hooks_on = _saved_hooks._stack   # non-empty while saved_tensors_hooks are active
 _pass = [None]   # the nodes the running backward pass reaches (register_multi_grad_hook)
+_ndarray = _cpu_xp.ndarray   # AccumulateGrad.take keeps only NumPy arrays it owns
 
 
 def _wrap_array(arr):
@@ -150,8 +150,8 @@ class AccumulateGrad(Node):
         shared: here two references (``grad`` below and getrefcount's argument) mean no other
         list, tensor, hook, saved tensor or view holds the array (a view holds its base), so
         no one else can see or change it. Only a C-contiguous, writeable NumPy array that owns
-        its memory is kept (the layout ``copy()`` gives). That copy was ~46 ms of a 2.2 s
-        ResNet-18 step (45 MB of new gradients; docs/notes/resnet-rest.md)."""
+        its memory is kept (the layout ``copy()`` gives; anything else is copied into it, see
+        ``contiguous_copy``). docs/notes/resnet-rest.md has the figures."""
         grad = grads[0]
         grads[0] = None
         owned = (grad.__class__ is _ndarray and sys.getrefcount(grad) == 2
@@ -167,7 +167,8 @@ class AccumulateGrad(Node):
                                f'[{", ".join(map(str, grad.shape))}] but expected shape compatible '
                                f'with [{", ".join(map(str, leaf._data.shape))}]')
         if grad.dtype != leaf._data.dtype:
-            grad, owned = grad.astype(leaf._data.dtype), True
+            grad = grad.astype(leaf._data.dtype)   # a fresh array: kept if C-contiguous
+            owned = grad.__class__ is _ndarray and grad.flags.c_contiguous
         g = leaf.grad
         if g is None:
             # A copy unless owned: the incoming array may be shared with other edges (Add
