@@ -301,12 +301,7 @@ class Convolution(Node):
         gx = gx.reshape(xshape) if need_x else None
         gw = None
         if need_w:
-            # Summed from zero in chunk order, whatever thread computed each part: the result
-            # does not depend on the thread count.
-            gw = self.xp.zeros((G, w.shape[1] * geo.kh * geo.kw, O // G), g.dtype)
-            for n0 in sorted(parts):
-                gw += parts[n0]
-            gw = gw.transpose(0, 2, 1).reshape(wshape)
+            gw = _sum_in_order(parts).transpose(0, 2, 1).reshape(wshape)
         gb = g.sum((0, 2, 3)) if has_b and nf[2] is not None else None
         return (gx, gw, gb) if has_b else (gx, gw)
 
@@ -318,13 +313,14 @@ class Convolution(Node):
         N, C = x.shape[:2]
         O = w.shape[0]
         t, xp_ = self.tiling, self.xp
-        U = weight_transform(w)                               # (16, C, O)
+        U = weight_transform(w)                               # (16, O, C)
+        Ut = U.transpose(0, 2, 1)   # (16, C, O): a transposed view, which BLAS reads as is
         y = xp_.empty((N, O, geo.Ho, geo.Wo), x.dtype)
         bias = b[:, None, None] if b is not None else None
 
         def chunk(n0, n):
             V = self._winograd_tiles(x, n0, n, geo)
-            M = xp.matmul(V.reshape(16, -1, C), U).reshape(4, 4, t.Ht, t.Wt, n, O)
+            M = xp.matmul(V.reshape(16, -1, C), Ut).reshape(4, 4, t.Ht, t.Wt, n, O)
             yt = xp_.empty((2 * t.Ht, 2 * t.Wt, n, O), x.dtype)
             t.untile(M, yt)
             from_channels_last(yt[:geo.Ho, :geo.Wo], y[n0:n0 + n], bias)
@@ -365,7 +361,6 @@ class Convolution(Node):
         g = g.reshape(N, O, geo.Ho, geo.Wo)
         need_x, need_w = nf[0] is not None, nf[1] is not None
         gx = xp_.empty((N, C, geo.H, geo.W), g.dtype) if need_x else None
-        Ut = U.transpose(0, 2, 1)   # (16, O, C): a transposed view, which BLAS reads as is
         parts = {}   # chunk -> its share of dU, summed in chunk order below
 
         def chunk(n0, n):
@@ -379,9 +374,9 @@ class Convolution(Node):
             dM = dM.reshape(16, -1, O)
             if need_w:
                 V = self._winograd_tiles(x, n0, n, geo).reshape(16, -1, C)
-                parts[n0] = xp.matmul(V.transpose(0, 2, 1), dM)           # (16, C, O)
+                parts[n0] = xp.matmul(dM.transpose(0, 2, 1), V)           # (16, O, C)
             if need_x:
-                dV = xp.matmul(dM, Ut).reshape(4, 4, t.Ht, t.Wt, n, C)
+                dV = xp.matmul(dM, U).reshape(4, 4, t.Ht, t.Wt, n, C)
                 gb = xp_.zeros((t.Hb, t.Wb, n, C), g.dtype)
                 t.tiles_adjoint(dV, gb)
                 from_channels_last(gb[geo.pt:geo.pt + geo.H, geo.pl:geo.pl + geo.W],
@@ -389,11 +384,7 @@ class Convolution(Node):
         conv_run(g, chunk, N, 16 * C * t.Ht * t.Wt * g.itemsize)
         gw = None
         if need_w:
-            # summed from zero in chunk order: the same bits for any thread count
-            dU = xp_.zeros((16, C, O), g.dtype)
-            for n0 in sorted(parts):
-                dU += parts[n0]
-            gw = weight_transform_adjoint(dU).reshape(wshape)
+            gw = weight_transform_adjoint(_sum_in_order(parts)).reshape(wshape)
         gx = gx.reshape(xshape) if need_x else None
         gb = g.sum((0, 2, 3)) if has_b and nf[2] is not None else None
         return (gx, gw, gb) if has_b else (gx, gw)
@@ -438,6 +429,17 @@ def _winograd_tiling(geo, groups, C, O, dtype):
             and groups == 1 and min(C, O) >= WINOGRAD_MIN_CHANNELS and dtype.char in 'fd'):
         return Tiling(geo.Ho, geo.Wo)
     return None
+
+
+def _sum_in_order(parts):
+    """The sum of the chunks' partial weight gradients ``{first image: part}``, added in chunk
+    order whatever thread computed each part: the same bits for any thread count. In place
+    into the first part (the parts are this pass's own arrays)."""
+    keys = sorted(parts)
+    total = parts[keys[0]]
+    for k in keys[1:]:
+        total += parts[k]
+    return total
 
 
 def _inputs(node, *positions):

@@ -95,20 +95,17 @@ def _kron_g(xp, dtype):
 
 
 def weight_transform(w):
-    """``U = G w G^T`` for every (out, in) channel pair: ``w`` (O, C, 3, 3) -> (16, C, O), laid
-    out as the right-hand operand of the tiles' GEMMs ``V[k] (tiles, C) @ U[k]``."""
-    xp = namespace(w)
+    """``U = G w G^T`` for every (out, in) channel pair: ``w`` (O, C, 3, 3) -> (16, O, C). One
+    GEMM that reads ``w`` as the transposed (9, O*C) matrix it is: no copy of the weight."""
     O, C = w.shape[:2]
-    w9 = w.reshape(O, C, 9).transpose(2, 1, 0).reshape(9, C * O)
-    return (_kron_g(xp, w.dtype) @ w9).reshape(16, C, O)
+    return (_kron_g(namespace(w), w.dtype) @ w.reshape(O * C, 9).T).reshape(16, O, C)
 
 
-def weight_transform_adjoint(du):
-    """``dw = G^T dU G``: (16, C, O) -> (O, C, 3, 3)."""
-    xp = namespace(du)
-    C, O = du.shape[1:]
-    dw = (_kron_g(xp, du.dtype).T @ du.reshape(16, C * O)).reshape(3, 3, C, O)
-    return xp.ascontiguousarray(dw.transpose(3, 2, 0, 1))
+def weight_transform_adjoint(du_t):
+    """``dw = G^T dU G``: ``du_t`` (16, O, C) -> (O, C, 3, 3), C-contiguous (one GEMM that
+    writes the weight's own layout, so AccumulateGrad can keep it without a copy)."""
+    O, C = du_t.shape[1:]
+    return (du_t.reshape(16, O * C).T @ _kron_g(namespace(du_t), du_t.dtype)).reshape(O, C, 3, 3)
 
 
 class Tiling:
