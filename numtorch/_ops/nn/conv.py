@@ -88,8 +88,8 @@ class _Geom:
 
     def windows(self, buf, N, n0=0, n=None):
         """The im2col matrix of images ``n0 .. n0+n`` as a view ``(C, kh, kw, Ho, n, Wc)`` of a
-        buffer holding ``N`` images. With stride 1 the last three axes are one contiguous run
-        (the wide rows of all the images, row after row)."""
+        buffer holding ``N`` images. With stride 1, ``(n, Wc)`` is one contiguous run (that row
+        of every image), and for the whole buffer (``n = N``) so is ``(Ho, n, Wc)``."""
         n = N - n0 if n is None else n
         C = buf.shape[0]
         it = buf.itemsize
@@ -150,13 +150,10 @@ class _Geom:
         out[..., :self.Wo] = g.transpose(1, 2, 0, 3)
         return out.reshape(C, -1)
 
-    def from_cn(self, y, C, N, out=None):
-        """``(C, Ho*N*Wc)`` -> ``(N, C, Ho, Wo)`` (drops the garbage columns; into ``out``)."""
+    def from_cn(self, y, C, N):
+        """``(C, Ho*N*Wc)`` -> ``(N, C, Ho, Wo)`` contiguous (drops the garbage columns)."""
         y = y.reshape(C, self.Ho, N, self.Wc)[..., :self.Wo].transpose(2, 0, 1, 3)
-        if out is None:
-            return namespace(y).ascontiguousarray(y)
-        out[...] = y
-        return out
+        return namespace(y).ascontiguousarray(y)
 
 
 def _gmm(a, b, G):
