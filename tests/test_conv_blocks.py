@@ -8,7 +8,8 @@ import pytest
 
 import numtorch
 from numtorch import _backend
-from opcheck import check_op, parametrize
+from numtorch.testing import stand_in
+from opcheck import DEVICE, check_op, parametrize
 from test_conv_pool import OPS
 
 CONV_OPS = [op for op in OPS if op.name.startswith('conv')]
@@ -27,6 +28,16 @@ def small_blocks(monkeypatch):
 @parametrize(CONV_OPS)
 def test_blocked_conv_matches_torch(small_blocks, op, shapes, dt):
     check_op(op, shapes, dt)
+
+
+@parametrize(CONV_OPS)
+def test_blocked_conv_on_the_stand_in(small_blocks, op, shapes, dt):
+    # the stand-in takes the CPU's blocks (its NumPy computes underneath): the blocked views
+    # and out= products work on a device's arrays
+    if DEVICE == 'cuda':
+        pytest.skip('a real GPU runs one GEMM')
+    with stand_in.enabled():
+        check_op(op, shapes, dt, device='cuda')
 
 
 def test_gemm_block_policy():
