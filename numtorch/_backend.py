@@ -151,7 +151,8 @@ class CPUBackend(Backend):
         # the same number of chunks, of even sizes: the threads finish together (LeNet's 256
         # images were 5 chunks of 49 and one of 11; 3 chunks a thread of 43 now). The sizes
         # depend on n and image_bytes only, never on the thread count.
-        per = -(-n // -(-n // per))
+        if n:
+            per = -(-n // -(-n // per))
         _run_chunks(lambda start: fn(start, min(per, n - start)), range(0, n, per))
 
     CONV_CHUNK_BYTES = 4 << 20
