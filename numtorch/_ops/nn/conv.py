@@ -12,6 +12,9 @@ How (im2col, made NumPy-friendly):
   im2col is ``C*kh*kw`` plain copies and col2im ``kh*kw`` plain adds (LeNet's conv2 col2im:
   0.19 ms a chunk, against 0.53 ms with one run per image). The extra ``Wp - Wo`` columns are
   garbage and are cropped; in backward they carry zero gradient, so they add nothing.
+- With windows strided along W (no wide rows, so no long runs to gain) the forward writes the
+  columns image by image and multiplies each image straight into the output; a 1x1 stride-1
+  unpadded convolution is one product per image with no im2col at all (``_pointwise``).
 - col2im (backward to the input) is a loop over the ``kh*kw`` kernel offsets adding a strided
   slice each, never ``np.add.at`` (which is an order of magnitude slower).
 - Gradients are only computed for inputs that need them (``edges[i] is None`` means no
