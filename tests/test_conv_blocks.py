@@ -18,11 +18,14 @@ POINTWISE = [
     _conv('conv2d-1x1-dil', [((2, 3, 4, 4), (5, 3, 1, 1))], dilation=2),
     _conv('conv1d-k1', [((2, 3, 10), (4, 3, 1), (4,)), ((1, 3, 10), (4, 3, 1))]),
 ]
-CONV_OPS = [op for op in OPS if op.name.startswith('conv')] + POINTWISE
+# stride along H only: wide windows whose rows skip (the layout's other strided case)
+STRIDE_H = [_conv('conv2d-stride-h', [((2, 3, 9, 7), (4, 3, 3, 2), (4,))], stride=(2, 1),
+                  padding=(1, 0))]
+CONV_OPS = [op for op in OPS if op.name.startswith('conv')] + POINTWISE + STRIDE_H
 
 
-@parametrize(POINTWISE)
-def test_pointwise_conv_matches_torch(op, shapes, dt):
+@parametrize(POINTWISE + STRIDE_H)
+def test_pointwise_and_h_strided_conv_match_torch(op, shapes, dt):
     check_op(op, shapes, dt)
 
 
