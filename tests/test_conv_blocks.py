@@ -8,10 +8,41 @@ import pytest
 
 import numtorch
 from numtorch import _backend
-from opcheck import check_op, parametrize
-from test_conv_pool import OPS
+from numtorch.testing import stand_in
+from opcheck import DEVICE, check_op, parametrize
+from test_conv_pool import OPS, _conv
 
-CONV_OPS = [op for op in OPS if op.name.startswith('conv')]
+# 1x1 convolutions with stride 1 and no padding take Convolution's per-image product path
+POINTWISE = [
+    _conv('conv2d-1x1', [((3, 4, 5, 6), (7, 4, 1, 1), (7,)), ((1, 4, 5, 6), (2, 4, 1, 1))]),
+    _conv('conv2d-1x1-dil', [((2, 3, 4, 4), (5, 3, 1, 1))], dilation=2),
+    _conv('conv1d-k1', [((2, 3, 10), (4, 3, 1), (4,)), ((1, 3, 10), (4, 3, 1))]),
+]
+# stride along H only: wide windows whose rows skip (the layout's other strided case)
+STRIDE_H = [_conv('conv2d-stride-h', [((2, 3, 9, 7), (4, 3, 3, 2), (4,))], stride=(2, 1),
+                  padding=(1, 0))]
+CONV_OPS = [op for op in OPS if op.name.startswith('conv')] + POINTWISE + STRIDE_H
+
+
+@parametrize(POINTWISE + STRIDE_H)
+def test_pointwise_and_h_strided_conv_match_torch(op, shapes, dt):
+    check_op(op, shapes, dt)
+
+
+@pytest.mark.parametrize('f,xs,ws', [('conv2d', (4, 5, 6), (2, 4, 1, 1)),
+                                     ('conv1d', (3, 10), (4, 3, 1))])
+def test_pointwise_conv_unbatched(f, xs, ws):
+    import torch
+    rng = np.random.default_rng(0)
+    x0, w0 = rng.standard_normal(xs), rng.standard_normal(ws)
+    out = []
+    for m in (numtorch, torch):
+        x, w = m.tensor(x0, requires_grad=True), m.tensor(w0, requires_grad=True)
+        y = getattr(m.nn.functional, f)(x, w)
+        (y * y).sum().backward()
+        out.append([t.detach().numpy() for t in (y, x.grad, w.grad)])
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
 @pytest.fixture
@@ -29,6 +60,16 @@ def test_blocked_conv_matches_torch(small_blocks, op, shapes, dt):
     check_op(op, shapes, dt)
 
 
+@parametrize(CONV_OPS)
+def test_blocked_conv_on_the_stand_in(small_blocks, op, shapes, dt):
+    # the stand-in takes the CPU's blocks (its NumPy computes underneath): the blocked views
+    # and out= products work on a device's arrays
+    if DEVICE == 'cuda':
+        pytest.skip('a real GPU runs one GEMM')
+    with stand_in.enabled():
+        check_op(op, shapes, dt, device='cuda')
+
+
 def test_gemm_block_policy():
     # one GEMM where the blocks would be thin or the product is one block already
     cpu = _backend.CPU_BACKEND
@@ -38,11 +79,13 @@ def test_gemm_block_policy():
     assert _backend.Backend().gemm_block(6 * 25, 41216) == 0              # a device: one GEMM
 
 
-@pytest.mark.parametrize('kw', [dict(padding=2), dict(stride=2, padding=1), dict(groups=2)])
+@pytest.mark.parametrize('kw', [dict(padding=2), dict(stride=2, padding=1), dict(groups=2),
+                                dict(k=1)])
 def test_blocked_conv_same_bits_for_any_thread_count(small_blocks, kw):
     rng = np.random.default_rng(0)
     x0 = rng.standard_normal((9, 4, 10, 9)).astype(np.float32)
-    w0 = rng.standard_normal((6, 4 // kw.get('groups', 1), 5, 5)).astype(np.float32)
+    k = kw.pop('k', 5)
+    w0 = rng.standard_normal((6, 4 // kw.get('groups', 1), k, k)).astype(np.float32)
     b0 = rng.standard_normal(6).astype(np.float32)
     before = numtorch.get_num_threads()
     out = []

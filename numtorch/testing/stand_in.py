@@ -313,6 +313,11 @@ class StandInBackend(_backend.Backend):
         """NumPy computes underneath: the CPU's BLAS setting keeps results equal to the CPU's."""
         return _backend.CPU_BACKEND.conv_scope()
 
+    def gemm_block(self, pk, m):
+        """The CPU's GEMM blocks too: NumPy's OpenBLAS computes underneath, and the same blocks
+        keep a small model's weight gradients equal to the CPU's, bit for bit."""
+        return _backend.CPU_BACKEND.gemm_block(pk, m)
+
     def name(self, index):
         return 'numtorch stand-in (NumPy, strict)'
 
