@@ -388,7 +388,7 @@ class Convolution(Node):
             yt = xp_.empty((2 * t.Ht, 2 * t.Wt, n, O), x.dtype)
             t.untile(M, yt)
             from_channels_last(yt[:geo.Ho, :geo.Wo], y[n0:n0 + n], bias)
-        conv_run(x, chunk, N, 16 * C * t.Ht * t.Wt * x.itemsize)
+        conv_run(x, chunk, N, t.image_bytes(C, O, x.itemsize))
         self.saved = (None, w, arrays[0], arrays[1], U)
         self.meta = geo, 1, N, C, b is not None
         return y
@@ -445,7 +445,7 @@ class Convolution(Node):
                 t.tiles_adjoint(dV, gb)
                 from_channels_last(gb[geo.pt:geo.pt + geo.H, geo.pl:geo.pl + geo.W],
                                    gx[n0:n0 + n])
-        conv_run(g, chunk, N, 16 * C * t.Ht * t.Wt * g.itemsize)
+        conv_run(g, chunk, N, t.image_bytes(C, O, g.itemsize))
         gw = None
         if need_w:
             gw = weight_transform_adjoint(_sum_in_order(parts)).reshape(wshape)

@@ -126,6 +126,13 @@ class Tiling:
         self.Ht, self.Wt = -(-Ho // 2), -(-Wo // 2)
         self.Hb, self.Wb = 2 * self.Ht + 2, 2 * self.Wt + 2
 
+    def image_bytes(self, C, O, itemsize):
+        """One image's share of a chunk's scratch: its tiles ``V`` and products ``M``. Chunks
+        of ~4 MB of it (``CPUBackend.CONV_CHUNK_BYTES``, 2 MB of ``V``) were the fastest: 64
+        channels at 32x32, forward + backward, 2 threads, 93.8 ms against 99.8 with 4 MB of
+        ``V`` and 116.8 with 1 MB."""
+        return 16 * self.Ht * self.Wt * (C + O) * itemsize
+
     def tiles(self, buf, V):
         """``V = B^T d B`` for every tile of ``buf`` (Hb, Wb, n, C): written into ``V``
         (4, 4, Ht, Wt, n, C)."""
