@@ -162,8 +162,13 @@ class CPUBackend(Backend):
         # the same number of chunks, of even sizes: the threads finish together (LeNet's 256
         # images were 5 chunks of 49 and one of 11; 3 chunks a thread of 43 now). The sizes
         # depend on n and image_bytes only, never on the thread count.
+        # An even number of chunks, too, when there are more than one: with 3 chunks one of
+        # two threads idled a third of the time (ResNet's 256 -> 512 3x3/2 convolution, forward
+        # + backward on 2 threads: 59 -> 46 ms with 4 chunks).
         if n:
-            per = -(-n // -(-n // per))
+            count = -(-n // per)
+            count = min(n, count + (count & 1)) if count > 1 else count
+            per = -(-n // count)
         _run_chunks(lambda start: fn(start, min(per, n - start)), range(0, n, per))
 
     CONV_CHUNK_BYTES = 4 << 20

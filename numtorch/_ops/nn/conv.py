@@ -26,8 +26,8 @@ from ..._dtype import tensor_type_name
 from ...autograd.graph import Node, saved_grad_arrays
 from ...autograd._grad_array import GradArray
 from .._apply import nary
-from .winograd import Tiling, weight_transform, weight_transform_adjoint, to_channels_last, \
-    from_channels_last
+from . import channels_last, winograd
+from .channels_last import sum_in_order
 
 
 def _gemm_scope(method):
@@ -70,7 +70,7 @@ class _Geom:
     each channel holds its padded rows image after image, row ``r`` of image ``n`` at
     ``(r*N + n)*Wp`` (``N``: the batch the buffer holds, a whole batch or one chunk)."""
     __slots__ = ('kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'pt', 'pl', 'H', 'W', 'Hp', 'Wp', 'Ho', 'Wo',
-                 'Wc', 'over')
+                 'Wc', 'over', 'pointwise')
 
     def __init__(self, H, W, kh, kw, stride, pads, dilation, Ho=None, Wo=None):
         self.kh, self.kw = kh, kw
@@ -82,6 +82,7 @@ class _Geom:
         self.Hp, self.Wp = H + pt + pb, W + pl + pr
         self.Ho = (self.Hp - self.dh * (kh - 1) - 1) // self.sh + 1 if Ho is None else Ho
         self.Wo = (self.Wp - self.dw * (kw - 1) - 1) // self.sw + 1 if Wo is None else Wo
+        self.pointwise = kh == kw == 1 and not any(pads)   # one window, the pixels themselves
         wide = self.sw == 1
         self.Wc = self.Wp if wide else self.Wo
         # Wide windows of the last row run past the buffer by up to dw*(kw-1) elements.
@@ -229,13 +230,13 @@ class Convolution(Node):
         N, C, H, W = x.shape
         O = w.shape[0]
         geo = _Geom(H, W, w.shape[2], w.shape[3], stride, pads, dilation)
-        self.tiling = _winograd_tiling(geo, groups, C, O, x.dtype)
-        if self.tiling is not None:
-            y = self._winograd_forward(x, w, b, geo, arrays)
+        self.path = _path(geo, groups, C, O, x.dtype)
+        if self.path is not None:
+            y = self.path.forward(self, x, w, b, geo, arrays)
             if nd == 1:
                 y = y[:, :, 0]
             return y[0] if unbatched else y
-        if geo.kh == geo.kw == geo.sh == geo.sw == 1 and not any(pads) and groups == 1:
+        if geo.pointwise and geo.sh == geo.sw == 1 and groups == 1:
             return self._pointwise(arrays, x, w, b, geo, nd, unbatched)
         buf = geo.zeros(self.xp, C, N, x.dtype)   # the padded input, filled chunk by chunk
         img = geo.image(buf, N)
@@ -319,11 +320,11 @@ class Convolution(Node):
             if need_x:
                 xp.matmul(wt, g3[n0:n0 + n], out=gx[n0:n0 + n])
         conv_run(g, chunk, N, C * L * g.itemsize)
-        return gx, (_sum_in_order(parts).T if need_w else None)
+        return gx, (sum_in_order(parts).T if need_w else None)
 
     def backward(self, g):
-        if self.tiling is not None:
-            return self._winograd_backward(g)
+        if self.path is not None:
+            return self.path.backward(self, g)
         buf, w = self.saved[:2]
         geo, G, N, C, has_b = self.meta
         nf = self.edges
@@ -365,91 +366,7 @@ class Convolution(Node):
         gx = gx.reshape(xshape) if need_x else None
         gw = None
         if need_w:
-            gw = _sum_in_order(parts).transpose(0, 2, 1).reshape(wshape)
-        gb = g.sum((0, 2, 3)) if has_b and nf[2] is not None else None
-        return (gx, gw, gb) if has_b else (gx, gw)
-
-    def _winograd_forward(self, x, w, b, geo, arrays):
-        """The 3x3 stride-1 convolution as Winograd's F(2x2, 3x3) (``winograd.py``), in chunks
-        of images like the im2col path: pad channels-last, transform the tiles, 16 GEMMs,
-        transform back. Nothing but the input itself is kept for backward, which rebuilds each
-        chunk's tiles from it (as the im2col path rebuilds its columns)."""
-        N, C = x.shape[:2]
-        O = w.shape[0]
-        t, xp_ = self.tiling, self.xp
-        U = weight_transform(w)                               # (16, O, C)
-        Ut = U.transpose(0, 2, 1)   # (16, C, O): a transposed view, which BLAS reads as is
-        y = xp_.empty((N, O, geo.Ho, geo.Wo), x.dtype)
-        bias = b[:, None, None] if b is not None else None
-
-        def chunk(n0, n):
-            V = self._winograd_tiles(x, n0, n, geo)
-            M = xp.matmul(V.reshape(16, -1, C), Ut).reshape(4, 4, t.Ht, t.Wt, n, O)
-            yt = xp_.empty((2 * t.Ht, 2 * t.Wt, n, O), x.dtype)
-            t.untile(M, yt)
-            from_channels_last(yt[:geo.Ho, :geo.Wo], y[n0:n0 + n], bias)
-        conv_run(x, chunk, N, t.image_bytes(C, O, x.itemsize))
-        self.saved = (None, w, arrays[0], arrays[1], U)
-        self.meta = geo, 1, N, C, b is not None
-        return y
-
-    def _winograd_tiles(self, x, n0, n, geo):
-        """Images ``n0 .. n0+n`` of ``x`` padded channels-last and transformed: their
-        Winograd-domain tiles ``V`` (4, 4, Ht, Wt, n, C), in this thread's workspace."""
-        t = self.tiling
-        C = x.shape[1]
-        nv, nb = 16 * t.Ht * t.Wt * n * C, t.Hb * t.Wb * n * C
-        ws = workspace(x, nv + nb, x.dtype)
-        buf = ws[nv:].reshape(t.Hb, t.Wb, n, C)
-        # the zero border (the workspace holds the previous chunk's values)
-        top, left = geo.pt, geo.pl
-        buf[:top] = 0
-        buf[top + geo.H:] = 0
-        buf[top:top + geo.H, :left] = 0
-        buf[top:top + geo.H, left + geo.W:] = 0
-        to_channels_last(x[n0:n0 + n], buf[top:top + geo.H, left:left + geo.W])
-        V = ws[:nv].reshape(4, 4, t.Ht, t.Wt, n, C)
-        t.tiles(buf, V)
-        return V
-
-    def _winograd_backward(self, g):
-        """The adjoint of ``_winograd_forward``, chunk by chunk: the output gradient's tiles
-        (``dM``), then the weight's share ``V^T dM`` (V rebuilt from the input) and the input's
-        ``B (dM U^T) B^T``, added into a per-chunk padded gradient and copied out cropped."""
-        _, w, x, _w, U = self.saved
-        geo, _, N, C, has_b = self.meta
-        t, xp_, nf = self.tiling, self.xp, self.edges
-        O = w.shape[0]
-        xshape, wshape = self.shapes
-        x = x.reshape(N, C, geo.H, geo.W)
-        g = g.reshape(N, O, geo.Ho, geo.Wo)
-        need_x, need_w = nf[0] is not None, nf[1] is not None
-        gx = xp_.empty((N, C, geo.H, geo.W), g.dtype) if need_x else None
-        parts = {}   # chunk -> its share of dU, summed in chunk order below
-
-        def chunk(n0, n):
-            gy = xp_.empty((2 * t.Ht, 2 * t.Wt, n, O), g.dtype)
-            if 2 * t.Ht != geo.Ho or 2 * t.Wt != geo.Wo:
-                gy[geo.Ho:] = 0   # the extra row/column computed in forward: zero gradient
-                gy[:, geo.Wo:] = 0
-            to_channels_last(g[n0:n0 + n], gy[:geo.Ho, :geo.Wo])
-            dM = xp_.empty((4, 4, t.Ht, t.Wt, n, O), g.dtype)
-            t.untile_adjoint(gy, dM)
-            dM = dM.reshape(16, -1, O)
-            if need_w:
-                V = self._winograd_tiles(x, n0, n, geo).reshape(16, -1, C)
-                parts[n0] = xp.matmul(dM.transpose(0, 2, 1), V)           # (16, O, C)
-            if need_x:
-                dV = xp.matmul(dM, U).reshape(4, 4, t.Ht, t.Wt, n, C)
-                gb = xp_.zeros((t.Hb, t.Wb, n, C), g.dtype)
-                t.tiles_adjoint(dV, gb)
-                from_channels_last(gb[geo.pt:geo.pt + geo.H, geo.pl:geo.pl + geo.W],
-                                   gx[n0:n0 + n])
-        conv_run(g, chunk, N, t.image_bytes(C, O, g.itemsize))
-        gw = None
-        if need_w:
-            gw = weight_transform_adjoint(_sum_in_order(parts)).reshape(wshape)
-        gx = gx.reshape(xshape) if need_x else None
+            gw = sum_in_order(parts).transpose(0, 2, 1).reshape(wshape)
         gb = g.sum((0, 2, 3)) if has_b and nf[2] is not None else None
         return (gx, gw, gb) if has_b else (gx, gw)
 
@@ -478,32 +395,26 @@ class Convolution(Node):
         return (gx, gw, gb) if has_b else (gx, gw)
 
 
-#: Convolutions with at least this many input and output channels use Winograd (when 3x3,
-#: stride 1, no dilation, one group, float32/64). Below it the 16 GEMMs are too thin (their
-#: inner dimension is C) and the transforms too large a share to beat im2col's one GEMM of
-#: inner dimension 9*C. Forward + backward, one thread, Winograd / im2col: 0.96 (32 channels,
-#: 32x32 images), 0.80 (32, 8x8), 1.00-1.13 (16 channels), 1.25 (8), 2.56 (8 -> 64 channels).
-WINOGRAD_MIN_CHANNELS = 32
+#: Convolutions with at least this many input and output channels take one of the two
+#: channels-last paths below. Under it the layout's rows (n * C values) are short and the
+#: GEMMs thin (Winograd's inner dimension is C). Forward + backward, one thread, Winograd /
+#: im2col: 0.96 (32 channels, 32x32 images), 0.80 (32, 8x8), 1.00-1.13 (16 channels), 1.25
+#: (8), 2.56 (8 -> 64 channels).
+WIDE_CHANNELS = 32
 
 
-def _winograd_tiling(geo, groups, C, O, dtype):
-    """The ``winograd.Tiling`` of a convolution that Winograd's F(2x2, 3x3) computes faster
-    than im2col + GEMM, else None: the one place that chooses between the two paths."""
-    if (geo.kh == geo.kw == 3 and geo.sh == geo.sw == 1 and geo.dh == geo.dw == 1
-            and groups == 1 and min(C, O) >= WINOGRAD_MIN_CHANNELS and dtype.char in 'fd'):
-        return Tiling(geo.Ho, geo.Wo)
+def _path(geo, groups, C, O, dtype):
+    """The one place that chooses how a convolution is computed: ``winograd`` (3x3, stride 1:
+    2.25x fewer multiplications), ``channels_last`` (strided windows), each with at least
+    ``WIDE_CHANNELS`` channels in and out, one group, float32/64; else None: the NCHW im2col
+    of this file (LeNet's few channels, 5x5 kernels, groups, half precision, ...)."""
+    if groups != 1 or min(C, O) < WIDE_CHANNELS or dtype.char not in 'fd':
+        return None
+    if geo.kh == geo.kw == 3 and geo.sh == geo.sw == 1 and geo.dh == geo.dw == 1:
+        return winograd
+    if geo.sh > 1 or geo.sw > 1:
+        return channels_last
     return None
-
-
-def _sum_in_order(parts):
-    """The sum of the chunks' partial weight gradients ``{first image: part}``, added in chunk
-    order whatever thread computed each part: the same bits for any thread count. In place
-    into the first part (the parts are this pass's own arrays)."""
-    keys = sorted(parts)
-    total = parts[keys[0]]
-    for k in keys[1:]:
-        total += parts[k]
-    return total
 
 
 def _inputs(node, *positions):

@@ -28,7 +28,8 @@ keeps it harmless). Each transform is separable: four strided "taps" along H, th
 each one NumPy ufunc writing straight into its Winograd-domain slot. Everything here is plain
 ``xp`` array code, so it runs on every device.
 """
-from ..._backend import namespace
+from ..._backend import conv_run, namespace, xp
+from .channels_last import from_channels_last, padded, sum_in_order, to_channels_last
 
 
 # -- the separable 1-D transforms: each maps the 4 (or 2, or 3) taps along one axis to the 4 (or
@@ -168,29 +169,75 @@ class Tiling:
             output_transform_adjoint(*_taps(rows[k], 1, self.Wt, 2), out=dM[k])
 
 
-def to_channels_last(x, out):
-    """``out`` (H, W, n, C) = ``x`` (n, C, H, W). In two passes when one image plane is a
-    multiple of 4 KiB: a one-pass copy then reads the C values of a pixel 4 KiB apart, all in
-    the same cache sets, and was 3.5x slower on ResNet's 32x32 images (docs/speed.md)."""
-    n, C, H, W = x.shape
-    if (H * W * x.itemsize) % 4096:
-        out[...] = x.transpose(2, 3, 0, 1)
-    else:
-        rows = namespace(x).ascontiguousarray(x.transpose(0, 2, 1, 3))   # (n, H, C, W)
-        out[...] = rows.transpose(1, 3, 0, 2)
+def forward(node, x, w, b, geo, arrays):
+    """``conv2d`` of ``x`` (N, C, H, W) by the 3x3 ``w`` (O, C, 3, 3), stride 1, in chunks of
+    images like the im2col path: pad channels-last, transform the tiles, 16 GEMMs, transform
+    back. Nothing but the input itself is kept for backward, which rebuilds each chunk's tiles
+    from it (as the im2col path rebuilds its columns)."""
+    N, C = x.shape[:2]
+    O = w.shape[0]
+    t, xp_ = Tiling(geo.Ho, geo.Wo), node.xp
+    U = weight_transform(w)                               # (16, O, C)
+    Ut = U.transpose(0, 2, 1)   # (16, C, O): a transposed view, which BLAS reads as is
+    y = xp_.empty((N, O, geo.Ho, geo.Wo), x.dtype)
+    bias = b[:, None, None] if b is not None else None
+
+    def chunk(n0, n):
+        V = _tiles(t, x, n0, n, geo)
+        M = xp.matmul(V.reshape(16, -1, C), Ut).reshape(4, 4, t.Ht, t.Wt, n, O)
+        yt = xp_.empty((2 * t.Ht, 2 * t.Wt, n, O), x.dtype)
+        t.untile(M, yt)
+        from_channels_last(yt[:geo.Ho, :geo.Wo], y[n0:n0 + n], bias)
+    conv_run(x, chunk, N, t.image_bytes(C, O, x.itemsize))
+    node.saved = (None, w, arrays[0], arrays[1], U)
+    node.meta = geo, 1, N, C, b is not None   # (the im2col path's layout: groups = 1)
+    return y
 
 
-def from_channels_last(a, out, bias=None):
-    """``out`` (n, C, H, W) = ``a`` (H, W, n, C) (+ ``bias`` (C, 1, 1)): the adjoint copy of
-    ``to_channels_last``, in two passes for the same reason."""
-    xp = namespace(a)
-    H, W, n, C = a.shape
-    if (H * W * a.itemsize) % 4096:
-        src = a.transpose(2, 3, 0, 1)
-    else:
-        rows = xp.ascontiguousarray(a.transpose(2, 0, 3, 1))               # (n, H, C, W)
-        src = rows.transpose(0, 2, 1, 3)
-    if bias is None:
-        out[...] = src
-    else:
-        xp.add(src, bias, out=out)
+def _tiles(t, x, n0, n, geo):
+    """Images ``n0 .. n0+n`` of ``x`` padded channels-last and transformed: their
+    Winograd-domain tiles ``V`` (4, 4, Ht, Wt, n, C), in this thread's workspace."""
+    nv = 16 * t.Ht * t.Wt * n * x.shape[1]
+    buf, rest = padded(x, n0, n, geo, t.Hb, t.Wb, nv)
+    V = rest.reshape((4, 4, t.Ht, t.Wt) + buf.shape[2:])
+    t.tiles(buf, V)
+    return V
+
+
+def backward(node, g):
+    """The adjoint of ``forward``, chunk by chunk: the output gradient's tiles (``dM``), then
+    the weight's share ``V^T dM`` (V rebuilt from the input) and the input's
+    ``B (dM U^T) B^T``, added into a per-chunk padded gradient and copied out cropped."""
+    _, w, x, _w, U = node.saved
+    geo, _, N, C, has_b = node.meta
+    t, xp_, nf = Tiling(geo.Ho, geo.Wo), node.xp, node.edges
+    O = w.shape[0]
+    xshape, wshape = node.shapes
+    x = x.reshape(N, C, geo.H, geo.W)
+    g = g.reshape(N, O, geo.Ho, geo.Wo)
+    need_x, need_w = nf[0] is not None, nf[1] is not None
+    gx = xp_.empty((N, C, geo.H, geo.W), g.dtype) if need_x else None
+    parts = {}   # chunk -> its share of dU, summed in chunk order below
+
+    def chunk(n0, n):
+        gy = xp_.empty((2 * t.Ht, 2 * t.Wt, n, O), g.dtype)
+        if 2 * t.Ht != geo.Ho or 2 * t.Wt != geo.Wo:
+            gy[geo.Ho:] = 0   # the extra row/column computed in forward: zero gradient
+            gy[:, geo.Wo:] = 0
+        to_channels_last(g[n0:n0 + n], gy[:geo.Ho, :geo.Wo])
+        dM = xp_.empty((4, 4, t.Ht, t.Wt, n, O), g.dtype)
+        t.untile_adjoint(gy, dM)
+        dM = dM.reshape(16, -1, O)
+        if need_w:
+            V = _tiles(t, x, n0, n, geo).reshape(16, -1, C)
+            parts[n0] = xp.matmul(dM.transpose(0, 2, 1), V)           # (16, O, C)
+        if need_x:
+            dV = xp.matmul(dM, U).reshape(4, 4, t.Ht, t.Wt, n, C)
+            gb = xp_.zeros((t.Hb, t.Wb, n, C), g.dtype)
+            t.tiles_adjoint(dV, gb)
+            from_channels_last(gb[geo.pt:geo.pt + geo.H, geo.pl:geo.pl + geo.W], gx[n0:n0 + n])
+    conv_run(g, chunk, N, t.image_bytes(C, O, g.itemsize))
+    gw = weight_transform_adjoint(sum_in_order(parts)).reshape(wshape) if need_w else None
+    gx = gx.reshape(xshape) if need_x else None
+    gb = g.sum((0, 2, 3)) if has_b and nf[2] is not None else None
+    return (gx, gw, gb) if has_b else (gx, gw)
