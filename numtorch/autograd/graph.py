@@ -151,7 +151,7 @@ class AccumulateGrad(Node):
         list, tensor, hook, saved tensor or view holds the array (a view holds its base), so
         no one else can see or change it. Only a C-contiguous, writeable NumPy array that owns
         its memory is kept (the layout ``copy()`` gives; anything else is copied into it, see
-        ``contiguous_copy``). docs/notes/resnet-rest.md has the figures."""
+        ``contiguous_copy``). docs/speed.md has the figures."""
         grad = grads[0]
         grads[0] = None
         owned = (grad.__class__ is _ndarray and sys.getrefcount(grad) == 2

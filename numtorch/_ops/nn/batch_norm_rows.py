@@ -19,7 +19,7 @@ over (64, 64, 32, 32)).
 Each pass reads the activation once, its intermediates stay in a block-sized scratch array,
 and, as torch, the node saves the input itself rather than ``xhat`` (the same memory, one
 activation-sized write fewer). The whole-array form before took 7 NumPy passes in the forward
-and 7 in the backward, with 2-3 activation-sized temporaries. Figures: docs/notes/resnet-rest.md.
+and 7 in the backward, with 2-3 activation-sized temporaries. Figures: docs/speed.md.
 """
 from ..._backend import blocks, run_blocks, workspace
 
