@@ -1,5 +1,5 @@
-"""The CPU convolution's blocked products and batch chunks (``_ops/nn/conv.py``'s ``_mm`` /
-``_mm_t``, ``CPUBackend.gemm_block`` and ``conv_run``) vs torch, and bit-identical for any
+"""The CPU convolution's blocked products and batch chunks (``_ops/nn/im2col.py``'s ``mm`` /
+``mm_t``, ``CPUBackend.gemm_block`` and ``conv_run``) vs torch, and bit-identical for any
 thread count. The test shapes are far below the sizes where the CPU would block or chunk on its
 own, so the policy is forced here: blocks of a few columns (with a remainder) and chunks of two
 images."""

@@ -1,33 +1,23 @@
 """Convolutions: ``conv1d``, ``conv2d``, ``conv_transpose2d`` (functional; nn.Conv* wraps them).
 
-How (im2col, made NumPy-friendly):
-- The padded input is copied once into a buffer laid out ``(C, Hp, N, Wp)``: channel first,
-  then the padded rows, each row holding that row of every image of the batch. Every kernel
-  offset ``(i, j)`` is then one strided window over it, and the six-axis view
-  ``(C, kh, kw, Ho, N, Wc)`` made with ``as_strided`` *is* the im2col matrix; one ``copyto``
-  materializes it and a matmul ``(O, C*kh*kw) @ (C*kh*kw, Ho*N*Wc)`` is the convolution.
-- "Wide" rows: with stride 1 along W the windows are computed ``Wc = Wp`` wide instead of ``Wo``.
-  Each window row then continues straight into the next image's row, and with stride 1 along H
-  into the next row, so a kernel offset's whole window ``(Ho, N, Wc)`` is ONE contiguous run:
-  im2col is ``C*kh*kw`` plain copies and col2im ``kh*kw`` plain adds (LeNet's conv2 col2im:
-  0.19 ms a chunk, against 0.53 ms with one run per image). The extra ``Wp - Wo`` columns are
-  garbage and are cropped; in backward they carry zero gradient, so they add nothing.
-- With windows strided along W (no wide rows, so no long runs to gain) the forward writes the
-  columns image by image and multiplies each image straight into the output; a 1x1 stride-1
-  unpadded convolution is one product per image with no im2col at all (``_pointwise``).
-- col2im (backward to the input) is a loop over the ``kh*kw`` kernel offsets adding a strided
-  slice each, never ``np.add.at`` (which is an order of magnitude slower).
-- Gradients are only computed for inputs that need them (``edges[i] is None`` means no
-  gradient is wanted): the first layer of a network never pays for its input gradient.
-conv1d is conv2d with H = 1; groups are a batch dimension of the matmuls.
+``Convolution`` computes conv2d (conv1d is conv2d with H = 1) by one of three paths, chosen in
+one place (``_path``) by shape alone: Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions with
+many channels (``winograd.py``), a channels-last im2col for strided ones with many channels
+(``channels_last.py``), and the NCHW im2col of ``im2col.py`` for everything else (LeNet's few
+channels, 5x5 kernels, groups, half precision). Each walks the batch in chunks of images
+(``_backend.conv_run``: cache-sized and threaded on the CPU, one chunk on a device), keeps only
+the input for backward and computes only the gradients that are wanted (``edges[i] is None``:
+the first layer of a network never pays for its input gradient). docs/speed.md has the
+measurements behind each choice.
 """
-from ..._backend import xp, namespace, strided, conv_scope, conv_run, workspace, gemm_block
+from ..._backend import xp, conv_scope, conv_run, workspace
 from ..._dtype import tensor_type_name
 from ...autograd.graph import Node, saved_grad_arrays
 from ...autograd._grad_array import GradArray
 from .._apply import nary
 from . import channels_last, winograd
 from .channels_last import sum_in_order
+from .im2col import Geom as _Geom, gmm as _gmm, mm as _mm, mm_t as _mm_t
 
 
 def _gemm_scope(method):
@@ -63,148 +53,6 @@ def _type_name(a):
 def _ctype(a):
     return {'float32': 'float', 'float64': 'double', 'float16': 'c10::Half',
             'int64': 'long int'}.get(a.dtype.name, a.dtype.name)
-
-
-class _Geom:
-    """Where the windows of a 2-D convolution lie in the flat ``(C, Hp*N*Wp + over)`` buffer:
-    each channel holds its padded rows image after image, row ``r`` of image ``n`` at
-    ``(r*N + n)*Wp`` (``N``: the batch the buffer holds, a whole batch or one chunk)."""
-    __slots__ = ('kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'pt', 'pl', 'H', 'W', 'Hp', 'Wp', 'Ho', 'Wo',
-                 'Wc', 'over', 'pointwise')
-
-    def __init__(self, H, W, kh, kw, stride, pads, dilation, Ho=None, Wo=None):
-        self.kh, self.kw = kh, kw
-        self.sh, self.sw = stride
-        self.dh, self.dw = dilation
-        pt, pb, pl, pr = pads
-        self.pt, self.pl = pt, pl
-        self.H, self.W = H, W
-        self.Hp, self.Wp = H + pt + pb, W + pl + pr
-        self.Ho = (self.Hp - self.dh * (kh - 1) - 1) // self.sh + 1 if Ho is None else Ho
-        self.Wo = (self.Wp - self.dw * (kw - 1) - 1) // self.sw + 1 if Wo is None else Wo
-        self.pointwise = kh == kw == 1 and not any(pads)   # one window, the pixels themselves
-        wide = self.sw == 1
-        self.Wc = self.Wp if wide else self.Wo
-        # Wide windows of the last row run past the buffer by up to dw*(kw-1) elements.
-        self.over = self.dw * (kw - 1) if wide else 0
-
-    def zeros(self, xp_, C, N, dtype):
-        """A zeroed padded buffer for ``N`` images of ``C`` channels."""
-        return xp_.zeros((C, self.Hp * N * self.Wp + self.over), dtype)
-
-    def windows(self, buf, N, n0=0, n=None):
-        """The im2col matrix of images ``n0 .. n0+n`` as a view ``(C, kh, kw, Ho, n, Wc)`` of a
-        buffer holding ``N`` images. With stride 1, ``(n, Wc)`` is one contiguous run (that row
-        of every image), and for the whole buffer (``n = N``) so is ``(Ho, n, Wc)``."""
-        n = N - n0 if n is None else n
-        C = buf.shape[0]
-        it = buf.itemsize
-        row = N * self.Wp * it
-        return strided(buf[:, n0 * self.Wp:], (C, self.kh, self.kw, self.Ho, n, self.Wc),
-                       (buf.strides[0], self.dh * row, self.dw * it, self.sh * row,
-                        self.Wp * it, self.sw * it))
-
-    def image(self, buf, N):
-        """The (C, H, N, W) image region of a padded buffer (a view)."""
-        C = buf.shape[0]
-        img = buf[:, :self.Hp * N * self.Wp].reshape(C, self.Hp, N, self.Wp)
-        return img[:, self.pt:self.pt + self.H, :, self.pl:self.pl + self.W]
-
-    def pad(self, x):
-        """``x`` (N, C, H, W) -> its zero-padded buffer."""
-        N, C = x.shape[:2]
-        buf = self.zeros(namespace(x), C, N, x.dtype)
-        self.image(buf, N)[...] = x.transpose(1, 2, 0, 3)
-        return buf
-
-    def im2col(self, buf, N, n0=0, n=None, out=None, per_image=False):
-        """``(C*kh*kw, Ho*n*Wc)``, contiguous: the matmul operand (written into ``out``);
-        ``per_image``: its columns in ``(n, Ho, Wc)`` order instead."""
-        win = self.windows(buf, N, n0, n)
-        if per_image:
-            win = win.transpose(0, 1, 2, 4, 3, 5)
-        cols = namespace(buf).empty(win.shape, buf.dtype) if out is None \
-            else out.reshape(win.shape)
-        xp.copyto(cols, win)
-        s = win.shape
-        return cols.reshape(s[0] * s[1] * s[2], -1)
-
-    def col2im_add(self, gcols, buf, N):
-        """Adjoint of ``im2col``: add ``gcols`` (C*kh*kw, Ho*N*Wc) into the windows of ``buf``
-        (holding ``N`` images), one strided add per kernel offset (windows of one offset never
-        overlap; with stride 1 each add is one contiguous run)."""
-        win = self.windows(buf, N)
-        g6 = gcols.reshape(win.shape)
-        for i in range(self.kh):
-            for j in range(self.kw):
-                w = win[:, i, j]
-                w += g6[:, i, j]
-
-    def col2im(self, gcols, C, N):
-        """``(C*kh*kw, Ho*N*Wc)`` -> ``(N, C, H, W)`` gradient."""
-        buf = self.zeros(namespace(gcols), C, N, gcols.dtype)
-        self.col2im_add(gcols, buf, N)
-        return namespace(buf).ascontiguousarray(self.image(buf, N).transpose(2, 0, 1, 3))
-
-    def to_cn(self, g, out=None):
-        """``(N, C, Ho, Wo)`` -> ``(C, Ho*N*Wc)`` with zeros in the garbage columns (written
-        into ``out`` when given)."""
-        N, C = g.shape[:2]
-        shape = (C, self.Ho, N, self.Wc)
-        if out is None:
-            out = namespace(g).empty(shape, g.dtype)
-        out = out.reshape(shape)
-        if self.Wc != self.Wo:
-            out.fill(0)   # one contiguous fill beats zeroing the strided garbage columns
-        out[..., :self.Wo] = g.transpose(1, 2, 0, 3)
-        return out.reshape(C, -1)
-
-    def from_cn(self, y, C, N):
-        """``(C, Ho*N*Wc)`` -> ``(N, C, Ho, Wo)`` contiguous (drops the garbage columns)."""
-        y = y.reshape(C, self.Ho, N, self.Wc)[..., :self.Wo].transpose(2, 0, 1, 3)
-        return namespace(y).ascontiguousarray(y)
-
-
-def _gmm(a, b, G):
-    """Grouped matmul: ``a`` (G*M, K) @ ``b`` (G*K, P) block-diagonally -> (G*M, P)."""
-    if G == 1:
-        return a @ b
-    return xp.matmul(a.reshape(G, a.shape[0] // G, -1), b.reshape(G, b.shape[0] // G, -1)).reshape(
-        a.shape[0], -1)
-
-
-def _mm(a, b, out):
-    """``a @ b`` into ``out`` for a small ``a`` (P, K) and a long ``b`` (K, M): as a batch of
-    column blocks where the device wants it (``_backend.gemm_block``; on the CPU OpenBLAS's
-    small-matrix kernel is 1.4-2x faster on LeNet's products than one long GEMM)."""
-    P, K = a.shape
-    M = b.shape[1]
-    mb = gemm_block(b, P * K, M)
-    if not mb:
-        return xp.matmul(a, b, out=out)
-    full = M - M % mb
-    xp.matmul(a, b[:, :full].reshape(K, -1, mb).transpose(1, 0, 2),
-              out=out[:, :full].reshape(P, -1, mb).transpose(1, 0, 2))
-    if full < M:
-        xp.matmul(a, b[:, full:], out=out[:, full:])
-    return out
-
-
-def _mm_t(a, b):
-    """``a @ b.T`` for long ``a`` (P, M) and ``b`` (Q, M): the reduction over M in column blocks
-    where the device wants it (see ``_mm``), the blocks' products summed in block order. LeNet's
-    conv1 weight gradient, (25, M) @ (M, 6): 0.17 ms a chunk in blocks, 0.50 ms as one GEMM."""
-    P, M = a.shape
-    Q = b.shape[0]
-    mb = gemm_block(a, P * Q, M)
-    if not mb:
-        return a @ b.T
-    full = M - M % mb
-    s = xp.matmul(a[:, :full].reshape(P, -1, mb).transpose(1, 0, 2),
-                  b[:, :full].reshape(Q, -1, mb).transpose(1, 2, 0)).sum(0)
-    if full < M:
-        s += a[:, full:] @ b[:, full:].T
-    return s
 
 
 class Convolution(Node):
