@@ -142,3 +142,44 @@ def test_a_transposed_gradient_is_copied_c_contiguous(threads):
     odd = np.arange(4 * 50 * 300, dtype=np.float32).reshape(4, 50, 300)[:, ::2]
     assert np.array_equal(contiguous_copy(odd), odd) and contiguous_copy(odd).flags.c_contiguous
     assert np.array_equal(contiguous_copy(base[0, :3].T), base[0, :3].T)
+
+
+@pytest.mark.parametrize('stride,channels,kept', [(1, 32, True), (2, 32, True), (1, 2, False)])
+def test_a_convolutions_reshaped_weight_gradient_is_kept(owned, stride, channels, kept):
+    # the channels-last paths (Winograd, strided) return their weight gradient as a reshape of
+    # a fresh GEMM result: the whole of an array no one else holds, so it is kept; the NCHW
+    # im2col's is a transposed view, copied (in blocks)
+    x = numtorch.randn(2, channels, 6, 6)
+    w = numtorch.randn(channels, channels, 3, 3, requires_grad=True)
+    numtorch.nn.functional.conv2d(x, w, padding=1, stride=stride).sum().backward()
+    assert owned == [kept]
+
+
+class _Give(numtorch.autograd.Function):
+    """Backward hands out ``make()``'s tensor as the input's gradient."""
+    make = None
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1
+
+    @staticmethod
+    def backward(ctx, g):
+        return _Give.make()
+
+
+def test_a_view_of_an_array_someone_else_holds_or_of_part_of_one_is_copied(owned):
+    held = numtorch.ones(2, 3)
+    _Give.make = lambda: held.reshape(6)             # the whole of an array the test holds
+    x = numtorch.zeros(6, requires_grad=True)
+    _Give.apply(x).sum().backward()
+    assert owned == [False] and _alone(x, held.numpy())
+    _Give.make = lambda: numtorch.ones(12)[:6]      # part of a fresh array
+    y = numtorch.zeros(6, requires_grad=True)
+    _Give.apply(y).sum().backward()
+    assert owned == [False, False]
+    _Give.make = lambda: numtorch.ones(2, 3).reshape(6)   # the whole of a fresh one
+    z = numtorch.zeros(6, requires_grad=True)
+    _Give.apply(z).sum().backward()
+    assert owned == [False, False, True]
+    np.testing.assert_array_equal(z.grad.numpy(), np.ones(6, np.float32))

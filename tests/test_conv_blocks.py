@@ -100,3 +100,17 @@ def test_blocked_conv_same_bits_for_any_thread_count(small_blocks, kw):
         numtorch.set_num_threads(before)
     for got in out[1:]:
         assert all((a == b).all() for a, b in zip(got, out[0]))
+
+
+@pytest.mark.parametrize('n,per_chunk,sizes', [
+    (64, 22, [16, 16, 16, 16]),        # 3 chunks of <= 22 -> 4 even ones: no idle thread
+    (256, 49, [43] * 5 + [41]),        # 6 chunks: already even, sizes evened out
+    (10, 20, [10]),                    # one chunk stays one
+    (3, 1, [1, 1, 1]),                 # no more chunks than images
+])
+def test_conv_chunks_are_even_in_number_and_size(monkeypatch, n, per_chunk, sizes):
+    from numtorch import _backend
+    monkeypatch.setattr(_backend.CPUBackend, 'CONV_CHUNK_BYTES', per_chunk * 100)
+    seen = []
+    _backend.CPU_BACKEND.conv_run(lambda n0, k: seen.append((n0, k)), n, 100)
+    assert sorted(seen) == [(sum(sizes[:i]), s) for i, s in enumerate(sizes)]

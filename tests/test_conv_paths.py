@@ -157,3 +157,33 @@ def test_only_the_wanted_gradients_are_computed(wide, stride):
     numtorch.nn.functional.conv2d(numtorch.tensor(x0), w, padding=1, stride=stride).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), full_x.grad.numpy())
     np.testing.assert_array_equal(w.grad.numpy(), full_w.grad.numpy())
+
+
+@pytest.mark.parametrize('shape', [(2, 3, 32, 32), (2, 3, 5, 7), (1, 2, 16, 64)])
+def test_channels_last_copies_in_one_or_two_passes(shape):
+    # planes of a multiple of 4 KiB (32x32 float32) take the two-pass copy: the same values
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape, dtype=np.float32)
+    n, C, H, W = shape
+    cl = np.empty((H, W, n, C), np.float32)
+    channels_last.to_channels_last(x, cl)
+    np.testing.assert_array_equal(cl, x.transpose(2, 3, 0, 1))
+    back = np.empty(shape, np.float32)
+    bias = rng.standard_normal((C, 1, 1), dtype=np.float32)
+    channels_last.from_channels_last(cl, back, bias)
+    np.testing.assert_array_equal(back, x + bias)
+    # a strided view (a 1x1/2 convolution's pixels) and a strided destination
+    sub = np.empty((-(-H // 2), -(-W // 2), n, C), np.float32)
+    channels_last.to_channels_last(x[:, :, ::2, ::2], sub)
+    np.testing.assert_array_equal(sub, x[:, :, ::2, ::2].transpose(2, 3, 0, 1))
+    dst = np.zeros(shape, np.float32)
+    channels_last.from_channels_last(sub, dst[:, :, ::2, ::2])
+    np.testing.assert_array_equal(dst[:, :, ::2, ::2], x[:, :, ::2, ::2])
+    assert not dst[:, :, 1::2].any()
+
+
+def test_winograd_on_32x32_images_matches_torch(wide):
+    # ResNet's first stage image size: the two-pass copies inside the path, against torch
+    check_op(Op('wino-32x32', _conv(1, True), [((2, 2, 32, 32), (3, 2, 3, 3), (3,))],
+                dtypes=('float32',), gradcheck=False, gradgrad=False), ((2, 2, 32, 32),
+             (3, 2, 3, 3), (3,)), 'float32')

@@ -335,6 +335,18 @@ def _scalar_output(func, inputs, strict, fn_name):
     return out_tuple, outputs
 
 
+def _gradient_of_scalar(func, inputs, v, create_graph, strict, fn_name):
+    """vhp's and hvp's first half (under enable_grad): the checked inputs and vector, the
+    scalar output and its gradient w.r.t. the inputs, with the graph kept for the second."""
+    in_tuple, inputs = _as_tuple(inputs, 'inputs', fn_name)
+    inputs = _prepare(inputs, create_graph, need_graph=True)
+    v = _vector(v, inputs, in_tuple, create_graph, fn_name, _V_INPUT)
+    out_tuple, outputs = _scalar_output(func, inputs, strict, fn_name)
+    jac = _vjp_grads(outputs, inputs, create_graph=True)
+    _strict_requires_grad(jac, 'jacobian', strict)
+    return in_tuple, inputs, v, out_tuple, outputs, jac
+
+
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(*inputs), v^T H)``: the value of scalar ``func`` and the vector-Hessian product.
 
@@ -344,12 +356,8 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
     (tensor(9.), tensor([ 6., 12.]))
     """
     with enable_grad():
-        in_tuple, inputs = _as_tuple(inputs, 'inputs', 'vhp')
-        inputs = _prepare(inputs, create_graph, need_graph=True)
-        v = _vector(v, inputs, in_tuple, create_graph, 'vhp', _V_INPUT)
-        out_tuple, outputs = _scalar_output(func, inputs, strict, 'vhp')
-        jac = _vjp_grads(outputs, inputs, create_graph=True)
-        _strict_requires_grad(jac, 'jacobian', strict)
+        in_tuple, inputs, v, out_tuple, outputs, jac = _gradient_of_scalar(
+            func, inputs, v, create_graph, strict, 'vhp')
     with set_grad_enabled(True if create_graph else is_grad_enabled()):
         res = _vjp_grads(jac, inputs, v, create_graph=create_graph)
         res = _zeros_for_missing(res, inputs, strict, create_graph, 'double_back')
@@ -367,12 +375,8 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     (tensor(9.), tensor([ 6., 12.]))
     """
     with enable_grad():
-        in_tuple, inputs = _as_tuple(inputs, 'inputs', 'hvp')
-        inputs = _prepare(inputs, create_graph, need_graph=True)
-        v = _vector(v, inputs, in_tuple, create_graph, 'hvp', _V_INPUT)
-        out_tuple, outputs = _scalar_output(func, inputs, strict, 'hvp')
-        jac = _vjp_grads(outputs, inputs, create_graph=True)
-        _strict_requires_grad(jac, 'jacobian', strict)
+        in_tuple, inputs, v, out_tuple, outputs, jac = _gradient_of_scalar(
+            func, inputs, v, create_graph, strict, 'hvp')
         us = tuple(zeros_like(x, requires_grad=True) for x in inputs)
         double_back = _vjp_grads(jac, inputs, us, create_graph=True)
         _strict_requires_grad(jac, 'hessian', strict)     # (torch checks jac here, as written)

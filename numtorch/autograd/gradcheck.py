@@ -59,13 +59,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
         flat = t._data.reshape(-1) if t._data.flags.c_contiguous else None
         if flat is None:
             raise ValueError('gradcheck needs contiguous inputs')
-        for i in range(flat.size):
-            orig = flat[i]
-            flat[i] = orig + eps
-            hi = inner()
-            flat[i] = orig - eps
-            lo = inner()
-            flat[i] = orig
+        for i, hi, lo in _central_differences(flat, eps, inner):
             num.reshape(-1)[i] = (hi - lo) / (2 * eps)
         if not host.allclose(a, num, atol=atol, rtol=rtol, equal_nan=True):
             if raise_exception:
@@ -148,14 +142,7 @@ def _constant_check(func, inputs, eps, atol, raise_exception):
     for t in inputs:
         if not (isinstance(t, Tensor) and t._requires_grad):
             continue
-        flat = t._data.reshape(-1)
-        for i in range(flat.size):
-            orig = flat[i]
-            flat[i] = orig + eps
-            hi = values()
-            flat[i] = orig - eps
-            lo = values()
-            flat[i] = orig
+        for _, hi, lo in _central_differences(t._data.reshape(-1), eps, values):
             worst = max((float(host.abs((h - lo_) / (2 * eps)).max(initial=0))
                          for h, lo_ in zip(hi, lo)), default=0.0)
             if worst > atol:
@@ -167,3 +154,16 @@ def _constant_check(func, inputs, eps, atol, raise_exception):
                         f'{worst:.3g}')
                 return False
     return True
+
+
+def _central_differences(flat, eps, f):
+    """``(i, f() at flat[i] + eps, f() at flat[i] - eps)`` for each element of the writeable
+    flat view ``flat`` of an input, which is restored after each pair."""
+    for i in range(flat.size):
+        orig = flat[i]
+        flat[i] = orig + eps
+        hi = f()
+        flat[i] = orig - eps
+        lo = f()
+        flat[i] = orig
+        yield i, hi, lo

@@ -134,6 +134,18 @@ def _quiet(forward):
     return quiet_forward
 
 
+def _sole_owner(grad):
+    """``grad`` owns its memory, or is a reshape of a whole array that nothing else refers to
+    (a GEMM's result reshaped to the weight's shape, as the convolutions return their weight
+    gradients): either way no one else can see the memory."""
+    if grad.flags.owndata:
+        return True
+    base = grad.base
+    # three references to the base: grad's, this local's, getrefcount's argument
+    return (base.__class__ is _ndarray and base.flags.owndata and base.size == grad.size
+            and sys.getrefcount(base) == 3)
+
+
 class AccumulateGrad(Node):
     """The sink for a leaf tensor: adds the incoming gradient to ``leaf.grad``."""
     _name = 'AccumulateGrad'
@@ -150,12 +162,13 @@ class AccumulateGrad(Node):
         shared: here two references (``grad`` below and getrefcount's argument) mean no other
         list, tensor, hook, saved tensor or view holds the array (a view holds its base), so
         no one else can see or change it. Only a C-contiguous, writeable NumPy array that owns
-        its memory is kept (the layout ``copy()`` gives; anything else is copied into it, see
-        ``contiguous_copy``). docs/speed.md has the figures."""
+        its memory, or reshapes the whole of an array no one else refers to, is kept (the layout
+        ``copy()`` gives; anything else is copied into it, see ``contiguous_copy``).
+        docs/speed.md has the figures."""
         grad = grads[0]
         grads[0] = None
         owned = (grad.__class__ is _ndarray and sys.getrefcount(grad) == 2
-                 and grad.flags.owndata and grad.flags.c_contiguous and grad.flags.writeable)
+                 and grad.flags.c_contiguous and grad.flags.writeable and _sole_owner(grad))
         return self.backward(grad, owned)
 
     def backward(self, grad, owned=False):
