@@ -21,10 +21,14 @@ POINTWISE = [
 # stride along H only: wide windows whose rows skip (the layout's other strided case)
 STRIDE_H = [_conv('conv2d-stride-h', [((2, 3, 9, 7), (4, 3, 3, 2), (4,))], stride=(2, 1),
                   padding=(1, 0))]
-CONV_OPS = [op for op in OPS if op.name.startswith('conv')] + POINTWISE + STRIDE_H
+# 64 im2col rows and 16 output channels: the weight gradient's product takes the output gradient
+# as a contiguous (M, O) copy (im2col.use_mc), LeNet's conv2 case
+CONTIGUOUS_GRAD = [_conv('conv2d-16-out', [((2, 4, 8, 7), (16, 4, 4, 4), (16,))], padding=1)]
+CONV_OPS = [op for op in OPS if op.name.startswith('conv')] + POINTWISE + STRIDE_H \
+    + CONTIGUOUS_GRAD
 
 
-@parametrize(POINTWISE + STRIDE_H)
+@parametrize(POINTWISE + STRIDE_H + CONTIGUOUS_GRAD)
 def test_pointwise_and_h_strided_conv_match_torch(op, shapes, dt):
     check_op(op, shapes, dt)
 
@@ -114,3 +118,38 @@ def test_conv_chunks_are_even_in_number_and_size(monkeypatch, n, per_chunk, size
     seen = []
     _backend.CPU_BACKEND.conv_run(lambda n0, k: seen.append((n0, k)), n, 100)
     assert sorted(seen) == [(sum(sizes[:i]), s) for i, s in enumerate(sizes)]
+
+
+def _input_grad_calls(monkeypatch, **kw):
+    """Which of Geom's input-gradient sums a conv2d backward calls, and whether the weight
+    gradient's product got a contiguous output gradient."""
+    from numtorch._ops.nn import im2col
+    seen = []
+    for name in ('rows_add', 'col2im_add', 'to_mc'):
+        f = getattr(im2col.Geom, name)
+        monkeypatch.setattr(im2col.Geom, name,
+                            lambda self, *a, _f=f, _n=name: seen.append(_n) or _f(self, *a))
+    rng = np.random.default_rng(0)
+    C, O, k = kw.pop('C', 3), kw.pop('O', 4), kw.pop('k', 3)
+    x = numtorch.tensor(rng.standard_normal((2, C, 9, 8)), requires_grad=True)
+    w = numtorch.tensor(rng.standard_normal((O, C, k, k)), requires_grad=True)
+    numtorch.nn.functional.conv2d(x, w, **kw).sum().backward()
+    return set(seen)
+
+
+@pytest.mark.parametrize('kw,calls', [
+    (dict(), {'rows_add'}),                            # wide windows: shifted gradient, kh adds
+    (dict(stride=(2, 1), padding=1), {'rows_add'}),    # strided along H only: still wide
+    (dict(dilation=2), {'rows_add'}),
+    (dict(stride=(1, 2)), {'col2im_add'}),             # strided along W: im2col's gradient
+    (dict(C=4, O=16, k=4), {'rows_add', 'to_mc'}),     # 64 rows, 16 outputs: contiguous operand
+])
+def test_input_and_weight_gradient_forms(monkeypatch, kw, calls):
+    assert _input_grad_calls(monkeypatch, **kw) == calls
+
+
+def test_contiguous_operand_rule():
+    from numtorch._ops.nn.im2col import use_mc
+    assert use_mc(150, 16)                    # LeNet's conv2: 2.2x faster product
+    assert not use_mc(25, 6)                  # conv1: the transposed view is faster
+    assert not use_mc(27, 64)                 # ResNet's stem: the copy costs more than it saves

@@ -16,8 +16,8 @@ from ...autograd.graph import Node, saved_grad_arrays
 from ...autograd._grad_array import GradArray
 from .._apply import nary
 from . import channels_last, winograd
-from .channels_last import sum_in_order
-from .im2col import Geom as _Geom, gmm as _gmm, mm as _mm, mm_t as _mm_t
+from .channels_last import bias_grad, sum_in_order
+from .im2col import Geom as _Geom, gmm as _gmm, mm as _mm, mm_t as _mm_t, use_mc as _use_mc
 
 
 def _gemm_scope(method):
@@ -184,22 +184,38 @@ class Convolution(Node):
             gx, gw = self._pointwise_backward(g, buf, w, need_x, need_w)
             gx = gx.reshape(xshape) if need_x else None
             gw = gw.reshape(wshape) if need_w else None
-            gb = g.sum((0, 2, 3)) if has_b and nf[2] is not None else None
+            gb = bias_grad(g) if has_b and nf[2] is not None else None
             return (gx, gw, gb) if has_b else (gx, gw)
         gx = self.xp.empty((N, C, geo.H, geo.W), g.dtype) if need_x else None
-        # (C*kk, O/G) per group: the transposed weight that maps output grads to im2col grads
-        wt = w.reshape(G, O // G, -1).transpose(0, 2, 1).reshape(-1, O // G)
-        rows, L = C * geo.kh * geo.kw, geo.Ho * geo.Wc
+        kh, kw = geo.kh, geo.kw
+        rows, L = C * kh * kw, geo.Ho * geo.Wc
+        # The input gradient: with wide windows (stride 1 along W) the kernel columns are summed
+        # inside the GEMM (Geom.shifted), else by col2im. The weight maps output grads to them:
+        # (C*kh, O*kw) or (C*kh*kw, O) per group.
+        wide = geo.sw == 1
+        if need_x:
+            wt = w.reshape(G, O // G, C // G, kh, kw)
+            wt = (wt.transpose(0, 2, 3, 1, 4).reshape(C * kh, -1) if wide else
+                  wt.reshape(G, O // G, -1).transpose(0, 2, 1).reshape(-1, O // G))
+        m = geo.over if wide else 0   # zeros before the output gradient, for the shifts
         parts = {}   # chunk -> its share of the weight gradient, summed in chunk order below
+        mc = need_w and G == 1 and _use_mc(rows, O)
 
         def chunk(n0, n):
             M = n * L
-            ws = workspace(g, (rows + O) * M, g.dtype)
-            gc = geo.to_cn(g[n0:n0 + n], ws[rows * M:])          # (O, Ho*n*Wc)
+            # the workspace: cols, then the shifted gradient | the gradient | its transpose | h
+            a = max(rows, O * kw) * M
+            b = a + O * (m + M)
+            c = b + (O * M if mc else 0)
+            ws = workspace(g, c + (C * kh * M if need_x and wide else 0), g.dtype)
+            gm = ws[a:b].reshape(O, m + M)
+            gm[:, :m] = 0
+            gc = geo.to_cn(g[n0:n0 + n], gm[:, m:])                  # (O, Ho*n*Wc)
             if need_w:
                 cols = geo.im2col(buf, N, n0, n, ws[:rows * M])
                 if G == 1:
-                    parts[n0] = _mm_t(cols, gc)[None]
+                    gt = geo.to_mc(g[n0:n0 + n], ws[b:c]) if mc else gc.T
+                    parts[n0] = _mm_t(cols, gt)[None]
                 else:
                     parts[n0] = xp.matmul(cols.reshape(G, rows // G, -1),
                                           gc.reshape(G, O // G, -1).transpose(0, 2, 1))
@@ -207,15 +223,21 @@ class Convolution(Node):
                 # into this chunk's own zeroed buffer: the garbage columns' (zero) windows reach
                 # into the next images, which another thread may be adding to
                 pad = geo.zeros(self.xp, C, n, g.dtype)
-                gcols = _mm(wt, gc, ws[:rows * M].reshape(rows, M)) if G == 1 else _gmm(wt, gc, G)
-                geo.col2im_add(gcols, pad, n)
+                if wide:
+                    s = geo.shifted(gm, ws[:O * kw * M])
+                    h = _mm(wt, s, ws[c:].reshape(C * kh, M)) if G == 1 else _gmm(wt, s, G)
+                    geo.rows_add(h, pad, n)
+                else:
+                    gcols = (_mm(wt, gc, ws[:rows * M].reshape(rows, M)) if G == 1
+                             else _gmm(wt, gc, G))
+                    geo.col2im_add(gcols, pad, n)
                 gx[n0:n0 + n] = geo.image(pad, n).transpose(2, 0, 1, 3)
         conv_run(g, chunk, N, rows * L * g.itemsize)
         gx = gx.reshape(xshape) if need_x else None
         gw = None
         if need_w:
             gw = sum_in_order(parts).transpose(0, 2, 1).reshape(wshape)
-        gb = g.sum((0, 2, 3)) if has_b and nf[2] is not None else None
+        gb = bias_grad(g) if has_b and nf[2] is not None else None
         return (gx, gw, gb) if has_b else (gx, gw)
 
     def backward_graphed(self, g):
@@ -335,7 +357,7 @@ class ConvTranspose(Node):
                 x3 = x2.reshape(G, Cin // G, -1)
                 gw = xp.matmul(c3, x3.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(w.shape)
         if has_b and nf[2] is not None:
-            gb = g.sum((0, 2, 3))
+            gb = bias_grad(g)
         return (gx, gw, gb) if has_b else (gx, gw)
 
     def backward_graphed(self, g):

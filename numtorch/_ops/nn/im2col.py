@@ -99,6 +99,39 @@ class Geom:
                 w = win[:, i, j]
                 w += g6[:, i, j]
 
+    def shifted(self, gm, out):
+        """The output gradient ``gc`` (O, M) with each row repeated once per kernel column,
+        moved right by that column's offset ``j*dw`` (zeros shifted in): ``(O*kw, M)``, row
+        ``(o, j)``, written into ``out``. ``gm`` is ``(O, over + M)``: ``over`` zeros, then
+        ``gc`` (``to_cn`` into ``gm[:, over:]``); one copy from an overlapping view of it.
+
+        Why: with wide windows, kernel offset ``(i, j)``'s window is offset ``(i, 0)``'s moved
+        by ``j*dw`` elements, so col2im's sum over the kernel columns can move into the GEMM:
+        the input gradient is ``rows_add`` of ``(C*kh, O*kw) @ shifted(gc)``, the same
+        multiplications as im2col's ``(C*kh*kw, O) @ gc`` but a ``C*kh``-row product and
+        ``kh`` adds instead of a ``C*kh*kw``-row one and ``kh*kw`` adds. LeNet's conv2 (a chunk
+        of 43 images, one thread): 0.41 against 0.57 ms; and the adds are few and long, so two
+        threads wait less for each other (each NumPy call returns to take the GIL)."""
+        O, M = gm.shape[0], gm.shape[1] - self.over
+        it = gm.itemsize
+        v = strided(gm[:, self.over:], (O, self.kw, M), (gm.strides[0], -self.dw * it, it))
+        out = out.reshape(O, self.kw, M)
+        xp.copyto(out, v)
+        return out.reshape(O * self.kw, M)
+
+    def rows_add(self, h, buf, n):
+        """Adjoint of the kernel rows' windows for ``shifted``: add ``h`` (C*kh, Ho*n*Wp) into
+        the padded buffer ``buf`` of ``n`` images, kernel row ``i`` at its offset (``kh``
+        adds). Columns past a row's last image get only the (zero) garbage columns' share,
+        so they are dropped and no add overlaps another."""
+        C = buf.shape[0]
+        row, it = n * self.Wp, buf.itemsize
+        h = h.reshape(C, self.kh, self.Ho, row)
+        for i in range(self.kh):
+            win = strided(buf[:, i * self.dh * row:], (C, self.Ho, row),
+                          (buf.strides[0], self.sh * row * it, it))
+            win += h[:, i]
+
     def col2im(self, gcols, C, N):
         """``(C*kh*kw, Ho*N*Wc)`` -> ``(N, C, H, W)`` gradient."""
         buf = self.zeros(namespace(gcols), C, N, gcols.dtype)
@@ -117,6 +150,16 @@ class Geom:
             out.fill(0)   # one contiguous fill beats zeroing the strided garbage columns
         out[..., :self.Wo] = g.transpose(1, 2, 0, 3)
         return out.reshape(C, -1)
+
+    def to_mc(self, g, out):
+        """``(N, C, Ho, Wo)`` -> ``(Ho*N*Wc, C)``: ``to_cn``'s matrix transposed and contiguous
+        (written into ``out``), the weight gradient's right operand where ``mm_t`` wants it so."""
+        N, C = g.shape[:2]
+        out = out.reshape(self.Ho, N, self.Wc, C)
+        if self.Wc != self.Wo:
+            out.fill(0)
+        out[:, :, :self.Wo] = g.transpose(2, 0, 3, 1)
+        return out.reshape(-1, C)
 
     def from_cn(self, y, C, N):
         """``(C, Ho*N*Wc)`` -> ``(N, C, Ho, Wo)`` contiguous (drops the garbage columns)."""
@@ -149,18 +192,31 @@ def mm(a, b, out):
     return out
 
 
-def mm_t(a, b):
-    """``a @ b.T`` for long ``a`` (P, M) and ``b`` (Q, M): the reduction over M in column blocks
-    where the device wants it (see ``mm``), the blocks' products summed in block order. LeNet's
-    conv1 weight gradient, (25, M) @ (M, 6): 0.17 ms a chunk in blocks, 0.50 ms as one GEMM."""
+def mm_t(a, bt):
+    """``a @ bt`` for a long ``a`` (P, M) and ``bt`` (M, Q): the reduction over M in column
+    blocks where the device wants it (see ``mm``), the blocks' products summed in block order.
+    LeNet's conv1 weight gradient, (25, M) @ (M, 6): 0.17 ms a chunk in blocks, 0.50 ms as one
+    GEMM. ``bt`` may be a transposed view; which form is faster depends on the shape
+    (``use_mc``)."""
     P, M = a.shape
-    Q = b.shape[0]
+    Q = bt.shape[1]
     mb = gemm_block(a, P * Q, M)
     if not mb:
-        return a @ b.T
+        return a @ bt
     full = M - M % mb
     s = xp.matmul(a[:, :full].reshape(P, -1, mb).transpose(1, 0, 2),
-                  b[:, :full].reshape(Q, -1, mb).transpose(1, 2, 0)).sum(0)
+                  bt[:full].reshape(-1, mb, Q)).sum(0)
     if full < M:
-        s += a[:, full:] @ b[:, full:].T
+        s += a[:, full:] @ bt[full:]
     return s
+
+
+def use_mc(P, Q):
+    """Whether a weight gradient ``(P, M) @ (M, Q)`` takes its right operand as a contiguous
+    copy (``Geom.to_mc``) rather than as the transposed view of ``to_cn``'s matrix. OpenBLAS's
+    small-matrix kernel is 2-2.4x faster with the contiguous operand from 16 columns on (under
+    that the view is 10-20% faster), but the transposing copy costs about as much as a product
+    with a few dozen rows. One thread, M = 24000, ms: (150, 16) 1.10 against 2.43 (LeNet's
+    conv2, the copy 0.15); (27, 64) 0.77 against 1.82, but the copy 1.32 (ResNet's stem);
+    (25, 6) 0.09 against 0.08."""
+    return P >= 4 * Q >= 64

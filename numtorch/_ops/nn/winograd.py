@@ -29,7 +29,7 @@ each one NumPy ufunc writing straight into its Winograd-domain slot. Everything 
 ``xp`` array code, so it runs on every device.
 """
 from ..._backend import conv_run, namespace, xp
-from .channels_last import from_channels_last, padded, sum_in_order, to_channels_last
+from .channels_last import bias_grad, from_channels_last, padded, sum_in_order, to_channels_last
 
 
 # -- the separable 1-D transforms: each maps the 4 (or 2, or 3) taps along one axis to the 4 (or
@@ -239,5 +239,5 @@ def backward(node, g):
     conv_run(g, chunk, N, t.image_bytes(C, O, g.itemsize))
     gw = weight_transform_adjoint(sum_in_order(parts)).reshape(wshape) if need_w else None
     gx = gx.reshape(xshape) if need_x else None
-    gb = g.sum((0, 2, 3)) if has_b and nf[2] is not None else None
+    gb = bias_grad(g) if has_b and nf[2] is not None else None
     return (gx, gw, gb) if has_b else (gx, gw)
