@@ -306,6 +306,13 @@ def blocks(n, m, unit, size=None):
     size = size or BLOCK_ELEMS
     if m <= size:
         k = max(1, size // max(m, 1))
+        # an even number of blocks of even sizes, as conv_run's chunks: LeNet-BN's first batch
+        # norm, (256, 6, 28, 28), was blocks of 55, 55, 55, 55 and 36 images, one of two
+        # threads idle for a fifth of each pass
+        count = -(-n // k)
+        if count > 1:
+            count = min(n, count + (count & 1))
+            k = -(-n // count)
         return [(i, min(i + k, n), 0, m) for i in range(0, n, k)]
     w = max(1, size // unit) * unit
     return [(i, i + 1, c, min(c + w, m)) for i in range(n) for c in range(0, m, w)]
