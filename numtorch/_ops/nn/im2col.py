@@ -17,8 +17,10 @@ How (im2col, made NumPy-friendly):
   columns image by image and multiplies each image straight into the output; a 1x1 stride-1
   unpadded convolution is one product per image with no im2col at all
   (``conv.Convolution._pointwise``).
-- col2im (backward to the input) is a loop over the ``kh*kw`` kernel offsets adding a strided
-  slice each, never ``np.add.at`` (which is an order of magnitude slower).
+- The input gradient with wide windows never builds im2col's gradient: the kernel columns are
+  summed inside the GEMM (``shifted``) and only the ``kh`` kernel rows are added (``rows_add``).
+  Otherwise col2im is a loop over the ``kh*kw`` kernel offsets adding a strided slice each,
+  never ``np.add.at`` (which is an order of magnitude slower).
 Groups are a batch dimension of the matmuls.
 """
 from ..._backend import xp, namespace, strided, gemm_block
