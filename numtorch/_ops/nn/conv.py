@@ -203,19 +203,18 @@ class Convolution(Node):
 
         def chunk(n0, n):
             M = n * L
-            # the workspace: cols, then the shifted gradient | the gradient | its transpose | h
-            a = max(rows, O * kw) * M
-            b = a + O * (m + M)
-            c = b + (O * M if mc else 0)
-            ws = workspace(g, c + (C * kh * M if need_x and wide else 0), g.dtype)
-            gm = ws[a:b].reshape(O, m + M)
+            first, gm, gt, hm = _pieces(g, (
+                max(rows, O * kw) * M,                 # im2col's columns, then the shifts
+                O * (m + M),                           # the output gradient after m zeros
+                O * M if mc else 0,                    # ... and transposed (use_mc)
+                C * kh * M if need_x and wide else 0))  # the kernel rows' input gradient
+            gm = gm.reshape(O, m + M)
             gm[:, :m] = 0
             gc = geo.to_cn(g[n0:n0 + n], gm[:, m:])                  # (O, Ho*n*Wc)
             if need_w:
-                cols = geo.im2col(buf, N, n0, n, ws[:rows * M])
+                cols = geo.im2col(buf, N, n0, n, first[:rows * M])
                 if G == 1:
-                    gt = geo.to_mc(g[n0:n0 + n], ws[b:c]) if mc else gc.T
-                    parts[n0] = _mm_t(cols, gt)[None]
+                    parts[n0] = _mm_t(cols, geo.to_mc(g[n0:n0 + n], gt) if mc else gc.T)[None]
                 else:
                     parts[n0] = xp.matmul(cols.reshape(G, rows // G, -1),
                                           gc.reshape(G, O // G, -1).transpose(0, 2, 1))
@@ -224,11 +223,11 @@ class Convolution(Node):
                 # into the next images, which another thread may be adding to
                 pad = geo.zeros(self.xp, C, n, g.dtype)
                 if wide:
-                    s = geo.shifted(gm, ws[:O * kw * M])
-                    h = _mm(wt, s, ws[c:].reshape(C * kh, M)) if G == 1 else _gmm(wt, s, G)
+                    s = geo.shifted(gm, first[:O * kw * M])
+                    h = _mm(wt, s, hm.reshape(C * kh, M)) if G == 1 else _gmm(wt, s, G)
                     geo.rows_add(h, pad, n)
                 else:
-                    gcols = (_mm(wt, gc, ws[:rows * M].reshape(rows, M)) if G == 1
+                    gcols = (_mm(wt, gc, first[:rows * M].reshape(rows, M)) if G == 1
                              else _gmm(wt, gc, G))
                     geo.col2im_add(gcols, pad, n)
                 gx[n0:n0 + n] = geo.image(pad, n).transpose(2, 0, 1, 3)
@@ -285,6 +284,16 @@ def _path(geo, groups, C, O, dtype):
     if geo.sh > 1 or geo.sw > 1:
         return channels_last
     return None
+
+
+def _pieces(arr, sizes):
+    """Consecutive pieces of ``sizes`` elements of this thread's workspace for ``arr``."""
+    ws = workspace(arr, sum(sizes), arr.dtype)
+    out, at = [], 0
+    for size in sizes:
+        out.append(ws[at:at + size])
+        at += size
+    return out
 
 
 def _inputs(node, *positions):
