@@ -80,6 +80,16 @@ def test_blocks_cover_the_array_once():
             assert (seen == 1).all(), (n, m, unit, block)
 
 
+@pytest.mark.parametrize('n,m,size,sizes', [
+    (256, 6 * 784, 1 << 18, [43] * 5 + [41]),   # LeNet-BN's first batch norm: 55 a block -> 6
+    (256, 16 * 100, 1 << 18, [128, 128]),       # already even
+    (3, 100, 100, [1, 1, 1]),                   # no more blocks than images
+    (4, 1000, 4000, [4]),                       # one block stays one
+])
+def test_blocks_are_even_in_number_and_size(n, m, size, sizes):
+    assert [i1 - i0 for i0, i1, _, _ in _threads.blocks(n, m, 1, size)] == sizes
+
+
 def test_the_input_is_saved_as_torch_saves_it():
     # changing the input in place after the forward: torch's error, at backward
     def fn(m):
