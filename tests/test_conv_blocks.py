@@ -153,3 +153,33 @@ def test_contiguous_operand_rule():
     assert use_mc(150, 16)                    # LeNet's conv2: 2.2x faster product
     assert not use_mc(25, 6)                  # conv1: the transposed view is faster
     assert not use_mc(27, 64)                 # ResNet's stem: the copy costs more than it saves
+
+
+@pytest.fixture(params=['wide', 'batch-inner'])
+def forward_layout(request, monkeypatch):
+    # force each forward layout of the NCHW im2col on every case (the rule picks by the share
+    # of garbage columns, so small test images would mostly take one)
+    from numtorch._ops.nn import im2col
+    monkeypatch.setattr(im2col, 'BATCH_INNER', 2.0 if request.param == 'wide' else 0.0)
+    return request.param
+
+
+@parametrize(CONV_OPS)
+def test_both_forward_layouts_match_torch(forward_layout, small_blocks, op, shapes, dt):
+    check_op(op, shapes, dt)
+
+
+@parametrize(CONV_OPS)
+def test_both_forward_layouts_on_the_stand_in(forward_layout, small_blocks, op, shapes, dt):
+    if DEVICE == 'cuda':
+        pytest.skip('a real GPU runs one GEMM')
+    with stand_in.enabled():
+        check_op(op, shapes, dt, device='cuda')
+
+
+def test_batch_inner_rule():
+    from numtorch._ops.nn.im2col import Geom
+    lenet_conv2 = Geom(14, 14, 5, 5, (1, 1), (0, 0, 0, 0), (1, 1))    # 4 of 14 columns garbage
+    lenet_conv1 = Geom(28, 28, 5, 5, (1, 1), (2, 2, 2, 2), (1, 1))    # 4 of 32
+    strided = Geom(14, 14, 5, 5, (1, 2), (0, 0, 0, 0), (1, 1))        # no wide rows
+    assert lenet_conv2.batch_inner and not lenet_conv1.batch_inner and not strided.batch_inner

@@ -98,8 +98,8 @@ class Convolution(Node):
         def chunk(n0, n):   # images n0 .. n0+n: independent of every other chunk
             img[:, :, n0:n0 + n] = x[n0:n0 + n].transpose(1, 2, 0, 3)
             M = n * L
-            ws = workspace(x, (rows + O) * M, x.dtype)
             if per_image:
+                ws = workspace(x, rows * M, x.dtype)
                 # strided windows: the columns image by image, one GEMM per image straight
                 # into y (ResNet's 1x1/2 downsample, 64x64x32x32 -> 128, forward: 8.5 ms, where
                 # the (Ho, n, Wc)-ordered product and its transposing copy took 11.0 ms)
@@ -109,17 +109,23 @@ class Convolution(Node):
                 if bias is not None:
                     yn += bias
                 return
-            cols = geo.im2col(buf, N, n0, n, ws[:rows * M])
-            if groups == 1:
-                yc = _mm(w2, cols, ws[rows * M:].reshape(O, M))
+            if geo.batch_inner:   # no garbage columns: (Ho, Wo, n) columns
+                M = n * geo.Ho * geo.Wo
+                first, prod = _pieces(x, (C * geo.Hp * geo.Wp * n + rows * M, O * M))
+                cols = geo.im2col_inner(x[n0:n0 + n], first)
             else:
-                yc = _gmm(w2, cols, groups)
+                first, prod = _pieces(x, (rows * M, O * M))
+                cols = geo.im2col(buf, N, n0, n, first)
+            yc = _mm(w2, cols, prod.reshape(O, M)) if groups == 1 else _gmm(w2, cols, groups)
             # the bias added over the contiguous product, then a plain transposing copy: 0.06
             # ms for LeNet's conv1 chunk, against 0.10 ms for one add that writes y through the
             # transposed view (the same sums either way)
             if bias is not None:
                 yc += bias
-            y[n0:n0 + n] = yc.reshape(O, geo.Ho, n, geo.Wc)[..., :geo.Wo].transpose(2, 0, 1, 3)
+            if geo.batch_inner:
+                y[n0:n0 + n] = yc.reshape(O, geo.Ho, geo.Wo, n).transpose(3, 0, 1, 2)
+            else:
+                y[n0:n0 + n] = yc.reshape(O, geo.Ho, n, geo.Wc)[..., :geo.Wo].transpose(2, 0, 1, 3)
         conv_run(x, chunk, N, rows * L * x.itemsize)
         # the input itself too (a reference, no copy): create_graph's backward_graphed
         # differentiates through it

@@ -13,6 +13,10 @@ How (im2col, made NumPy-friendly):
   im2col is ``C*kh*kw`` plain copies and col2im ``kh*kw`` plain adds (LeNet's conv2 col2im:
   0.19 ms a chunk, against 0.53 ms with one run per image). The extra ``Wp - Wo`` columns are
   garbage and are cropped; in backward they carry zero gradient, so they add nothing.
+- Where wide rows would make a fifth or more of the columns garbage (LeNet's conv2: 4 of 14),
+  the forward lays each chunk out with the batch innermost, ``(C, Hp, Wp, n)``: a kernel
+  offset's window is then a run of ``Wo*n`` per output row, with no garbage at all
+  (``im2col_inner``). Backward keeps the wide layout.
 - With windows strided along W (no wide rows, so no long runs to gain) the forward writes the
   columns image by image and multiplies each image straight into the output; a 1x1 stride-1
   unpadded convolution is one product per image with no im2col at all
@@ -26,12 +30,17 @@ Groups are a batch dimension of the matmuls.
 from ..._backend import xp, namespace, strided, gemm_block
 
 
+#: The share of garbage columns from which the forward computes with the batch innermost
+#: (``Geom.im2col_inner``, where the measurements are).
+BATCH_INNER = 0.2
+
+
 class Geom:
     """Where the windows of a 2-D convolution lie in the flat ``(C, Hp*N*Wp + over)`` buffer:
     each channel holds its padded rows image after image, row ``r`` of image ``n`` at
     ``(r*N + n)*Wp`` (``N``: the batch the buffer holds, a whole batch or one chunk)."""
     __slots__ = ('kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'pt', 'pl', 'H', 'W', 'Hp', 'Wp', 'Ho', 'Wo',
-                 'Wc', 'over', 'pointwise')
+                 'Wc', 'over', 'pointwise', 'batch_inner')
 
     def __init__(self, H, W, kh, kw, stride, pads, dilation, Ho=None, Wo=None):
         self.kh, self.kw = kh, kw
@@ -48,6 +57,9 @@ class Geom:
         self.Wc = self.Wp if wide else self.Wo
         # Wide windows of the last row run past the buffer by up to dw*(kw-1) elements.
         self.over = self.dw * (kw - 1) if wide else 0
+        # Where BATCH_INNER or more of the wide columns would be garbage, the forward lays its
+        # chunk out with the batch innermost instead (im2col_inner), which has none.
+        self.batch_inner = wide and self.Wc - self.Wo >= BATCH_INNER * self.Wc
 
     def zeros(self, xp_, C, N, dtype):
         """A zeroed padded buffer for ``N`` images of ``C`` channels."""
@@ -89,6 +101,33 @@ class Geom:
         xp.copyto(cols, win)
         s = win.shape
         return cols.reshape(s[0] * s[1] * s[2], -1)
+
+    def im2col_inner(self, x, ws):
+        """The forward's im2col matrix of the images ``x`` (n, C, H, W), with the batch
+        innermost: ``(C*kh*kw, Ho*Wo*n)``, columns ``(Ho, Wo, n)``; no garbage columns. ``ws``:
+        scratch for the padded copy ``(C, Hp, Wp, n)`` and the matrix.
+
+        A kernel offset's window over that copy is, for each output row, one contiguous run of
+        ``Wo*n`` (the columns ``w .. w+Wo`` of every image), so the copy is as cheap as the wide
+        one, and the GEMM computes only real outputs; the cost moves to the transposing copy
+        out (batch innermost to NCHW). One thread, a ~4 MB chunk, wide against batch-innermost
+        (ms): LeNet's conv2 (29% garbage) 0.50 / 0.37, the same with padding 2 (22%) 0.47 /
+        0.39, 8 -> 24 channels 5x5 on 12x12 (33%) 0.81 / 0.52; but conv1 (12%) 0.32 / 0.37,
+        16 -> 32 channels 3x3 on 16x16 (12%) 1.11 / 1.20, ResNet's stem (6%) 0.80 / 1.28. Hence
+        ``batch_inner`` from a fifth of garbage columns (``BATCH_INNER``)."""
+        n, C = x.shape[:2]
+        it = x.itemsize
+        size = C * self.Hp * self.Wp * n
+        pad = ws[:size].reshape(C, self.Hp, self.Wp, n)
+        if self.Hp != self.H or self.Wp != self.W:
+            pad.fill(0)
+        pad[:, self.pt:self.pt + self.H, self.pl:self.pl + self.W] = x.transpose(1, 2, 3, 0)
+        row = self.Wp * n * it
+        win = strided(pad, (C, self.kh, self.kw, self.Ho, self.Wo * n),
+                      (pad.strides[0], self.dh * row, self.dw * n * it, self.sh * row, it))
+        cols = ws[size:size + win.size].reshape(win.shape)
+        xp.copyto(cols, win)
+        return cols.reshape(C * self.kh * self.kw, -1)
 
     def col2im_add(self, gcols, buf, N):
         """Adjoint of ``im2col``: add ``gcols`` (C*kh*kw, Ho*N*Wc) into the windows of ``buf``
