@@ -120,32 +120,36 @@ def test_conv_chunks_are_even_in_number_and_size(monkeypatch, n, per_chunk, size
     assert sorted(seen) == [(sum(sizes[:i]), s) for i, s in enumerate(sizes)]
 
 
-def _input_grad_calls(monkeypatch, **kw):
-    """Which of Geom's input-gradient sums a conv2d backward calls, and whether the weight
-    gradient's product got a contiguous output gradient."""
+def _calls(monkeypatch, **kw):
+    """Which of Geom's layouts and gradient sums a conv2d forward + backward calls."""
     from numtorch._ops.nn import im2col
     seen = []
-    for name in ('rows_add', 'col2im_add', 'to_mc'):
+    for name in ('rows_add', 'col2im_add', 'to_mc', 'im2col_inner', 'grad_inner'):
         f = getattr(im2col.Geom, name)
         monkeypatch.setattr(im2col.Geom, name,
                             lambda self, *a, _f=f, _n=name: seen.append(_n) or _f(self, *a))
     rng = np.random.default_rng(0)
-    C, O, k = kw.pop('C', 3), kw.pop('O', 4), kw.pop('k', 3)
-    x = numtorch.tensor(rng.standard_normal((2, C, 9, 8)), requires_grad=True)
+    C, O, k, W = kw.pop('C', 3), kw.pop('O', 4), kw.pop('k', 3), kw.pop('W', 8)
+    x = numtorch.tensor(rng.standard_normal((2, C, 9, W)), requires_grad=True)
     w = numtorch.tensor(rng.standard_normal((O, C, k, k)), requires_grad=True)
     numtorch.nn.functional.conv2d(x, w, **kw).sum().backward()
     return set(seen)
 
 
+INNER = {'im2col_inner', 'grad_inner'}   # the batch-innermost forward and weight gradient
+
+
 @pytest.mark.parametrize('kw,calls', [
-    (dict(), {'rows_add'}),                            # wide windows: shifted gradient, kh adds
-    (dict(stride=(2, 1), padding=1), {'rows_add'}),    # strided along H only: still wide
-    (dict(dilation=2), {'rows_add'}),
+    (dict(), {'rows_add'} | INNER),                    # 2 of 8 columns garbage: batch inner
+    (dict(W=30), {'rows_add'}),                        # 2 of 30: wide rows
+    (dict(stride=(2, 1), padding=1), {'rows_add'} | INNER),   # strided along H only
+    (dict(dilation=2), {'rows_add'} | INNER),
     (dict(stride=(1, 2)), {'col2im_add'}),             # strided along W: im2col's gradient
-    (dict(C=4, O=16, k=4), {'rows_add', 'to_mc'}),     # 64 rows, 16 outputs: contiguous operand
+    (dict(C=8, O=16, W=30), {'rows_add', 'to_mc'}),    # 72 rows, 16 outputs: contiguous operand
 ])
-def test_input_and_weight_gradient_forms(monkeypatch, kw, calls):
-    assert _input_grad_calls(monkeypatch, **kw) == calls
+def test_layouts_and_gradient_forms(monkeypatch, kw, calls):
+    # input gradient: shifted + rows_add with wide windows, else col2im
+    assert _calls(monkeypatch, **kw) == calls
 
 
 def test_contiguous_operand_rule():

@@ -112,7 +112,7 @@ class Convolution(Node):
             if geo.batch_inner:   # no garbage columns: (Ho, Wo, n) columns
                 M = n * geo.Ho * geo.Wo
                 first, prod = _pieces(x, (C * geo.Hp * geo.Wp * n + rows * M, O * M))
-                cols = geo.im2col_inner(x[n0:n0 + n], first)
+                cols = geo.im2col_inner(buf, N, n0, n, first)
             else:
                 first, prod = _pieces(x, (rows * M, O * M))
                 cols = geo.im2col(buf, N, n0, n, first)
@@ -206,22 +206,28 @@ class Convolution(Node):
         m = geo.over if wide else 0   # zeros before the output gradient, for the shifts
         parts = {}   # chunk -> its share of the weight gradient, summed in chunk order below
         mc = need_w and G == 1 and _use_mc(rows, O)
+        inner = need_w and G == 1 and geo.batch_inner   # the weight gradient's columns
 
         def chunk(n0, n):
             M = n * L
             first, gm, gt, hm = _pieces(g, (
-                max(rows, O * kw) * M,                 # im2col's columns, then the shifts
+                max(rows * M, O * kw * M,              # im2col's columns, then the shifts
+                    C * geo.Hp * geo.Wp * n + rows * M if inner else 0),
                 O * (m + M),                           # the output gradient after m zeros
-                O * M if mc else 0,                    # ... and transposed (use_mc)
+                O * M if mc or inner else 0,           # ... and transposed (use_mc)
                 C * kh * M if need_x and wide else 0))  # the kernel rows' input gradient
             gm = gm.reshape(O, m + M)
             gm[:, :m] = 0
             gc = geo.to_cn(g[n0:n0 + n], gm[:, m:])                  # (O, Ho*n*Wc)
             if need_w:
-                cols = geo.im2col(buf, N, n0, n, first[:rows * M])
-                if G == 1:
+                if inner:   # the forward's batch-innermost columns: no garbage columns
+                    parts[n0] = _mm_t(geo.im2col_inner(buf, N, n0, n, first),
+                                      geo.grad_inner(g[n0:n0 + n], gt, mc))[None]
+                elif G == 1:
+                    cols = geo.im2col(buf, N, n0, n, first[:rows * M])
                     parts[n0] = _mm_t(cols, geo.to_mc(g[n0:n0 + n], gt) if mc else gc.T)[None]
                 else:
+                    cols = geo.im2col(buf, N, n0, n, first[:rows * M])
                     parts[n0] = xp.matmul(cols.reshape(G, rows // G, -1),
                                           gc.reshape(G, O // G, -1).transpose(0, 2, 1))
             if need_x:
