@@ -5,6 +5,7 @@ machine, with one core busy with another process, and with 4 DataLoader workers.
     python bench/threads.py                      # every model x condition, 40 batches per epoch
     python bench/threads.py --quick              # 10 batches, MLP and LeNet only
     python bench/threads.py --models lenet --conditions busy --batches 20
+    python bench/threads.py --repeats 3              # each cell's best of 3 runs (steadier)
 
 Every cell runs in a fresh child process (thread settings act at import): build the model, run
 one warm-up batch, then time one epoch of ``--batches`` batches from ``DataLoader(TensorDataset)``
@@ -12,7 +13,9 @@ one warm-up batch, then time one epoch of ``--batches`` batches from ``DataLoade
 ``1`` / ``2`` (``set_num_threads(n)`` after import: numtorch's own threads, BLAS on one), ``blas2``
 (``OPENBLAS_NUM_THREADS=2``: OpenBLAS's own two threads on every product). Conditions: ``idle``; ``busy`` (a child
 process spins on one core for the whole cell); ``workers4`` (``num_workers=4``). The last column
-is numtorch's default over its best fixed count (issue 14's target: <= 1.2 in every row).
+is numtorch's default over its best fixed count (issue 14's target: <= 1.2 in every row). On 2
+cores ``default`` and ``2`` are the same setting, so one run's single epochs can differ by 20%
+from noise alone; ``--repeats`` takes each cell's best of several runs.
 Run it on an otherwise idle machine: other load makes every figure noisy.
 """
 import argparse
@@ -76,7 +79,12 @@ def child(fw_name, model, setting, workers, batches):
     print(time.perf_counter() - t)
 
 
-def _cell(fw, model, setting, condition, batches):
+def _cell(fw, model, setting, condition, batches, repeats=1):
+    """The best of ``repeats`` fresh child processes' epochs."""
+    return min(_run(fw, model, setting, condition, batches) for _ in range(repeats))
+
+
+def _run(fw, model, setting, condition, batches):
     cmd = [sys.executable, os.path.abspath(__file__), '--child', fw, model, setting,
            '4' if condition == 'workers4' else '0', str(batches)]
     env = dict(os.environ, PYTHONPATH=REPO)
@@ -100,6 +108,7 @@ def main():
     ap.add_argument('--conditions', default=','.join(CONDITIONS))
     ap.add_argument('--batches', type=int, default=40, help='batches per timed epoch')
     ap.add_argument('--quick', action='store_true', help='10 batches, MLP and LeNet')
+    ap.add_argument('--repeats', type=int, default=1, help="each cell's best of this many runs")
     ap.add_argument('--child', nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -115,8 +124,9 @@ def main():
     print(f'{"model":12s} {"condition":10s} {head} {"torch def":>10s} {"def/best":>9s}')
     for model in models:
         for cond in args.conditions.split(','):
-            nt = {s: _cell('numtorch', model, s, cond, args.batches) for s in SETTINGS}
-            th = _cell('torch', model, 'default', cond, args.batches)
+            nt = {s: _cell('numtorch', model, s, cond, args.batches, args.repeats)
+                  for s in SETTINGS}
+            th = _cell('torch', model, 'default', cond, args.batches, args.repeats)
             best = min(nt[s] for s in SETTINGS if s != 'default')
             cells = ' '.join(f'{nt[s]:10.3f}' for s in SETTINGS)
             print(f'{model:12s} {cond:10s} {cells} {th:10.3f} {nt["default"] / best:9.2f}',
