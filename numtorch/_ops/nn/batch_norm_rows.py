@@ -46,10 +46,12 @@ class _Plan:
         """Per-row sums of a block ``a`` (k, w), or of ``a * b``: (k, w // L).
 
         Each row's sum is one call's work on that row alone (the same bits in any block). The
-        products' sums of long rows are a batch of dot products (BLAS, which also releases the
-        GIL, where einsum holds it); one thread, 4M float32 elements: 0.60 against 0.85 ms for
-        rows of 1024, 0.67 against 0.76 for 256, but 0.98 against 0.89 for 64 and 3.7 against
-        1.4 for 16. Up to 8192 only: OpenBLAS splits longer dot products over its threads."""
+        products' sums of long rows are a batch of dot products (BLAS); one thread, 4M float32
+        elements: 0.60 against 0.85 ms for rows of 1024, 0.67 against 0.76 for 256, but 0.98
+        against 0.89 for 64 and 3.7 against 1.4 for 16. Up to 8192 only: OpenBLAS splits longer
+        dot products over its threads. NumPy's ``matmul`` holds the GIL in this vector form
+        (``einsum`` releases it), so two threads' dots run one after the other; an ``einsum``
+        form was measured as a wash overall (docs/speed.md)."""
         k, w = a.shape
         L = self.L
         a = a.reshape(k, w // L, L)
