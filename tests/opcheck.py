@@ -304,3 +304,18 @@ def check_gradgrad(op, arrs, seed, device=None):
 def parametrize(ops):
     """``@parametrize(OPS)`` over every (op, case, dtype)."""
     return pytest.mark.parametrize('op,shapes,dt', [c for op in ops for c in op.cases()])
+
+
+def assert_same_bits_for_any_thread_count(run, counts=(1, 2, 3)):
+    """``run()`` (returning arrays) gives the same bits with each of ``counts`` threads
+    (``numtorch.set_num_threads``); the caller's count is restored."""
+    before = numtorch.get_num_threads()
+    out = []
+    try:
+        for n in counts:
+            numtorch.set_num_threads(n)
+            out.append([np.asarray(a) for a in run()])
+    finally:
+        numtorch.set_num_threads(before)
+    for got in out[1:]:
+        assert all(a.tobytes() == b.tobytes() for a, b in zip(got, out[0]))

@@ -9,7 +9,7 @@ import pytest
 import numtorch
 from numtorch import _backend
 from numtorch.testing import stand_in
-from opcheck import DEVICE, check_op, parametrize
+from opcheck import DEVICE, assert_same_bits_for_any_thread_count, check_op, parametrize
 from test_conv_pool import OPS, _conv
 
 # 1x1 convolutions with stride 1 and no padding take Convolution's per-image product path
@@ -91,19 +91,13 @@ def test_blocked_conv_same_bits_for_any_thread_count(small_blocks, kw):
     k = kw.pop('k', 5)
     w0 = rng.standard_normal((6, 4 // kw.get('groups', 1), k, k)).astype(np.float32)
     b0 = rng.standard_normal(6).astype(np.float32)
-    before = numtorch.get_num_threads()
-    out = []
-    try:
-        for n in (1, 2, 3):
-            numtorch.set_num_threads(n)
-            x, w, b = (numtorch.tensor(a, requires_grad=True) for a in (x0, w0, b0))
-            y = numtorch.nn.functional.conv2d(x, w, b, **kw)
-            (y * y).sum().backward()
-            out.append([t.detach().numpy() for t in (y, x.grad, w.grad, b.grad)])
-    finally:
-        numtorch.set_num_threads(before)
-    for got in out[1:]:
-        assert all((a == b).all() for a, b in zip(got, out[0]))
+
+    def run():
+        x, w, b = (numtorch.tensor(a, requires_grad=True) for a in (x0, w0, b0))
+        y = numtorch.nn.functional.conv2d(x, w, b, **kw)
+        (y * y).sum().backward()
+        return [t.detach().numpy() for t in (y, x.grad, w.grad, b.grad)]
+    assert_same_bits_for_any_thread_count(run)
 
 
 @pytest.mark.parametrize('n,per_chunk,sizes', [

@@ -7,6 +7,7 @@ import pytest
 
 import numtorch
 from numtorch import _threads
+from opcheck import assert_same_bits_for_any_thread_count
 
 
 @pytest.fixture(autouse=True)
@@ -79,22 +80,16 @@ def test_convolution_chunks_give_the_same_bits_for_any_thread_count(monkeypatch)
     from numtorch import _backend
     # chunks of 7 images: 6 chunks for 40 images
     monkeypatch.setattr(_backend.CPUBackend, 'CONV_CHUNK_BYTES', 7 * 18 * 9 * 10 * 4)
-    before = numtorch.get_num_threads()
     rng = numtorch.Generator().manual_seed(0)
     x0 = numtorch.rand(40, 2, 9, 8, generator=rng)
     w0 = numtorch.rand(4, 2, 3, 3, generator=rng)
-    out = []
-    try:
-        for n in (1, 2, 3):
-            numtorch.set_num_threads(n)
-            x, w = x0.clone().requires_grad_(), w0.clone().requires_grad_()
-            y = numtorch.nn.functional.conv2d(x, w, padding=1)
-            (y * y).sum().backward()
-            out.append((y.detach().numpy(), x.grad.numpy(), w.grad.numpy()))
-    finally:
-        numtorch.set_num_threads(before)
-    for got in out[1:]:
-        assert all((a == b).all() for a, b in zip(got, out[0]))
+
+    def run():
+        x, w = x0.clone().requires_grad_(), w0.clone().requires_grad_()
+        y = numtorch.nn.functional.conv2d(x, w, padding=1)
+        (y * y).sum().backward()
+        return y.detach().numpy(), x.grad.numpy(), w.grad.numpy()
+    assert_same_bits_for_any_thread_count(run)
 
 
 def test_run_chunks_covers_every_chunk_once_and_raises_after_all_finished():
