@@ -44,3 +44,20 @@ def test_what_has_no_differentiable_form_refuses():
         np.multiply(g, 2, out=np.zeros(4))
     with pytest.raises(DoubleBackwardError, match='numpy.sort'):
         np.sort(g)
+
+
+@pytest.mark.parametrize('name', ['amax', 'amin', 'max', 'min'])
+@pytest.mark.parametrize('axis,keepdims', [(None, False), (None, True), (1, False), (0, True)])
+def test_extremes_as_numpy_with_torch_gradients(name, axis, keepdims):
+    import torch
+    x0 = np.array([[1., 5., 3.], [4., 2., 6.]])
+    x = numtorch.tensor(x0, requires_grad=True)
+    r = getattr(np, name)(GradArray(x * 1), axis=axis, keepdims=keepdims)
+    np.testing.assert_array_equal(r.t.detach().numpy(),
+                                  getattr(np, name)(x0, axis, keepdims=keepdims))
+    g, = numtorch.autograd.grad(r.t.sum(), x)
+    xt = torch.tensor(x0, requires_grad=True)
+    red = 'amax' if name in ('amax', 'max') else 'amin'
+    rt = getattr(xt, red)() if axis is None else getattr(xt, red)(dim=axis, keepdim=keepdims)
+    gt, = torch.autograd.grad(rt.sum(), xt)
+    np.testing.assert_array_equal(g.numpy(), gt.numpy())

@@ -112,20 +112,18 @@ def _cumprod(a, axis=None, dtype=None, out=None):
     return GradArray(t.cumprod(axis))
 
 
-def _amax(a, axis=None, out=None, keepdims=False, **kwargs):
-    t = _tensor(a)
-    if axis is None:
-        r = t.amax()
-        return GradArray(r.reshape((1,) * t.ndim) if keepdims else r)
-    return GradArray(t.amax(dim=axis, keepdim=keepdims))
+def _extreme(method):
+    """``np.amax`` / ``np.amin`` on a GradArray: the tensor's ``amax`` / ``amin``."""
+    def extreme(a, axis=None, out=None, keepdims=False, **kwargs):
+        t = _tensor(a)
+        if axis is None:
+            r = getattr(t, method)()
+            return GradArray(r.reshape((1,) * t.ndim) if keepdims else r)
+        return GradArray(getattr(t, method)(dim=axis, keepdim=keepdims))
+    return extreme
 
 
-def _amin(a, axis=None, out=None, keepdims=False, **kwargs):
-    t = _tensor(a)
-    if axis is None:
-        r = t.amin()
-        return GradArray(r.reshape((1,) * t.ndim) if keepdims else r)
-    return GradArray(t.amin(dim=axis, keepdim=keepdims))
+_amax, _amin = _extreme('amax'), _extreme('amin')
 
 
 def _transpose(a, axes=None):
