@@ -25,7 +25,7 @@ from numpy.lib.stride_tricks import as_strided as _as_strided
 from ._device import device, CPU
 from ._threads import conv_threads as _conv_threads, run_chunks as _run_chunks, gemm as _gemm, \
     split_run as _split_run, blocks as _blocks, run_blocks as _run_blocks, \
-    contiguous_copy as _contiguous_copy
+    contiguous_copy as _contiguous_copy, even_split as _even_split
 from . import _malloc
 
 _malloc.tune()   # the CPU's allocation policy: activations' pages stay mapped (_malloc.py)
@@ -158,17 +158,10 @@ class CPUBackend(Backend):
         machine; 2 MB chunks no faster on one thread). The chunks are spread over
         ``numtorch.get_num_threads()`` Python threads, each GEMM on one BLAS thread
         (``_threads.run_chunks``), so both cores work without OpenBLAS's spinning threads."""
-        per = max(1, self.CONV_CHUNK_BYTES // max(1, image_bytes))
-        # the same number of chunks, of even sizes: the threads finish together (LeNet's 256
-        # images were 5 chunks of 49 and one of 11; 3 chunks a thread of 43 now). The sizes
-        # depend on n and image_bytes only, never on the thread count.
-        # An even number of chunks, too, when there are more than one: with 3 chunks one of
-        # two threads idled a third of the time (ResNet's 256 -> 512 3x3/2 convolution, forward
-        # + backward on 2 threads: 59 -> 46 ms with 4 chunks).
-        if n:
-            count = -(-n // per)
-            count = min(n, count + (count & 1)) if count > 1 else count
-            per = -(-n // count)
+        # even chunks (_threads.even_split): LeNet's 256 images were 5 chunks of 49 and one of
+        # 11, now 6 of 43; with 3 chunks one of two threads idled a third of the time (ResNet's
+        # 256 -> 512 3x3/2 convolution, forward + backward on 2 threads: 59 -> 46 ms with 4)
+        per = _even_split(n, max(1, self.CONV_CHUNK_BYTES // max(1, image_bytes)))
         _run_chunks(lambda start: fn(start, min(per, n - start)), range(0, n, per))
 
     CONV_CHUNK_BYTES = 4 << 20

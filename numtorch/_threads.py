@@ -292,6 +292,21 @@ def split_run(fn, n, per=1):
 BLOCK_ELEMS = 1 << 18
 
 
+def even_split(n, per):
+    """The part size that cuts ``n`` items into parts of at most ``per``: as few parts as
+    that allows, but an even number when there are several, and of even sizes, so that two
+    threads finish together. Depends on ``n`` and ``per`` only, never on the thread count.
+
+    >>> even_split(256, 49), even_split(64, 22), even_split(10, 20), even_split(3, 1)
+    (43, 16, 10, 1)
+    """
+    if n <= per:
+        return max(n, 1)
+    count = -(-n // per)
+    count = min(n, count + (count & 1))
+    return -(-n // count)
+
+
 def blocks(n, m, unit, size=None):
     """Blocks ``(i0, i1, c0, c1)`` covering an ``(n, m)`` array (``n`` images of ``m`` elements,
     which come in rows of ``unit``), of about ``size`` (default ``BLOCK_ELEMS``) elements:
@@ -305,14 +320,9 @@ def blocks(n, m, unit, size=None):
     """
     size = size or BLOCK_ELEMS
     if m <= size:
-        k = max(1, size // max(m, 1))
-        # an even number of blocks of even sizes, as conv_run's chunks: LeNet-BN's first batch
-        # norm, (256, 6, 28, 28), was blocks of 55, 55, 55, 55 and 36 images, one of two
-        # threads idle for a fifth of each pass
-        count = -(-n // k)
-        if count > 1:
-            count = min(n, count + (count & 1))
-            k = -(-n // count)
+        # even blocks (even_split): LeNet-BN's first batch norm, (256, 6, 28, 28), was blocks
+        # of 55, 55, 55, 55 and 36 images, one of two threads idle for a fifth of each pass
+        k = even_split(n, max(1, size // max(m, 1)))
         return [(i, min(i + k, n), 0, m) for i in range(0, n, k)]
     w = max(1, size // unit) * unit
     return [(i, i + 1, c, min(c + w, m)) for i in range(n) for c in range(0, m, w)]
