@@ -118,19 +118,25 @@ def test_agrees_with_im2col_on_a_resnet_sized_layer(monkeypatch, stride, path):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * np.abs(b).max())
 
 
-@pytest.mark.parametrize('stride', [1, 2])
-def test_the_same_bits_for_any_thread_count(wide, monkeypatch, stride):
+@pytest.mark.parametrize('stride,path,wide_channels', [
+    (1, winograd_mod, 1), (2, channels_last, 1), (1, None, 10 ** 9)])   # None: NCHW im2col
+def test_the_same_bits_for_any_thread_count(monkeypatch, stride, path, wide_channels):
+    # every path's chunks, through conv_run's own chunking: the output and every gradient must
+    # not depend on the thread count (the weight gradient's parts are summed in chunk order)
     from numtorch import _backend
-    # small chunks: 5-7 chunks for 13 images, summed in chunk order for the weight gradient
+    monkeypatch.setattr(conv_mod, 'WIDE_CHANNELS', wide_channels)
+    # small chunks: 5-7 chunks for 13 images; magnitudes spread over decades, so a different
+    # order of the chunks' sums changes bits
     monkeypatch.setattr(_backend.CPUBackend, 'CONV_CHUNK_BYTES', 2 * 16 * 4 * 5 * 4)
     rng = numtorch.Generator().manual_seed(0)
-    x0 = numtorch.rand(13, 2, 7, 8, generator=rng)
-    w0 = numtorch.rand(3, 2, 3, 3, generator=rng)
+    x0 = numtorch.randn(13, 2, 7, 8, generator=rng) * \
+        numtorch.exp(3 * numtorch.randn(13, 1, 1, 1, generator=rng))
+    w0 = numtorch.randn(3, 2, 3, 3, generator=rng)
 
     def run():
         x, w = x0.clone().requires_grad_(), w0.clone().requires_grad_()
         y = numtorch.nn.functional.conv2d(x, w, padding=1, stride=stride)
-        assert y.grad_fn.path is (winograd_mod if stride == 1 else channels_last)
+        assert y.grad_fn.path is path
         (y * y).sum().backward()
         return y.detach().numpy(), x.grad.numpy(), w.grad.numpy()
     assert_same_bits_for_any_thread_count(run)
