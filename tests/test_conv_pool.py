@@ -280,3 +280,36 @@ def test_pool_modules_match_torch(spec):
     on = eval('M.' + spec, {'M': numtorch.nn})(numtorch.tensor(x))
     ot = eval('M.' + spec, {'M': torch.nn})(torch.tensor(x))
     np.testing.assert_allclose(on.numpy(), ot.numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize('dt', ['float16', 'float32', 'float64'])
+@pytest.mark.parametrize('k', [2, (3, 2), (1, 2), (2, 3)])
+def test_avg_pool_tiling_backward_bits_as_torch(dt, k):
+    # tiling 2-wide windows spread each gradient value over its pair by an integer multiply of
+    # its bits (pool._spread_pairs): the same bits as torch's, infinities and NaNs included
+    kh, kw = (k, k) if isinstance(k, int) else k
+    x = np.random.default_rng(0).standard_normal((2, 3, 3 * kh, 4 * kw)).astype(dt)
+    g = np.random.default_rng(1).standard_normal((2, 3, 3, 4)).astype(dt)
+    g[0, 0, 0, :2] = np.inf, np.nan
+    g[1, 2, 2, 3] = -np.inf
+    grads = []
+    for m in (numtorch, torch):
+        xt = m.tensor(x, requires_grad=True)
+        m.nn.functional.avg_pool2d(xt, k).backward(m.tensor(g))
+        grads.append(xt.grad.numpy())
+    assert grads[0].dtype == grads[1].dtype
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def test_avg_pool_tiling_backward_on_the_stand_in():
+    from devicecheck import same
+    from numtorch.testing import stand_in
+    x = np.random.default_rng(0).standard_normal((2, 3, 6, 8)).astype(np.float32)
+    grads = []
+    with stand_in.enabled():
+        for dev in ('cpu', 'cuda'):
+            xt = numtorch.tensor(x, device=dev, requires_grad=True)
+            F.avg_pool2d(xt, 2).backward(numtorch.ones(2, 3, 3, 4, device=dev))
+            grads.append(xt.grad)
+        assert grads[1].is_cuda
+        same([grads[0]], [grads[1]])

