@@ -258,8 +258,18 @@ def backend_of(arr):
 
 
 def strided(arr, shape, strides):
-    """``arr``'s backend's writeable strided view (``Backend.strided``)."""
+    """``arr``'s backend's writeable strided view (``Backend.strided``), starting at ``arr``'s
+    first element.
+
+    A C-contiguous NumPy ``arr`` is viewed by the ``ndarray`` constructor: 0.8 against 2.7 us
+    for ``as_strided`` (a LeNet step makes ~60 of these views, inside the convolutions'
+    threaded chunks, where time holding the GIL holds up the other thread), and the
+    constructor checks that the view stays inside ``arr`` (ValueError). So callers pass a flat
+    slice of their buffer; views that reach before their first element (``Geom.shifted``'s
+    negative strides) take ``as_strided``."""
     if arr.__class__ is ndarray:
+        if arr.flags.c_contiguous and min(strides, default=0) >= 0:
+            return ndarray(shape, arr.dtype, arr, 0, strides)
         return _as_strided(arr, shape, strides, writeable=True)
     return backend_of(arr).strided(arr, shape, strides)
 

@@ -73,7 +73,7 @@ class Geom:
         C = buf.shape[0]
         it = buf.itemsize
         row = N * self.Wp * it
-        return strided(buf[:, n0 * self.Wp:], (C, self.kh, self.kw, self.Ho, n, self.Wc),
+        return strided(buf.reshape(-1)[n0 * self.Wp:], (C, self.kh, self.kw, self.Ho, n, self.Wc),
                        (buf.strides[0], self.dh * row, self.dw * it, self.sh * row,
                         self.Wp * it, self.sw * it))
 
@@ -182,7 +182,7 @@ class Geom:
         row, it = n * self.Wp, buf.itemsize
         h = h.reshape(C, self.kh, self.Ho, row)
         for i in range(self.kh):
-            win = strided(buf[:, i * self.dh * row:], (C, self.Ho, row),
+            win = strided(buf.reshape(-1)[i * self.dh * row:], (C, self.Ho, row),
                           (buf.strides[0], self.sh * row * it, it))
             win += h[:, i]
 
