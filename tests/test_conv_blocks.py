@@ -181,3 +181,15 @@ def test_batch_inner_rule():
     lenet_conv1 = Geom(28, 28, 5, 5, (1, 1), (2, 2, 2, 2), (1, 1))    # 4 of 32
     strided = Geom(14, 14, 5, 5, (1, 2), (0, 0, 0, 0), (1, 1))        # no wide rows
     assert lenet_conv2.batch_inner and not lenet_conv1.batch_inner and not strided.batch_inner
+
+
+def test_strided_views_alias_their_buffer_and_stay_inside_it():
+    from numtorch._backend import strided
+    buf = np.zeros((2, 12), np.float32)
+    v = strided(buf.reshape(-1)[3:], (2, 3), (48, 4))   # the contiguous path (the constructor)
+    v += 1
+    assert buf[0, 3:6].tolist() == buf[1, 3:6].tolist() == [1, 1, 1] and buf.sum() == 6
+    with pytest.raises(ValueError):   # reaching past the buffer's end is refused, not read
+        strided(buf.reshape(-1)[3:], (2, 12), (48, 4))
+    s = strided(buf[:, 4:], (2, 3), (48, -4))   # negative strides: as_strided, from arr's start
+    assert s[0].tolist() == [1, 1, 0] and s.flags.writeable
