@@ -38,7 +38,8 @@ BATCH_INNER = 0.2
 class Geom:
     """Where the windows of a 2-D convolution lie in the flat ``(C, Hp*N*Wp + over)`` buffer:
     each channel holds its padded rows image after image, row ``r`` of image ``n`` at
-    ``(r*N + n)*Wp`` (``N``: the batch the buffer holds, a whole batch or one chunk)."""
+    ``(r*N + n)*Wp`` (``N``: the batch the buffer holds, a whole batch or one chunk). The
+    buffer is contiguous (``zeros``): the windows are views of a flat slice of it."""
     __slots__ = ('kh', 'kw', 'sh', 'sw', 'dh', 'dw', 'pt', 'pl', 'H', 'W', 'Hp', 'Wp', 'Ho', 'Wo',
                  'Wc', 'over', 'pointwise', 'batch_inner')
 
@@ -73,7 +74,8 @@ class Geom:
         C = buf.shape[0]
         it = buf.itemsize
         row = N * self.Wp * it
-        return strided(buf.reshape(-1)[n0 * self.Wp:], (C, self.kh, self.kw, self.Ho, n, self.Wc),
+        return strided(buf.reshape(-1)[n0 * self.Wp:],
+                       (C, self.kh, self.kw, self.Ho, n, self.Wc),
                        (buf.strides[0], self.dh * row, self.dw * it, self.sh * row,
                         self.Wp * it, self.sw * it))
 
