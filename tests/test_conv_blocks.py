@@ -193,3 +193,24 @@ def test_strided_views_alias_their_buffer_and_stay_inside_it():
         strided(buf.reshape(-1)[3:], (2, 12), (48, 4))
     s = strided(buf[:, 4:], (2, 3), (48, -4))   # negative strides: as_strided, from arr's start
     assert s[0].tolist() == [1, 1, 0] and s.flags.writeable
+
+
+@pytest.mark.parametrize('kw,keeps_input', [
+    (dict(), True),                       # batch innermost: the chunks are copied from x itself
+    (dict(padding=1), True),              # ... with zero margins written around each chunk
+    (dict(groups=3), False),              # grouped: backward's im2col reads the padded buffer
+    (dict(W=30), False),                  # wide rows: the padded buffer
+])
+def test_batch_inner_convolution_keeps_no_padded_copy(kw, keeps_input):
+    rng = np.random.default_rng(0)
+    W, groups = kw.pop('W', 8), kw.get('groups', 1)
+    x = numtorch.tensor(rng.standard_normal((2, 3, 9, W)), requires_grad=True)
+    w = numtorch.tensor(rng.standard_normal((6, 3 // groups, 3, 3)), requires_grad=True)
+    y = numtorch.nn.functional.conv2d(x, w, **kw)
+    assert (y.grad_fn.saved[0] is x._data) == keeps_input
+    y.sum().backward()   # and its gradients are torch's (test_layouts_and_gradient_forms' cases)
+    import torch
+    xt, wt = (torch.tensor(t.detach().numpy(), requires_grad=True) for t in (x, w))
+    torch.nn.functional.conv2d(xt, wt, **kw).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(w.grad.numpy(), wt.grad.numpy(), rtol=1e-10, atol=1e-10)

@@ -61,8 +61,9 @@ class Convolution(Node):
     Forward and backward walk the batch in independent chunks of images, ``chunk(n0, n)``;
     how many and on which threads is the device's choice (``_backend.conv_run``). On the CPU a
     chunk's im2col matrix stays in cache: it is written, multiplied and dropped without a trip
-    to main memory, and backward rebuilds it from the saved padded input instead of keeping a
-    copy 25x the input's size (LeNet's conv1) alive between the passes. This roughly halves the
+    to main memory, and backward rebuilds it from the saved padded input (the input itself
+    for the batch-innermost layout) instead of keeping a copy 25x the input's size (LeNet's
+    conv1) alive between the passes. This roughly halves the
     time of both passes; the chunks also spread over the cores (``_threads.run_chunks``).
     """
     _name = 'ConvolutionBackward0'
@@ -86,8 +87,12 @@ class Convolution(Node):
             return y[0] if unbatched else y
         if geo.pointwise and geo.sh == geo.sw == 1 and groups == 1:
             return self._pointwise(arrays, x, w, b, geo, nd, unbatched)
-        buf = geo.zeros(self.xp, C, N, x.dtype)   # the padded input, filled chunk by chunk
-        img = geo.image(buf, N)
+        # The padded input, filled chunk by chunk, which backward's im2col reads. The
+        # batch-innermost layout copies each chunk straight from x, forward and backward, so
+        # it keeps x itself (saved anyway, as torch does) and needs no buffer.
+        inner_only = geo.batch_inner and groups == 1
+        buf = None if inner_only else geo.zeros(self.xp, C, N, x.dtype)
+        img = None if inner_only else geo.image(buf, N)
         w2 = w.reshape(O, -1)
         rows, L = w2.shape[1] * groups, geo.Ho * geo.Wc
         y = self.xp.empty((N, O, geo.Ho, geo.Wo), xp.result_type(x, w))
@@ -96,7 +101,8 @@ class Convolution(Node):
         per_image = geo.sw > 1 and groups == 1
 
         def chunk(n0, n):   # images n0 .. n0+n: independent of every other chunk
-            img[:, :, n0:n0 + n] = x[n0:n0 + n].transpose(1, 2, 0, 3)
+            if img is not None:
+                img[:, :, n0:n0 + n] = x[n0:n0 + n].transpose(1, 2, 0, 3)
             M = n * L
             if per_image:
                 ws = workspace(x, rows * M, x.dtype)
@@ -112,7 +118,7 @@ class Convolution(Node):
             if geo.batch_inner:   # no garbage columns: (Ho, Wo, n) columns
                 M = n * geo.Ho * geo.Wo
                 first, prod = _pieces(x, (C * geo.Hp * geo.Wp * n + rows * M, O * M))
-                cols = geo.im2col_inner(buf, N, n0, n, first)
+                cols = geo.im2col_inner(x, n0, n, first)
             else:
                 first, prod = _pieces(x, (rows * M, O * M))
                 cols = geo.im2col(buf, N, n0, n, first)
@@ -129,7 +135,7 @@ class Convolution(Node):
         conv_run(x, chunk, N, rows * L * x.itemsize)
         # the input itself too (a reference, no copy): create_graph's backward_graphed
         # differentiates through it
-        self.saved = (buf, w, arrays[0], arrays[1])
+        self.saved = (x if inner_only else buf, w, arrays[0], arrays[1])
         self.meta = geo, groups, N, C, b is not None
         if nd == 1:
             y = y[:, :, 0]
@@ -221,7 +227,7 @@ class Convolution(Node):
             gc = geo.to_cn(g[n0:n0 + n], gm[:, m:])                  # (O, Ho*n*Wc)
             if need_w:
                 if inner:   # the forward's batch-innermost columns: no garbage columns
-                    parts[n0] = _mm_t(geo.im2col_inner(buf, N, n0, n, first),
+                    parts[n0] = _mm_t(geo.im2col_inner(buf, n0, n, first),   # buf: x
                                       geo.grad_inner(g[n0:n0 + n], gt, mc))[None]
                 elif G == 1:
                     cols = geo.im2col(buf, N, n0, n, first[:rows * M])

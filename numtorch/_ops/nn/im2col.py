@@ -16,7 +16,8 @@ How (im2col, made NumPy-friendly):
 - Where wide rows would make a fifth or more of the columns garbage (LeNet's conv2: 4 of 14),
   the forward lays each chunk out with the batch innermost, ``(C, Hp, Wp, n)``: a kernel
   offset's window is then a run of ``Wo*n`` per output row, with no garbage at all
-  (``im2col_inner``); so does the weight gradient. The input gradient keeps the wide layout.
+  (``im2col_inner``, copying each chunk straight from the input, so no padded buffer is
+  kept); so does the weight gradient. The input gradient keeps the wide layout.
 - With windows strided along W (no wide rows, so no long runs to gain) the forward writes the
   columns image by image and multiplies each image straight into the output; a 1x1 stride-1
   unpadded convolution is one product per image with no im2col at all
@@ -104,10 +105,10 @@ class Geom:
         s = win.shape
         return cols.reshape(s[0] * s[1] * s[2], -1)
 
-    def im2col_inner(self, buf, N, n0, n, ws):
-        """The im2col matrix of images ``n0 .. n0+n`` of the padded buffer ``buf`` (holding
-        ``N``) with the batch innermost: ``(C*kh*kw, Ho*Wo*n)``, columns ``(Ho, Wo, n)``; no
-        garbage columns. ``ws``: scratch for the chunk's copy ``(C, Hp, Wp, n)`` and the matrix.
+    def im2col_inner(self, x, n0, n, ws):
+        """The im2col matrix of images ``n0 .. n0+n`` of the input ``x`` (N, C, H, W) with the
+        batch innermost: ``(C*kh*kw, Ho*Wo*n)``, columns ``(Ho, Wo, n)``; no garbage columns.
+        ``ws``: scratch for the chunk's padded copy ``(C, Hp, Wp, n)`` and the matrix.
 
         A kernel offset's window over that copy is, for each output row, one contiguous run of
         ``Wo*n`` (the columns ``w .. w+Wo`` of every image), so the copy is as cheap as the wide
@@ -117,12 +118,18 @@ class Geom:
         8 -> 24 channels 5x5 on 12x12 (33%) 0.81 / 0.52; but conv1 (12%) 0.32 / 0.37, 16 -> 32
         channels 3x3 on 16x16 (12%) 1.11 / 1.20, ResNet's stem (6%) 0.80 / 1.28. Hence
         ``batch_inner`` from a fifth of garbage columns (``BATCH_INNER``). conv2's weight
-        gradient: 0.41 -> 0.32 ms a chunk."""
-        C, it = buf.shape[0], buf.itemsize
+        gradient: 0.41 -> 0.32 ms a chunk.
+
+        The padded copy is made straight from ``x`` (one transposing copy, 17 us for LeNet's
+        conv2 chunk, where filling the whole-batch buffer and copying from it took 37 us and
+        the buffer's zeroing 14 us a call)."""
+        C, it = x.shape[1], x.itemsize
         size = C * self.Hp * self.Wp * n
         pad = ws[:size].reshape(C, self.Hp, self.Wp, n)
-        img = buf[:, :self.Hp * N * self.Wp].reshape(C, self.Hp, N, self.Wp)
-        xp.copyto(pad, img[:, :, n0:n0 + n].transpose(0, 1, 3, 2))
+        if self.Hp != self.H or self.Wp != self.W:
+            pad.fill(0)
+        xp.copyto(pad[:, self.pt:self.pt + self.H, self.pl:self.pl + self.W],
+                  x[n0:n0 + n].transpose(1, 2, 3, 0))
         row = self.Wp * n * it
         win = strided(pad, (C, self.kh, self.kw, self.Ho, self.Wo * n),
                       (pad.strides[0], self.dh * row, self.dw * n * it, self.sh * row, it))
