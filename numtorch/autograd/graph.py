@@ -89,6 +89,12 @@ class Node:
         """torch's name for this node, e.g. ``'SumBackward0'`` (also its class name)."""
         return self._name
 
+    def take(self, grads):
+        """The engine's call for a one-output node: ``backward(grads[0])``. ``grads`` is the
+        engine's own list, handed over: a node may take its array (``AccumulateGrad.take``
+        keeps a gradient nothing else refers to without a copy)."""
+        return self.backward(grads[0])
+
     @property
     def next_functions(self):
         """torch's view of the edges: ``((node, output_nr), ...)``, ``(None, 0)`` for no grad."""
@@ -610,8 +616,7 @@ def _run_backward(roots, root_grads, retain_graph, capture, wrap, create_graph=F
                 if create_graph:
                     in_grads = _graphed_backward(node, gs)
                 elif node.n_outputs == 1:
-                    in_grads = node.take(gs) if node.__class__ is AccumulateGrad else \
-                        node.backward(gs[0])
+                    in_grads = node.take(gs)
                 else:
                     in_grads = node.backward(*[
                         g if g is not None else node.xp.zeros(shape, dtype)
