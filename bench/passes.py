@@ -40,7 +40,7 @@ def _median_ms(fn, repeats):
 
 
 def _rows(shape, torch):
-    """(name, {1: fn, 2: fn} or fn): the passes to time. A plain fn runs at both counts."""
+    """(name, fn): the passes to time over an activation of ``shape``; ``torch`` may be None."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape, dtype=np.float32)
     out = np.empty_like(x)
@@ -54,21 +54,17 @@ def _rows(shape, torch):
                 lambda lo, hi: np.copyto(of[lo:hi], xf[lo:hi]), xf.size)),
             ('NumPy subtract', split(np.subtract, 1.0)),
             ('NumPy exp', split(np.exp))]
-    a = numtorch.tensor(x)
-    bn = numtorch.nn.BatchNorm2d(shape[1]) if len(shape) == 4 else numtorch.nn.BatchNorm1d(shape[1])
-    rows += [('numtorch sigmoid', lambda: numtorch.sigmoid(a)),
-             ('numtorch batch norm backward', _bn_backward(numtorch, bn, x))]
-    if torch is not None:
-        t = torch.tensor(x)
-        tbn = torch.nn.BatchNorm2d(shape[1]) if len(shape) == 4 else torch.nn.BatchNorm1d(shape[1])
-        rows += [('torch sigmoid', lambda: torch.sigmoid(t)),
-                 ('torch batch norm backward', _bn_backward(torch, tbn, x))]
+    for fw in (numtorch, torch) if torch is not None else (numtorch,):
+        a = fw.tensor(x)
+        rows += [(f'{fw.__name__} sigmoid', lambda fw=fw, a=a: fw.sigmoid(a)),
+                 (f'{fw.__name__} batch norm backward', _bn_backward(fw, x))]
     return rows
 
 
-def _bn_backward(fw, bn, x):
+def _bn_backward(fw, x):
     """A training batch norm's backward alone: the forward runs untimed, the input is a leaf
     whose gradient is reset. Returns the seconds of one backward."""
+    bn = (fw.nn.BatchNorm2d if x.ndim == 4 else fw.nn.BatchNorm1d)(x.shape[1])
     xt = fw.tensor(x, requires_grad=True)
     g = fw.ones(x.shape)
 
