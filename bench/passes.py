@@ -28,35 +28,40 @@ import numtorch  # noqa: E402
 from numtorch import _threads  # noqa: E402
 
 
-def _median_ms(fn, repeats):
-    for _ in range(5):
-        fn()
-    times = []
-    for _ in range(repeats):
+def _seconds(fn):
+    """A pass as a function that runs it once and returns its seconds."""
+    def seconds():
         t = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times)) * 1e3
+        return time.perf_counter() - t
+    return seconds
+
+
+def _median_ms(seconds, repeats):
+    """Median ms of ``repeats`` calls of ``seconds`` (after 5 warm-up calls)."""
+    for _ in range(5):
+        seconds()
+    return float(np.median([seconds() for _ in range(repeats)])) * 1e3
 
 
 def _rows(shape, torch):
-    """(name, fn): the passes to time over an activation of ``shape``; ``torch`` may be None."""
+    """(name, seconds): the passes over an activation of ``shape``, each as a function that
+    runs it once and returns its seconds; ``torch`` may be None."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape, dtype=np.float32)
     out = np.empty_like(x)
     xf, of = x.reshape(-1), out.reshape(-1)
 
-    def split(ufunc, *args):
-        return lambda: _threads.split_run(
-            lambda lo, hi: ufunc(xf[lo:hi], *args, out=of[lo:hi]), xf.size)
+    def split(part):   # part(x's range, out's range)
+        return _seconds(lambda: _threads.split_run(
+            lambda lo, hi: part(xf[lo:hi], of[lo:hi]), xf.size))
 
-    rows = [('NumPy copy', lambda: _threads.split_run(
-                lambda lo, hi: np.copyto(of[lo:hi], xf[lo:hi]), xf.size)),
-            ('NumPy subtract', split(np.subtract, 1.0)),
-            ('NumPy exp', split(np.exp))]
+    rows = [('NumPy copy', split(lambda x, o: np.copyto(o, x))),
+            ('NumPy subtract', split(lambda x, o: np.subtract(x, 1.0, out=o))),
+            ('NumPy exp', split(lambda x, o: np.exp(x, out=o)))]
     for fw in (numtorch, torch) if torch is not None else (numtorch,):
         a = fw.tensor(x)
-        rows += [(f'{fw.__name__} sigmoid', lambda fw=fw, a=a: fw.sigmoid(a)),
+        rows += [(f'{fw.__name__} sigmoid', _seconds(lambda fw=fw, a=a: fw.sigmoid(a))),
                  (f'{fw.__name__} batch norm backward', _bn_backward(fw, x))]
     return rows
 
@@ -74,17 +79,7 @@ def _bn_backward(fw, x):
         t = time.perf_counter()
         y.backward(g)
         return time.perf_counter() - t
-    seconds.timed_itself = True
     return seconds
-
-
-def _time(fn, repeats):
-    """Median ms of ``fn``: timed here, or by itself (``timed_itself``)."""
-    if getattr(fn, 'timed_itself', False):
-        for _ in range(5):
-            fn()
-        return float(np.median([fn() for _ in range(repeats)])) * 1e3
-    return _median_ms(fn, repeats)
 
 
 def _helper_start_us(repeats):
@@ -130,7 +125,7 @@ def main():
             numtorch.set_num_threads(n)
             if torch is not None:
                 torch.set_num_threads(n)
-            t[n] = _time(fn, a.repeats)
+            t[n] = _median_ms(fn, a.repeats)
         print(f'{name:32s} {t[1]:9.3f} {t[2]:9.3f} {t[1] / t[2]:8.2f}x')
     numtorch.set_num_threads(2)
     print(f'helper thread starts {_helper_start_us(a.repeats):.0f} us after run_chunks is called')
